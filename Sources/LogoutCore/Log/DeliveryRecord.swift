@@ -1,0 +1,85 @@
+import Foundation
+
+/// One delivery of one logout to one RP, as the log shows it.
+public struct DeliveryRecord: Sendable, Equatable {
+    public var id: Int64
+    public var eventID: Int64
+    public var clientID: String
+    /// RP-facing ids.
+    public var sub: String?
+    public var sid: String?
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var createdAt: Date
+    public var nextAttemptAt: Date?
+    public var deliveredAt: Date?
+    public var lastStatusCode: Int?
+    public var lastError: String?
+    public var reason: String?
+
+    public init(
+        id: Int64,
+        eventID: Int64,
+        clientID: String,
+        sub: String?,
+        sid: String?,
+        status: DeliveryStatus,
+        attempts: Int,
+        createdAt: Date,
+        nextAttemptAt: Date?,
+        deliveredAt: Date?,
+        lastStatusCode: Int?,
+        lastError: String?,
+        reason: String?
+    ) {
+        self.id = id
+        self.eventID = eventID
+        self.clientID = clientID
+        self.sub = sub
+        self.sid = sid
+        self.status = status
+        self.attempts = attempts
+        self.createdAt = createdAt
+        self.nextAttemptAt = nextAttemptAt
+        self.deliveredAt = deliveredAt
+        self.lastStatusCode = lastStatusCode
+        self.lastError = lastError
+        self.reason = reason
+    }
+}
+
+/// One attempt of a delivery (rulebook ADM-2).
+public struct AttemptRecord: Sendable, Equatable {
+    public var deliveryID: Int64
+    public var attempt: Int
+    public var startedAt: Date
+    public var durationMilliseconds: Int
+    public var statusCode: Int?
+    public var errorClass: ErrorClass?
+    /// The `jti` of the token minted for this attempt.
+    public var jti: String
+    public var rpError: String?
+    public var nextAttemptAt: Date?
+
+    public init(
+        deliveryID: Int64,
+        attempt: Int,
+        startedAt: Date,
+        durationMilliseconds: Int,
+        statusCode: Int?,
+        errorClass: ErrorClass?,
+        jti: String,
+        rpError: String?,
+        nextAttemptAt: Date?
+    ) {
+        self.deliveryID = deliveryID
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.durationMilliseconds = durationMilliseconds
+        self.statusCode = statusCode
+        self.errorClass = errorClass
+        self.jti = jti
+        self.rpError = rpError
+        self.nextAttemptAt = nextAttemptAt
+    }
+}

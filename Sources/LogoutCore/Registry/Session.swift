@@ -1,0 +1,41 @@
+import Foundation
+
+/// One login of a subject at one RP, as the registry maps it (RES-1).
+public struct Session: Sendable, Equatable {
+    public var id: Int64
+    /// The upstream issuer's `iss`.
+    public var issuer: String
+    public var sub: String
+    public var sid: String?
+    public var clientID: String
+    /// The subject and session ids as the RP knows them (pairwise subjects, per-RP session ids).
+    public var rpSub: String
+    public var rpSid: String?
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var endedAt: Date?
+
+    public init(
+        id: Int64,
+        issuer: String,
+        sub: String,
+        sid: String?,
+        clientID: String,
+        rpSub: String,
+        rpSid: String?,
+        createdAt: Date,
+        expiresAt: Date?,
+        endedAt: Date? = nil
+    ) {
+        self.id = id
+        self.issuer = issuer
+        self.sub = sub
+        self.sid = sid
+        self.clientID = clientID
+        self.rpSub = rpSub
+        self.rpSid = rpSid
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.endedAt = endedAt
+    }
+}

@@ -1,0 +1,26 @@
+/// The claims of a logout token that passed every rule, reduced to what the fan-out needs.
+public struct LogoutClaims: Sendable, Equatable {
+    public static let backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+    public var iss: String?
+    public var sub: String?
+    public var sid: String?
+    public var jti: String?
+    public var iat: Double
+    public var exp: Double?
+
+    public init(iss: String?, sub: String?, sid: String?, jti: String?, iat: Double, exp: Double?) {
+        self.iss = iss
+        self.sub = sub
+        self.sid = sid
+        self.jti = jti
+        self.iat = iat
+        self.exp = exp
+    }
+}
+
+/// The parts of a JOSE header that passed the header rules.
+public struct CheckedHeader: Sendable, Equatable {
+    public let algorithm: JWSAlgorithm
+    public let keyID: String?
+}

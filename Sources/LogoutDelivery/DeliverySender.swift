@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import LogoutCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// POSTs one logout token to one RP and reports what happened (DEL-1 to DEL-6).
+///
+/// It decides nothing: classification and retries are the core's. It never follows redirects,
+/// reads at most 4 KiB of an answer, and cuts the whole attempt at the timeout.
+public struct DeliverySender: Sendable {
+    public static let maximumResponseBytes = 4096
+
+    private let clients: GuardedHTTPClients
+
+    public init(clients: GuardedHTTPClients) {
+        self.clients = clients
+    }
+
+    public func send(token: String, to uri: String, timeout: Double) async -> AttemptResult {
+        guard let url = URL(string: uri), url.scheme == "http" || url.scheme == "https" else {
+            return .transportFailure(.blocked, detail: "the backchannel_logout_uri is not an http(s) URL")
+        }
+        do {
+            return try await withDeadline(seconds: timeout) {
+                let client = try await clients.client(for: url)
+                var request = HTTPClientRequest(url: uri)
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.headers.add(name: "User-Agent", value: "logoutd")
+                request.body = .bytes(ByteBuffer(string: "logout_token=" + token))
+                let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                let body = try await Self.readPrefix(of: response.body)
+                let status = Int(response.status.code)
+                var rpError: String?
+                if !(200..<400).contains(status) {
+                    rpError = RPErrorText.extract(from: body, contentType: response.headers.first(name: "Content-Type"))
+                }
+                return .response(
+                    HTTPAnswer(
+                        status: status,
+                        location: response.headers.first(name: "Location").map { String($0.prefix(512)) },
+                        retryAfter: response.headers.first(name: "Retry-After"),
+                        rpError: rpError
+                    )
+                )
+            }
+        } catch {
+            return TransportErrorClassifier.classify(error)
+        }
+    }
+
+    /// Reads up to 4 KiB and stops: an RP cannot make us buffer a large answer.
+    static func readPrefix(of body: HTTPClientResponse.Body) async throws -> [UInt8] {
+        var collected: [UInt8] = []
+        for try await chunk in body {
+            collected.append(contentsOf: chunk.readableBytesView.prefix(maximumResponseBytes - collected.count))
+            if collected.count >= maximumResponseBytes { break }
+        }
+        return collected
+    }
+}
+
+struct DeadlineExceeded: Error {}
+
+/// Runs `operation`, cancelling it when `seconds` have passed.
+func withDeadline<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T
+{
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            throw DeadlineExceeded()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw DeadlineExceeded() }
+        return first
+    }
+}
+
+/// The `error` and `error_description` of an RP's JSON error answer (BCL §2.8), or a short,
+/// printable excerpt of any other body.
+enum RPErrorText {
+    static func extract(from body: [UInt8], contentType: String?) -> String? {
+        guard !body.isEmpty else { return nil }
+        if let json = try? StrictJSONParser.parse(body), let object = json.objectValue {
+            let error = object["error"]?.stringValue
+            let description = object["error_description"]?.stringValue
+            switch (error, description) {
+            case (let error?, let description?): return sanitize("\(error): \(description)")
+            case (let error?, nil): return sanitize(error)
+            case (nil, let description?): return sanitize(description)
+            default: break
+            }
+        }
+        return sanitize(String(decoding: body.prefix(200), as: UTF8.self))
+    }
+
+    static func sanitize(_ text: String) -> String {
+        let cleaned = text.unicodeScalars.map {
+            $0.properties.isWhitespace ? " " : ($0.value < 0x20 ? "?" : String($0))
+        }
+        .joined()
+        return String(cleaned.prefix(200)).trimmingCharacters(in: .whitespaces)
+    }
+}

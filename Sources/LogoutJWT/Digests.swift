@@ -1,0 +1,32 @@
+import Crypto
+import Foundation
+import LogoutCore
+
+public enum Digests {
+    /// The full SHA-256 of a token, hex: the replay key component (IN-12). The log shows a prefix.
+    public static func tokenHash(_ token: String) -> String {
+        hex(SHA256.hash(data: Array(token.utf8)))
+    }
+
+    /// Compares two secrets in time independent of where they differ (SEC-3): both sides are
+    /// hashed first, and swift-crypto compares digests in constant time.
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        SHA256.hash(data: Array(lhs.utf8)) == SHA256.hash(data: Array(rhs.utf8))
+    }
+
+    /// Random bits, base64url: our `jti`s (128 bits by default) and admin tokens.
+    public static func randomIdentifier(bytes count: Int = 16) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Base64URL.encode((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

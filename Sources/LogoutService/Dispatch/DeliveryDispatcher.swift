@@ -1,0 +1,240 @@
+import Foundation
+import Logging
+import LogoutCore
+import LogoutDelivery
+import LogoutJWT
+import LogoutStorage
+import ServiceLifecycle
+import Synchronization
+
+/// Drains the durable queue: claims due deliveries under a lease, mints a fresh token per attempt,
+/// POSTs it, and stores the attempt and the next state (rulebook sections 3 to 5).
+///
+/// The queue's state lives in SQLite; this service only holds leases. Concurrency is bounded in
+/// all (`delivery.concurrency`) and per RP (`delivery.per_rp_concurrency`), so one hanging RP holds
+/// at most its own slots while the others keep flowing (DEL-7). It runs as structured child tasks
+/// of `run()` on Swift concurrency's executor (libdispatch on Linux).
+final class DeliveryDispatcher: Service {
+    struct Settings: Sendable {
+        var issuer: String
+        var timeout: Double
+        var concurrency: Int
+        var perRPConcurrency: Int
+        var retryPolicy: RetryPolicy
+        var shutdownTimeout: Double
+        /// How long an idle loop sleeps before looking at the queue again, at most.
+        var idlePoll: Double = 5
+
+        /// A lease outlives the longest attempt, so a delivery is never taken twice while alive.
+        var leaseSeconds: Double { timeout + 30 }
+    }
+
+    private let database: LogoutDatabase
+    private let sender: DeliverySender
+    private let minter: LogoutTokenMinter
+    private let secrets: SecretBox
+    private let settings: Settings
+    private let waker: Waker
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let inFlight = Mutex<[String: Int]>([:])
+    private let leased = Mutex<Set<Int64>>([])
+
+    init(
+        database: LogoutDatabase,
+        sender: DeliverySender,
+        minter: LogoutTokenMinter,
+        secrets: SecretBox,
+        settings: Settings,
+        waker: Waker,
+        now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
+        self.database = database
+        self.sender = sender
+        self.minter = minter
+        self.secrets = secrets
+        self.settings = settings
+        self.waker = waker
+        self.now = now
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let stopping = Atomic<Bool>(false)
+        await withDiscardingTaskGroup { group in
+            await withGracefulShutdownHandler {
+                var rotation = 0
+                while !stopping.load(ordering: .acquiring) && !Task.isCancelled {
+                    let wait = await claimAndStart(into: &group, rotation: rotation)
+                    rotation &+= 1
+                    if stopping.load(ordering: .acquiring) { break }
+                    await waker.wait(upTo: wait)
+                }
+            } onGracefulShutdown: {
+                stopping.store(true, ordering: .releasing)
+                self.waker.signal()
+            }
+            await drain(group: &group)
+        }
+    }
+
+    /// Starts what can start now and returns how long to wait before looking again.
+    private func claimAndStart(into group: inout DiscardingTaskGroup, rotation: Int) async -> Double {
+        let counts = inFlight.withLock { $0 }
+        let total = counts.values.reduce(0, +)
+        let capacity = settings.concurrency - total
+        guard capacity > 0 else { return settings.idlePoll }
+        let available = counts.mapValues { max(0, settings.perRPConcurrency - $0) }
+        let claimed: [ClaimedDelivery]
+        do {
+            claimed = try await database.claimDue(
+                now: now(),
+                leaseSeconds: settings.leaseSeconds,
+                limit: capacity,
+                available: available,
+                defaultAvailable: settings.perRPConcurrency,
+                rotation: rotation
+            )
+        } catch {
+            logger.error("cannot claim deliveries", metadata: ["error": "\(error)"])
+            return 1
+        }
+        for delivery in claimed {
+            inFlight.withLock { $0[delivery.clientID, default: 0] += 1 }
+            leased.withLock { _ = $0.insert(delivery.id) }
+            group.addTask {
+                await self.attempt(delivery)
+                self.inFlight.withLock { counts in
+                    counts[delivery.clientID, default: 1] -= 1
+                    if counts[delivery.clientID] == 0 { counts[delivery.clientID] = nil }
+                }
+                self.leased.withLock { _ = $0.remove(delivery.id) }
+                self.waker.signal()
+            }
+        }
+        if claimed.count == capacity { return settings.idlePoll }
+        guard let next = try? await database.nextDueAt() else { return settings.idlePoll }
+        let delay = next.timeIntervalSince(now())
+        // Due work that could not be claimed waits for a slot: a finishing attempt wakes us.
+        return delay <= 0 ? settings.idlePoll : min(delay, settings.idlePoll)
+    }
+
+    /// Q-5: attempts in flight get `shutdownTimeout` to finish; the rest are cancelled and their
+    /// leases handed back, so the next start takes them at once.
+    private func drain(group: inout DiscardingTaskGroup) async {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(settings.shutdownTimeout * 1000))
+        while !leased.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+            await waker.wait(upTo: 0.05)
+        }
+        let remaining = leased.withLock { Array($0) }
+        if !remaining.isEmpty {
+            logger.warning("cancelling attempts at shutdown", metadata: ["count": "\(remaining.count)"])
+            group.cancelAll()
+            try? await database.releaseLeases(ids: remaining, now: now())
+        }
+    }
+
+    private func attempt(_ delivery: ClaimedDelivery) async {
+        var metadata: Logger.Metadata = [
+            "delivery": "\(delivery.id)", "event": "\(delivery.eventID)", "client_id": "\(delivery.clientID)",
+        ]
+        if delivery.sid == nil, let sub = delivery.sub,
+            (try? await database.hasSession(
+                clientID: delivery.clientID,
+                rpSub: sub,
+                createdAfter: delivery.createdAt,
+                now: now()
+            )) == true
+        {
+            let transition = DeliveryTransition.skipped(attempts: delivery.attempts, reason: LateLogoutGuard.reason)
+            await store(AttemptReport(deliveryID: delivery.id, attempt: nil, transition: transition), delivery)
+            logger.info("delivery skipped", metadata: metadata.merging(["reason": "RES-5"]) { $1 })
+            return
+        }
+
+        let started = now()
+        let clock = ContinuousClock.now
+        var jti = "-"
+        let result: AttemptResult
+        do {
+            let secret = try delivery.sealedClientSecret.map { try secrets.open($0) }
+            let minted = try minter.mint(
+                OutboundLogoutClaims(
+                    issuer: delivery.tokenIssuer ?? settings.issuer,
+                    audience: delivery.clientID,
+                    subject: delivery.sub,
+                    sessionID: delivery.sid,
+                    transaction: String(delivery.eventID)
+                ),
+                algorithm: delivery.signingAlgorithm,
+                hmacSecret: secret,
+                now: started
+            )
+            jti = minted.jti
+            result = await sender.send(token: minted.token, to: delivery.uri, timeout: settings.timeout)
+        } catch {
+            result = .transportFailure(.signing, detail: "cannot mint the logout token: \(error)")
+        }
+        if Task.isCancelled { return }  // shutdown: the lease is handed back by `drain`
+
+        let elapsed = ContinuousClock.now - clock
+        let finished = started.addingTimeInterval(
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        )
+        var generator = SystemRandomNumberGenerator()
+        let transition = DeliveryTransition.afterAttempt(
+            result,
+            attemptsBefore: delivery.attempts,
+            createdAt: delivery.createdAt.timeIntervalSince1970,
+            finishedAt: finished.timeIntervalSince1970,
+            policy: settings.retryPolicy,
+            using: &generator
+        )
+        var rpError: String?
+        var statusCode: Int?
+        if case .response(let answer) = result {
+            rpError = answer.rpError
+            statusCode = answer.status
+        } else if case .transportFailure(_, let detail) = result {
+            rpError = detail
+        }
+        let record = AttemptRecord(
+            deliveryID: delivery.id,
+            attempt: transition.attempts,
+            startedAt: started,
+            durationMilliseconds: Int(finished.timeIntervalSince(started) * 1000),
+            statusCode: statusCode,
+            errorClass: transition.errorClass,
+            jti: jti,
+            rpError: rpError,
+            nextAttemptAt: transition.nextAttemptAt.map { Date(timeIntervalSince1970: $0) }
+        )
+        await store(AttemptReport(deliveryID: delivery.id, attempt: record, transition: transition), delivery)
+
+        metadata["attempt"] = "\(transition.attempts)"
+        metadata["status"] = "\(statusCode.map(String.init) ?? "-")"
+        switch transition.status {
+        case .delivered:
+            logger.debug("delivered", metadata: metadata)
+        case .retrying:
+            metadata["error_class"] = "\(transition.errorClass?.rawValue ?? "-")"
+            logger.info("delivery attempt failed; will retry", metadata: metadata)
+        default:
+            metadata["reason"] = "\(transition.reason ?? "-")"
+            logger.warning("delivery failed", metadata: metadata)
+        }
+    }
+
+    private func store(_ report: AttemptReport, _ delivery: ClaimedDelivery) async {
+        do {
+            try await database.recordAttempt(report)
+        } catch {
+            // The lease expires and the delivery is attempted again: at least once, never lost.
+            logger.error(
+                "cannot record a delivery attempt",
+                metadata: ["delivery": "\(delivery.id)", "error": "\(error)"]
+            )
+        }
+    }
+}

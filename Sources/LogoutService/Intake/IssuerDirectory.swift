@@ -1,0 +1,102 @@
+import Foundation
+import LogoutCore
+import LogoutJWT
+import LogoutStorage
+import Synchronization
+
+/// The registered issuers in memory, with their verification material ready to use.
+///
+/// Every inbound token needs its issuer; reading SQLite and unsealing a secret per request would
+/// put I/O on the hot path. Admin changes reload the whole snapshot, which is small.
+final class IssuerDirectory: Sendable {
+    enum Trust: Sendable {
+        case jwksURI(String)
+        case inline(JWKSet)
+        case sharedSecret([UInt8])
+    }
+
+    struct Entry: Sendable {
+        let issuer: Issuer
+        let policy: IssuerPolicy
+        let trust: Trust
+    }
+
+    enum Lookup {
+        case found(Entry)
+        case unknown(String)
+    }
+
+    private struct Snapshot {
+        var byName: [String: Entry] = [:]
+        var byIssuer: [String: [Entry]] = [:]
+    }
+
+    private let snapshot = Mutex(Snapshot())
+    private let secrets: SecretBox
+    private let maximumTokenAge: Double
+    private let clockSkew: Double
+
+    init(secrets: SecretBox, maximumTokenAge: Double, clockSkew: Double) {
+        self.secrets = secrets
+        self.maximumTokenAge = maximumTokenAge
+        self.clockSkew = clockSkew
+    }
+
+    func reload(from database: LogoutDatabase) async throws {
+        var next = Snapshot()
+        for stored in try await database.issuers() {
+            let issuer = stored.issuer
+            let trust: Trust
+            switch issuer.keySource {
+            case .jwksURI(let uri):
+                trust = .jwksURI(uri)
+            case .jwks(let text):
+                trust = .inline((try? JWKSet.parse(Array(text.utf8))) ?? JWKSet(keys: []))
+            case .sharedSecret:
+                guard let sealed = stored.sealedSharedSecret else { continue }
+                trust = .sharedSecret(try secrets.open(sealed))
+            }
+            let entry = Entry(
+                issuer: issuer,
+                policy: issuer.policy(maximumTokenAge: maximumTokenAge, clockSkew: clockSkew),
+                trust: trust
+            )
+            next.byName[issuer.name] = entry
+            next.byIssuer[issuer.issuer, default: []].append(entry)
+        }
+        snapshot.withLock { $0 = next }
+    }
+
+    func entry(named name: String) -> Entry? {
+        snapshot.withLock { $0.byName[name] }
+    }
+
+    /// Selects the issuer of a token by its unverified `iss` (IN-3): only a lookup key.
+    func lookup(pinnedName: String?, unverifiedIssuer: String?) -> Lookup {
+        if let pinnedName {
+            guard let entry = entry(named: pinnedName) else {
+                return .unknown("no issuer is registered under the name \(quotedShort(pinnedName))")
+            }
+            return .found(entry)
+        }
+        guard let iss = unverifiedIssuer else {
+            return .unknown("iss is missing, so no registered issuer can be selected")
+        }
+        let entries = snapshot.withLock { $0.byIssuer[iss] ?? [] }
+        switch entries.count {
+        case 0:
+            return .unknown("iss \(quotedShort(iss)) is not a registered issuer")
+        case 1:
+            return .found(entries[0])
+        default:
+            return .unknown(
+                "iss \(quotedShort(iss)) is registered more than once; post to /backchannel-logout/{name} instead"
+            )
+        }
+    }
+}
+
+func quotedShort(_ text: String) -> String {
+    let cut = text.count > 64 ? String(text.prefix(64)) + "…" : text
+    return "\"" + cut.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "?" }.joined() + "\""
+}

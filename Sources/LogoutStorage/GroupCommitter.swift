@@ -1,0 +1,126 @@
+import GRDB
+import Synchronization
+
+/// Commits concurrent writes together: one transaction, one fsync, many callers (IN-17).
+///
+/// An fsync'd commit costs milliseconds, so a transaction per acknowledged logout caps intake at a
+/// few hundred per second. Callers here queue their work; whoever finds no commit running becomes
+/// the leader, commits everything queued (each item in its own savepoint, so one failing item
+/// rolls back alone), wakes the others with their results, and hands leadership to the next
+/// waiter if more work arrived meanwhile. No caller is answered before the commit that holds its
+/// work has returned, and no background task is needed.
+final class GroupCommitter: Sendable {
+    private enum Signal: Sendable {
+        case done
+        case lead
+    }
+
+    private final class Pending: @unchecked Sendable {
+        // Written by the leader before `continuation` is resumed, read after: the resumption
+        // orders the accesses.
+        let work: @Sendable (Database) throws -> any Sendable
+        var result: Result<any Sendable, any Error>?
+        var continuation: CheckedContinuation<Signal, Never>?
+
+        init(work: @escaping @Sendable (Database) throws -> any Sendable) {
+            self.work = work
+        }
+    }
+
+    private struct State {
+        var queue: [Pending] = []
+        var leading = false
+    }
+
+    private let writer: any DatabaseWriter
+    private let state = Mutex(State())
+    /// Upper bound of items in one transaction, so that one commit stays short.
+    private let maximumBatch: Int
+
+    init(writer: any DatabaseWriter, maximumBatch: Int = 512) {
+        self.writer = writer
+        self.maximumBatch = maximumBatch
+    }
+
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let pending = Pending(work: work)
+        let signal = await withCheckedContinuation { (continuation: CheckedContinuation<Signal, Never>) in
+            let leadNow = state.withLock { state -> Bool in
+                state.queue.append(pending)
+                if state.leading {
+                    pending.continuation = continuation
+                    return false
+                }
+                state.leading = true
+                return true
+            }
+            if leadNow { continuation.resume(returning: .lead) }
+        }
+        if signal == .lead {
+            await lead()
+        }
+        guard let result = pending.result else {
+            preconditionFailure("group commit finished without a result")
+        }
+        return try result.get() as! T
+    }
+
+    private func lead() async {
+        let batch = state.withLock { state -> [Pending] in
+            let count = min(state.queue.count, maximumBatch)
+            let batch = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            return batch
+        }
+        let works = batch.map(\.work)
+        let results: [Result<any Sendable, any Error>]
+        do {
+            results = try await writer.write { db in
+                var results: [Result<any Sendable, any Error>] = []
+                results.reserveCapacity(works.count)
+                for work in works {
+                    var itemResult: Result<any Sendable, any Error> = .failure(CancellationError())
+                    do {
+                        try db.inSavepoint {
+                            do {
+                                itemResult = .success(try work(db))
+                                return .commit
+                            } catch let error as DatabaseError {
+                                throw error
+                            } catch {
+                                itemResult = .failure(error)
+                                return .rollback
+                            }
+                        }
+                    } catch {
+                        itemResult = .failure(error)
+                    }
+                    results.append(itemResult)
+                }
+                return results
+            }
+        } catch {
+            // The transaction as a whole failed (busy, full, I/O): nothing of the batch is stored.
+            results = Array(repeating: .failure(error), count: batch.count)
+        }
+        for (pending, result) in zip(batch, results) {
+            pending.result = result
+        }
+        let next = state.withLock { state -> CheckedContinuation<Signal, Never>? in
+            guard let first = state.queue.first else {
+                state.leading = false
+                return nil
+            }
+            let continuation = first.continuation
+            first.continuation = nil
+            return continuation
+        }
+        for pending in batch {
+            if let continuation = pending.continuation {
+                pending.continuation = nil
+                continuation.resume(returning: .done)
+            }
+        }
+        next?.resume(returning: .lead)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import LogoutCore
+
+/// An issuer row: the admin-visible issuer plus its sealed secrets.
+public struct StoredIssuer: Sendable, Equatable {
+    public var issuer: Issuer
+    /// Sealed by the service's secret box; storage never sees a secret in clear.
+    public var sealedSharedSecret: [UInt8]?
+    public var sealedClientSecret: [UInt8]?
+
+    public init(issuer: Issuer, sealedSharedSecret: [UInt8]? = nil, sealedClientSecret: [UInt8]? = nil) {
+        self.issuer = issuer
+        self.sealedSharedSecret = sealedSharedSecret
+        self.sealedClientSecret = sealedClientSecret
+    }
+}
+
+extension StoredIssuer: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "issuers"
+
+    public init(row: Row) throws {
+        let keySource: Issuer.KeySource
+        switch row["key_source"] as String {
+        case "jwks_uri": keySource = .jwksURI(row["jwks_uri"])
+        case "jwks": keySource = .jwks(row["jwks"])
+        default: keySource = .sharedSecret
+        }
+        let algorithms = StringList.decode(row["algorithms"]).compactMap(JWSAlgorithm.init(rawValue:))
+        let sealedClientSecret = (row["client_secret"] as Data?).map { [UInt8]($0) }
+        issuer = Issuer(
+            name: row["name"],
+            issuer: row["issuer"],
+            audience: row["audience"],
+            keySource: keySource,
+            algorithms: algorithms,
+            typPolicy: TypPolicy(rawValue: row["typ_policy"]) ?? .default,
+            requireExp: row["require_exp"],
+            endSessionEndpoint: row["end_session_endpoint"],
+            revocationEndpoint: row["revocation_endpoint"],
+            clientID: row["client_id"],
+            hasClientSecret: sealedClientSecret != nil,
+            createdAt: Date(milliseconds: row["created_at"])
+        )
+        sealedSharedSecret = (row["shared_secret"] as Data?).map { [UInt8]($0) }
+        self.sealedClientSecret = sealedClientSecret
+    }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        container["name"] = issuer.name
+        container["issuer"] = issuer.issuer
+        container["audience"] = issuer.audience
+        switch issuer.keySource {
+        case .jwksURI(let uri):
+            container["key_source"] = "jwks_uri"
+            container["jwks_uri"] = uri
+        case .jwks(let jwks):
+            container["key_source"] = "jwks"
+            container["jwks"] = jwks
+        case .sharedSecret:
+            container["key_source"] = "shared_secret"
+        }
+        container["shared_secret"] = sealedSharedSecret.map { Data($0) }
+        container["algorithms"] = StringList.encode(issuer.algorithms.map(\.rawValue))
+        container["typ_policy"] = issuer.typPolicy.rawValue
+        container["require_exp"] = issuer.requireExp
+        container["end_session_endpoint"] = issuer.endSessionEndpoint
+        container["revocation_endpoint"] = issuer.revocationEndpoint
+        container["client_id"] = issuer.clientID
+        container["client_secret"] = sealedClientSecret.map { Data($0) }
+        container["created_at"] = issuer.createdAt.milliseconds
+    }
+}
+
+/// A relying-party row: the RP plus its sealed HS256 client secret.
+public struct StoredRelyingParty: Sendable, Equatable {
+    public var relyingParty: RelyingParty
+    public var sealedClientSecret: [UInt8]?
+
+    public init(relyingParty: RelyingParty, sealedClientSecret: [UInt8]? = nil) {
+        self.relyingParty = relyingParty
+        self.sealedClientSecret = sealedClientSecret
+    }
+}
+
+extension StoredRelyingParty: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "relying_parties"
+
+    public init(row: Row) throws {
+        let secret = (row["client_secret"] as Data?).map { [UInt8]($0) }
+        relyingParty = RelyingParty(
+            clientID: row["client_id"],
+            backchannelLogoutURI: row["backchannel_logout_uri"],
+            sessionRequired: row["session_required"],
+            signingAlgorithm: SigningAlgorithm(rawValue: row["signing_alg"]) ?? .es256,
+            hasClientSecret: secret != nil,
+            tokenIssuer: row["token_issuer"],
+            subjects: RelyingParty.Subjects(rawValue: row["subjects"]) ?? .registered,
+            issuers: StringList.decode(row["issuers"]),
+            enabled: row["enabled"],
+            allowHTTP: row["allow_http"],
+            postLogoutRedirectURIs: StringList.decode(row["post_logout_redirect_uris"]),
+            frontchannelLogoutURI: row["frontchannel_logout_uri"],
+            frontchannelLogoutSessionRequired: row["frontchannel_logout_session_required"],
+            createdAt: Date(milliseconds: row["created_at"]),
+            updatedAt: Date(milliseconds: row["updated_at"])
+        )
+        sealedClientSecret = secret
+    }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        let rp = relyingParty
+        container["client_id"] = rp.clientID
+        container["backchannel_logout_uri"] = rp.backchannelLogoutURI
+        container["session_required"] = rp.sessionRequired
+        container["signing_alg"] = rp.signingAlgorithm.rawValue
+        container["client_secret"] = sealedClientSecret.map { Data($0) }
+        container["token_issuer"] = rp.tokenIssuer
+        container["subjects"] = rp.subjects.rawValue
+        container["issuers"] = StringList.encode(rp.issuers)
+        container["enabled"] = rp.enabled
+        container["allow_http"] = rp.allowHTTP
+        container["post_logout_redirect_uris"] = StringList.encode(rp.postLogoutRedirectURIs)
+        container["frontchannel_logout_uri"] = rp.frontchannelLogoutURI
+        container["frontchannel_logout_session_required"] = rp.frontchannelLogoutSessionRequired
+        container["created_at"] = rp.createdAt.milliseconds
+        container["updated_at"] = rp.updatedAt.milliseconds
+    }
+}

@@ -1,0 +1,47 @@
+import LogoutCore
+import Testing
+
+@Suite struct CompactJWSTests {
+    static func segment(_ json: String) -> String { Base64URL.encode(Array(json.utf8)) }
+    static let header = segment(#"{"alg":"ES256"}"#)
+    static let payload = segment(#"{"iss":"x"}"#)
+
+    @Test func splitsAValidToken() throws {
+        let jws = try CompactJWS.parse("\(Self.header).\(Self.payload).c2ln")
+        #expect(jws.header["alg"] == .string("ES256"))
+        #expect(jws.payload["iss"] == .string("x"))
+        #expect(jws.signature == Array("sig".utf8))
+        #expect(jws.signingInput == Array("\(Self.header).\(Self.payload)".utf8))
+    }
+
+    /// Rulebook IN-2 and IN-6, one row per shape rule.
+    @Test(arguments: [
+        ("two segments", "\(header).\(payload)", "IN-2"),
+        ("four dots", "a.b.c.d.e", "IN-2"),
+        ("JWE (five segments)", "\(header).a.b.c.d", "IN-2"),
+        ("100k dots", String(repeating: ".", count: 100_000), "IN-2"),
+        ("empty signature", "\(header).\(payload).", "IN-2"),
+        ("padding", "\(header)=.\(payload).c2ln", "IN-2"),
+        ("standard alphabet", "\(header).\(payload).c2l+", "IN-2"),
+        ("non-JSON header", "\(segment("not json")).\(payload).c2ln", "IN-2"),
+        ("array payload", "\(header).\(segment("[1]")).c2ln", "IN-2"),
+        (
+            "oversized header", "\(segment("{\"a\":\"" + String(repeating: "x", count: 1100) + "\"}")).\(payload).c2ln",
+            "IN-2"
+        ),
+        (
+            "oversized payload", "\(header).\(segment("{\"a\":\"" + String(repeating: "x", count: 9000) + "\"}")).c2ln",
+            "IN-2"
+        ),
+        ("duplicate header member", "\(segment(#"{"alg":"ES256","alg":"none"}"#)).\(payload).c2ln", "IN-6"),
+        ("duplicate claim", "\(header).\(segment(#"{"sub":"a","sub":"b"}"#)).c2ln", "IN-6"),
+    ])
+    func refusesBadShapes(name: String, token: String, rule: String) {
+        do {
+            _ = try CompactJWS.parse(token)
+            Issue.record("\(name) was accepted")
+        } catch {
+            #expect(error.rule == rule, "\(name)")
+        }
+    }
+}

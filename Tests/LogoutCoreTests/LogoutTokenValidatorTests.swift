@@ -1,0 +1,220 @@
+import LogoutCore
+import Testing
+
+@Suite struct LogoutTokenValidatorTests {
+    static let now = 1_800_000_000.0
+    static let event = LogoutClaims.backchannelLogoutEvent
+    static let keys = IssuerPolicy(
+        name: "idp",
+        issuer: "https://idp.example",
+        audience: "logoutd",
+        algorithms: [.es256, .rs256],
+        trust: .keys
+    )
+    static let app = IssuerPolicy(
+        name: "app",
+        issuer: "https://app.example",
+        audience: "logoutd",
+        algorithms: [.hs256],
+        trust: .sharedSecret
+    )
+
+    static func claims(_ changes: [String: JSONValue?] = [:]) -> [String: JSONValue] {
+        var claims: [String: JSONValue] = [
+            "iss": "https://idp.example",
+            "aud": "logoutd",
+            "iat": .number(now - 5),
+            "exp": .number(now + 115),
+            "jti": "abc",
+            "sub": "user",
+            "sid": "session",
+            "events": .object([event: [:]]),
+        ]
+        for (name, value) in changes { claims[name] = value }
+        return claims
+    }
+
+    static func header(_ changes: [String: JSONValue?] = [:]) -> [String: JSONValue] {
+        var header: [String: JSONValue] = ["alg": "ES256", "kid": "k1", "typ": "logout+jwt"]
+        for (name, value) in changes { header[name] = value }
+        return header
+    }
+
+    // MARK: Header rules
+
+    @Test(
+        arguments: [
+            ("alg none", header(["alg": "none"]), "IN-4"),
+            ("alg NONE", header(["alg": "NONE"]), "IN-4"),
+            ("alg missing", header(["alg": nil]), "IN-4"),
+            ("alg not allowed", header(["alg": "ES384"]), "IN-4"),
+            ("HS256 to a keys issuer (RS256→HS256 confusion)", header(["alg": "HS256"]), "IN-4"),
+            ("jku", header(["jku": "https://evil.example/jwks"]), "IN-5"),
+            ("x5u", header(["x5u": "https://evil.example/cert"]), "IN-5"),
+            ("jwk", header(["jwk": ["kty": "oct"]]), "IN-5"),
+            ("x5c", header(["x5c": ["MII"]]), "IN-5"),
+            ("crit", header(["crit": ["b64"]]), "IN-5"),
+            ("kid not a string", header(["kid": 1]), "IN-5"),
+            ("kid too long", header(["kid": .string(String(repeating: "k", count: 129))]), "IN-5"),
+            ("typ JWT under the default policy", header(["typ": "JWT"]), "IN-7"),
+            ("typ other", header(["typ": "at+jwt"]), "IN-7"),
+            ("typ not a string", header(["typ": 1]), "IN-7"),
+        ] as [(String, [String: JSONValue], String)]
+    )
+    func refusesHeader(name: String, header: [String: JSONValue], rule: String) {
+        do {
+            _ = try LogoutTokenValidator.checkHeader(header, policy: Self.keys)
+            Issue.record("\(name) was accepted")
+        } catch {
+            #expect(error.rule == rule, "\(name)")
+        }
+    }
+
+    @Test(
+        arguments: [
+            ("typ logout+jwt", header()),
+            ("typ absent", header(["typ": nil])),
+            ("typ with application/ prefix, any case", header(["typ": "Application/Logout+JWT"])),
+            ("no kid", header(["kid": nil])),
+            ("unknown harmless member", header(["cty": "x"])),
+        ] as [(String, [String: JSONValue])]
+    )
+    func acceptsHeader(name: String, header: [String: JSONValue]) throws {
+        let checked = try LogoutTokenValidator.checkHeader(header, policy: Self.keys)
+        #expect(checked.algorithm == .es256, "\(name)")
+    }
+
+    @Test func typPolicies() throws {
+        let strict = IssuerPolicy(
+            name: "s",
+            issuer: "i",
+            audience: "a",
+            algorithms: [.es256],
+            typPolicy: .strict,
+            trust: .keys
+        )
+        let legacy = IssuerPolicy(
+            name: "l",
+            issuer: "i",
+            audience: "a",
+            algorithms: [.es256],
+            typPolicy: .legacy,
+            trust: .keys
+        )
+        #expect(throws: TokenRejection.self) {
+            try LogoutTokenValidator.checkHeader(Self.header(["typ": nil]), policy: strict)
+        }
+        _ = try LogoutTokenValidator.checkHeader(Self.header(), policy: strict)
+        _ = try LogoutTokenValidator.checkHeader(Self.header(["typ": "JWT"]), policy: legacy)
+        #expect(throws: TokenRejection.self) {
+            try LogoutTokenValidator.checkHeader(Self.header(["typ": "JOSE"]), policy: legacy)
+        }
+    }
+
+    @Test func sharedSecretIssuersOnlyTakeHMAC() throws {
+        _ = try LogoutTokenValidator.checkHeader(Self.header(["alg": "HS256"]), policy: Self.app)
+        #expect(throws: TokenRejection.self) { try LogoutTokenValidator.checkHeader(Self.header(), policy: Self.app) }
+    }
+
+    // MARK: Claim rules
+
+    @Test(
+        arguments: [
+            ("iss missing", claims(["iss": nil]), "IN-8"),
+            ("iss other", claims(["iss": "https://evil.example"]), "IN-8"),
+            ("iss with trailing slash", claims(["iss": "https://idp.example/"]), "IN-8"),
+            ("aud missing", claims(["aud": nil]), "IN-9"),
+            ("aud other", claims(["aud": "someone-else"]), "IN-9"),
+            ("aud array without us", claims(["aud": ["a", "b"]]), "IN-9"),
+            ("aud number", claims(["aud": 1]), "IN-9"),
+            ("iat missing", claims(["iat": nil]), "IN-10"),
+            ("iat a string", claims(["iat": "1800000000"]), "IN-10"),
+            ("iat in the future", claims(["iat": .number(now + 120)]), "IN-10"),
+            ("iat too old", claims(["iat": .number(now - 3600)]), "IN-10"),
+            ("iat = Int64.max", claims(["iat": .number(Double(Int64.max))]), "IN-10"),
+            ("iat = -Int64.max", claims(["iat": .number(-Double(Int64.max))]), "IN-10"),
+            ("nbf in the future", claims(["nbf": .number(now + 600)]), "IN-10"),
+            ("exp missing", claims(["exp": nil]), "IN-11"),
+            ("expired", claims(["exp": .number(now - 61)]), "IN-11"),
+            ("exp a string", claims(["exp": "soon"]), "IN-11"),
+            ("jti missing", claims(["jti": nil]), "IN-12"),
+            ("jti empty", claims(["jti": ""]), "IN-12"),
+            ("jti too long", claims(["jti": .string(String(repeating: "j", count: 257))]), "IN-12"),
+            ("events missing", claims(["events": nil]), "IN-13"),
+            ("events not an object", claims(["events": .array([.string(event)])]), "IN-13"),
+            (
+                "events without the BCL member", claims(["events": ["http://schemas.openid.net/event/other": [:]]]),
+                "IN-13"
+            ),
+            ("events member not an object", claims(["events": .object([event: "yes"])]), "IN-13"),
+            ("neither sub nor sid", claims(["sub": nil, "sid": nil]), "IN-14"),
+            ("sub empty", claims(["sub": ""]), "IN-14"),
+            ("sid not a string", claims(["sid": 42]), "IN-14"),
+            ("sub too long", claims(["sub": .string(String(repeating: "s", count: 1025))]), "IN-14"),
+            ("nonce", claims(["nonce": "n"]), "IN-15"),
+        ] as [(String, [String: JSONValue], String)]
+    )
+    func refusesClaims(name: String, claims: [String: JSONValue], rule: String) {
+        do {
+            _ = try LogoutTokenValidator.checkClaims(claims, policy: Self.keys, now: Self.now)
+            Issue.record("\(name) was accepted")
+        } catch {
+            #expect(error.rule == rule, "\(name): \(error)")
+        }
+    }
+
+    @Test(
+        arguments: [
+            ("complete", claims()),
+            ("only sid (idpyoidc)", claims(["sub": nil])),
+            ("only sub", claims(["sid": nil])),
+            ("aud array with us", claims(["aud": ["other", "logoutd"]])),
+            ("exp a day away (idpyoidc)", claims(["exp": .number(now + 86_400)])),
+            ("iat within skew in the future", claims(["iat": .number(now + 30)])),
+            ("fractional iat", claims(["iat": .number(now - 1.5)])),
+            ("extra claims", claims(["txn": "t", "acr": "x", "custom": ["a": 1]])),
+            (
+                "extra events members (Keycloak)",
+                claims(["events": .object([event: ["revoke_offline_access": true], "other": [:]])])
+            ),
+            ("event member with content", claims(["events": .object([event: ["reason": "x"]])])),
+        ] as [(String, [String: JSONValue])]
+    )
+    func acceptsClaims(name: String, claims: [String: JSONValue]) throws {
+        let checked = try LogoutTokenValidator.checkClaims(claims, policy: Self.keys, now: Self.now)
+        #expect(checked.iss == "https://idp.example", "\(name)")
+    }
+
+    @Test func legacyIssuersMayOmitExp() throws {
+        let legacy = IssuerPolicy(
+            name: "l",
+            issuer: "https://idp.example",
+            audience: "logoutd",
+            algorithms: [.es256],
+            requireExp: false,
+            trust: .keys
+        )
+        _ = try LogoutTokenValidator.checkClaims(Self.claims(["exp": nil]), policy: legacy, now: Self.now)
+    }
+
+    /// IN-16: app tokens signed with a shared secret (Logora-style).
+    @Test func appTokens() throws {
+        let minimal: [String: JSONValue] = ["aud": "logoutd", "iat": .number(Self.now), "sub": "42"]
+        let checked = try LogoutTokenValidator.checkClaims(minimal, policy: Self.app, now: Self.now)
+        #expect(checked.sub == "42" && checked.jti == nil && checked.exp == nil)
+        var withIss = minimal
+        withIss["iss"] = "https://app.example"
+        _ = try LogoutTokenValidator.checkClaims(withIss, policy: Self.app, now: Self.now)
+        for (name, change) in [
+            ("no sub", ["sub": nil]), ("sid only", ["sub": nil, "sid": "s"]), ("nonce", ["nonce": "n"]),
+            ("wrong iss", ["iss": "https://other.example"]), ("bad events", ["events": ["x": [:]]]),
+            ("no aud", ["aud": nil]), ("no iat", ["iat": nil]),
+        ] as [(String, [String: JSONValue?])] {
+            var claims = minimal
+            for (key, value) in change { claims[key] = value }
+            #expect(throws: TokenRejection.self, "\(name)") {
+                try LogoutTokenValidator.checkClaims(claims, policy: Self.app, now: Self.now)
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import LogoutCore
+import Testing
+
+@Suite struct StrictJSONParserTests {
+    @Test(arguments: [
+        (#"{"a":1}"#, JSONValue.object(["a": .number(1)])),
+        (
+            #" [true, false, null, "x", -1.5e2] "#,
+            .array([.bool(true), .bool(false), .null, .string("x"), .number(-150)])
+        ),
+        (#""\u00e9\ud83d\ude00\n""#, .string("é😀\n")),
+        (#"{"iat":9223372036854775807}"#, .object(["iat": .number(Double(Int64.max))])),
+    ])
+    func parsesValidJSON(text: String, expected: JSONValue) throws {
+        #expect(try StrictJSONParser.parse(Array(text.utf8)) == expected)
+    }
+
+    @Test(arguments: [
+        #"{"a":1,"a":2}"#,
+        #"{"sub":"x","s\u0075b":"y"}"#,
+        #"{"o":{"k":1,"k":1}}"#,
+    ])
+    func refusesDuplicateMembers(text: String) {
+        #expect(throws: StrictJSONParser.Failure.self) { try StrictJSONParser.parse(Array(text.utf8)) }
+        do {
+            _ = try StrictJSONParser.parse(Array(text.utf8))
+        } catch {
+            #expect(error.duplicateMember != nil)
+        }
+    }
+
+    @Test(arguments: [
+        "", "{", "{\"a\":}", "[1,]", "01", "1.", "\"\u{01}\"", "\"\\ud800\"", "{} x", "nul", "1e999",
+        String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+    ])
+    func refusesMalformedJSON(text: String) {
+        #expect(throws: StrictJSONParser.Failure.self) { try StrictJSONParser.parse(Array(text.utf8)) }
+    }
+
+    @Test func refusesInvalidUTF8() {
+        #expect(throws: StrictJSONParser.Failure.self) { try StrictJSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
+    }
+
+    @Test func serializerRoundTrips() throws {
+        let value: JSONValue = ["b": [1, "two\n\"", nil], "a": true]
+        let text = JSONSerializer.string(value)
+        #expect(text == #"{"a":true,"b":[1,"two\n\"",null]}"#)
+        #expect(try StrictJSONParser.parse(Array(text.utf8)) == value)
+    }
+}
