@@ -23,4 +23,9 @@ public struct LogoutClaims: Sendable, Equatable {
 public struct CheckedHeader: Sendable, Equatable {
     public let algorithm: JWSAlgorithm
     public let keyID: String?
+
+    public init(algorithm: JWSAlgorithm, keyID: String?) {
+        self.algorithm = algorithm
+        self.keyID = keyID
+    }
 }

@@ -24,6 +24,8 @@ final class DeliveryDispatcher: Service {
         var shutdownTimeout: Double
         /// How long an idle loop sleeps before looking at the queue again, at most.
         var idlePoll: Double = 5
+        /// How soon to look again when due work could not be claimed.
+        var busyPoll: Double = 0.02
 
         /// A lease outlives the longest attempt, so a delivery is never taken twice while alive.
         var leaseSeconds: Double { timeout + 30 }
@@ -116,8 +118,10 @@ final class DeliveryDispatcher: Service {
         if claimed.count == capacity { return settings.idlePoll }
         guard let next = try? await database.nextDueAt() else { return settings.idlePoll }
         let delay = next.timeIntervalSince(now())
-        // Due work that could not be claimed waits for a slot: a finishing attempt wakes us.
-        return delay <= 0 ? settings.idlePoll : min(delay, settings.idlePoll)
+        // Work due now that was not claimed either became due a moment after the claim, or
+        // belongs to an RP whose slots are all taken (a finishing attempt wakes us then): look
+        // again shortly rather than sleeping a whole poll interval.
+        return delay <= 0 ? settings.busyPoll : min(delay, settings.idlePoll)
     }
 
     /// attempts in flight get `shutdownTimeout` to finish; the rest are cancelled and their

@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import LogoutCore
+import LogoutJWT
+import LogoutStorage
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+@testable import LogoutService
+
+/// The dispatcher against real RP servers on 127.0.0.1 (rulebook sections 3 to 5).
+@Suite(.serialized) struct DeliveryTests {
+    static let idpKey = TokenForge.newES256(kid: "idp-1")
+
+    /// Runs the dispatcher as the daemon does, in a service group, and stops it gracefully.
+    static func withDispatcher(_ harness: Harness, _ body: () async throws -> Void) async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let group = ServiceGroup(services: [harness.components.dispatcher], logger: logger)
+        let running = Task { try await group.run() }
+        do {
+            try await body()
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+
+    static func logout(_ harness: Harness, sub: String? = "user-1", sid: String? = "session-1") async throws {
+        let token = try TokenForge.logoutToken(
+            issuer: Harness.idpIssuer,
+            audience: Harness.audience,
+            sub: sub,
+            sid: sid,
+            key: idpKey
+        )
+        let result = await harness.components.intake.receive(InboundLogout(token: token))
+        guard case .accepted = result else { throw CancellationError() }
+    }
+
+    static func delivery(_ harness: Harness, client: String) async throws -> (DeliveryRecord, [AttemptRecord]) {
+        let record = try #require(try await harness.deliveries().first { $0.clientID == client })
+        return try #require(try await harness.database.delivery(id: record.id))
+    }
+
+    @Test func retriesA503UntilItIsDeliveredWithAFreshTokenEachTime() async throws {
+        let rp = try await TestServer.start { index, _ in index < 2 ? Behavior(status: 503) : .ok }
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [Self.idpKey])
+            try await harness.registerRP("rp", uri: rp.url + "/bcl")
+            try await harness.addSession(rp: "rp", rpSub: "rp-user", rpSid: "rp-session")
+            try await Self.withDispatcher(harness) {
+                try await Self.logout(harness)
+                #expect(await eventually { (try? await Self.delivery(harness, client: "rp").0.status) == .delivered })
+            }
+            let (delivery, attempts) = try await Self.delivery(harness, client: "rp")
+            #expect(delivery.attempts == 3 && delivery.lastStatusCode == 200)
+            #expect(attempts.map(\.statusCode) == [503, 503, 200])
+            #expect(attempts.map(\.errorClass) == [.http5xx, .http5xx, nil])
+            let jtis = rp.received.compactMap { $0.formValue("logout_token") }.map { token in
+                (try? CompactJWS.parse(token))?.payload["jti"]?.stringValue ?? ""
+            }
+            #expect(jtis.count == 3 && Set(jtis).count == 3)
+            #expect(Set(jtis) == Set(attempts.map(\.jti)))
+            let claims = try CompactJWS.parse(try #require(rp.received.last?.formValue("logout_token"))).payload
+            #expect(claims["sub"] == "rp-user" && claims["sid"] == "rp-session" && claims["aud"] == "rp")
+        }
+        await rp.stop()
+    }
+
+    @Test func badRequestAndRedirectFailAtOnceAndTheRedirectTargetHearsNothing() async throws {
+        let target = try await TestServer.start()
+        let rejecting = try await TestServer.start { _, _ in
+            .json(#"{"error":"invalid_request","error_description":"unknown sid"}"#, status: 400)
+        }
+        let redirecting = try await TestServer.start { _, _ in
+            Behavior(status: 307, headers: [("Location", target.url + "/steal")])
+        }
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [Self.idpKey])
+            try await harness.registerRP("rejecting", uri: rejecting.url + "/bcl")
+            try await harness.registerRP("redirecting", uri: redirecting.url + "/bcl")
+            try await harness.addSession(rp: "rejecting")
+            try await harness.addSession(rp: "redirecting")
+            try await Self.withDispatcher(harness) {
+                try await Self.logout(harness)
+                #expect(
+                    await eventually { (try? await harness.deliveries().allSatisfy { $0.status == .failed }) == true }
+                )
+                try await Task.sleep(for: .milliseconds(400))  // longer than any backoff: nothing retries
+            }
+            let (rejected, rejectedAttempts) = try await Self.delivery(harness, client: "rejecting")
+            #expect(rejected.status == .failed && rejected.attempts == 1 && rejectedAttempts.count == 1)
+            #expect(rejected.reason?.contains("unknown sid") == true)
+            #expect(rejectedAttempts.first?.rpError == "invalid_request: unknown sid")
+            let (redirected, _) = try await Self.delivery(harness, client: "redirecting")
+            #expect(redirected.status == .failed && redirected.attempts == 1)
+            #expect(redirected.reason?.contains(target.url + "/steal") == true)
+        }
+        #expect(rejecting.received.count == 1 && redirecting.received.count == 1)
+        #expect(target.received.isEmpty)
+        for server in [target, rejecting, redirecting] { await server.stop() }
+    }
+
+    @Test func aHangingRPIsCutAtTheTimeoutWhileTheOthersAreDeliveredAtOnce() async throws {
+        let hanging = try await TestServer.start { _, _ in Behavior(delay: 30) }
+        let fast = try await TestServer.start()
+        try await Harness.with({ $0.deliveryTimeout = 1.5 }) { harness in
+            try await harness.registerIssuers(idpKeys: [Self.idpKey])
+            try await harness.registerRP("hanging", uri: hanging.url + "/bcl")
+            for index in 0..<3 {
+                try await harness.registerRP("fast\(index)", uri: fast.url + "/bcl\(index)")
+                try await harness.addSession(rp: "fast\(index)")
+            }
+            try await harness.addSession(rp: "hanging")
+            try await Self.withDispatcher(harness) {
+                let started = Date()
+                try await Self.logout(harness)
+                #expect(await eventually(timeout: 1) { fast.received.count == 3 })
+                #expect(Date().timeIntervalSince(started) < 1, "the fast RPs waited for the hanging one")
+                #expect(await eventually { (try? await Self.delivery(harness, client: "hanging").1.count) == 1 })
+                let (delivery, attempts) = try await Self.delivery(harness, client: "hanging")
+                #expect(delivery.status == .retrying)
+                #expect(attempts.first?.errorClass == .timeout)
+                #expect(
+                    (attempts.first?.durationMilliseconds ?? 0) >= 1400
+                        && (attempts.first?.durationMilliseconds ?? 0) < 5000
+                )
+            }
+        }
+        await hanging.stop()
+        await fast.stop()
+    }
+
+    @Test func privateAddressesAreRefusedUnlessAllowed() async throws {
+        let rp = try await TestServer.start()
+        try await Harness.with({ $0.allowPrivateNetworks = false }) { harness in
+            try await harness.registerIssuers(idpKeys: [Self.idpKey])
+            try await harness.registerRP("internal", uri: rp.url + "/bcl") { $0.allowHTTP = true }
+            try await harness.addSession(rp: "internal")
+            try await Self.withDispatcher(harness) {
+                try await Self.logout(harness)
+                #expect(
+                    await eventually { (try? await Self.delivery(harness, client: "internal").0.status) == .failed }
+                )
+            }
+            let (delivery, attempts) = try await Self.delivery(harness, client: "internal")
+            #expect(attempts.first?.errorClass == .blocked)
+            #expect(delivery.reason?.contains("loopback") == true)
+        }
+        #expect(rp.received.isEmpty)
+        await rp.stop()
+    }
+
+    @Test func aLateSubjectWideLogoutDoesNotEndANewerSession() async throws {
+        let rp = try await TestServer.start { _, _ in Behavior(status: 503) }
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [Self.idpKey])
+            try await harness.registerRP("rp", uri: rp.url + "/bcl")
+            try await harness.addSession(sid: nil, rp: "rp")
+            try await Self.withDispatcher(harness) {
+                try await Self.logout(harness, sid: nil)
+                #expect(await eventually { (try? await Self.delivery(harness, client: "rp").0.attempts) == 1 })
+                // The user logs in again at the RP before the retry.
+                try await Task.sleep(for: .milliseconds(5))
+                try await harness.addSession(sid: nil, rp: "rp")
+                #expect(await eventually { (try? await Self.delivery(harness, client: "rp").0.status) == .skipped })
+            }
+            let (delivery, _) = try await Self.delivery(harness, client: "rp")
+            #expect(delivery.reason == LateLogoutGuard.reason)
+        }
+        await rp.stop()
+    }
+
+    @Test func hs256RPsGetTokensSignedWithTheirSecretAndNoKid() async throws {
+        let rp = try await TestServer.start()
+        let secret = "rp-client-secret-rp-client-secret!"
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [Self.idpKey])
+            try await harness.registerRP("hs", uri: rp.url + "/bcl") {
+                $0.signingAlgorithm = .hs256
+                $0.clientSecret = secret
+                $0.tokenIssuer = "https://login.example"
+            }
+            try await harness.addSession(rp: "hs")
+            try await Self.withDispatcher(harness) {
+                try await Self.logout(harness)
+                #expect(await eventually { rp.received.count == 1 })
+            }
+            let jws = try CompactJWS.parse(try #require(rp.received.first?.formValue("logout_token")))
+            #expect(jws.header["kid"] == nil && jws.header["alg"] == "HS256")
+            #expect(jws.payload["iss"] == "https://login.example")
+            #expect(
+                JWSVerifier.verify(
+                    jws,
+                    header: CheckedHeader(algorithm: .hs256, keyID: nil),
+                    sharedSecret: Array(secret.utf8)
+                ) == .valid
+            )
+        }
+        await rp.stop()
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import LogoutCore
+import LogoutStorage
+import TestSupport
+
+@testable import LogoutService
+
+/// The daemon's components on a temporary folder, wired exactly as the daemon wires them.
+struct Harness {
+    let folder: TemporaryDirectory
+    let components: Components
+
+    static let audience = "logoutd"
+    static let idpIssuer = "https://idp.example"
+    static let appIssuer = "https://app.example"
+    static let appSecret = Array("app-shared-secret-of-32-bytes!!!".utf8)
+
+    static func make(_ configure: (inout LogoutdConfiguration) -> Void = { _ in }) async throws -> Harness {
+        let folder = TemporaryDirectory()
+        var config = LogoutdConfiguration()
+        config.databasePath = folder.file("db/logoutd.sqlite3")
+        config.keysDirectory = folder.file("keys")
+        config.adminTokenFile = folder.file("admin-token")
+        config.allowPrivateNetworks = true
+        config.databaseBusyTimeout = 0.2
+        config.backoffInitial = 0.05
+        config.backoffMax = 0.2
+        config.deliveryTimeout = 2
+        config.shutdownTimeout = 2
+        configure(&config)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return Harness(folder: folder, components: try await Components.assemble(configuration: config, logger: logger))
+    }
+
+    /// Runs `body` with a fresh harness and always shuts it down (HTTP clients must be closed).
+    static func with(
+        _ configure: (inout LogoutdConfiguration) -> Void = { _ in },
+        _ body: (Harness) async throws -> Void
+    ) async throws {
+        let harness = try await make(configure)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.components.shutdown()
+            throw error
+        }
+        await harness.components.shutdown()
+    }
+
+    var admin: AdminService { components.admin }
+    var database: LogoutDatabase { components.database }
+
+    /// An IdP with an inline JWKS and an app with a shared secret, both expecting `logoutd`.
+    func registerIssuers(idpKeys: [TokenForge.Key]) async throws {
+        _ = try await admin.createIssuer(
+            IssuerInput(
+                name: "idp",
+                issuer: Self.idpIssuer,
+                audience: Self.audience,
+                keys: .jwks(try TokenForge.jwks(idpKeys))
+            )
+        )
+        _ = try await admin.createIssuer(
+            IssuerInput(
+                name: "app",
+                issuer: Self.appIssuer,
+                audience: Self.audience,
+                keys: .sharedSecret(String(decoding: Self.appSecret, as: UTF8.self))
+            )
+        )
+    }
+
+    func registerRP(
+        _ clientID: String,
+        uri: String,
+        configure: (inout RelyingPartyInput) -> Void = { _ in }
+    ) async throws {
+        var input = RelyingPartyInput(clientID: clientID, backchannelLogoutURI: uri)
+        configure(&input)
+        _ = try await admin.createRelyingParty(input)
+    }
+
+    func addSession(
+        issuer: String = Harness.idpIssuer,
+        sub: String = "user-1",
+        sid: String? = "session-1",
+        rp: String,
+        rpSub: String? = nil,
+        rpSid: String? = nil
+    ) async throws {
+        _ = try await admin.createSession(
+            SessionInput(issuer: issuer, sub: sub, sid: sid, clientID: rp, rpSub: rpSub, rpSid: rpSid)
+        )
+    }
+
+    func deliveries() async throws -> [DeliveryRecord] {
+        try await database.deliveries(DeliveryFilter(limit: 1000))
+    }
+}
