@@ -159,6 +159,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Starts the built logoutd binary; depends on it so that `swift test` builds it first.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "logoutd", "LogoutCore", "LogoutJWT", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import Foundation
+import LogoutCore
+import NIOCore
+import NIOHTTP1
+import TestSupport
+
+/// The real `logoutd` binary, started with a config file in a temporary folder.
+final class DaemonProcess: @unchecked Sendable {
+    let folder: TemporaryDirectory
+    let publicPort: Int
+    let adminPort: Int
+    private(set) var process: Process
+    let logPath: String
+    let configPath: String
+
+    var publicURL: String { "http://127.0.0.1:\(publicPort)" }
+    var adminURL: String { "http://127.0.0.1:\(adminPort)" }
+
+    /// The binary SwiftPM built next to the test bundle.
+    static var binary: String {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return executable.deletingLastPathComponent().appendingPathComponent("logoutd").path
+    }
+
+    /// - Parameter delivery: extra lines for the `delivery:` section, such as `per_rp_concurrency: 4`.
+    init(folder: TemporaryDirectory = TemporaryDirectory(), delivery: [String] = []) throws {
+        self.folder = folder
+        publicPort = freeLoopbackPort()
+        adminPort = freeLoopbackPort()
+        logPath = folder.file("logoutd.log")
+        configPath = folder.file("logoutd.yaml")
+        let config = """
+            issuer: "http://127.0.0.1:\(publicPort)"
+            public:
+              listen: "127.0.0.1:\(publicPort)"
+            admin:
+              listen: "127.0.0.1:\(adminPort)"
+              token_file: "admin-token"
+            database:
+              path: "data/logoutd.sqlite3"
+            keys:
+              dir: "keys"
+            delivery:
+              allow_private_networks: true
+            \(delivery.map { "  " + $0 }.joined(separator: "\n"))
+            log:
+              level: "info"
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        process = Process()
+    }
+
+    func start() async throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--config", configPath]
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let ready = await eventually(timeout: 20, interval: 0.05) {
+            guard process.isRunning else { return false }
+            return (try? await self.get(publicURL + "/readyz").status) == .ok
+        }
+        guard ready else { throw DaemonError(description: "logoutd did not become ready:\n" + self.log) }
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    var adminToken: String {
+        ((try? String(contentsOfFile: folder.file("admin-token"), encoding: .utf8)) ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
+    }
+
+    func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to end and returns its exit status.
+    func waitForExit(timeout: Double = 20) async -> Int32? {
+        let ended = await eventually(timeout: timeout, interval: 0.05) { !process.isRunning }
+        return ended ? process.terminationStatus : nil
+    }
+
+    func stop() async {
+        if process.isRunning {
+            signal(SIGTERM)
+            if await waitForExit() == nil { signal(SIGKILL) }
+        }
+    }
+
+    // MARK: HTTP
+
+    struct Answer {
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        let body: String
+        var json: JSONValue { (try? StrictJSONParser.parse(Array(body.utf8))) ?? .null }
+    }
+
+    func get(_ url: String, headers: [(String, String)] = []) async throws -> Answer {
+        try await request(url, method: .GET, headers: headers, body: nil)
+    }
+
+    func request(_ url: String, method: HTTPMethod, headers: [(String, String)], body: String?) async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let buffer = try await response.body.collect(upTo: 4 << 20)
+        return Answer(status: response.status, headers: response.headers, body: String(buffer: buffer))
+    }
+
+    @discardableResult
+    func admin(_ method: HTTPMethod, _ path: String, _ body: JSONValue? = nil) async throws -> Answer {
+        try await request(
+            adminURL + path,
+            method: method,
+            headers: [("Authorization", "Bearer \(adminToken)"), ("Content-Type", "application/json")],
+            body: body.map(JSONSerializer.string)
+        )
+    }
+
+    func postLogout(_ token: String, path: String = "/backchannel-logout") async throws -> Answer {
+        try await request(
+            publicURL + path,
+            method: .POST,
+            headers: [("Content-Type", "application/x-www-form-urlencoded")],
+            body: "logout_token=" + token
+        )
+    }
+}
+
+struct DaemonError: Error, CustomStringConvertible {
+    let description: String
+}
