@@ -145,6 +145,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LogoutDeliveryTests",
+            dependencies: ["LogoutDelivery", "LogoutCore", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LogoutServiceTests",
             dependencies: [
                 "LogoutService", "LogoutCore", "LogoutStorage", "LogoutHTTP", "LogoutJWT", "TestSupport",

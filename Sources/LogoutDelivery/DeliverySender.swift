@@ -95,7 +95,28 @@ enum RPErrorText {
             default: break
             }
         }
-        return sanitize(String(decoding: body.prefix(200), as: UTF8.self))
+        let text = String(decoding: body.prefix(2048), as: UTF8.self)
+        if contentType?.lowercased().contains("html") == true || text.hasPrefix("<") {
+            return sanitize(stripTags(text))
+        }
+        return sanitize(String(text.prefix(200)))
+    }
+
+    /// The visible text of an HTML error page (Apache and most proxies answer errors in HTML),
+    /// so the attempt log reads "400 Bad Request …" rather than a doctype.
+    static func stripTags(_ html: String) -> String {
+        var text = ""
+        var inTag = false
+        for character in html {
+            switch character {
+            case "<": inTag = true
+            case ">":
+                inTag = false
+                text.append(" ")
+            default: if !inTag { text.append(character) }
+            }
+        }
+        return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     static func sanitize(_ text: String) -> String {

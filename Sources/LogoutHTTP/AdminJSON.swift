@@ -217,6 +217,7 @@ enum AdminInputs {
             rpSid: try body.optionalString("rp_sid"),
             expiresAt: try body.optionalDate("expires_at")
         )
+        input.rpSidNone = body.members["rp_sid"] == .null
         input.idToken = try body.optionalString("id_token")
         input.accessToken = try body.optionalString("access_token")
         input.refreshToken = try body.optionalString("refresh_token")

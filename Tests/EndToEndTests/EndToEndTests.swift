@@ -273,6 +273,19 @@ import Testing
             try await daemon.admin(.PATCH, "/admin/v1/rps/rp", ["client_id": "other"]).status == .unprocessableEntity
         )
         #expect(try await daemon.admin(.GET, "/admin/v1/keys").json["keys"]?.arrayValue?.count == 3)
+        // rp_sid: absent means "the upstream sid"; null means "the RP knows no sid".
+        let sameSid = try await daemon.admin(
+            .POST,
+            "/admin/v1/sessions",
+            ["issuer": "i", "sub": "s", "sid": "up", "client_id": "rp"]
+        )
+        #expect(sameSid.json["rp_sid"] == "up")
+        let noSid = try await daemon.admin(
+            .POST,
+            "/admin/v1/sessions",
+            ["issuer": "i", "sub": "s", "sid": "up", "client_id": "rp", "rp_sid": nil]
+        )
+        #expect(noSid.status == .created && noSid.json["rp_sid"] == .null && noSid.json["sid"] == "up")
         await daemon.stop()
     }
 

@@ -105,6 +105,10 @@ public struct SessionInput: Sendable, Equatable {
     public var clientID: String
     public var rpSub: String?
     public var rpSid: String?
+    /// The RP knows no session id (`"rp_sid": null`): deliveries carry `sub` only. Needed for RPs
+    /// such as mod_auth_openidc behind an IdP that issues no `sid`: they key sessions by `sub` and
+    /// answer 200 to an unknown `sid` without ending anything.
+    public var rpSidNone = false
     public var expiresAt: Date?
     public var idToken: String?
     public var accessToken: String?

@@ -233,7 +233,7 @@ struct AdminService: AdminOperations {
             sid: input.sid,
             clientID: input.clientID,
             rpSub: input.rpSub ?? input.sub,
-            rpSid: input.rpSid ?? input.sid,
+            rpSid: input.rpSidNone ? nil : (input.rpSid ?? input.sid),
             expiresAt: input.expiresAt,
             sealedIDToken: try input.idToken.map { try secrets.seal(Array($0.utf8)) },
             sealedAccessToken: try input.accessToken.map { try secrets.seal(Array($0.utf8)) },

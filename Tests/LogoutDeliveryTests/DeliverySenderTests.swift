@@ -1,0 +1,85 @@
+import Foundation
+import LogoutCore
+import TestSupport
+import Testing
+
+@testable import LogoutDelivery
+
+@Suite struct RPErrorTextTests {
+    @Test(arguments: [
+        (#"{"error":"invalid_request","error_description":"bad aud"}"#, "application/json", "invalid_request: bad aud"),
+        (#"{"error":"invalid_request"}"#, "application/json", "invalid_request"),
+        (
+            """
+            <!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN">
+            <html><head><title>400 Bad Request</title></head><body><h1>Bad Request</h1>
+            <p>Your browser sent a request that this server could not understand.<br /></p></body></html>
+            """, "text/html; charset=iso-8859-1",
+            "400 Bad Request Bad Request Your browser sent a request that this server could not understand."
+        ),
+        ("plain\nerror\u{01}", "text/plain", "plain error?"),
+    ])
+    func extractsReadableErrors(body: String, contentType: String, expected: String) {
+        #expect(RPErrorText.extract(from: Array(body.utf8), contentType: contentType) == expected)
+    }
+
+    @Test func emptyBodyHasNoError() {
+        #expect(RPErrorText.extract(from: [], contentType: nil) == nil)
+    }
+}
+
+@Suite struct DeliverySenderTests {
+    @Test func readsAtMostFourKiBOfAnAnswer() async throws {
+        let rp = try await TestServer.start { _, _ in
+            Behavior(status: 500, body: String(repeating: "x", count: 1 << 20))
+        }
+        let clients = GuardedHTTPClients(configuration: .init(allowPrivateNetworks: true))
+        let result = await DeliverySender(clients: clients).send(token: "a.b.c", to: rp.url + "/bcl", timeout: 5)
+        guard case .response(let answer) = result else {
+            Issue.record("no response: \(result)")
+            await clients.shutdown()
+            return
+        }
+        #expect(answer.status == 500 && (answer.rpError?.count ?? 0) <= 200)
+        #expect(rp.received.first?.body == "logout_token=a.b.c")
+        await clients.shutdown()
+        await rp.stop()
+    }
+
+    @Test func aClosedPortIsARefusedConnection() async throws {
+        let clients = GuardedHTTPClients(configuration: .init(allowPrivateNetworks: true, connectTimeout: 2))
+        let result = await DeliverySender(clients: clients).send(
+            token: "a.b.c",
+            to: "http://127.0.0.1:\(freeLoopbackPort())/",
+            timeout: 5
+        )
+        guard case .transportFailure(let errorClass, _) = result else {
+            Issue.record("expected a transport failure, got \(result)")
+            await clients.shutdown()
+            return
+        }
+        #expect(errorClass == .refused || errorClass == .connection)
+        await clients.shutdown()
+    }
+
+    @Test(arguments: [
+        "http://127.0.0.1:1/", "http://[::1]:1/", "http://localhost:1/", "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.1/",
+    ])
+    func theGuardRefusesNonPublicTargets(url: String) async throws {
+        let clients = GuardedHTTPClients(configuration: .init(allowPrivateNetworks: false))
+        let result = await DeliverySender(clients: clients).send(token: "a.b.c", to: url, timeout: 5)
+        guard case .transportFailure(.blocked, _) = result else {
+            Issue.record("\(url) was not blocked: \(result)")
+            await clients.shutdown()
+            return
+        }
+        await clients.shutdown()
+    }
+
+    @Test func maxAgeFromCacheControl() {
+        #expect(JWKSFetcher.maxAge("public, max-age=3600") == 3600)
+        #expect(JWKSFetcher.maxAge("no-cache") == nil)
+        #expect(JWKSFetcher.maxAge(nil) == nil)
+    }
+}
