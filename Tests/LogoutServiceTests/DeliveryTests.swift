@@ -204,4 +204,42 @@ import Testing
         }
         await rp.stop()
     }
+
+    /// on a graceful stop, an attempt in flight finishes within the stop timeout ...
+    @Test func gracefulStopLetsAttemptsInFlightFinish() async throws {
+        let rp = try await TestServer.start { _, _ in Behavior(delay: 0.5) }
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [Self.idpKey])
+            try await harness.registerRP("rp", uri: rp.url + "/bcl")
+            try await harness.addSession(rp: "rp")
+            try await Self.withDispatcher(harness) {
+                try await Self.logout(harness)
+                #expect(await eventually { rp.received.count == 1 })
+            }
+            let (delivery, _) = try await Self.delivery(harness, client: "rp")
+            #expect(delivery.status == .delivered && delivery.attempts == 1)
+        }
+        await rp.stop()
+    }
+
+    /// ... and one that outlasts it is cancelled and handed back, due at once, with no attempt
+    /// counted: the next start takes it again.
+    @Test func gracefulStopHandsBackAttemptsThatOutlastTheTimeout() async throws {
+        let rp = try await TestServer.start { _, _ in Behavior(delay: 20) }
+        try await Harness.with({ $0.shutdownTimeout = 0.3 }) { harness in
+            try await harness.registerIssuers(idpKeys: [Self.idpKey])
+            try await harness.registerRP("rp", uri: rp.url + "/bcl")
+            try await harness.addSession(rp: "rp")
+            let started = Date()
+            try await Self.withDispatcher(harness) {
+                try await Self.logout(harness)
+                #expect(await eventually { rp.received.count == 1 })
+            }
+            #expect(Date().timeIntervalSince(started) < 5)
+            let (delivery, attempts) = try await Self.delivery(harness, client: "rp")
+            #expect(delivery.status == .pending && delivery.attempts == 0 && attempts.isEmpty)
+            #expect((delivery.nextAttemptAt ?? .distantFuture) <= Date())
+        }
+        await rp.stop()
+    }
 }

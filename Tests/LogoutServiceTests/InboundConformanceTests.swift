@@ -260,6 +260,32 @@ import _CryptoExtras
         }
     }
 
+    /// IN-20: an issuer whose jwks_uri cannot be fetched, with nothing cached, gets 503 (retry),
+    /// never 400 (the token may be fine) and never 200.
+    @Test func unreachableIssuerKeysAnswer503() async throws {
+        try await Harness.with { harness in
+            _ = try await harness.admin.createIssuer(
+                IssuerInput(
+                    name: "far",
+                    issuer: "https://far.example",
+                    audience: Harness.audience,
+                    keys: .jwksURI("http://127.0.0.1:\(freeLoopbackPort())/jwks")
+                )
+            )
+            let token = try TokenForge.logoutToken(
+                issuer: "https://far.example",
+                audience: Harness.audience,
+                key: Self.es256
+            )
+            let app = Application(router: harness.components.publicRouter())
+            try await app.test(.router) { client in
+                let answer = try await Self.post(client, body: "logout_token=\(token)")
+                #expect(answer.status == .serviceUnavailable && answer.retryAfter == "5")
+                #expect(answer.cacheControl == "no-store")
+            }
+        }
+    }
+
     @Test func aDatabaseThatCannotCommitAnswers503NeverOK() async throws {
         let token = try Self.token()
         try await withDaemon { harness, client in
