@@ -16,6 +16,9 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var sealedClientSecret: [UInt8]?
     public var tokenIssuer: String?
     public var allowHTTP: Bool
+    /// RES-5: a subject-wide delivery whose subject has a live session at this RP that began
+    /// after the delivery was created. Read in the claim, so an attempt needs no query of its own.
+    public var newerSessionExists: Bool
 }
 
 /// The outcome of one attempt, to store with the delivery's new state.
@@ -55,9 +58,15 @@ extension LogoutDatabase {
             var claimed: [ClaimedDelivery] = []
             let select = try db.cachedStatement(
                 sql: """
-                    SELECT id, event_id, sub, sid, attempts, created_at FROM deliveries
-                    WHERE client_id = ? AND status IN ('pending', 'retrying') AND next_attempt_at <= ?
-                    ORDER BY next_attempt_at LIMIT ?
+                    SELECT d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at,
+                        (d.sid IS NULL AND d.sub IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM sessions s
+                            WHERE s.client_id = d.client_id AND s.rp_sub = d.sub AND s.created_at > d.created_at
+                                AND s.ended_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)
+                        )) AS newer_session
+                    FROM deliveries d
+                    WHERE d.client_id = ? AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= ?
+                    ORDER BY d.next_attempt_at LIMIT ?
                     """
             )
             let lease = try db.cachedStatement(
@@ -69,7 +78,7 @@ extension LogoutDatabase {
                 let rp = stored.relyingParty
                 let slots = min(available[rp.clientID] ?? defaultAvailable, remaining)
                 guard slots > 0 else { continue }
-                let rows = try Row.fetchAll(select, arguments: [rp.clientID, nowMs, slots])
+                let rows = try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots])
                 for row in rows {
                     let id: Int64 = row["id"]
                     try lease.execute(arguments: [leaseEnd, leaseEnd, id])
@@ -86,7 +95,8 @@ extension LogoutDatabase {
                             signingAlgorithm: rp.signingAlgorithm,
                             sealedClientSecret: stored.sealedClientSecret,
                             tokenIssuer: rp.tokenIssuer,
-                            allowHTTP: rp.allowHTTP
+                            allowHTTP: rp.allowHTTP,
+                            newerSessionExists: row["newer_session"]
                         )
                     )
                 }
@@ -158,33 +168,20 @@ extension LogoutDatabase {
     }
 
     /// The earliest time a delivery is due, leased ones included.
+    ///
+    /// `INDEXED BY` pins the partial index on `next_attempt_at`: left to itself SQLite picks the
+    /// status index and reads every waiting row to find the minimum, which dominated the profile
+    /// of a large fan-out.
     public func nextDueAt() async throws -> Date? {
         try await pool.read { db in
             try Int64.fetchOne(
-                db,
-                sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')"
-            ).date
-        }
-    }
-
-    /// RES-5: whether the RP has a live session of this RP-facing subject that began after `date`.
-    public func hasSession(clientID: String, rpSub: String, createdAfter date: Date, now: Date) async throws -> Bool {
-        try await pool.read { db in
-            try Bool.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT EXISTS (SELECT 1 FROM sessions WHERE client_id = ? AND rp_sub = ? AND created_at > ?
-                            AND ended_at IS NULL AND (expires_at IS NULL OR expires_at > ?))
+                        SELECT next_attempt_at FROM deliveries INDEXED BY deliveries_next
+                        WHERE status IN ('pending', 'retrying') ORDER BY next_attempt_at LIMIT 1
                         """
-                ),
-                arguments: [clientID, rpSub, date.milliseconds, now.milliseconds]
-            ) ?? false
-        }
-    }
-
-    public func eventReceivedAt(_ eventID: Int64) async throws -> Date? {
-        try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT received_at FROM events WHERE id = ?", arguments: [eventID]).date
+                )
+            ).date
         }
     }
 }

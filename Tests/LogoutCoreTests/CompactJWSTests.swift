@@ -45,3 +45,21 @@ import Testing
         }
     }
 }
+
+@Suite struct Base64URLTests {
+    @Test(arguments: [
+        ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"),
+        ("foobar", "Zm9vYmFy"),
+    ])
+    func encodesRFC4648Vectors(text: String, encoded: String) {
+        #expect(Base64URL.encode(Array(text.utf8)) == encoded)
+        #expect(Base64URL.decode(encoded) == Array(text.utf8))
+    }
+
+    @Test func usesTheURLAlphabetAndRoundTripsEveryByte() {
+        let bytes = (0...255).map { UInt8($0) } + [0xFB, 0xFF, 0xBF]
+        let encoded = Base64URL.encode(bytes)
+        #expect(!encoded.contains("+") && !encoded.contains("/") && !encoded.contains("="))
+        #expect(Base64URL.decode(encoded) == bytes)
+    }
+}

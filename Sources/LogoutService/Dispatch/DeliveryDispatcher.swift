@@ -39,8 +39,20 @@ final class DeliveryDispatcher: Service {
     private let waker: Waker
     private let now: @Sendable () -> Date
     private let logger: Logger
-    private let inFlight = Mutex<[String: Int]>([:])
-    private let leased = Mutex<Set<Int64>>([])
+    /// What the dispatcher holds in memory; the truth stays in SQLite.
+    struct Holdings {
+        /// HTTP attempts running, per RP.
+        var inFlight: [String: Int] = [:]
+        /// Claimed (leased) deliveries waiting for a slot of their RP, oldest first.
+        var waiting: [String: [ClaimedDelivery]] = [:]
+        /// Every delivery leased and not yet recorded: handed back at a stop.
+        var leased: Set<Int64> = []
+
+        var inFlightTotal: Int { inFlight.values.reduce(0, +) }
+        var waitingTotal: Int { waiting.values.reduce(0) { $0 + $1.count } }
+    }
+
+    private let holdings = Mutex(Holdings())
 
     init(
         database: LogoutDatabase,
@@ -82,40 +94,42 @@ final class DeliveryDispatcher: Service {
     }
 
     /// Starts what can start now and returns how long to wait before looking again.
+    ///
+    /// A claim is a committed write, and a commit costs an fsync, so claims are made in batches:
+    /// each RP may hold up to twice its concurrency (in flight plus waiting for a slot). Waiting
+    /// deliveries start as slots free up, without another claim. One round of waiting is at most
+    /// one attempt timeout, well inside the lease, so a lease never expires while we hold it.
     private func claimAndStart(into group: inout DiscardingTaskGroup, rotation: Int) async -> Double {
-        let counts = inFlight.withLock { $0 }
-        let total = counts.values.reduce(0, +)
-        let capacity = settings.concurrency - total
-        guard capacity > 0 else { return settings.idlePoll }
-        let available = counts.mapValues { max(0, settings.perRPConcurrency - $0) }
+        startWaiting(into: &group)
+        let (counts, buffered) = holdings.withLock { holdings in
+            var counts = holdings.inFlight
+            for (clientID, list) in holdings.waiting { counts[clientID, default: 0] += list.count }
+            return (counts, holdings.inFlightTotal + holdings.waitingTotal)
+        }
+        let room = 2 * settings.concurrency - buffered
+        guard room > 0 else { return settings.idlePoll }
         let claimed: [ClaimedDelivery]
         do {
             claimed = try await database.claimDue(
                 now: now(),
                 leaseSeconds: settings.leaseSeconds,
-                limit: capacity,
-                available: available,
-                defaultAvailable: settings.perRPConcurrency,
+                limit: room,
+                available: counts.mapValues { max(0, 2 * settings.perRPConcurrency - $0) },
+                defaultAvailable: 2 * settings.perRPConcurrency,
                 rotation: rotation
             )
         } catch {
             logger.error("cannot claim deliveries", metadata: ["error": "\(error)"])
             return 1
         }
-        for delivery in claimed {
-            inFlight.withLock { $0[delivery.clientID, default: 0] += 1 }
-            leased.withLock { _ = $0.insert(delivery.id) }
-            group.addTask {
-                await self.attempt(delivery)
-                self.inFlight.withLock { counts in
-                    counts[delivery.clientID, default: 1] -= 1
-                    if counts[delivery.clientID] == 0 { counts[delivery.clientID] = nil }
-                }
-                self.leased.withLock { _ = $0.remove(delivery.id) }
-                self.waker.signal()
+        holdings.withLock { holdings in
+            for delivery in claimed {
+                holdings.waiting[delivery.clientID, default: []].append(delivery)
+                holdings.leased.insert(delivery.id)
             }
         }
-        if claimed.count == capacity { return settings.idlePoll }
+        startWaiting(into: &group)
+        if claimed.count == room { return settings.idlePoll }
         guard let next = try? await database.nextDueAt() else { return settings.idlePoll }
         let delay = next.timeIntervalSince(now())
         // Work due now that was not claimed either became due a moment after the claim, or
@@ -124,14 +138,58 @@ final class DeliveryDispatcher: Service {
         return delay <= 0 ? settings.busyPoll : min(delay, settings.idlePoll)
     }
 
-    /// attempts in flight get `shutdownTimeout` to finish; the rest are cancelled and their
-    /// leases handed back, so the next start takes them at once.
+    /// Moves waiting deliveries into free slots, within the global and per-RP bounds (DEL-7).
+    private func startWaiting(into group: inout DiscardingTaskGroup) {
+        let ready = holdings.withLock { holdings -> [ClaimedDelivery] in
+            var ready: [ClaimedDelivery] = []
+            var total = holdings.inFlightTotal
+            for clientID in holdings.waiting.keys.sorted() where total < settings.concurrency {
+                while total < settings.concurrency, holdings.inFlight[clientID, default: 0] < settings.perRPConcurrency,
+                    let next = holdings.waiting[clientID]?.first
+                {
+                    holdings.waiting[clientID]?.removeFirst()
+                    holdings.inFlight[clientID, default: 0] += 1
+                    total += 1
+                    ready.append(next)
+                }
+                if holdings.waiting[clientID]?.isEmpty == true { holdings.waiting[clientID] = nil }
+            }
+            return ready
+        }
+        for delivery in ready {
+            group.addTask {
+                await self.attempt(delivery)
+                self.holdings.withLock { _ = $0.leased.remove(delivery.id) }
+            }
+        }
+    }
+
+    /// The HTTP part of an attempt is over: its slot is free for the next delivery of that RP,
+    /// even while the attempt's record is still being committed.
+    private func releaseSlot(_ delivery: ClaimedDelivery) {
+        holdings.withLock { holdings in
+            holdings.inFlight[delivery.clientID, default: 1] -= 1
+            if holdings.inFlight[delivery.clientID] == 0 { holdings.inFlight[delivery.clientID] = nil }
+        }
+        waker.signal()
+    }
+
+    /// deliveries waiting for a slot are handed back at once; attempts in flight get
+    /// `shutdownTimeout` to finish; the rest are cancelled and handed back too, so the next start
+    /// takes them at once.
     private func drain(group: inout DiscardingTaskGroup) async {
+        let waiting = holdings.withLock { holdings -> [Int64] in
+            let ids = holdings.waiting.values.flatMap { $0.map(\.id) }
+            holdings.waiting = [:]
+            for id in ids { holdings.leased.remove(id) }
+            return ids
+        }
+        try? await database.releaseLeases(ids: waiting, now: now())
         let deadline = ContinuousClock.now + .milliseconds(Int64(settings.shutdownTimeout * 1000))
-        while !leased.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+        while !holdings.withLock({ $0.leased.isEmpty }) && ContinuousClock.now < deadline {
             await waker.wait(upTo: 0.05)
         }
-        let remaining = leased.withLock { Array($0) }
+        let remaining = holdings.withLock { Array($0.leased) }
         if !remaining.isEmpty {
             logger.warning("cancelling attempts at shutdown", metadata: ["count": "\(remaining.count)"])
             group.cancelAll()
@@ -143,15 +201,9 @@ final class DeliveryDispatcher: Service {
         var metadata: Logger.Metadata = [
             "delivery": "\(delivery.id)", "event": "\(delivery.eventID)", "client_id": "\(delivery.clientID)",
         ]
-        if delivery.sid == nil, let sub = delivery.sub,
-            (try? await database.hasSession(
-                clientID: delivery.clientID,
-                rpSub: sub,
-                createdAfter: delivery.createdAt,
-                now: now()
-            )) == true
-        {
+        if LateLogoutGuard.shouldSkip(deliverySid: delivery.sid, newerSessionExists: delivery.newerSessionExists) {
             let transition = DeliveryTransition.skipped(attempts: delivery.attempts, reason: LateLogoutGuard.reason)
+            releaseSlot(delivery)
             await store(AttemptReport(deliveryID: delivery.id, attempt: nil, transition: transition), delivery)
             logger.info("delivery skipped", metadata: metadata.merging(["reason": "RES-5"]) { $1 })
             return
@@ -180,6 +232,7 @@ final class DeliveryDispatcher: Service {
         } catch {
             result = .transportFailure(.signing, detail: "cannot mint the logout token: \(error)")
         }
+        releaseSlot(delivery)
         if Task.isCancelled { return }  // shutdown: the lease is handed back by `drain`
 
         let elapsed = ContinuousClock.now - clock
