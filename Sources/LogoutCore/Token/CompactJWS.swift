@@ -81,7 +81,7 @@ public struct CompactJWS: Sendable {
 
 /// Quotes a value for an error message, truncating it: descriptions go back to callers and logs,
 /// so they must stay short and can never carry a whole token.
-func quoted(_ value: String, limit: Int = 64) -> String {
+public func quoted(_ value: String, limit: Int = 64) -> String {
     let cut = value.count > limit ? String(value.prefix(limit)) + "…" : value
     return "\"" + cut.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "?" }.joined() + "\""
 }

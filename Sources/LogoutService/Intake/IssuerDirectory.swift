@@ -75,7 +75,7 @@ final class IssuerDirectory: Sendable {
     func lookup(pinnedName: String?, unverifiedIssuer: String?) -> Lookup {
         if let pinnedName {
             guard let entry = entry(named: pinnedName) else {
-                return .unknown("no issuer is registered under the name \(quotedShort(pinnedName))")
+                return .unknown("no issuer is registered under the name \(quoted(pinnedName))")
             }
             return .found(entry)
         }
@@ -85,18 +85,13 @@ final class IssuerDirectory: Sendable {
         let entries = snapshot.withLock { $0.byIssuer[iss] ?? [] }
         switch entries.count {
         case 0:
-            return .unknown("iss \(quotedShort(iss)) is not a registered issuer")
+            return .unknown("iss \(quoted(iss)) is not a registered issuer")
         case 1:
             return .found(entries[0])
         default:
             return .unknown(
-                "iss \(quotedShort(iss)) is registered more than once; post to /backchannel-logout/{name} instead"
+                "iss \(quoted(iss)) is registered more than once; post to /backchannel-logout/{name} instead"
             )
         }
     }
-}
-
-func quotedShort(_ text: String) -> String {
-    let cut = text.count > 64 ? String(text.prefix(64)) + "…" : text
-    return "\"" + cut.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "?" }.joined() + "\""
 }
