@@ -37,17 +37,6 @@ extension LogoutDatabase {
             return counts
         }
     }
-
-    /// Deliveries per status, for metrics and `/readyz` detail.
-    public func queueDepth() async throws -> [DeliveryStatus: Int] {
-        try await pool.read { db in
-            var depth: [DeliveryStatus: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status") {
-                if let status = DeliveryStatus(rawValue: row["status"]) { depth[status] = row["n"] }
-            }
-            return depth
-        }
-    }
 }
 
 extension LogoutDatabase {

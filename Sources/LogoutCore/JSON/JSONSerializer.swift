@@ -79,5 +79,4 @@ extension JSONValue {
     /// `nil` becomes JSON `null`, so optional fields are always present in responses.
     public static func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
     public static func optional(_ number: Int?) -> JSONValue { number.map { .number(Double($0)) } ?? .null }
-    public static func optional(_ number: Int64?) -> JSONValue { number.map { .number(Double($0)) } ?? .null }
 }

@@ -79,7 +79,7 @@ struct AdminService: AdminOperations {
             revocationEndpoint: input.revocationEndpoint,
             clientID: input.clientID,
             hasClientSecret: input.clientSecret != nil,
-            createdAt: Date(milliseconds: now())
+            createdAt: now().roundedToMilliseconds
         )
         let stored = StoredIssuer(
             issuer: issuer,
@@ -194,7 +194,7 @@ struct AdminService: AdminOperations {
         } else if input.clientSecret != nil {
             throw AdminError.invalid("signing.client_secret is only used with alg HS256")
         }
-        let timestamp = Date(milliseconds: now())
+        let timestamp = now().roundedToMilliseconds
         let rp = RelyingParty(
             clientID: input.clientID,
             backchannelLogoutURI: input.backchannelLogoutURI,
@@ -378,7 +378,7 @@ struct AdminService: AdminOperations {
 
 extension Date {
     /// Whole milliseconds, as storage keeps them, so what the API returns equals what it stored.
-    init(milliseconds date: Date) {
-        self.init(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    var roundedToMilliseconds: Date {
+        Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 }

@@ -91,17 +91,3 @@ public enum Daemon {
         }
     }
 }
-
-/// Our OpenID Provider metadata: what RPs need to verify our logout tokens (C3).
-enum Discovery {
-    static func document(issuer: String) -> JSONValue {
-        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
-        return [
-            "issuer": .string(issuer),
-            "jwks_uri": .string(base + "/.well-known/jwks.json"),
-            "backchannel_logout_supported": true,
-            "backchannel_logout_session_supported": true,
-            "id_token_signing_alg_values_supported": ["ES256", "RS256", "EdDSA"],
-        ]
-    }
-}
