@@ -9,16 +9,16 @@ import NIOPosix
 #endif
 
 /// Resolves a host name to its IP addresses with the system resolver, off the event loops.
-struct AddressResolver: Sendable {
+public struct AddressResolver: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
-    enum Address: Sendable, Equatable {
+    public enum Address: Sendable, Equatable {
         case v4([UInt8])
         case v6([UInt8])
 
-        var text: String {
+        public var text: String {
             switch self {
             case .v4(let bytes): return bytes.map(String.init).joined(separator: ".")
             case .v6(let bytes):
@@ -32,7 +32,7 @@ struct AddressResolver: Sendable {
     }
 
     /// An IP literal (`192.0.2.1`, `::1`, `[::1]`) without any lookup.
-    static func literal(_ host: String) -> Address? {
+    public static func literal(_ host: String) -> Address? {
         var host = host
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         var v4 = in_addr()
@@ -46,7 +46,9 @@ struct AddressResolver: Sendable {
         return nil
     }
 
-    func resolve(_ host: String) async throws -> [Address] {
+    public init() {}
+
+    public func resolve(_ host: String) async throws -> [Address] {
         if let literal = Self.literal(host) { return [literal] }
         return try await NIOThreadPool.singleton.runIfActive {
             var hints = addrinfo()

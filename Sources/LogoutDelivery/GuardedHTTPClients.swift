@@ -13,6 +13,11 @@ import Synchronization
 /// and the request goes through a client whose `dnsOverride` pins the host to the checked address:
 /// TLS still verifies the certificate for the host name, and connections stay pooled per host.
 /// With `allowPrivateNetworks` (development, tests) one shared client is used without checks.
+///
+/// The host is normalised once (lower case, no trailing dot, no brackets) and that one form keys
+/// the cache and the override, so `Example.COM` and `example.com.` take the same checked path.
+/// The cache is bounded; a client replaced by a new DNS answer or evicted is shut down once
+/// attempts that may still use it are over.
 public final class GuardedHTTPClients: Sendable {
     public struct Configuration: Sendable {
         public var allowPrivateNetworks: Bool
@@ -20,17 +25,25 @@ public final class GuardedHTTPClients: Sendable {
         public var connectionsPerHost: Int
         /// How long a checked resolution is reused.
         public var resolutionTTL: Double
+        /// Pinned clients kept at most (least recently used ones go first).
+        public var maximumHosts: Int
+        /// How long a replaced client lives on for attempts already using it.
+        public var retirementGrace: Double
 
         public init(
             allowPrivateNetworks: Bool,
             connectTimeout: Double = 5,
             connectionsPerHost: Int = 8,
-            resolutionTTL: Double = 30
+            resolutionTTL: Double = 30,
+            maximumHosts: Int = 256,
+            retirementGrace: Double = 120
         ) {
             self.allowPrivateNetworks = allowPrivateNetworks
             self.connectTimeout = connectTimeout
             self.connectionsPerHost = connectionsPerHost
             self.resolutionTTL = resolutionTTL
+            self.maximumHosts = maximumHosts
+            self.retirementGrace = retirementGrace
         }
     }
 
@@ -46,21 +59,31 @@ public final class GuardedHTTPClients: Sendable {
         }
     }
 
+    /// Resolves a normalised host name to addresses; the system resolver unless a test injects one.
+    public typealias Resolve = @Sendable (String) async throws -> [AddressResolver.Address]
+
     private struct Pinned {
         let address: String
         let client: HTTPClient
-        let resolvedAt: ContinuousClock.Instant
+        var resolvedAt: ContinuousClock.Instant
+        var usedAt: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var pinned: [String: Pinned] = [:]
+        var retired: [(client: HTTPClient, at: ContinuousClock.Instant)] = []
     }
 
     private let configuration: Configuration
     private let shared: HTTPClient
-    private let pinned = Mutex<[String: Pinned]>([:])
-    private let retired = Mutex<[HTTPClient]>([])
-    private let resolver = AddressResolver()
+    private let state = Mutex(State())
+    private let resolve: Resolve
 
-    public init(configuration: Configuration) {
+    public init(configuration: Configuration, resolve: Resolve? = nil) {
         self.configuration = configuration
         shared = Self.makeClient(configuration: configuration, dnsOverride: [:])
+        let system = AddressResolver()
+        self.resolve = resolve ?? { try await system.resolve($0) }
     }
 
     static func makeClient(configuration: Configuration, dnsOverride: [String: String]) -> HTTPClient {
@@ -77,67 +100,111 @@ public final class GuardedHTTPClients: Sendable {
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
     }
 
+    /// The one form of a host name used for checks, caching and pinning.
+    public static func normalizedHost(_ host: String) -> String {
+        var host = host.lowercased()
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        while host.hasSuffix(".") { host.removeLast() }
+        return host
+    }
+
+    /// Pinned clients currently cached, for tests and diagnostics.
+    public var cachedHosts: Int { state.withLock { $0.pinned.count } }
+
     /// The client to use for `url`, after the address check.
     public func client(for url: URL) async throws -> HTTPClient {
-        guard let host = url.host, !host.isEmpty else { throw GuardError.invalidURL("the URL has no host") }
+        guard let rawHost = url.host, !rawHost.isEmpty else { throw GuardError.invalidURL("the URL has no host") }
         if configuration.allowPrivateNetworks { return shared }
-        let key = host.lowercased()
+        let host = Self.normalizedHost(rawHost)
         let now = ContinuousClock.now
-        if let entry = pinned.withLock({ $0[key] }),
-            entry.resolvedAt.duration(to: now) < .milliseconds(Int64(configuration.resolutionTTL * 1000))
-        {
+        retireExpired(now: now)
+        let ttl = Duration.milliseconds(Int64(configuration.resolutionTTL * 1000))
+        let cached = state.withLock { state -> HTTPClient? in
+            guard var entry = state.pinned[host], entry.resolvedAt.duration(to: now) < ttl else { return nil }
+            entry.usedAt = now
+            state.pinned[host] = entry
             return entry.client
         }
+        if let cached { return cached }
+
         let addresses: [AddressResolver.Address]
         do {
-            addresses = try await resolver.resolve(host)
+            addresses = try await resolve(host)
         } catch {
             throw GuardError.resolution(String(describing: error))
         }
         guard let first = addresses.first else { throw GuardError.resolution("\(host) has no address") }
         for address in addresses {
-            let verdict: AddressPolicy.Verdict
-            switch address {
-            case .v4(let bytes): verdict = AddressPolicy.check(ipv4: bytes)
-            case .v6(let bytes): verdict = AddressPolicy.check(ipv6: bytes)
-            }
-            if case .refused(let why) = verdict {
+            if case .refused(let why) = address.verdict {
                 throw GuardError.refused(
                     "\(host) resolves to \(address.text), a \(why); set delivery.allow_private_networks only for development"
                 )
             }
         }
         if AddressResolver.literal(host) != nil { return shared }
-        let client = pinned.withLock { entries -> HTTPClient in
-            if let existing = entries[key], existing.address == first.text {
-                entries[key] = Pinned(address: existing.address, client: existing.client, resolvedAt: now)
+        return pin(host, to: first.text, now: now)
+    }
+
+    private func pin(_ host: String, to address: String, now: ContinuousClock.Instant) -> HTTPClient {
+        state.withLock { state -> HTTPClient in
+            if var existing = state.pinned[host], existing.address == address {
+                existing.resolvedAt = now
+                existing.usedAt = now
+                state.pinned[host] = existing
                 return existing.client
             }
-            let client = Self.makeClient(configuration: configuration, dnsOverride: [host: first.text])
-            if let replaced = entries.updateValue(
-                Pinned(address: first.text, client: client, resolvedAt: now),
-                forKey: key
-            ) {
-                retired.withLock { $0.append(replaced.client) }
+            let client = Self.makeClient(configuration: configuration, dnsOverride: [host: address])
+            let entry = Pinned(address: address, client: client, resolvedAt: now, usedAt: now)
+            if let replaced = state.pinned.updateValue(entry, forKey: host) {
+                state.retired.append((replaced.client, now))
+            }
+            if state.pinned.count > configuration.maximumHosts,
+                let oldest = state.pinned.min(by: { $0.value.usedAt < $1.value.usedAt })
+            {
+                state.pinned[oldest.key] = nil
+                state.retired.append((oldest.value.client, now))
             }
             return client
         }
-        return client
+    }
+
+    /// Shuts down retired clients whose grace period is over: no attempt can still use them.
+    private func retireExpired(now: ContinuousClock.Instant) {
+        let grace = Duration.milliseconds(Int64(configuration.retirementGrace * 1000))
+        let expired = state.withLock { state -> [HTTPClient] in
+            let (old, young) = (
+                state.retired.filter { $0.at.duration(to: now) >= grace },
+                state.retired.filter { $0.at.duration(to: now) < grace }
+            )
+            state.retired = young
+            return old.map(\.client)
+        }
+        for client in expired {
+            client.shutdown { _ in }
+        }
     }
 
     public func shutdown() async {
-        var clients = pinned.withLock { entries in
-            let clients = entries.values.map(\.client)
-            entries.removeAll()
-            return clients
-        }
-        clients += retired.withLock { list in
-            defer { list.removeAll() }
-            return list
+        var clients = state.withLock { state in
+            defer {
+                state.pinned.removeAll()
+                state.retired.removeAll()
+            }
+            return state.pinned.values.map(\.client) + state.retired.map(\.client)
         }
         clients.append(shared)
         for client in clients {
             try? await client.shutdown()
+        }
+    }
+}
+
+extension AddressResolver.Address {
+    /// The SSRF policy's verdict on this address (DEL-8).
+    var verdict: AddressPolicy.Verdict {
+        switch self {
+        case .v4(let bytes): return AddressPolicy.check(ipv4: bytes)
+        case .v6(let bytes): return AddressPolicy.check(ipv6: bytes)
         }
     }
 }

@@ -49,9 +49,7 @@ public enum PublicRoutes {
             Responses.json(.ok, endpoints.discovery(), headers: [.cacheControl: "public, max-age=300"])
         }
         router.get("/.well-known/jwks.json") { _, _ in
-            var response = Responses.json(.ok, endpoints.jwks())
-            response.headers[.cacheControl] = "public, max-age=300"
-            return response
+            Responses.json(.ok, endpoints.jwks(), headers: [.cacheControl: "public, max-age=300"])
         }
         router.get("/healthz") { _, _ in Responses.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
@@ -94,19 +92,31 @@ public enum PublicRoutes {
             )
         }
         let result = await endpoints.intake.receive(
-            InboundLogout(token: token, pinnedIssuer: pinned, clientAddress: context.clientAddress)
+            InboundLogout(
+                token: token,
+                pinnedIssuer: pinned,
+                clientAddress: context.clientAddress,
+                budgetKey: context.budgetKey
+            )
         )
         switch result {
         case .accepted, .duplicate:
             return Responses.emptyNoStore(.ok)
         case .rejected(let rejection):
             return invalid("\(rejection.rule): \(rejection.description)")
-        case .unavailable(let reason):
+        case .rateLimited(let retryAfter):
+            return Responses.error(
+                .tooManyRequests,
+                code: "invalid_request",
+                description: "too many rejected requests from this client or for this issuer; retry later",
+                headers: [.retryAfter: Responses.retryAfter(retryAfter)]
+            )
+        case .unavailable(let reason, let retryAfter):
             return Responses.error(
                 .serviceUnavailable,
                 code: "temporarily_unavailable",
                 description: reason,
-                headers: [.retryAfter: "5"]
+                headers: [.retryAfter: Responses.retryAfter(retryAfter)]
             )
         }
     }

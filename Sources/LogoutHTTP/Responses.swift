@@ -4,10 +4,11 @@ import NIOCore
 
 /// The one place where outcomes become HTTP responses, for both listeners.
 enum Responses {
+    /// JSON, `no-store` unless `headers` say otherwise (discovery and JWKS are cacheable).
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        fields[.cacheControl] = "no-store"
+        if fields[.cacheControl] == nil { fields[.cacheControl] = "no-store" }
         return Response(
             status: status,
             headers: fields,
@@ -36,6 +37,12 @@ enum Responses {
             description: "method not allowed; use \(allow)",
             headers: [.allow: allow]
         )
+    }
+
+    /// `Retry-After` in whole seconds, rounded up, at least 1.
+    static func retryAfter(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
     }
 
     static func status(for kind: AdminError.Kind) -> HTTPResponse.Status {

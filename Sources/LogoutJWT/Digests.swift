@@ -8,6 +8,12 @@ public enum Digests {
         hex(SHA256.hash(data: Array(token.utf8)))
     }
 
+    /// SHA-256 of a JWS's signing input (header and payload as sent), hex: what makes a token
+    /// the same token for replay detection, however its signature is encoded (IN-12, IN-16).
+    public static func signingInputHash(_ jws: CompactJWS) -> String {
+        hex(SHA256.hash(data: jws.signingInput))
+    }
+
     /// Compares two secrets in time independent of where they differ (SEC-3): both sides are
     /// hashed first, and swift-crypto compares digests in constant time.
     public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {

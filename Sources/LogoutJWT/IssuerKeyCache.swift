@@ -1,69 +1,94 @@
 import Foundation
 import LogoutCore
 
-/// Issuer key sets fetched from `jwks_uri`, cached, refreshed in the background of requests.
+/// Issuer key sets fetched from `jwks_uri`: the I/O shell around `KeySetRefreshState`, which
+/// makes every decision (what is fresh, when to refresh, the cool-down, the backoff).
 ///
-/// - A fresh set is served from memory; a stale one triggers a refresh, and if the refresh fails
-///   the last good keys keep serving (an IdP's key endpoint being down must not stop logouts).
-/// - An unknown `kid` may trigger one refresh per issuer per `unknownKeyRefreshInterval`: enough
-///   to pick up a rotation at once, too little for a forger to make us hammer the IdP.
-/// - Concurrent requests that need a fetch share one (single flight).
+/// A fetch runs as a task owned by this actor and stores its result before it ends, so the
+/// request that started a background refresh does not wait for it, and concurrent needs share
+/// one fetch.
 public actor IssuerKeyCache {
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
+        /// When the caller should try again (`Retry-After`).
+        public let retryAfter: Duration
     }
 
-    struct Entry {
-        var keys: JWKSet?
-        var expiresAt: Double = 0
-        var lastFetchAt: Double = -.infinity
-        var lastError: String?
-        var inFlight: Task<(JWKSet, Double?), any Error>?
+    public enum UnknownKeyOutcome: Sendable {
+        /// Refreshed for this request; verify again with these keys.
+        case refreshed(JWKSet)
+        /// A refresh ran too recently, or failing refreshes are backing off: answer `503`.
+        case retryLater(Duration)
+    }
+
+    /// What a finished fetch reports, for metrics and logs.
+    public enum RefreshResult: Sendable, Equatable {
+        case succeeded
+        case failed(String)
+    }
+
+    private struct Entry {
+        var state: KeySetRefreshState<JWKSet>
+        var inFlight: Task<RefreshResult, Never>?
+        var generation = 0
     }
 
     private let fetcher: any JWKSFetching
-    private let now: @Sendable () -> Double
+    private let policy: KeySetRefreshState<JWKSet>.Policy
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let onRefresh: @Sendable (_ uri: String, _ result: RefreshResult) -> Void
     private var entries: [String: Entry] = [:]
-
-    public let minimumTTL: Double
-    public let maximumTTL: Double
-    public let unknownKeyRefreshInterval: Double
 
     public init(
         fetcher: any JWKSFetching,
-        minimumTTL: Double = 300,
-        maximumTTL: Double = 86_400,
-        unknownKeyRefreshInterval: Double = 60,
-        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        policy: KeySetRefreshState<JWKSet>.Policy = .init(),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        onRefresh: @escaping @Sendable (_ uri: String, _ result: RefreshResult) -> Void = { _, _ in }
     ) {
         self.fetcher = fetcher
-        self.minimumTTL = minimumTTL
-        self.maximumTTL = maximumTTL
-        self.unknownKeyRefreshInterval = unknownKeyRefreshInterval
+        self.policy = policy
         self.now = now
+        self.onRefresh = onRefresh
     }
 
-    /// The issuer's keys: cached when fresh, fetched when stale or missing.
-    /// - Throws: `Unavailable` when no keys were ever fetched and the fetch fails.
+    /// The issuer's keys: cached ones at once (a stale set starts a background refresh), or a
+    /// fetch the caller waits for when none are cached.
+    /// - Throws: `Unavailable` when nothing is cached and the fetch fails or is backing off.
     public func keys(for uri: String) async throws -> JWKSet {
-        let entry = entries[uri] ?? Entry()
-        if let keys = entry.keys, now() < entry.expiresAt { return keys }
-        do {
-            return try await refresh(uri)
-        } catch {
-            if let keys = entries[uri]?.keys { return keys }
-            throw Unavailable(description: "the issuer's keys cannot be fetched: \(error)")
+        switch withState(uri, { $0.lookup(now: $1) }) {
+        case .use(let keys):
+            return keys
+        case .useAndRefresh(let keys):
+            startFetch(uri)
+            return keys
+        case .fetch:
+            startFetch(uri)
+            return try await awaitFetch(uri)
+        case .join:
+            return try await awaitFetch(uri)
+        case .unavailable(let retryAfter):
+            throw Unavailable(
+                description: "the issuer's keys could not be fetched; the next try is due later",
+                retryAfter: retryAfter
+            )
         }
     }
 
-    /// Called after a token named a `kid` the cached set does not have. Returns the refreshed
-    /// set, or `nil` when a refresh for this issuer happened too recently.
-    public func refreshForUnknownKey(_ uri: String) async -> JWKSet? {
-        let entry = entries[uri] ?? Entry()
-        if entry.inFlight == nil, now() - entry.lastFetchAt < unknownKeyRefreshInterval {
-            return nil
+    /// Called after a token named a `kid` the cached set does not have.
+    public func afterUnknownKeyID(_ uri: String) async -> UnknownKeyOutcome {
+        switch withState(uri, { $0.unknownKeyID(now: $1) }) {
+        case .retryLater(let wait):
+            return .retryLater(wait)
+        case .refresh, .join:
+            startFetch(uri)
+            do {
+                return .refreshed(try await awaitFetch(uri))
+            } catch let unavailable as Unavailable {
+                return .retryLater(unavailable.retryAfter)
+            } catch {
+                return .retryLater(policy.failureBackoffInitial)
+            }
         }
-        return try? await refresh(uri)
     }
 
     public func forget(_ uri: String) {
@@ -71,29 +96,72 @@ public actor IssuerKeyCache {
         entries[uri] = nil
     }
 
-    private func refresh(_ uri: String) async throws -> JWKSet {
-        if let task = entries[uri]?.inFlight {
-            return try await task.value.0
-        }
+    /// Cancels fetches still running (graceful stop).
+    public func shutdown() {
+        for entry in entries.values { entry.inFlight?.cancel() }
+    }
+
+    private func withState<T>(
+        _ uri: String,
+        _ body: (inout KeySetRefreshState<JWKSet>, ContinuousClock.Instant) -> T
+    )
+        -> T
+    {
+        var entry = entries[uri] ?? Entry(state: KeySetRefreshState(policy: policy))
+        let result = body(&entry.state, now())
+        entries[uri] = entry
+        return result
+    }
+
+    private func startFetch(_ uri: String) {
+        guard var entry = entries[uri], entry.inFlight == nil else { return }
+        entry.generation += 1
+        let generation = entry.generation
         let fetcher = self.fetcher
-        let task = Task<(JWKSet, Double?), any Error> {
-            let document = try await fetcher.fetchJWKS(from: uri)
-            return (try JWKSet.parse(document.bytes), document.maxAge)
+        entry.inFlight = Task {
+            let result: Result<(JWKSet, Double?), any Error>
+            do {
+                let document = try await fetcher.fetchJWKS(from: uri)
+                result = .success((try JWKSet.parse(document.bytes), document.maxAge))
+            } catch {
+                result = .failure(error)
+            }
+            return self.store(result, uri: uri, generation: generation)
         }
-        entries[uri, default: Entry()].inFlight = task
-        entries[uri, default: Entry()].lastFetchAt = now()
-        do {
-            let (keys, maxAge) = try await task.value
-            let ttl = min(max(maxAge ?? minimumTTL, minimumTTL), maximumTTL)
-            entries[uri, default: Entry()].keys = keys
-            entries[uri, default: Entry()].expiresAt = now() + ttl
-            entries[uri, default: Entry()].lastError = nil
-            entries[uri, default: Entry()].inFlight = nil
-            return keys
-        } catch {
-            entries[uri, default: Entry()].lastError = String(describing: error)
-            entries[uri, default: Entry()].inFlight = nil
-            throw error
+        entries[uri] = entry
+    }
+
+    private func store(_ result: Result<(JWKSet, Double?), any Error>, uri: String, generation: Int) -> RefreshResult {
+        let outcome: RefreshResult
+        switch result {
+        case .success: outcome = .succeeded
+        case .failure(let error): outcome = .failed(String(describing: error))
         }
+        guard var entry = entries[uri], entry.generation == generation else { return outcome }
+        entry.inFlight = nil
+        switch result {
+        case .success(let (keys, maxAge)): entry.state.refreshSucceeded(keys, maxAge: maxAge, now: now())
+        case .failure: entry.state.refreshFailed(now: now())
+        }
+        entries[uri] = entry
+        onRefresh(uri, outcome)
+        return outcome
+    }
+
+    /// Waits for the running fetch, which has stored its result by the time it returns.
+    private func awaitFetch(_ uri: String) async throws -> JWKSet {
+        if let task = entries[uri]?.inFlight {
+            if case .failed(let reason) = await task.value {
+                let wait = entries[uri]?.state.backoffRemaining(now: now()) ?? policy.failureBackoffInitial
+                throw Unavailable(description: "the issuer's keys cannot be fetched: \(reason)", retryAfter: wait)
+            }
+        }
+        guard let keys = entries[uri]?.state.keys else {
+            throw Unavailable(
+                description: "the issuer's keys cannot be fetched",
+                retryAfter: policy.failureBackoffInitial
+            )
+        }
+        return keys
     }
 }

@@ -60,6 +60,7 @@ public struct SigningKeyStore: Sendable {
         for name in names.sorted() {
             guard let (algorithm, _) = Self.extensions.first(where: { name.hasSuffix("." + $0.1) }) else { continue }
             let path = directory + "/" + name
+            try SecretFile.checkPrivate(path, what: "the signing key")
             let contents: String
             do {
                 contents = try String(contentsOfFile: path, encoding: .utf8)

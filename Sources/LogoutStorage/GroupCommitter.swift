@@ -9,6 +9,11 @@ import Synchronization
 /// rolls back alone), wakes the others with their results, and hands leadership to the next
 /// waiter if more work arrived meanwhile. No caller is answered before the commit that holds its
 /// work has returned, and no background task is needed.
+///
+/// Background items (the log of rejected requests) wait for no one: they are queued, bounded,
+/// and ride along in the next transaction a leader commits anyway, after its own items, so they
+/// add rows to a commit but never a commit of their own in front of an acknowledgement. A
+/// periodic `flushBackground()` commits them when nothing else is being written.
 final class GroupCommitter: Sendable {
     private enum Signal: Sendable {
         case done
@@ -29,6 +34,8 @@ final class GroupCommitter: Sendable {
 
     private struct State {
         var queue: [Pending] = []
+        var background: [@Sendable (Database) throws -> Void] = []
+        var droppedBackground = 0
         var leading = false
     }
 
@@ -36,10 +43,50 @@ final class GroupCommitter: Sendable {
     private let state = Mutex(State())
     /// Upper bound of items in one transaction, so that one commit stays short.
     private let maximumBatch: Int
+    /// Upper bound of background items waiting, and of those added to one transaction.
+    private let maximumBackground: Int
+    private let maximumBackgroundPerBatch: Int
 
-    init(writer: any DatabaseWriter, maximumBatch: Int = 512) {
+    init(
+        writer: any DatabaseWriter,
+        maximumBatch: Int = 512,
+        maximumBackground: Int = 4096,
+        maximumBackgroundPerBatch: Int = 256
+    ) {
         self.writer = writer
         self.maximumBatch = maximumBatch
+        self.maximumBackground = maximumBackground
+        self.maximumBackgroundPerBatch = maximumBackgroundPerBatch
+    }
+
+    /// Queues a write nobody waits for. Returns false when the queue is full and the item was
+    /// dropped (counted in `droppedBackgroundItems`).
+    @discardableResult
+    func enqueueBackground(_ work: @escaping @Sendable (Database) throws -> Void) -> Bool {
+        state.withLock { state in
+            guard state.background.count < maximumBackground else {
+                state.droppedBackground += 1
+                return false
+            }
+            state.background.append(work)
+            return true
+        }
+    }
+
+    var pendingBackgroundItems: Int { state.withLock { $0.background.count } }
+
+    /// Background items dropped since the last call, because the queue was full.
+    func takeDroppedBackgroundCount() -> Int {
+        state.withLock { state in
+            defer { state.droppedBackground = 0 }
+            return state.droppedBackground
+        }
+    }
+
+    /// Commits queued background items now (a no-op when none wait).
+    func flushBackground() async throws {
+        guard pendingBackgroundItems > 0 else { return }
+        try await write { _ in }
     }
 
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -66,11 +113,14 @@ final class GroupCommitter: Sendable {
     }
 
     private func lead() async {
-        let batch = state.withLock { state -> [Pending] in
+        let (batch, background) = state.withLock { state -> ([Pending], [@Sendable (Database) throws -> Void]) in
             let count = min(state.queue.count, maximumBatch)
             let batch = Array(state.queue.prefix(count))
             state.queue.removeFirst(count)
-            return batch
+            let backgroundCount = min(state.background.count, maximumBackgroundPerBatch)
+            let background = Array(state.background.prefix(backgroundCount))
+            state.background.removeFirst(backgroundCount)
+            return (batch, background)
         }
         let works = batch.map(\.work)
         let results: [Result<any Sendable, any Error>]
@@ -97,11 +147,23 @@ final class GroupCommitter: Sendable {
                     }
                     results.append(itemResult)
                 }
+                for item in background {
+                    // A background item that fails rolls back alone and is not retried.
+                    _ = try? db.inSavepoint {
+                        do {
+                            try item(db)
+                            return .commit
+                        } catch {
+                            return .rollback
+                        }
+                    }
+                }
                 return results
             }
         } catch {
             // The transaction as a whole failed (busy, full, I/O): nothing of the batch is stored.
             results = Array(repeating: .failure(error), count: batch.count)
+            state.withLock { $0.droppedBackground += background.count }
         }
         for (pending, result) in zip(batch, results) {
             pending.result = result

@@ -32,8 +32,10 @@ public struct AcceptedLogout: Sendable {
 
 public struct ReplayKey: Sendable, Equatable {
     public var issuerName: String
-    /// The `jti`, or `sha256:` + the token hash for app tokens without one.
+    /// The `jti`, or `sha256:` + the signing input's hash for app tokens without one (IN-16).
     public var key: String
+    /// SHA-256 of the signing input (header and payload as sent): the same token, however its
+    /// signature is encoded, is a retransmission, not a conflict.
     public var tokenHash: String
     public var expiresAt: Date
 
@@ -53,8 +55,21 @@ public enum RecordedLogout: Sendable, Equatable {
     case replayConflict
 }
 
-/// A refused token, for the log (ADM-1).
+/// A refused token, for the log (ADM-1). Every field is bounded before it is stored (SEC-4):
+/// what an anonymous client sends decides how much we write only up to these limits.
 public struct RejectedLogout: Sendable {
+    public enum Outcome: String, Sendable {
+        /// `400`: the token broke a rule.
+        case rejected
+        /// `503`: the notifier was asked to come back (such as a key rotation in progress).
+        case deferred
+    }
+
+    public static let maximumIdentifierLength = 256
+    public static let maximumReasonLength = 300
+
+    public var outcome: Outcome = .rejected
+    /// A registered issuer's name, or `unknown`: never a name taken verbatim from a request.
     public var source: String
     public var iss: String?
     public var sub: String?
@@ -94,23 +109,47 @@ extension LogoutDatabase {
         }
     }
 
-    public func recordRejection(_ rejection: RejectedLogout, now: Date) async throws {
-        try await committer.write { db in
+    /// Queues a rejected (or deferred) request for the log without waiting: it rides along in a
+    /// later commit and never delays an acknowledgement (SEC-4). Returns false when the queue is
+    /// full and the entry was dropped.
+    @discardableResult
+    public func enqueueRejection(_ rejection: RejectedLogout, now: Date) -> Bool {
+        let limit = RejectedLogout.maximumIdentifierLength
+        let bounded: (String?) -> String? = { $0.map { SafeText.printable($0, limit: limit) } }
+        let iss = bounded(rejection.iss)
+        let sub = bounded(rejection.sub)
+        let sid = bounded(rejection.sid)
+        let jti = bounded(rejection.jti)
+        let source = SafeText.truncated(rejection.source, limit: 64)
+        let reason = SafeText.printable(rejection.reason, limit: RejectedLogout.maximumReasonLength)
+        let address = rejection.clientAddress.map { SafeText.truncated($0, limit: 64) }
+        let outcome: EventRecord.Outcome = rejection.outcome == .deferred ? .deferred : .rejected
+        return committer.enqueueBackground { db in
             _ = try Self.insertEvent(
                 db,
                 receivedAt: now,
-                source: rejection.source,
-                iss: rejection.iss,
-                sub: rejection.sub,
-                sid: rejection.sid,
-                jti: rejection.jti,
+                source: source,
+                iss: iss,
+                sub: sub,
+                sid: sid,
+                jti: jti,
                 tokenHash: rejection.tokenHash,
-                outcome: .rejected,
-                reason: rejection.reason,
+                outcome: outcome,
+                reason: reason,
                 deliveries: 0,
-                clientAddress: rejection.clientAddress
+                clientAddress: address
             )
         }
+    }
+
+    /// Commits queued rejections now; the daemon calls it a few times a second.
+    public func flushRejections() async throws {
+        try await committer.flushBackground()
+    }
+
+    /// Rejections dropped because their queue was full, since the last call (for metrics).
+    public func takeDroppedRejections() -> Int {
+        committer.takeDroppedBackgroundCount()
     }
 
     static func recordLogout(_ logout: AcceptedLogout, now: Date, db: Database) throws -> RecordedLogout {
@@ -213,31 +252,26 @@ extension LogoutDatabase {
     /// RES-2: with a `sid`, the sessions of that upstream session; with only `sub`, every
     /// session of the subject at this issuer. Expired and ended sessions are not selected.
     static func matchingSessions(_ request: LogoutRequest, nowMs: Int64, db: Database) throws -> [Session] {
-        let live = "ended_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
+        let live = "s.ended_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)"
         let rows: [Row]
         if let sid = request.sid {
             if let sub = request.sub {
                 rows = try Row.fetchAll(
                     db.cachedStatement(
-                        sql:
-                            "SELECT \(Session.columns) FROM sessions WHERE issuer = ? AND sid = ? AND sub = ? AND \(live)"
+                        sql: "\(Session.select) WHERE s.issuer_name = ? AND s.sid = ? AND s.sub = ? AND \(live)"
                     ),
-                    arguments: [request.issuer, sid, sub, nowMs]
+                    arguments: [request.issuerName, sid, sub, nowMs]
                 )
             } else {
                 rows = try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: "SELECT \(Session.columns) FROM sessions WHERE issuer = ? AND sid = ? AND \(live)"
-                    ),
-                    arguments: [request.issuer, sid, nowMs]
+                    db.cachedStatement(sql: "\(Session.select) WHERE s.issuer_name = ? AND s.sid = ? AND \(live)"),
+                    arguments: [request.issuerName, sid, nowMs]
                 )
             }
         } else if let sub = request.sub {
             rows = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT \(Session.columns) FROM sessions WHERE issuer = ? AND sub = ? AND \(live)"
-                ),
-                arguments: [request.issuer, sub, nowMs]
+                db.cachedStatement(sql: "\(Session.select) WHERE s.issuer_name = ? AND s.sub = ? AND \(live)"),
+                arguments: [request.issuerName, sub, nowMs]
             )
         } else {
             rows = []

@@ -7,12 +7,15 @@ extension LogoutDatabase {
         public var replayRecords = 0
         public var sessions = 0
         public var events = 0
+        public var rejectedEvents = 0
     }
 
     /// Removes what is no longer needed: replay records past their retention, expired sessions,
     /// sessions ended and events received before `retentionCutoff` (with their deliveries and
-    /// attempts, unless a delivery is still waiting).
-    public func purge(now: Date, retentionCutoff: Date) async throws -> PurgeCounts {
+    /// attempts, unless a delivery is still waiting), and rejected, deferred and duplicate
+    /// events received before `rejectedCutoff`: anyone can cause those, so they are kept for a
+    /// shorter time (SEC-4).
+    public func purge(now: Date, retentionCutoff: Date, rejectedCutoff: Date? = nil) async throws -> PurgeCounts {
         try await pool.write { db in
             var counts = PurgeCounts()
             try db.execute(sql: "DELETE FROM replay WHERE expires_at <= ?", arguments: [now.milliseconds])
@@ -34,6 +37,15 @@ extension LogoutDatabase {
                 arguments: [retentionCutoff.milliseconds]
             )
             counts.events = db.changesCount
+            if let rejectedCutoff {
+                try db.execute(
+                    sql: """
+                        DELETE FROM events WHERE outcome IN ('rejected', 'deferred', 'duplicate') AND received_at < ?
+                        """,
+                    arguments: [rejectedCutoff.milliseconds]
+                )
+                counts.rejectedEvents = db.changesCount
+            }
             return counts
         }
     }

@@ -11,12 +11,35 @@ extension LogoutDatabase {
 
     // MARK: Issuers
 
+    /// One `iss`, one registration (SEC-5): a second registration of the same `iss` would make
+    /// the first issuer's tokens ambiguous on the shared route, and would let whoever holds the
+    /// second one's credentials speak for the first on its own route.
     public func insertIssuer(_ issuer: StoredIssuer) async throws {
         try await pool.write { db in
             if try StoredIssuer.exists(db, key: issuer.issuer.name) {
                 throw RegistryError.conflict("an issuer named \(issuer.issuer.name) already exists")
             }
+            if let other = try String.fetchOne(
+                db,
+                sql: "SELECT name FROM issuers WHERE issuer = ?",
+                arguments: [issuer.issuer.issuer]
+            ) {
+                throw RegistryError.conflict(
+                    "the issuer \(other) is already registered with iss \(issuer.issuer.issuer); one iss, one registration"
+                )
+            }
             try issuer.insert(db)
+        }
+    }
+
+    /// `iss` strings registered more than once before registrations became unique: the daemon
+    /// warns about them at start, since tokens for them cannot be told apart on the shared route.
+    public func issuersSharingAnIss() async throws -> [[String]] {
+        try await pool.read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT group_concat(name, ' ') FROM issuers GROUP BY issuer HAVING count(*) > 1"
+            ).map { $0.split(separator: " ").map(String.init) }
         }
     }
 
@@ -95,21 +118,40 @@ extension LogoutDatabase {
             guard try StoredRelyingParty.exists(db, key: session.clientID) else {
                 throw RegistryError.notFound("no RP with client_id \(session.clientID)")
             }
+            guard
+                let iss = try String.fetchOne(
+                    db,
+                    sql: "SELECT issuer FROM issuers WHERE name = ?",
+                    arguments: [session.issuerName]
+                )
+            else {
+                throw RegistryError.notFound("no issuer named \(session.issuerName)")
+            }
             try db.execute(
                 sql: """
-                    INSERT INTO sessions (issuer, sub, sid, client_id, rp_sub, rp_sid, created_at, expires_at,
-                        id_token, access_token, refresh_token)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO sessions (issuer_name, sub, sid, client_id, rp_sub, rp_sid, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    session.issuer, session.sub, session.sid, session.clientID, session.rpSub, session.rpSid,
-                    now.milliseconds, session.expiresAt?.milliseconds, session.sealedIDToken.map { Data($0) },
-                    session.sealedAccessToken.map { Data($0) }, session.sealedRefreshToken.map { Data($0) },
+                    session.issuerName, session.sub, session.sid, session.clientID, session.rpSub, session.rpSid,
+                    now.milliseconds, session.expiresAt?.milliseconds,
                 ]
             )
+            let id = db.lastInsertedRowID
+            if let sealTokens = session.sealTokens {
+                let tokens = try sealTokens(id)
+                try db.execute(
+                    sql: "UPDATE sessions SET id_token = ?, access_token = ?, refresh_token = ? WHERE id = ?",
+                    arguments: [
+                        tokens.idToken.map { Data($0) }, tokens.accessToken.map { Data($0) },
+                        tokens.refreshToken.map { Data($0) }, id,
+                    ]
+                )
+            }
             return Session(
-                id: db.lastInsertedRowID,
-                issuer: session.issuer,
+                id: id,
+                issuerName: session.issuerName,
+                issuer: iss,
                 sub: session.sub,
                 sid: session.sid,
                 clientID: session.clientID,
@@ -126,23 +168,23 @@ extension LogoutDatabase {
             var conditions: [String] = []
             var arguments = StatementArguments()
             if let issuer = filter.issuer {
-                conditions.append("issuer = ?")
-                _ = arguments.append(contentsOf: [issuer])
+                conditions.append("(s.issuer_name = ? OR i.issuer = ?)")
+                _ = arguments.append(contentsOf: [issuer, issuer])
             }
             if let sub = filter.sub {
-                conditions.append("sub = ?")
+                conditions.append("s.sub = ?")
                 _ = arguments.append(contentsOf: [sub])
             }
             if let clientID = filter.clientID {
-                conditions.append("client_id = ?")
+                conditions.append("s.client_id = ?")
                 _ = arguments.append(contentsOf: [clientID])
             }
-            if !filter.includeEnded { conditions.append("ended_at IS NULL") }
+            if !filter.includeEnded { conditions.append("s.ended_at IS NULL") }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [filter.limit])
             return try Row.fetchAll(
                 db,
-                sql: "SELECT \(Session.columns) FROM sessions \(whereClause) ORDER BY id DESC LIMIT ?",
+                sql: "\(Session.select) \(whereClause) ORDER BY s.id DESC LIMIT ?",
                 arguments: arguments
             ).map(Session.init(row:))
         }

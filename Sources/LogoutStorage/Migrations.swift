@@ -7,7 +7,79 @@ enum Migrations {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: v2)
+        }
     }
+
+    /// Hardening (issue 7):
+    /// - `meta` remembers one-time conversions (the re-sealing of secrets with associated data).
+    /// - `events` accepts the outcome `deferred` (a `503` asked the notifier to come back, such as
+    ///   a token signed with a key published after our last JWKS fetch) and gets an index for the
+    ///   shorter retention of rejected events.
+    /// - Sessions belong to a registered issuer by name, deleted with it (SEC-5), instead of to a
+    ///   free `iss` string a second registration could claim. A session whose `iss` matched no
+    ///   registered issuer could never be selected by a logout and is not carried over; where
+    ///   two registrations shared an `iss` (no longer allowed), the one with keys takes the
+    ///   sessions, then the oldest.
+    static let v2 = """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE events_v2 (
+            id INTEGER PRIMARY KEY,
+            received_at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            iss TEXT,
+            sub TEXT,
+            sid TEXT,
+            jti TEXT,
+            token_hash TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'duplicate', 'rejected', 'deferred')),
+            reason TEXT,
+            deliveries INTEGER NOT NULL DEFAULT 0,
+            client_address TEXT
+        );
+        INSERT INTO events_v2 SELECT id, received_at, source, iss, sub, sid, jti, token_hash, outcome, reason,
+            deliveries, client_address FROM events;
+        DROP TABLE events;
+        ALTER TABLE events_v2 RENAME TO events;
+        CREATE INDEX events_by_time ON events(received_at);
+        CREATE INDEX events_by_outcome ON events(outcome, received_at);
+
+        CREATE TABLE sessions_v2 (
+            id INTEGER PRIMARY KEY,
+            issuer_name TEXT NOT NULL REFERENCES issuers(name) ON DELETE CASCADE,
+            sub TEXT NOT NULL,
+            sid TEXT,
+            client_id TEXT NOT NULL REFERENCES relying_parties(client_id) ON DELETE CASCADE,
+            rp_sub TEXT NOT NULL,
+            rp_sid TEXT,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            ended_at INTEGER,
+            ended_by_event INTEGER,
+            id_token BLOB,
+            access_token BLOB,
+            refresh_token BLOB
+        );
+        INSERT INTO sessions_v2 (id, issuer_name, sub, sid, client_id, rp_sub, rp_sid, created_at, expires_at,
+            ended_at, ended_by_event, id_token, access_token, refresh_token)
+        SELECT s.id, (SELECT i.name FROM issuers i WHERE i.issuer = s.issuer
+                ORDER BY i.key_source = 'shared_secret', i.created_at, i.name LIMIT 1),
+            s.sub, s.sid, s.client_id, s.rp_sub, s.rp_sid, s.created_at, s.expires_at, s.ended_at,
+            s.ended_by_event, s.id_token, s.access_token, s.refresh_token
+        FROM sessions s WHERE EXISTS (SELECT 1 FROM issuers i WHERE i.issuer = s.issuer);
+        DROP TABLE sessions;
+        ALTER TABLE sessions_v2 RENAME TO sessions;
+        CREATE INDEX sessions_by_sid ON sessions(issuer_name, sid) WHERE ended_at IS NULL AND sid IS NOT NULL;
+        CREATE INDEX sessions_by_sub ON sessions(issuer_name, sub) WHERE ended_at IS NULL;
+        CREATE INDEX sessions_by_issuer ON sessions(issuer_name);
+        CREATE INDEX sessions_by_rp_sub ON sessions(client_id, rp_sub, created_at);
+        CREATE INDEX sessions_expiry ON sessions(expires_at) WHERE expires_at IS NOT NULL;
+        """
 
     static let v1 = """
         CREATE TABLE issuers (

@@ -2,45 +2,56 @@ import Foundation
 import GRDB
 import LogoutCore
 
-/// A session to register, with its sealed upstream tokens (kept for browser logout, C6).
+/// The upstream tokens of a session, sealed for its row (kept for browser logout, C6).
+public struct SealedSessionTokens: Sendable {
+    public var idToken: [UInt8]?
+    public var accessToken: [UInt8]?
+    public var refreshToken: [UInt8]?
+
+    public init(idToken: [UInt8]? = nil, accessToken: [UInt8]? = nil, refreshToken: [UInt8]? = nil) {
+        self.idToken = idToken
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+    }
+}
+
+/// A session to register.
 public struct NewSession: Sendable {
-    public var issuer: String
+    /// The registered issuer's name.
+    public var issuerName: String
     public var sub: String
     public var sid: String?
     public var clientID: String
     public var rpSub: String
     public var rpSid: String?
     public var expiresAt: Date?
-    public var sealedIDToken: [UInt8]?
-    public var sealedAccessToken: [UInt8]?
-    public var sealedRefreshToken: [UInt8]?
+    /// Seals the session's upstream tokens once its row id is known: sealed values are bound to
+    /// their row (SEC-6), and storage never holds them in clear.
+    public var sealTokens: (@Sendable (_ sessionID: Int64) throws -> SealedSessionTokens)?
 
     public init(
-        issuer: String,
+        issuerName: String,
         sub: String,
         sid: String?,
         clientID: String,
         rpSub: String,
         rpSid: String?,
         expiresAt: Date?,
-        sealedIDToken: [UInt8]? = nil,
-        sealedAccessToken: [UInt8]? = nil,
-        sealedRefreshToken: [UInt8]? = nil
+        sealTokens: (@Sendable (_ sessionID: Int64) throws -> SealedSessionTokens)? = nil
     ) {
-        self.issuer = issuer
+        self.issuerName = issuerName
         self.sub = sub
         self.sid = sid
         self.clientID = clientID
         self.rpSub = rpSub
         self.rpSid = rpSid
         self.expiresAt = expiresAt
-        self.sealedIDToken = sealedIDToken
-        self.sealedAccessToken = sealedAccessToken
-        self.sealedRefreshToken = sealedRefreshToken
+        self.sealTokens = sealTokens
     }
 }
 
 public struct SessionFilter: Sendable {
+    /// The issuer's name or its `iss`.
     public var issuer: String?
     public var sub: String?
     public var clientID: String?
@@ -66,6 +77,7 @@ extension Session {
     init(row: Row) {
         self.init(
             id: row["id"],
+            issuerName: row["issuer_name"],
             issuer: row["issuer"],
             sub: row["sub"],
             sid: row["sid"],
@@ -78,5 +90,10 @@ extension Session {
         )
     }
 
-    static let columns = "id, issuer, sub, sid, client_id, rp_sub, rp_sid, created_at, expires_at, ended_at"
+    /// Selects sessions with their issuer's `iss`: `FROM sessions s JOIN issuers i` must follow.
+    static let select = """
+        SELECT s.id, s.issuer_name, i.issuer, s.sub, s.sid, s.client_id, s.rp_sub, s.rp_sid, s.created_at,
+            s.expires_at, s.ended_at
+        FROM sessions s JOIN issuers i ON i.name = s.issuer_name
+        """
 }

@@ -36,7 +36,7 @@ import Testing
                     "/admin/v1/sessions",
                     [
                         "issuer": "https://idp.example", "sub": .string("u\(index)"), "sid": .string("s\(index)"),
-                        "client_id": .string(rp),
+                        "client_id": .string(rp), "rp_sid": .string("s\(index)"),
                     ]
                 )
             }

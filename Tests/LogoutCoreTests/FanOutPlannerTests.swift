@@ -34,6 +34,7 @@ import Testing
     ) -> Session {
         Session(
             id: id,
+            issuerName: "idp",
             issuer: "https://idp",
             sub: sub,
             sid: sid,
@@ -46,7 +47,7 @@ import Testing
     }
 
     static func request(sub: String? = "u", sid: String? = nil) -> LogoutRequest {
-        LogoutRequest(source: "idp", issuer: "https://idp", issuerName: "idp", sub: sub, sid: sid)
+        LogoutRequest(source: "idp", issuerName: "idp", sub: sub, sid: sid)
     }
 
     @Test func oneDeliveryPerRPFacingSession() {

@@ -200,11 +200,24 @@ import Testing
     /// IN-16: app tokens signed with a shared secret (Logora-style).
     @Test func appTokens() throws {
         let minimal: [String: JSONValue] = ["aud": "logoutd", "iat": .number(Self.now), "sub": "42"]
-        let checked = try LogoutTokenValidator.checkClaims(minimal, policy: Self.app, now: Self.now)
+        let checked = try LogoutTokenValidator.checkClaims(minimal, policy: Self.app, now: Self.now, pinnedRoute: true)
         #expect(checked.sub == "42" && checked.jti == nil && checked.exp == nil)
         var withIss = minimal
         withIss["iss"] = "https://app.example"
+        _ = try LogoutTokenValidator.checkClaims(withIss, policy: Self.app, now: Self.now, pinnedRoute: true)
         _ = try LogoutTokenValidator.checkClaims(withIss, policy: Self.app, now: Self.now)
+        // IN-8: only on the app's own route may iss be left out; an OIDC issuer needs it everywhere.
+        #expect(throws: TokenRejection("IN-8", "iss is missing")) {
+            try LogoutTokenValidator.checkClaims(minimal, policy: Self.app, now: Self.now)
+        }
+        #expect(throws: TokenRejection("IN-8", "iss is missing")) {
+            try LogoutTokenValidator.checkClaims(
+                Self.claims(["iss": nil]),
+                policy: Self.keys,
+                now: Self.now,
+                pinnedRoute: true
+            )
+        }
         for (name, change) in [
             ("no sub", ["sub": nil]), ("sid only", ["sub": nil, "sid": "s"]), ("nonce", ["nonce": "n"]),
             ("wrong iss", ["iss": "https://other.example"]), ("bad events", ["events": ["x": [:]]]),
@@ -213,7 +226,7 @@ import Testing
             var claims = minimal
             for (key, value) in change { claims[key] = value }
             #expect(throws: TokenRejection.self, "\(name)") {
-                try LogoutTokenValidator.checkClaims(claims, policy: Self.app, now: Self.now)
+                try LogoutTokenValidator.checkClaims(claims, policy: Self.app, now: Self.now, pinnedRoute: true)
             }
         }
     }

@@ -9,9 +9,9 @@ import Testing
 final class ScriptedFetcher: JWKSFetching {
     let document = Mutex<Result<FetchedJWKS, any Error>>(.failure(CancellationError()))
     let calls = Atomic<Int>(0)
-    let delay: Double
+    let delay: Mutex<Duration>
 
-    init(delay: Double = 0) { self.delay = delay }
+    init(delay: Duration = .zero) { self.delay = Mutex(delay) }
 
     func serve(_ jwks: JSONValue, maxAge: Double? = nil) {
         document.withLock { $0 = .success(FetchedJWKS(bytes: JSONSerializer.serialize(jwks), maxAge: maxAge)) }
@@ -19,72 +19,129 @@ final class ScriptedFetcher: JWKSFetching {
 
     func fail() { document.withLock { $0 = .failure(URLError(.cannotConnectToHost)) } }
 
+    var count: Int { calls.load(ordering: .relaxed) }
+
     func fetchJWKS(from uri: String) async throws -> FetchedJWKS {
         calls.add(1, ordering: .relaxed)
-        if delay > 0 { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) }
+        let wait = delay.withLock { $0 }
+        if wait > .zero { try await Task.sleep(for: wait) }
         return try document.withLock { $0 }.get()
     }
 }
 
-final class TestClock: Sendable {
-    let value = Mutex<Double>(1_000)
-    func advance(_ seconds: Double) { value.withLock { $0 += seconds } }
-    var now: @Sendable () -> Double { { self.value.withLock { $0 } } }
+/// A monotonic clock the test moves by hand.
+final class ManualInstant: Sendable {
+    let value = Mutex(ContinuousClock.now)
+    func advance(_ duration: Duration) { value.withLock { $0 += duration } }
+    var now: @Sendable () -> ContinuousClock.Instant { { self.value.withLock { $0 } } }
 }
 
+/// The cache's I/O around `KeySetRefreshState` (whose rules have their own table in
+/// LogoutCoreTests): fetches really happen, or do not, as the state decides.
 @Suite struct IssuerKeyCacheTests {
-    @Test func servesFromCacheUntilTheTTLThenRefreshes() async throws {
-        let fetcher = ScriptedFetcher()
-        fetcher.serve(try TokenForge.jwks([TokenForge.newES256()]))
-        let clock = TestClock()
-        let cache = IssuerKeyCache(fetcher: fetcher, now: clock.now)
-        _ = try await cache.keys(for: "u")
-        _ = try await cache.keys(for: "u")
-        #expect(fetcher.calls.load(ordering: .relaxed) == 1)
-        clock.advance(301)
-        _ = try await cache.keys(for: "u")
-        #expect(fetcher.calls.load(ordering: .relaxed) == 2)
-    }
-
-    @Test func keepsTheLastGoodKeysWhenARefreshFails() async throws {
+    @Test func servesFromCacheUntilTheTTLThenRefreshesInTheBackground() async throws {
         let fetcher = ScriptedFetcher()
         fetcher.serve(try TokenForge.jwks([TokenForge.newES256(kid: "a")]))
-        let clock = TestClock()
+        let clock = ManualInstant()
         let cache = IssuerKeyCache(fetcher: fetcher, now: clock.now)
         _ = try await cache.keys(for: "u")
-        fetcher.fail()
-        clock.advance(10_000)
+        _ = try await cache.keys(for: "u")
+        #expect(fetcher.count == 1)
+        clock.advance(.seconds(301))
+        fetcher.serve(try TokenForge.jwks([TokenForge.newES256(kid: "b")]))
+        // Stale keys answer at once; the refresh runs behind.
         #expect(try await cache.keys(for: "u").keys.first?.keyID == "a")
+        try await eventuallyTrue { try await cache.keys(for: "u").keys.first?.keyID == "b" }
+        #expect(fetcher.count == 2)
     }
 
-    @Test func unavailableWhenNothingWasEverFetched() async {
+    @Test func aFailingRefreshNeverDelaysARequestThatHasKeys() async throws {
+        let fetcher = ScriptedFetcher()
+        fetcher.serve(try TokenForge.jwks([TokenForge.newES256(kid: "a")]))
+        let clock = ManualInstant()
+        let cache = IssuerKeyCache(fetcher: fetcher, now: clock.now)
+        _ = try await cache.keys(for: "u")
+        // The key endpoint now hangs for 5 s and then fails.
+        fetcher.delay.withLock { $0 = .seconds(5) }
+        fetcher.fail()
+        clock.advance(.seconds(10_000))
+        let started = ContinuousClock.now
+        #expect(try await cache.keys(for: "u").keys.first?.keyID == "a")
+        #expect(try await cache.keys(for: "u").keys.first?.keyID == "a")
+        #expect(started.duration(to: .now) < .seconds(1))
+        #expect(fetcher.count == 2)  // one background refresh, not one per request
+        await cache.shutdown()
+    }
+
+    @Test func unavailableWhenNothingWasEverFetchedThenBacksOff() async {
         let fetcher = ScriptedFetcher()
         fetcher.fail()
-        let cache = IssuerKeyCache(fetcher: fetcher)
+        let cache = IssuerKeyCache(fetcher: fetcher, now: ManualInstant().now)
         await #expect(throws: IssuerKeyCache.Unavailable.self) { try await cache.keys(for: "u") }
+        do {
+            _ = try await cache.keys(for: "u")
+            Issue.record("keys served after a failed fetch")
+        } catch let unavailable as IssuerKeyCache.Unavailable {
+            // Inside the backoff: answered at once, without a second fetch.
+            #expect(unavailable.retryAfter > .zero && unavailable.retryAfter <= .seconds(5))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        #expect(fetcher.count == 1)
     }
 
-    @Test func unknownKidRefreshesAtMostOncePerInterval() async throws {
+    /// The rotation the hardening issue measured: a new key used less than a minute after our
+    /// fetch is found by a refresh; a second unknown kid inside the cool-down waits.
+    @Test func unknownKidRefreshesAtOnceThenWaitsOutTheCooldown() async throws {
         let fetcher = ScriptedFetcher()
         fetcher.serve(try TokenForge.jwks([TokenForge.newES256(kid: "old")]))
-        let clock = TestClock()
-        let cache = IssuerKeyCache(fetcher: fetcher, now: clock.now)
+        let clock = ManualInstant()
+        let cache = IssuerKeyCache(fetcher: fetcher, policy: .init(unknownKeyCooldown: .seconds(10)), now: clock.now)
         _ = try await cache.keys(for: "u")
-        clock.advance(61)
-        fetcher.serve(try TokenForge.jwks([TokenForge.newES256(kid: "new")]))
-        #expect(await cache.refreshForUnknownKey("u")?.contains(keyID: "new") == true)
-        #expect(await cache.refreshForUnknownKey("u") == nil)
-        #expect(fetcher.calls.load(ordering: .relaxed) == 2)
+        clock.advance(.seconds(12))
+        fetcher.serve(try TokenForge.jwks([TokenForge.newES256(kid: "old"), TokenForge.newES256(kid: "new")]))
+        guard case .refreshed(let keys) = await cache.afterUnknownKeyID("u") else {
+            Issue.record("no refresh for an unknown kid")
+            return
+        }
+        #expect(keys.contains(keyID: "new"))
+        clock.advance(.seconds(3))
+        guard case .retryLater(let wait) = await cache.afterUnknownKeyID("u") else {
+            Issue.record("refreshed again inside the cool-down")
+            return
+        }
+        #expect(wait == .seconds(7))
+        #expect(fetcher.count == 2)
     }
 
     @Test func concurrentRequestsShareOneFetch() async throws {
-        let fetcher = ScriptedFetcher(delay: 0.2)
+        let fetcher = ScriptedFetcher(delay: .milliseconds(200))
         fetcher.serve(try TokenForge.jwks([TokenForge.newES256()]))
         let cache = IssuerKeyCache(fetcher: fetcher)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<50 { group.addTask { _ = try await cache.keys(for: "u") } }
             try await group.waitForAll()
         }
-        #expect(fetcher.calls.load(ordering: .relaxed) == 1)
+        #expect(fetcher.count == 1)
+    }
+
+    @Test func reportsEveryRefreshForMetrics() async throws {
+        let fetcher = ScriptedFetcher()
+        fetcher.fail()
+        let reports = Mutex<[IssuerKeyCache.RefreshResult]>([])
+        let cache = IssuerKeyCache(fetcher: fetcher, now: ManualInstant().now) { _, result in
+            reports.withLock { $0.append(result) }
+        }
+        _ = try? await cache.keys(for: "u")
+        #expect(reports.withLock { $0.count } == 1)
+        if case .failed = reports.withLock({ $0[0] }) {} else { Issue.record("a failed fetch reported as success") }
+    }
+
+    func eventuallyTrue(_ condition: () async throws -> Bool) async throws {
+        for _ in 0..<200 {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("condition never became true")
     }
 }

@@ -6,6 +6,10 @@ import TestSupport
 import Testing
 import _CryptoExtras
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct JWSVerifierTests {
     static func verify(_ token: String, keys: JWKSet) throws -> JWSVerifier.Outcome {
         let jws = try CompactJWS.parse(token)
@@ -200,12 +204,49 @@ import _CryptoExtras
 
     @Test func secretBoxRoundTripsAndDetectsAnotherKey() throws {
         let directory = TemporaryDirectory()
-        let box = try SecretBox.open(directory: directory.path)
-        let sealed = try box.seal(Array("s3cret".utf8))
+        let path = directory.file("secrets.key")
+        let field = SealedField.issuerSharedSecret("app")
+        let box = try SecretBox.open(path: path)
+        let sealed = try box.seal(Array("s3cret".utf8), for: field)
         #expect(!sealed.isEmpty && sealed != Array("s3cret".utf8))
-        #expect(try SecretBox.open(directory: directory.path).open(sealed) == Array("s3cret".utf8))
+        #expect(try SecretBox.open(path: path).open(sealed, for: field) == Array("s3cret".utf8))
+        let other = TemporaryDirectory()
         #expect(throws: SecretBox.Failure.self) {
-            try SecretBox.open(directory: TemporaryDirectory().path).open(sealed)
+            try SecretBox.open(path: other.file("other.key")).open(sealed, for: field)
         }
+    }
+
+    /// SEC-6: a sealed value is bound to its row and column; moved elsewhere it does not open.
+    @Test func sealedValuesOpenOnlyInTheirOwnRowAndColumn() throws {
+        let directory = TemporaryDirectory()
+        let box = try SecretBox.open(path: directory.file("secrets.key"))
+        let sealed = try box.seal(Array("client-secret".utf8), for: .relyingPartyClientSecret("shop"))
+        #expect(throws: SecretBox.Failure.self) { try box.open(sealed, for: .relyingPartyClientSecret("bank")) }
+        #expect(throws: SecretBox.Failure.self) { try box.open(sealed, for: .issuerSharedSecret("shop")) }
+        #expect(throws: SecretBox.Failure.self) { try box.openUnbound(sealed) }
+        #expect(try box.open(sealed, for: .relyingPartyClientSecret("shop")) == Array("client-secret".utf8))
+    }
+
+    /// SEC-6: secret files readable by group or others are refused, naming the fix.
+    @Test func secretFilesReadableByOthersAreRefused() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("secrets.key")
+        _ = try SecretBox.open(path: path)
+        #expect(chmod(path, 0o640) == 0)
+        do {
+            _ = try SecretBox.open(path: path)
+            Issue.record("a group-readable secrets key was accepted")
+        } catch let failure as SecretBox.Failure {
+            #expect(failure.description.contains("chmod 600 \(path)"))
+            #expect(failure.description.contains("640"))
+        }
+        #expect(chmod(path, 0o600) == 0)
+        _ = try SecretBox.open(path: path)
+
+        let keys = TemporaryDirectory()
+        let store = try SigningKeyStore.open(directory: keys.path)
+        let keyFile = keys.file(try #require(store.keys.first).fileName)
+        #expect(chmod(keyFile, 0o644) == 0)
+        #expect(throws: SecretBox.Failure.self) { try SigningKeyStore.open(directory: keys.path) }
     }
 }

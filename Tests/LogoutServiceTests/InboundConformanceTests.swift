@@ -184,6 +184,7 @@ import _CryptoExtras
             let dots = try await Self.post(client, body: "logout_token=" + String(repeating: ".", count: 100_000))
             #expect(dots.status == .contentTooLarge)
             #expect(try await harness.deliveries().isEmpty)
+            try await harness.database.flushRejections()
             let events = try await harness.database.events(EventFilter(limit: 1000))
             #expect(events.count == cases.count)
             #expect(events.allSatisfy { $0.outcome == .rejected && $0.reason?.hasPrefix("IN-") == true })

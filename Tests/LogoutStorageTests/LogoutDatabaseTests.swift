@@ -9,8 +9,26 @@ import Testing
     let directory = TemporaryDirectory()
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func open() throws -> LogoutDatabase {
-        try LogoutDatabase(path: directory.file("db.sqlite3"), busyTimeout: 0.2)
+    /// The database with the issuer `idp` (iss `https://idp`) registered.
+    func open() async throws -> LogoutDatabase {
+        let db = try LogoutDatabase(path: directory.file("db.sqlite3"), busyTimeout: 0.2)
+        if try await db.issuer(named: "idp") == nil {
+            try await db.insertIssuer(issuer("idp", iss: "https://idp"))
+        }
+        return db
+    }
+
+    func issuer(_ name: String, iss: String) -> StoredIssuer {
+        StoredIssuer(
+            issuer: Issuer(
+                name: name,
+                issuer: iss,
+                audience: "logoutd",
+                keySource: .jwksURI("https://\(name).example/jwks"),
+                algorithms: [.es256],
+                createdAt: now
+            )
+        )
     }
 
     func rp(_ id: String, subjects: RelyingParty.Subjects = .registered, issuers: [String] = []) -> StoredRelyingParty {
@@ -28,7 +46,7 @@ import Testing
 
     func logout(sub: String? = "u", sid: String? = nil, jti: String? = "j", hash: String = "h") -> AcceptedLogout {
         AcceptedLogout(
-            request: LogoutRequest(source: "idp", issuer: "https://idp", issuerName: "idp", sub: sub, sid: sid),
+            request: LogoutRequest(source: "idp", issuerName: "idp", sub: sub, sid: sid),
             iss: "https://idp",
             jti: jti,
             replay: jti.map {
@@ -41,7 +59,7 @@ import Testing
 
     func session(_ rp: String, sub: String = "u", sid: String? = nil) -> NewSession {
         NewSession(
-            issuer: "https://idp",
+            issuerName: "idp",
             sub: sub,
             sid: sid,
             clientID: rp,
@@ -52,7 +70,7 @@ import Testing
     }
 
     @Test func recordsEventDeliveriesAndEndsSessionsInOneStep() async throws {
-        let db = try open()
+        let db = try await open()
         try await db.insertRelyingParty(rp("a"))
         try await db.insertRelyingParty(rp("b"))
         _ = try await db.insertSession(session("a", sid: "s1"), now: now)
@@ -75,7 +93,7 @@ import Testing
     }
 
     @Test func sameJTISameTokenIsADuplicateOtherTokenIsAConflict() async throws {
-        let db = try open()
+        let db = try await open()
         guard case .accepted(let first, _) = try await db.recordLogout(logout(), now: now) else {
             Issue.record("not accepted")
             return
@@ -87,7 +105,7 @@ import Testing
     }
 
     @Test func concurrentLogoutsShareCommitsAndAllLand() async throws {
-        let db = try open()
+        let db = try await open()
         try await db.insertRelyingParty(rp("a"))
         for index in 0..<200 { _ = try await db.insertSession(session("a", sub: "u\(index)"), now: now) }
         try await withThrowingTaskGroup(of: RecordedLogout.self) { group in
@@ -108,7 +126,7 @@ import Testing
     }
 
     @Test func claimsRespectPerRPLimitsAndLeaseUntilTheAttemptIsRecorded() async throws {
-        let db = try open()
+        let db = try await open()
         try await db.insertRelyingParty(rp("a"))
         try await db.insertRelyingParty(rp("b"))
         for index in 0..<10 {
@@ -152,7 +170,7 @@ import Testing
     }
 
     @Test func recordingAnAttemptStoresTheTransitionAndTheLog() async throws {
-        let db = try open()
+        let db = try await open()
         try await db.insertRelyingParty(rp("a"))
         _ = try await db.insertSession(session("a"), now: now)
         _ = try await db.recordLogout(logout(), now: now)
@@ -193,7 +211,7 @@ import Testing
     }
 
     @Test func aLockHeldElsewhereFailsTheWriteInsteadOfAcknowledging() async throws {
-        let db = try open()
+        let db = try await open()
         var configuration = Configuration()
         configuration.allowsUnsafeTransactions = true  // this connection keeps its transaction open on purpose
         let other = try DatabaseQueue(path: directory.file("db.sqlite3"), configuration: configuration)
@@ -206,7 +224,7 @@ import Testing
     }
 
     @Test func purgeRemovesExpiredReplayRecordsAndOldEvents() async throws {
-        let db = try open()
+        let db = try await open()
         _ = try await db.recordLogout(logout(), now: now)
         let counts = try await db.purge(now: now.addingTimeInterval(3600), retentionCutoff: now.addingTimeInterval(1))
         #expect(counts.replayRecords == 1 && counts.events == 1)

@@ -1,16 +1,14 @@
 /// A logout to fan out, whichever way it arrived (a token or an admin request).
 public struct LogoutRequest: Sendable, Equatable {
-    /// The registered issuer's name (the event's `source`), or `admin`.
+    /// Where it came from, for the log: the issuer's name, or `admin`.
     public var source: String
-    /// The upstream `iss` the sessions were registered under.
-    public var issuer: String
+    /// The registered issuer whose sessions end (SEC-5: sessions belong to a registration).
     public var issuerName: String
     public var sub: String?
     public var sid: String?
 
-    public init(source: String, issuer: String, issuerName: String, sub: String?, sid: String?) {
+    public init(source: String, issuerName: String, sub: String?, sid: String?) {
         self.source = source
-        self.issuer = issuer
         self.issuerName = issuerName
         self.sub = sub
         self.sid = sid

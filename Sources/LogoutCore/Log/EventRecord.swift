@@ -6,6 +6,9 @@ public struct EventRecord: Sendable, Equatable {
         case accepted
         case duplicate
         case rejected
+        /// Answered `503` with `Retry-After`: the notifier was asked to send it again (for
+        /// example a token signed with a key published after our last fetch of the issuer's keys).
+        case deferred
     }
 
     public var id: Int64

@@ -3,7 +3,9 @@ import Foundation
 /// One login of a subject at one RP, as the registry maps it (RES-1).
 public struct Session: Sendable, Equatable {
     public var id: Int64
-    /// The upstream issuer's `iss`.
+    /// The registered issuer the session belongs to (SEC-5): its name is the key.
+    public var issuerName: String
+    /// That issuer's `iss`, for display.
     public var issuer: String
     public var sub: String
     public var sid: String?
@@ -17,6 +19,7 @@ public struct Session: Sendable, Equatable {
 
     public init(
         id: Int64,
+        issuerName: String,
         issuer: String,
         sub: String,
         sid: String?,
@@ -28,6 +31,7 @@ public struct Session: Sendable, Equatable {
         endedAt: Date? = nil
     ) {
         self.id = id
+        self.issuerName = issuerName
         self.issuer = issuer
         self.sub = sub
         self.sid = sid

@@ -1,42 +1,48 @@
-import Foundation
-
 /// Base64url without padding (RFC 7515 §2), decoded strictly.
 ///
-/// Foundation's decoder accepts the standard alphabet and padding; a token that differs from its
-/// canonical form only in encoding must not be treated as a different token, so anything outside
-/// `[A-Za-z0-9_-]` is refused before decoding.
+/// A token that differs from another only in its encoding must not count as a different token
+/// (rulebook IN-2, IN-16): anything outside `[A-Za-z0-9_-]` is refused, and so is a last character
+/// whose unused low bits are set (`Zg` and `Zh` would otherwise both decode to `f`).
 public enum Base64URL {
     public static func isCanonicalAlphabet(_ bytes: some Collection<UInt8>) -> Bool {
-        bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-                return true
-            default:
-                return false
-            }
-        }
+        bytes.allSatisfy { decodeTable[Int($0)] != invalid }
     }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
         decode(bytes: Array(text.utf8))
     }
 
-    public static func decode(bytes: [UInt8]) -> [UInt8]? {
-        guard isCanonicalAlphabet(bytes), bytes.count % 4 != 1 else { return nil }
-        var standard = bytes.map { byte -> UInt8 in
-            switch byte {
-            case UInt8(ascii: "-"): return UInt8(ascii: "+")
-            case UInt8(ascii: "_"): return UInt8(ascii: "/")
-            default: return byte
+    public static func decode(bytes: some Collection<UInt8>) -> [UInt8]? {
+        let remainder = bytes.count % 4
+        guard remainder != 1 else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bitCount = 0
+        for byte in bytes {
+            let value = decodeTable[Int(byte)]
+            guard value != invalid else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bitCount += 6
+            if bitCount >= 8 {
+                bitCount -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bitCount)))
             }
         }
-        standard.append(contentsOf: repeatElement(UInt8(ascii: "="), count: (4 - standard.count % 4) % 4))
-        guard let data = Data(base64Encoded: Data(standard)) else { return nil }
-        return [UInt8](data)
+        // Two characters carry 12 bits for one byte, three carry 18 for two: the 4 or 2 bits
+        // left over must be zero in the canonical encoding.
+        let unused = accumulator & ((1 << UInt32(bitCount)) - 1)
+        guard unused == 0 else { return nil }
+        return output
     }
 
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let invalid: UInt8 = 0xFF
+    private static let decodeTable: [UInt8] = {
+        var table = [UInt8](repeating: invalid, count: 256)
+        for (value, character) in alphabet.enumerated() { table[Int(character)] = UInt8(value) }
+        return table
+    }()
 
     /// Encodes straight to the URL alphabet: minting runs this three times per attempt, and the
     /// Foundation route (standard base64, then string replacements) showed up in profiles.

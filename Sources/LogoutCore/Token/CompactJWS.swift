@@ -42,11 +42,11 @@ public struct CompactJWS: Sendable {
         guard signatureSegment.count <= encodedLength(maximumSignatureBytes) else {
             throw TokenRejection("IN-2", "the signature segment is too large")
         }
-        guard let headerBytes = Base64URL.decode(bytes: Array(headerSegment)),
-            let payloadBytes = Base64URL.decode(bytes: Array(payloadSegment)),
-            let signature = Base64URL.decode(bytes: Array(signatureSegment))
+        guard let headerBytes = Base64URL.decode(bytes: headerSegment),
+            let payloadBytes = Base64URL.decode(bytes: payloadSegment),
+            let signature = Base64URL.decode(bytes: signatureSegment)
         else {
-            throw TokenRejection("IN-2", "a segment is not unpadded base64url")
+            throw TokenRejection("IN-2", "a segment is not canonical unpadded base64url")
         }
         let header = try decodeObject(headerBytes, what: "JOSE header")
         let payload = try decodeObject(payloadBytes, what: "claims")
@@ -77,11 +77,4 @@ public struct CompactJWS: Sendable {
         }
         return object
     }
-}
-
-/// Quotes a value for an error message, truncating it: descriptions go back to callers and logs,
-/// so they must stay short and can never carry a whole token.
-public func quoted(_ value: String, limit: Int = 64) -> String {
-    let cut = value.count > limit ? String(value.prefix(limit)) + "…" : value
-    return "\"" + cut.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "?" }.joined() + "\""
 }

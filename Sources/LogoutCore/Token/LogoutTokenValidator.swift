@@ -46,13 +46,16 @@ public enum LogoutTokenValidator {
             guard let value = kid.stringValue, !value.isEmpty, value.count <= maximumKeyIDLength else {
                 throw TokenRejection("IN-5", "kid must be a string of 1 to \(maximumKeyIDLength) characters")
             }
+            try rejectControlCharacters(value, name: "kid")
             keyID = value
         }
-        try checkType(header["typ"], policy: policy.typPolicy)
+        try checkType(header["typ"], policy: policy.typPolicy, trust: policy.trust)
         return CheckedHeader(algorithm: algorithm, keyID: keyID)
     }
 
-    static func checkType(_ typ: JSONValue?, policy: TypPolicy) throws(TokenRejection) {
+    /// IN-7: generic JWT libraries (PyJWT, jsonwebtoken, php-jwt) write `typ: JWT`, and the apps
+    /// that sign with a shared secret use exactly those libraries, so `JWT` is their default.
+    static func checkType(_ typ: JSONValue?, policy: TypPolicy, trust: IssuerPolicy.Trust) throws(TokenRejection) {
         guard let typ else {
             if policy == .strict {
                 throw TokenRejection("IN-7", "typ logout+jwt is required by this issuer's policy")
@@ -66,26 +69,30 @@ public enum LogoutTokenValidator {
             value.removeFirst("application/".count)
         }
         if value == "logout+jwt" { return }
-        if value == "jwt" && policy == .legacy { return }
+        if value == "jwt" && (policy == .legacy || (policy == .default && trust == .sharedSecret)) { return }
         throw TokenRejection("IN-7", "typ \(quoted(typ.stringValue ?? "")) is not logout+jwt")
     }
 
     /// Checks the claims of a token whose signature has been verified.
-    /// - Parameter now: seconds since 1970, from the caller's clock.
+    /// - Parameters:
+    ///   - now: seconds since 1970, from the caller's clock.
+    ///   - pinnedRoute: the token came to the issuer's own route, `/backchannel-logout/{name}`.
     public static func checkClaims(
         _ claims: [String: JSONValue],
         policy: IssuerPolicy,
-        now: Double
+        now: Double,
+        pinnedRoute: Bool = false
     ) throws(TokenRejection) -> LogoutClaims {
         let appToken = policy.trust == .sharedSecret
 
-        // IN-8
+        // IN-8: only an app on its own route may leave iss out (the Logora doc's tokens do).
         let iss = try optionalString(claims, "iss", rule: "IN-8")
         if let iss {
+            try rejectControlCharacters(iss, name: "iss")
             guard iss == policy.issuer else {
                 throw TokenRejection("IN-8", "iss \(quoted(iss)) is not the registered issuer \(quoted(policy.issuer))")
             }
-        } else if !appToken {
+        } else if !(appToken && pinnedRoute) {
             throw TokenRejection("IN-8", "iss is missing")
         }
 
@@ -122,6 +129,7 @@ public enum LogoutTokenValidator {
             guard jti.count <= maximumJTILength else {
                 throw TokenRejection("IN-12", "jti is longer than \(maximumJTILength) characters")
             }
+            try rejectControlCharacters(jti, name: "jti")
         } else if !appToken {
             throw TokenRejection("IN-12", "jti is missing")
         }
@@ -143,9 +151,11 @@ public enum LogoutTokenValidator {
         let sub = try optionalString(claims, "sub", rule: "IN-14")
         let sid = try optionalString(claims, "sid", rule: "IN-14")
         for (name, value) in [("sub", sub), ("sid", sid)] {
-            if let value, value.count > maximumSubjectLength {
+            guard let value else { continue }
+            if value.count > maximumSubjectLength {
                 throw TokenRejection("IN-14", "\(name) is longer than \(maximumSubjectLength) characters")
             }
+            try rejectControlCharacters(value, name: name)
         }
         if appToken {
             guard sub != nil else { throw TokenRejection("IN-16", "app tokens must carry sub, the app's user id") }
@@ -174,12 +184,20 @@ public enum LogoutTokenValidator {
         return string
     }
 
+    /// IN-14: storage and C APIs stop at NUL, so `alice\u0000x` would name alice.
+    static func rejectControlCharacters(_ value: String, name: String) throws(TokenRejection) {
+        if SafeText.hasControlCharacters(value) {
+            throw TokenRejection("IN-14", "\(name) contains a control character")
+        }
+    }
+
     private static func checkAudience(_ aud: JSONValue?, expected: String) throws(TokenRejection) {
         let audiences: [String]
         switch aud {
         case .none:
             throw TokenRejection("IN-9", "aud is missing")
         case .string(let value)?:
+            try rejectControlCharacters(value, name: "aud")
             audiences = [value]
         case .array(let values)?:
             var strings: [String] = []
@@ -187,6 +205,7 @@ public enum LogoutTokenValidator {
                 guard let string = value.stringValue else {
                     throw TokenRejection("IN-9", "aud must be a string or an array of strings")
                 }
+                try rejectControlCharacters(string, name: "aud")
                 strings.append(string)
             }
             audiences = strings

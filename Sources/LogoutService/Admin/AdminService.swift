@@ -14,6 +14,8 @@ struct AdminService: AdminOperations {
     let keys: SigningKeyStore
     let waker: Waker
     let allowPrivateNetworks: Bool
+    /// Our own `iss`: the token issuer of RPs that set none.
+    let ourIssuer: String
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -48,7 +50,7 @@ struct AdminService: AdminOperations {
             trust = .keys
         case .sharedSecret(let secret):
             try RegistrationRules.secret(secret, field: "shared_secret")
-            sealedShared = try secrets.seal(Array(secret.utf8))
+            sealedShared = try secrets.seal(Array(secret.utf8), for: .issuerSharedSecret(input.name))
             keySource = .sharedSecret
             trust = .sharedSecret
         }
@@ -84,7 +86,9 @@ struct AdminService: AdminOperations {
         let stored = StoredIssuer(
             issuer: issuer,
             sealedSharedSecret: sealedShared,
-            sealedClientSecret: try input.clientSecret.map { try secrets.seal(Array($0.utf8)) }
+            sealedClientSecret: try input.clientSecret.map {
+                try secrets.seal(Array($0.utf8), for: .issuerClientSecret(input.name))
+            }
         )
         try await storage { try await database.insertIssuer(stored) }
         try await directory.reload(from: database)
@@ -185,7 +189,7 @@ struct AdminService: AdminOperations {
         if input.signingAlgorithm == .hs256 {
             if let secret = input.clientSecret {
                 try RegistrationRules.secret(secret, field: "signing.client_secret")
-                sealedSecret = try secrets.seal(Array(secret.utf8))
+                sealedSecret = try secrets.seal(Array(secret.utf8), for: .relyingPartyClientSecret(input.clientID))
             } else if let kept = existing?.sealedClientSecret {
                 sealedSecret = kept
             } else {
@@ -227,22 +231,55 @@ struct AdminService: AdminOperations {
         if let expiresAt = input.expiresAt, expiresAt <= now() {
             throw AdminError.invalid("expires_at is in the past")
         }
+        // SEC-5: a session belongs to a registration, found by its iss (or its name).
+        guard let issuer = directory.registered(input.issuer) else {
+            throw AdminError.invalid("issuer \(quoted(input.issuer)) is not the iss (or name) of a registered issuer")
+        }
+        let rp: RelyingParty
+        do {
+            rp = try await relyingParty(clientID: input.clientID)
+        } catch let error as AdminError where error.kind == .notFound {
+            throw AdminError.invalid("client_id \(quoted(input.clientID)) is not a registered RP")
+        }
         let session = NewSession(
-            issuer: input.issuer,
+            issuerName: issuer.name,
             sub: input.sub,
             sid: input.sid,
             clientID: input.clientID,
             rpSub: input.rpSub ?? input.sub,
-            rpSid: input.rpSidNone ? nil : (input.rpSid ?? input.sid),
+            rpSid: SessionDefaults.rpSid(
+                input,
+                sessionIssuer: issuer.issuer,
+                rpTokenIssuer: rp.tokenIssuer ?? ourIssuer
+            ),
             expiresAt: input.expiresAt,
-            sealedIDToken: try input.idToken.map { try secrets.seal(Array($0.utf8)) },
-            sealedAccessToken: try input.accessToken.map { try secrets.seal(Array($0.utf8)) },
-            sealedRefreshToken: try input.refreshToken.map { try secrets.seal(Array($0.utf8)) }
+            sealTokens: tokenSealer(input)
         )
         do {
             return try await storage { try await database.insertSession(session, now: now()) }
         } catch let error as AdminError where error.kind == .notFound {
             throw AdminError.invalid(error.description)
+        }
+    }
+
+    /// Seals a session's upstream tokens bound to its row, once storage knows the row's id.
+    private func tokenSealer(_ input: SessionInput) -> (@Sendable (Int64) throws -> SealedSessionTokens)? {
+        let tokens: [(column: String, value: String?)] = [
+            ("id_token", input.idToken), ("access_token", input.accessToken), ("refresh_token", input.refreshToken),
+        ]
+        guard tokens.contains(where: { $0.value != nil }) else { return nil }
+        let secrets = self.secrets
+        return { id in
+            var sealed: [String: [UInt8]] = [:]
+            for (column, value) in tokens {
+                guard let value else { continue }
+                sealed[column] = try secrets.seal(Array(value.utf8), for: .sessionToken(column, session: id))
+            }
+            return SealedSessionTokens(
+                idToken: sealed["id_token"],
+                accessToken: sealed["access_token"],
+                refreshToken: sealed["refresh_token"]
+            )
         }
     }
 
@@ -320,16 +357,14 @@ struct AdminService: AdminOperations {
 
     func logout(issuer: String, sub: String?, sid: String?) async throws -> Int64 {
         guard sub != nil || sid != nil else { throw AdminError.invalid("give sub, sid or both") }
-        let entry: Issuer
-        if let named = directory.entry(named: issuer) {
-            entry = named.issuer
-        } else if case .found(let byIssuer) = directory.lookup(pinnedName: nil, unverifiedIssuer: issuer) {
-            entry = byIssuer.issuer
-        } else {
+        for (field, value) in [("issuer", issuer), ("sub", sub), ("sid", sid)] {
+            if let value { try RegistrationRules.identifier(value, field: field, maximum: 1024) }
+        }
+        guard let entry = directory.registered(issuer) else {
             throw AdminError.invalid("issuer must be the name or the iss of a registered issuer")
         }
         let logout = AcceptedLogout(
-            request: LogoutRequest(source: "admin", issuer: entry.issuer, issuerName: entry.name, sub: sub, sid: sid),
+            request: LogoutRequest(source: "admin", issuerName: entry.name, sub: sub, sid: sid),
             iss: entry.issuer,
             jti: nil,
             replay: nil,

@@ -17,9 +17,11 @@ enum RegistrationRules {
         }
     }
 
+    /// IN-14 for what admins register: no NUL or other control character, which SQLite and C
+    /// APIs would cut the value at.
     static func identifier(_ value: String, field: String, maximum: Int = 255) throws(AdminError) {
-        guard !value.isEmpty, value.count <= maximum, !value.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            throw AdminError.invalid("\(field) must be 1 to \(maximum) printable characters")
+        guard !value.isEmpty, value.count <= maximum, !SafeText.hasControlCharacters(value) else {
+            throw AdminError.invalid("\(field) must be 1 to \(maximum) printable characters (no control characters)")
         }
     }
 

@@ -214,7 +214,9 @@ final class DeliveryDispatcher: Service {
         var jti = "-"
         let result: AttemptResult
         do {
-            let secret = try delivery.sealedClientSecret.map { try secrets.open($0) }
+            let secret = try delivery.sealedClientSecret.map {
+                try secrets.open($0, for: .relyingPartyClientSecret(delivery.clientID))
+            }
             let minted = try minter.mint(
                 OutboundLogoutClaims(
                     issuer: delivery.tokenIssuer ?? settings.issuer,

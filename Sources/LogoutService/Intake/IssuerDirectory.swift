@@ -54,7 +54,7 @@ final class IssuerDirectory: Sendable {
                 trust = .inline((try? JWKSet.parse(Array(text.utf8))) ?? JWKSet(keys: []))
             case .sharedSecret:
                 guard let sealed = stored.sealedSharedSecret else { continue }
-                trust = .sharedSecret(try secrets.open(sealed))
+                trust = .sharedSecret(try secrets.open(sealed, for: .issuerSharedSecret(issuer.name)))
             }
             let entry = Entry(
                 issuer: issuer,
@@ -69,6 +69,23 @@ final class IssuerDirectory: Sendable {
 
     func entry(named name: String) -> Entry? {
         snapshot.withLock { $0.byName[name] }
+    }
+
+    /// A registered issuer by its name or its `iss` (admin requests accept either).
+    func registered(_ nameOrIss: String) -> Issuer? {
+        if let named = entry(named: nameOrIss) { return named.issuer }
+        if case .found(let byIss) = lookup(pinnedName: nil, unverifiedIssuer: nameOrIss) { return byIss.issuer }
+        return nil
+    }
+
+    /// The names of the issuers whose keys come from `uri`, for metrics labels.
+    func names(usingJWKSURI uri: String) -> [String] {
+        snapshot.withLock { snapshot in
+            snapshot.byName.values.compactMap { entry in
+                if case .jwksURI(let registered) = entry.trust, registered == uri { return entry.issuer.name }
+                return nil
+            }
+        }
     }
 
     /// Selects the issuer of a token by its unverified `iss` (IN-3): only a lookup key.

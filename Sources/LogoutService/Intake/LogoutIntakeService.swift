@@ -8,30 +8,26 @@ import LogoutStorage
 ///
 /// Order matters for cost and for safety: shape, then issuer selection, then header rules, then
 /// one signature check, then claims, then one durable write. Nothing the token says is trusted
-/// before the signature is verified with keys from registration.
+/// before the signature is verified with keys from registration. Rejections are charged to the
+/// client's and the issuer's budgets and logged in the background; they never wait for, or
+/// delay, the commit of an accepted logout (SEC-4).
 struct LogoutIntakeService: LogoutIntake {
     let database: LogoutDatabase
     let directory: IssuerDirectory
     let keyCache: IssuerKeyCache
+    let limiter: RejectionLimiter
     let waker: Waker
+    let metrics: LogoutMetrics
     let now: @Sendable () -> Date
     let logger: Logger
 
     func receive(_ logout: InboundLogout) async -> IntakeResult {
         let receivedAt = now()
-        let tokenHash = Digests.tokenHash(logout.token)
         let jws: CompactJWS
         do {
             jws = try CompactJWS.parse(logout.token)
         } catch {
-            return await reject(
-                error,
-                source: logout.pinnedIssuer ?? "unknown",
-                jws: nil,
-                hash: tokenHash,
-                logout,
-                receivedAt
-            )
+            return reject(error, source: "unknown", jws: nil, logout, receivedAt)
         }
 
         let entry: IssuerDirectory.Entry
@@ -40,53 +36,56 @@ struct LogoutIntakeService: LogoutIntake {
             entry = found
         case .unknown(let why):
             let rule = jws.payload["iss"] == nil && logout.pinnedIssuer == nil ? "IN-8" : "IN-3"
-            return await reject(
-                TokenRejection(rule, why),
-                source: "unknown",
-                jws: jws,
-                hash: tokenHash,
-                logout,
-                receivedAt
-            )
+            return reject(TokenRejection(rule, why), source: "unknown", jws: jws, logout, receivedAt)
         }
         let source = entry.issuer.name
 
         let claims: LogoutClaims
         do {
             let header = try LogoutTokenValidator.checkHeader(jws.header, policy: entry.policy)
-            try await verifySignature(jws, header: header, entry: entry)
+            switch try await verifySignature(jws, header: header, entry: entry) {
+            case .valid:
+                break
+            case .retryLater(let why, let retryAfter, let deferral):
+                guard deferral else {
+                    logger.warning("issuer keys unavailable", metadata: ["issuer": "\(source)", "error": "\(why)"])
+                    return .unavailable(
+                        reason: "the issuer's keys cannot be fetched right now; retry later",
+                        retryAfter: retryAfter
+                    )
+                }
+                return deferKeyRotation(why, retryAfter: retryAfter, source: source, jws: jws, logout, receivedAt)
+            }
             claims = try LogoutTokenValidator.checkClaims(
                 jws.payload,
                 policy: entry.policy,
-                now: receivedAt.timeIntervalSince1970
+                now: receivedAt.timeIntervalSince1970,
+                pinnedRoute: logout.pinnedIssuer != nil
             )
-        } catch let rejection as TokenRejection {
-            return await reject(rejection, source: source, jws: jws, hash: tokenHash, logout, receivedAt)
-        } catch let unavailable as IssuerKeyCache.Unavailable {
-            logger.warning(
-                "issuer keys unavailable",
-                metadata: ["issuer": "\(source)", "error": "\(unavailable.description)"]
-            )
-            return .unavailable(reason: "the issuer's keys cannot be fetched right now; retry later")
         } catch {
-            logger.error("unexpected validation failure", metadata: ["issuer": "\(source)", "error": "\(error)"])
-            return .unavailable(reason: "internal error; retry later")
+            return reject(error, source: source, jws: jws, logout, receivedAt)
         }
+        return await record(claims, jws: jws, entry: entry, logout, receivedAt)
+    }
 
+    private func record(
+        _ claims: LogoutClaims,
+        jws: CompactJWS,
+        entry: IssuerDirectory.Entry,
+        _ logout: InboundLogout,
+        _ receivedAt: Date
+    ) async -> IntakeResult {
+        let source = entry.issuer.name
+        let tokenHash = Digests.tokenHash(logout.token)
+        let signedHash = Digests.signingInputHash(jws)
         let accepted = AcceptedLogout(
-            request: LogoutRequest(
-                source: source,
-                issuer: entry.issuer.issuer,
-                issuerName: source,
-                sub: claims.sub,
-                sid: claims.sid
-            ),
+            request: LogoutRequest(source: source, issuerName: source, sub: claims.sub, sid: claims.sid),
             iss: claims.iss,
             jti: claims.jti,
             replay: ReplayKey(
                 issuerName: source,
-                key: claims.jti ?? "sha256:" + tokenHash,
-                tokenHash: tokenHash,
+                key: claims.jti ?? "sha256:" + signedHash,
+                tokenHash: signedHash,
                 expiresAt: receivedAt.addingTimeInterval(entry.policy.replayRetention)
             ),
             tokenHash: tokenHash,
@@ -98,35 +97,52 @@ struct LogoutIntakeService: LogoutIntake {
         } catch {
             logger.error(
                 "cannot record logout",
-                metadata: ["issuer": "\(source)", "jti": "\(claims.jti ?? "-")", "error": "\(error)"]
+                metadata: ["issuer": "\(source)", "token_hash": "\(tokenHash.prefix(16))", "error": "\(error)"]
             )
-            return .unavailable(reason: "the logout could not be recorded durably; retry later")
+            return .unavailable(
+                reason: "the logout could not be recorded durably; retry later",
+                retryAfter: .seconds(5)
+            )
         }
         switch recorded {
         case .accepted(let eventID, let deliveries):
             if deliveries > 0 { waker.signal() }
-            logger.debug(
+            metrics.logoutReceived(issuer: source, outcome: .accepted)
+            logger.info(
                 "logout accepted",
                 metadata: [
-                    "issuer": "\(source)", "event": "\(eventID)", "deliveries": "\(deliveries)",
-                    "jti": "\(claims.jti ?? "-")", "token_hash": "\(tokenHash.prefix(16))",
+                    "issuer": "\(source)", "event.id": "\(eventID)", "deliveries": "\(deliveries)",
+                    "token_hash": "\(tokenHash.prefix(16))",
                 ]
             )
             return .accepted(eventID: eventID, deliveries: deliveries)
         case .duplicate(let original):
-            logger.debug("identical retransmission", metadata: ["issuer": "\(source)", "event": "\(original)"])
+            metrics.logoutReceived(issuer: source, outcome: .duplicate)
+            logger.debug("identical retransmission", metadata: ["issuer": "\(source)", "event.id": "\(original)"])
             return .duplicate
         case .replayConflict:
-            let rejection = TokenRejection("IN-12", "jti was already used by a different token")
+            metrics.logoutReceived(issuer: source, outcome: .rejected)
+            metrics.requestRejected(rule: "IN-12")
             logger.notice(
                 "logout token rejected",
                 metadata: ["issuer": "\(source)", "rule": "IN-12", "token_hash": "\(tokenHash.prefix(16))"]
             )
-            return .rejected(rejection)
+            return .rejected(TokenRejection("IN-12", "jti was already used by a different token"))
         }
     }
 
-    private func verifySignature(_ jws: CompactJWS, header: CheckedHeader, entry: IssuerDirectory.Entry) async throws {
+    enum SignatureCheck {
+        case valid
+        /// `503`: `deferral` when an unknown `kid` met the refresh cool-down (a key rotation in
+        /// progress), otherwise the keys cannot be fetched at all.
+        case retryLater(String, retryAfter: Duration, deferral: Bool)
+    }
+
+    private func verifySignature(
+        _ jws: CompactJWS,
+        header: CheckedHeader,
+        entry: IssuerDirectory.Entry
+    ) async throws(TokenRejection) -> SignatureCheck {
         var outcome: JWSVerifier.Outcome
         switch entry.trust {
         case .sharedSecret(let secret):
@@ -134,55 +150,117 @@ struct LogoutIntakeService: LogoutIntake {
         case .inline(let keys):
             outcome = JWSVerifier.verify(jws, header: header, keys: keys)
         case .jwksURI(let uri):
-            outcome = JWSVerifier.verify(jws, header: header, keys: try await keyCache.keys(for: uri))
-            if case .unknownKeyID = outcome, let refreshed = await keyCache.refreshForUnknownKey(uri) {
-                outcome = JWSVerifier.verify(jws, header: header, keys: refreshed)
+            do {
+                outcome = JWSVerifier.verify(jws, header: header, keys: try await keyCache.keys(for: uri))
+            } catch let unavailable as IssuerKeyCache.Unavailable {
+                return .retryLater(unavailable.description, retryAfter: unavailable.retryAfter, deferral: false)
+            } catch {
+                return .retryLater(String(describing: error), retryAfter: .seconds(5), deferral: false)
+            }
+            if case .unknownKeyID = outcome {
+                switch await keyCache.afterUnknownKeyID(uri) {
+                case .refreshed(let keys):
+                    outcome = JWSVerifier.verify(jws, header: header, keys: keys)
+                    if case .unknownKeyID = outcome {
+                        throw TokenRejection(
+                            "IN-4",
+                            "kid is not one of the issuer's keys, even after fetching them again"
+                        )
+                    }
+                case .retryLater(let wait):
+                    return .retryLater(
+                        "kid is not one of the issuer's keys fetched moments ago",
+                        retryAfter: wait,
+                        deferral: true
+                    )
+                }
             }
         }
         switch outcome {
-        case .valid: return
+        case .valid: return .valid
         case .invalidSignature: throw TokenRejection("IN-4", "the signature does not verify")
         case .unknownKeyID: throw TokenRejection("IN-4", "kid is not one of the issuer's keys")
-        case .noUsableKey:
-            throw TokenRejection("IN-4", "the issuer has no key for alg \(header.algorithm.rawValue)")
+        case .noUsableKey: throw TokenRejection("IN-4", "the issuer has no key for alg \(header.algorithm.rawValue)")
         }
     }
 
-    private func reject(
-        _ error: TokenRejection,
+    /// An unknown `kid` inside the refresh cool-down: the IdP has probably just rotated its key,
+    /// so it is asked to come back (`503`) rather than told the token is bad (`400`).
+    private func deferKeyRotation(
+        _ why: String,
+        retryAfter: Duration,
         source: String,
-        jws: CompactJWS?,
-        hash: String,
+        jws: CompactJWS,
         _ logout: InboundLogout,
         _ receivedAt: Date
-    ) async -> IntakeResult {
-        let payload = jws?.payload ?? [:]
+    ) -> IntakeResult {
+        metrics.unknownKeyDeferred(issuer: source)
+        let rejection = TokenRejection("IN-4", why)
+        if let wait = charge(source: source, logout) { return .rateLimited(retryAfter: wait) }
+        metrics.logoutReceived(issuer: source, outcome: .deferred)
         logger.notice(
-            "logout token rejected",
-            metadata: [
-                "issuer": "\(source)", "rule": "\(error.rule)", "reason": "\(error.description)",
-                "alg": "\(jws?.header["alg"]?.stringValue.map { String($0.prefix(16)) } ?? "-")",
-                "kid": "\(jws?.header["kid"]?.stringValue.map { String($0.prefix(64)) } ?? "-")",
-                "token_hash": "\(hash.prefix(16))",
-            ]
+            "logout deferred: unknown key id inside the refresh cool-down",
+            metadata: LogText.tokenMetadata(jws, issuer: source, token: logout.token)
         )
-        do {
-            try await database.recordRejection(
-                RejectedLogout(
-                    source: source,
-                    iss: payload["iss"]?.stringValue,
-                    sub: payload["sub"]?.stringValue.map { String($0.prefix(1024)) },
-                    sid: payload["sid"]?.stringValue.map { String($0.prefix(1024)) },
-                    jti: payload["jti"]?.stringValue,
-                    tokenHash: hash,
-                    reason: "\(error.rule): \(error.description)",
-                    clientAddress: logout.clientAddress
-                ),
-                now: receivedAt
-            )
-        } catch {
-            logger.warning("cannot record a rejected logout", metadata: ["error": "\(error)"])
+        log(rejection, outcome: .deferred, source: source, jws: jws, logout, receivedAt)
+        return .unavailable(
+            reason: "IN-4: \(why); retry after the issuer's keys are fetched again",
+            retryAfter: retryAfter
+        )
+    }
+
+    private func reject(
+        _ rejection: TokenRejection,
+        source: String,
+        jws: CompactJWS?,
+        _ logout: InboundLogout,
+        _ receivedAt: Date
+    ) -> IntakeResult {
+        metrics.requestRejected(rule: rejection.rule)
+        if let wait = charge(source: source, logout) { return .rateLimited(retryAfter: wait) }
+        metrics.logoutReceived(issuer: source, outcome: .rejected)
+        var metadata = LogText.tokenMetadata(jws, issuer: source, token: logout.token)
+        metadata["rule"] = "\(rejection.rule)"
+        metadata["reason"] = "\(SafeText.printable(rejection.description, limit: 200))"
+        logger.notice("logout token rejected", metadata: metadata)
+        log(rejection, outcome: .rejected, source: source, jws: jws, logout, receivedAt)
+        return .rejected(rejection)
+    }
+
+    /// Charges a rejection to the client's and the issuer's budgets (SEC-4); returns the
+    /// `Retry-After` of a `429` when one of them is spent.
+    private func charge(source: String, _ logout: InboundLogout) -> Duration? {
+        switch limiter.charge(client: logout.budgetKey, issuer: source) {
+        case .record:
+            return nil
+        case .exhausted(let account, let retryAfter):
+            metrics.rateLimited(scope: account.hasPrefix("issuer:") ? "issuer" : "client")
+            return retryAfter
         }
-        return .rejected(error)
+    }
+
+    private func log(
+        _ rejection: TokenRejection,
+        outcome: RejectedLogout.Outcome,
+        source: String,
+        jws: CompactJWS?,
+        _ logout: InboundLogout,
+        _ receivedAt: Date
+    ) {
+        let payload = jws?.payload ?? [:]
+        var entry = RejectedLogout(
+            source: source,
+            iss: payload["iss"]?.stringValue,
+            sub: payload["sub"]?.stringValue,
+            sid: payload["sid"]?.stringValue,
+            jti: payload["jti"]?.stringValue,
+            tokenHash: String(Digests.tokenHash(logout.token).prefix(16)),
+            reason: "\(rejection.rule): \(rejection.description)",
+            clientAddress: logout.clientAddress
+        )
+        entry.outcome = outcome
+        if !database.enqueueRejection(entry, now: receivedAt) {
+            metrics.rejectionsNotRecorded(1)
+        }
     }
 }

@@ -8,6 +8,9 @@ enum AdminToken {
     }
 
     static func loadOrCreate(path: String) throws -> String {
+        if FileManager.default.fileExists(atPath: path) {
+            try SecretFile.checkPrivate(path, what: "admin.token_file")
+        }
         if let data = FileManager.default.contents(atPath: path) {
             let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard token.count >= 16 else {

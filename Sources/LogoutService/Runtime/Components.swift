@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
@@ -6,6 +7,7 @@ import LogoutDelivery
 import LogoutHTTP
 import LogoutJWT
 import LogoutStorage
+import Prometheus
 
 #if canImport(Glibc)
     import Glibc
@@ -24,13 +26,16 @@ struct Components: Sendable {
     let keyCache: IssuerKeyCache
     let directory: IssuerDirectory
     let waker: Waker
+    let metricsRegistry: PrometheusCollectorRegistry
+    let metrics: LogoutMetrics
     let intake: LogoutIntakeService
     let admin: AdminService
     let dispatcher: DeliveryDispatcher
     let maintenance: MaintenanceService
+    let rejectionLog: RejectionLogService
 
-    /// Lock, database (migrations), keys, admin token; then the services. Leases left by a
-    /// previous process are released here, before anything can claim.
+    /// Lock, database (migrations), secrets, keys, admin token; then the services. Leases left
+    /// by a previous process are released here, before anything can claim.
     static func assemble(
         configuration config: LogoutdConfiguration,
         logger: Logger,
@@ -40,8 +45,18 @@ struct Components: Sendable {
         umask(0o077)
         let lock = try ProcessLock(path: config.databasePath + ".lock")
         let database = try LogoutDatabase(path: config.databasePath, busyTimeout: config.databaseBusyTimeout)
+        try FileManager.default.createDirectory(
+            atPath: config.keysDirectory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
+        let secrets = try SecretBox.open(path: config.effectiveSecretsKeyFile)
+        if let resealed = try await database.bindSealedSecretsIfNeeded({ field, sealed in
+            try secrets.seal(try secrets.openUnbound(sealed), for: field)
+        }), resealed > 0 {
+            logger.notice("stored secrets re-sealed, bound to their rows", metadata: ["count": "\(resealed)"])
+        }
         let keys = try SigningKeyStore.open(directory: config.keysDirectory)
-        let secrets = try SecretBox.open(directory: config.keysDirectory)
         let adminToken = try AdminToken.loadOrCreate(path: config.adminTokenFile)
         try await database.recordSigningKeys(
             keys.keys.map { ($0.key.keyID, $0.key.algorithm.rawValue, $0.fileName, $0.createdAt) },
@@ -51,7 +66,20 @@ struct Components: Sendable {
         if released > 0 {
             logger.notice("deliveries in flight at the last stop are due again", metadata: ["count": "\(released)"])
         }
+        for names in try await database.issuersSharingAnIss() {
+            logger.warning(
+                "issuers share one iss: tokens on /backchannel-logout cannot tell them apart; remove all but one",
+                metadata: ["issuers": "\(names.joined(separator: ", "))"]
+            )
+        }
+        if config.allowPrivateNetworks {
+            logger.warning(
+                "delivery.allow_private_networks is on: deliveries and key fetches may reach loopback and private addresses (development only)"
+            )
+        }
 
+        let registry = PrometheusCollectorRegistry()
+        let metrics = LogoutMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let clients = GuardedHTTPClients(
             configuration: .init(
                 allowPrivateNetworks: config.allowPrivateNetworks,
@@ -66,11 +94,25 @@ struct Components: Sendable {
                 connectionsPerHost: 2
             )
         )
-        let keyCache = IssuerKeyCache(fetcher: JWKSFetcher(clients: jwksClients))
         let directory = IssuerDirectory(
             secrets: secrets,
             maximumTokenAge: config.tokenMaxAge,
             clockSkew: config.clockSkew
+        )
+        let keyCache = IssuerKeyCache(
+            fetcher: JWKSFetcher(clients: jwksClients),
+            policy: .init(unknownKeyCooldown: .milliseconds(Int64(config.unknownKidCooldown * 1000))),
+            onRefresh: { uri, result in
+                for name in directory.names(usingJWKSURI: uri) {
+                    metrics.jwksRefresh(issuer: name, succeeded: result == .succeeded)
+                }
+                if case .failed(let reason) = result {
+                    logger.warning(
+                        "issuer keys refresh failed",
+                        metadata: ["jwks_uri": "\(uri)", "error": "\(reason)"]
+                    )
+                }
+            }
         )
         try await directory.reload(from: database)
         let waker = Waker()
@@ -86,11 +128,17 @@ struct Components: Sendable {
             keyCache: keyCache,
             directory: directory,
             waker: waker,
+            metricsRegistry: registry,
+            metrics: metrics,
             intake: LogoutIntakeService(
                 database: database,
                 directory: directory,
                 keyCache: keyCache,
+                limiter: RejectionLimiter(
+                    limits: .init(perClient: config.rejectionsPerClient, perIssuer: config.rejectionsPerIssuer)
+                ),
                 waker: waker,
+                metrics: metrics,
                 now: now,
                 logger: logger
             ),
@@ -102,6 +150,7 @@ struct Components: Sendable {
                 keys: keys,
                 waker: waker,
                 allowPrivateNetworks: config.allowPrivateNetworks,
+                ourIssuer: config.issuer,
                 now: now,
                 logger: logger
             ),
@@ -125,10 +174,12 @@ struct Components: Sendable {
             maintenance: MaintenanceService(
                 database: database,
                 retention: config.databaseRetention,
+                rejectedRetention: config.rejectedRetention,
                 interval: 600,
                 now: now,
                 logger: logger
-            )
+            ),
+            rejectionLog: RejectionLogService(database: database, metrics: metrics, logger: logger)
         )
     }
 
@@ -151,12 +202,19 @@ struct Components: Sendable {
 
     func adminRouter() -> Router<LogoutRequestContext> {
         let token = adminToken
+        let registry = metricsRegistry
         return AdminRoutes.router(
-            AdminEndpoints(operations: admin, authenticate: { Digests.constantTimeEquals($0, token) })
+            AdminEndpoints(
+                operations: admin,
+                authenticate: { Digests.constantTimeEquals($0, token) },
+                metrics: { registry.emitToString() }
+            )
         )
     }
 
     func shutdown() async {
+        await keyCache.shutdown()
+        try? await database.flushRejections()
         await clients.shutdown()
         await jwksClients.shutdown()
         try? database.close()

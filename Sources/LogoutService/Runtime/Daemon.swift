@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import LogoutCore
+import LogoutHTTP
 import LogoutJWT
 import ServiceLifecycle
 import Synchronization
@@ -18,6 +19,8 @@ public enum Daemon {
     }
 
     public static func run(configuration config: LogoutdConfiguration, logger: Logger) async throws {
+        let openFiles = FileLimit.raiseSoftLimitToHard()
+        logger.info("open files limit", metadata: ["soft": "\(openFiles.soft)", "hard": "\(openFiles.hard)"])
         let components: Components
         do {
             components = try await Components.assemble(configuration: config, logger: logger)
@@ -27,7 +30,13 @@ public enum Daemon {
         let listening = Atomic<Int>(0)
         let publicApp = Application(
             router: components.publicRouter(listenersReady: { listening.load(ordering: .relaxed) == 2 }),
-            configuration: .init(address: bindAddress(config.publicListen), serverName: nil),
+            server: config.publicLimits.server,
+            configuration: .init(
+                address: bindAddress(config.publicListen),
+                serverName: nil,
+                backlog: 1024,
+                availableConnectionsDelegate: config.publicLimits.connectionCap
+            ),
             onServerRunning: { channel in
                 listening.add(1, ordering: .relaxed)
                 logger.notice(
@@ -39,7 +48,12 @@ public enum Daemon {
         )
         let adminApp = Application(
             router: components.adminRouter(),
-            configuration: .init(address: bindAddress(config.adminListen), serverName: nil),
+            server: config.adminLimits.server,
+            configuration: .init(
+                address: bindAddress(config.adminListen),
+                serverName: nil,
+                availableConnectionsDelegate: config.adminLimits.connectionCap
+            ),
             onServerRunning: { channel in
                 listening.add(1, ordering: .relaxed)
                 logger.notice(
@@ -58,6 +72,7 @@ public enum Daemon {
                 services: [
                     .init(service: components.dispatcher),
                     .init(service: components.maintenance),
+                    .init(service: components.rejectionLog),
                     .init(service: adminApp),
                     .init(service: publicApp),
                 ],

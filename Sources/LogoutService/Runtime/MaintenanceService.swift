@@ -7,6 +7,8 @@ import ServiceLifecycle
 struct MaintenanceService: Service {
     let database: LogoutDatabase
     let retention: Double
+    /// Rejected, deferred and duplicate events go sooner: anyone can cause them (SEC-4).
+    let rejectedRetention: Double
     let interval: Double
     let now: @Sendable () -> Date
     let logger: Logger
@@ -17,13 +19,14 @@ struct MaintenanceService: Service {
             do {
                 let counts = try await database.purge(
                     now: current,
-                    retentionCutoff: current.addingTimeInterval(-retention)
+                    retentionCutoff: current.addingTimeInterval(-retention),
+                    rejectedCutoff: current.addingTimeInterval(-rejectedRetention)
                 )
                 logger.debug(
                     "purged",
                     metadata: [
                         "replay_records": "\(counts.replayRecords)", "sessions": "\(counts.sessions)",
-                        "events": "\(counts.events)",
+                        "events": "\(counts.events)", "rejected_events": "\(counts.rejectedEvents)",
                     ]
                 )
             } catch {

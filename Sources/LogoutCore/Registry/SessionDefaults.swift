@@ -1,0 +1,12 @@
+/// What a session registration leaves unsaid (contract C4, rulebook RES-3).
+public enum SessionDefaults {
+    /// The RP-facing `sid`: as registered; none when registered as `null`; otherwise the upstream
+    /// `sid` only when the RP's tokens come from that same upstream issuer. An RP that hears from
+    /// logoutd (or another issuer) cannot know the upstream `sid`, and mod_auth_openidc answers
+    /// 200 to an unknown `sid` while ending nothing: a silent no-op.
+    public static func rpSid(_ input: SessionInput, sessionIssuer: String, rpTokenIssuer: String) -> String? {
+        if input.rpSidNone { return nil }
+        if let rpSid = input.rpSid { return rpSid }
+        return rpTokenIssuer == sessionIssuer ? input.sid : nil
+    }
+}

@@ -1,0 +1,80 @@
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+
+/// What one listener allows a client (SEC-4): slow or idle clients are cut off, request heads
+/// are capped, and the number of connections is capped so that they cannot exhaust file
+/// descriptors.
+public struct ListenerLimits: Sendable, Equatable {
+    public var maxConnections: Int
+    /// From the connection (or the previous answer) until the request head is complete, seconds.
+    public var headerTimeout: Double
+    /// From the request head until its body is complete, seconds.
+    public var bodyTimeout: Double
+    /// A kept-alive connection with no request is closed after this many seconds.
+    public var idleTimeout: Double
+    /// The request head (request line and header fields) at most.
+    public var maxHeaderBytes: Int
+
+    public init(
+        maxConnections: Int,
+        headerTimeout: Double,
+        bodyTimeout: Double,
+        idleTimeout: Double,
+        maxHeaderBytes: Int
+    ) {
+        self.maxConnections = maxConnections
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+
+    public static let publicDefaults = ListenerLimits(
+        maxConnections: 4096,
+        headerTimeout: 10,
+        bodyTimeout: 10,
+        idleTimeout: 60,
+        maxHeaderBytes: 16 * 1024
+    )
+    public static let adminDefaults = ListenerLimits(
+        maxConnections: 256,
+        headerTimeout: 10,
+        bodyTimeout: 30,
+        idleTimeout: 60,
+        maxHeaderBytes: 16 * 1024
+    )
+
+    var timeouts: RequestDeadlines.Timeouts {
+        RequestDeadlines.Timeouts(
+            header: Self.timeAmount(headerTimeout),
+            body: Self.timeAmount(bodyTimeout),
+            idle: Self.timeAmount(idleTimeout)
+        )
+    }
+
+    /// An HTTP/1.1 server that enforces these limits, for `Application(server:)`.
+    public var server: HTTPServerBuilder {
+        let timeouts = self.timeouts
+        return .http1(
+            configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [RequestDeadlineHandler(timeouts: timeouts)],
+                idleTimeout: nil,
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: maxHeaderBytes,
+                    maxHeaderListSize: maxHeaderBytes,
+                    maxHeaderFieldCount: 100
+                )
+            )
+        )
+    }
+
+    /// Refuses to accept more than `maxConnections` at once; the rest wait in the backlog.
+    public var connectionCap: any AvailableConnectionsDelegate {
+        MaximumAvailableConnections(maxConnections)
+    }
+
+    static func timeAmount(_ seconds: Double) -> TimeAmount {
+        .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+}

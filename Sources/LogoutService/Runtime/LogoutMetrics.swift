@@ -1,0 +1,43 @@
+import CoreMetrics
+import LogoutCore
+
+/// The daemon's metrics, in swift-metrics terms; the composition root picks the backend
+/// (Prometheus for `/metrics`). Labels are issuer names, RP client_ids and bounded classes
+/// (outcomes, rule ids), never a user id (ADM-3).
+struct LogoutMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    func logoutReceived(issuer: String, outcome: EventRecord.Outcome) {
+        counter("logoutd_logouts_received_total", ["issuer": issuer, "outcome": outcome.rawValue])
+    }
+
+    /// Rejected inbound tokens by the rule they broke (`IN-4`, …).
+    func requestRejected(rule: String) {
+        counter("logoutd_rejected_requests_total", ["rule": rule])
+    }
+
+    /// Rejections answered `429` (not recorded), by the budget that was spent.
+    func rateLimited(scope: String) {
+        counter("logoutd_rate_limited_requests_total", ["scope": scope])
+    }
+
+    /// Rejections that could not be queued for the log (its queue was full).
+    func rejectionsNotRecorded(_ count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "logoutd_rejections_not_recorded_total", dimensions: [], factory: factory)
+            .increment(by: count)
+    }
+
+    func jwksRefresh(issuer: String, succeeded: Bool) {
+        counter("logoutd_jwks_refreshes_total", ["issuer": issuer, "result": succeeded ? "success" : "failure"])
+    }
+
+    /// Tokens with an unknown `kid` answered `503` inside the refresh cool-down.
+    func unknownKeyDeferred(issuer: String) {
+        counter("logoutd_unknown_kid_deferred_total", ["issuer": issuer])
+    }
+
+    private func counter(_ label: String, _ dimensions: KeyValuePairs<String, String>) {
+        Counter(label: label, dimensions: dimensions.map { ($0.key, $0.value) }, factory: factory).increment()
+    }
+}
