@@ -156,6 +156,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LogoutHTTPTests",
+            dependencies: ["LogoutHTTP", "LogoutCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LogoutDeliveryTests",
             dependencies: ["LogoutDelivery", "LogoutCore", "TestSupport"],
             swiftSettings: swiftSettings
@@ -172,6 +177,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

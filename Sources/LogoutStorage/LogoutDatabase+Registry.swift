@@ -39,7 +39,7 @@ extension LogoutDatabase {
             try String.fetchAll(
                 db,
                 sql: "SELECT group_concat(name, ' ') FROM issuers GROUP BY issuer HAVING count(*) > 1"
-            ).map { $0.split(separator: " ").map(String.init) }
+            ).map { $0.split(separator: " ").map(String.init).sorted() }
         }
     }
 

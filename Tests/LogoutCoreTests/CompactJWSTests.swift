@@ -6,6 +6,14 @@ import Testing
     static let header = segment(#"{"alg":"ES256"}"#)
     static let payload = segment(#"{"iss":"x"}"#)
 
+    /// The same bytes with the unused low bits of the last character set (RFC 4648 §3.5).
+    static func nonCanonical(_ segment: String) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let unusedBits = segment.count % 4 == 2 ? 4 : 2
+        let last = alphabet.firstIndex(of: segment.last!)!
+        return String(segment.dropLast()) + String(alphabet[last | ((1 << unusedBits) - 1)])
+    }
+
     @Test func splitsAValidToken() throws {
         let jws = try CompactJWS.parse("\(Self.header).\(Self.payload).c2ln")
         #expect(jws.header["alg"] == .string("ES256"))
@@ -34,6 +42,9 @@ import Testing
             "IN-2"
         ),
         ("duplicate header member", "\(segment(#"{"alg":"ES256","alg":"none"}"#)).\(payload).c2ln", "IN-6"),
+        // "c2lnbg" is "sign"; with the unused low bits of "g" set it would decode to the same bytes.
+        ("non-canonical last character of the signature", "\(header).\(payload).\(nonCanonical("c2lnbg"))", "IN-2"),
+        ("non-canonical last character of the payload", "\(header).\(nonCanonical(payload)).c2ln", "IN-2"),
         ("duplicate claim", "\(header).\(segment(#"{"sub":"a","sub":"b"}"#)).c2ln", "IN-6"),
     ])
     func refusesBadShapes(name: String, token: String, rule: String) {
@@ -54,6 +65,28 @@ import Testing
     func encodesRFC4648Vectors(text: String, encoded: String) {
         #expect(Base64URL.encode(Array(text.utf8)) == encoded)
         #expect(Base64URL.decode(encoded) == Array(text.utf8))
+    }
+
+    /// IN-2: one byte string, one encoding. Two characters carry 12 bits for 8, three carry 18
+    /// for 16: the rest must be zero, or two tokens would decode the same.
+    @Test(arguments: [
+        ("Zg", true), ("Zh", false), ("Zv", false), ("Zm8", true), ("Zm9", false), ("Zm-", false),
+        ("Zm9v", true), ("Z", false), ("Zg=", false), ("Zg==", false), ("Z+g", false), ("Z/g", false),
+        ("AA", true), ("AB", false), ("AAA", true), ("AAB", false), ("____", true), ("__8", true), ("__9", false),
+    ])
+    func decodesOnlyCanonicalText(text: String, accepted: Bool) {
+        #expect((Base64URL.decode(text) != nil) == accepted, "\(text)")
+    }
+
+    @Test func everyEncodingDecodesBackAndNoOtherDoes() {
+        for length in 0..<64 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let encoded = Base64URL.encode(bytes)
+            #expect(Base64URL.decode(encoded) == bytes)
+            if length % 3 != 0 {
+                #expect(Base64URL.decode(CompactJWSTests.nonCanonical(encoded)) == nil, "\(encoded)")
+            }
+        }
     }
 
     @Test func usesTheURLAlphabetAndRoundTripsEveryByte() {

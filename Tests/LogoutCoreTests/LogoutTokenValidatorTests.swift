@@ -59,6 +59,8 @@ import Testing
             ("typ JWT under the default policy", header(["typ": "JWT"]), "IN-7"),
             ("typ other", header(["typ": "at+jwt"]), "IN-7"),
             ("typ not a string", header(["typ": 1]), "IN-7"),
+            ("kid with NUL", header(["kid": "k1\u{0}x"]), "IN-14"),
+            ("kid with DEL", header(["kid": "k1\u{7F}"]), "IN-14"),
         ] as [(String, [String: JSONValue], String)]
     )
     func refusesHeader(name: String, header: [String: JSONValue], rule: String) {
@@ -111,6 +113,32 @@ import Testing
         }
     }
 
+    /// IN-7: generic JWT libraries write typ JWT; shared-secret issuers accept it by default,
+    /// issuers with keys only under the legacy policy, nobody under the strict one.
+    @Test(
+        arguments: [
+            (TypPolicy.default, IssuerPolicy.Trust.sharedSecret, true),
+            (.legacy, .sharedSecret, true),
+            (.strict, .sharedSecret, false),
+            (.default, .keys, false),
+            (.legacy, .keys, true),
+            (.strict, .keys, false),
+        ]
+    )
+    func typJWT(policy: TypPolicy, trust: IssuerPolicy.Trust, accepted: Bool) {
+        let issuer = IssuerPolicy(
+            name: "x",
+            issuer: "i",
+            audience: "a",
+            algorithms: trust == .keys ? [.es256] : [.hs256],
+            typPolicy: policy,
+            trust: trust
+        )
+        let header = Self.header(["typ": "JWT", "alg": trust == .keys ? "ES256" : "HS256"])
+        let result = Result { try LogoutTokenValidator.checkHeader(header, policy: issuer) }
+        #expect(((try? result.get()) != nil) == accepted, "\(policy) \(trust)")
+    }
+
     @Test func sharedSecretIssuersOnlyTakeHMAC() throws {
         _ = try LogoutTokenValidator.checkHeader(Self.header(["alg": "HS256"]), policy: Self.app)
         #expect(throws: TokenRejection.self) { try LogoutTokenValidator.checkHeader(Self.header(), policy: Self.app) }
@@ -121,6 +149,12 @@ import Testing
     @Test(
         arguments: [
             ("iss missing", claims(["iss": nil]), "IN-8"),
+            ("sub with NUL (alice\\u0000zz would select alice)", claims(["sub": "alice\u{0}zz"]), "IN-14"),
+            ("sid with a newline", claims(["sid": "s\nforged"]), "IN-14"),
+            ("jti with a tab", claims(["jti": "a\tb"]), "IN-14"),
+            ("iss with NUL", claims(["iss": "https://idp.example\u{0}"]), "IN-14"),
+            ("aud with NUL", claims(["aud": "logoutd\u{0}"]), "IN-14"),
+            ("aud array member with ESC", claims(["aud": ["logoutd", "x\u{1B}"]]), "IN-14"),
             ("iss other", claims(["iss": "https://evil.example"]), "IN-8"),
             ("iss with trailing slash", claims(["iss": "https://idp.example/"]), "IN-8"),
             ("aud missing", claims(["aud": nil]), "IN-9"),

@@ -38,7 +38,8 @@ public enum SafeText {
 
     /// At most `limit` characters, for columns: stored strings are bounded whatever a client sends.
     public static func truncated(_ value: String, limit: Int) -> String {
-        value.count > limit ? String(value.prefix(limit)) : value
+        let prefix = value.prefix(limit)
+        return prefix.endIndex == value.endIndex ? value : String(prefix)
     }
 }
 

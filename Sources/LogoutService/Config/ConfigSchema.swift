@@ -29,14 +29,16 @@ enum ConfigSchema {
     }
 
     /// Refuses a YAML file with a key we do not know, naming it, its line and the nearest key.
-    static func checkFile(yaml text: String, path: String) throws {
+    /// - Returns: false when the file holds no value at all (only comments): all defaults.
+    @discardableResult
+    static func checkFile(yaml text: String, path: String) throws -> Bool {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
             throw LogoutdConfiguration.Failure(description: "config file \(path) is not valid YAML: \(error)")
         }
-        guard let root else { return }
+        guard let root else { return false }
         guard root.mapping != nil else {
             throw LogoutdConfiguration.Failure(description: "config file \(path) must be a YAML mapping of keys")
         }
@@ -52,6 +54,7 @@ enum ConfigSchema {
             let hint = nearest(to: key, in: keys).map { "; did you mean \($0)?" } ?? ""
             throw LogoutdConfiguration.Failure(description: "config file \(path)\(at): unknown key \(key)\(hint)")
         }
+        return true
     }
 
     /// Refuses a `LOGOUTD_*` variable that names no key.

@@ -21,11 +21,12 @@ extension LogoutdConfiguration {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw Failure(description: "config file \(path) does not exist or cannot be read")
             }
-            try ConfigSchema.checkFile(yaml: String(decoding: data, as: UTF8.self), path: path)
-            do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
-            } catch {
-                throw Failure(description: "config file \(path) is not valid YAML: \(error)")
+            if try ConfigSchema.checkFile(yaml: String(decoding: data, as: UTF8.self), path: path) {
+                do {
+                    providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+                } catch {
+                    throw Failure(description: "config file \(path) is not valid YAML: \(error)")
+                }
             }
             let absolute = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: base, isDirectory: true))
             base = absolute.deletingLastPathComponent().standardizedFileURL.path

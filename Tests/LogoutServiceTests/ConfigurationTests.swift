@@ -1,0 +1,129 @@
+import Foundation
+import LogoutHTTP
+import TestSupport
+import Testing
+
+@testable import LogoutService
+
+/// Contract C2, and the hardening issue's "configuration typos are silent".
+@Suite struct ConfigurationTests {
+    let folder = TemporaryDirectory()
+
+    func load(_ yaml: String, environment: [String: String] = [:]) async throws -> LogoutdConfiguration {
+        let path = folder.file("logoutd.yaml")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return try await LogoutdConfiguration.load(path: path, environment: environment)
+    }
+
+    func failure(_ yaml: String, environment: [String: String] = [:]) async -> String {
+        do {
+            _ = try await load(yaml, environment: environment)
+            return "accepted"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func anUnknownKeyIsRefusedWithItsLineAndTheNearestKey() async {
+        let message = await failure(
+            """
+            issuer: "http://127.0.0.1:8080"
+            database:
+              url: "postgres://db/logoutd"
+            """
+        )
+        #expect(message.contains("unknown key database.url"))
+        #expect(message.contains("line 3"))
+        #expect(message.contains("did you mean database.path?"))
+    }
+
+    @Test(arguments: [
+        ("delivery:\n  timout: \"5s\"\n", "delivery.timeout"),
+        ("publik:\n  listen: \"127.0.0.1:1\"\n", "public.listen"),
+        ("log:\n  lvl: \"info\"\n", "log.level"),
+    ])
+    func typosNameTheKeyMeant(yaml: String, meant: String) async {
+        let message = await failure(yaml)
+        #expect(message.contains("unknown key") && message.contains(meant), "\(message)")
+    }
+
+    @Test func aSectionGivenAsAValueIsRefused() async {
+        #expect(await failure("delivery: 5\n").contains("delivery must be a mapping"))
+    }
+
+    @Test func anUnknownEnvironmentVariableIsRefused() async {
+        let message = await failure("issuer: \"http://127.0.0.1:8080\"\n", environment: ["LOGOUTD_DATABSE_PATH": "x"])
+        #expect(message.contains("LOGOUTD_DATABSE_PATH") && message.contains("LOGOUTD_DATABASE_PATH"))
+        let fine = try? await load("", environment: ["LOGOUTD_DATABASE_PATH": "/tmp/x.db", "LOGOUTD_TEST_SOAK": "1"])
+        #expect(fine?.databasePath == "/tmp/x.db")
+    }
+
+    @Test func everyKnownKeyParses() async throws {
+        let config = try await load(
+            """
+            issuer: "https://logout.example"
+            public:
+              listen: "127.0.0.1:9080"
+              max_connections: 100
+              header_timeout: "3s"
+              body_timeout: "4s"
+              idle_timeout: "5s"
+              max_header_bytes: 4096
+            admin:
+              listen: "[::1]:9081"
+              token_file: "token"
+            database:
+              rejected_retention: "1d"
+            keys:
+              secrets_file: "/run/secrets.key"
+            tokens:
+              unknown_kid_cooldown: "30s"
+            limits:
+              rejections_per_minute: 100
+              issuer_rejections_per_minute: 1000
+            """
+        )
+        #expect(
+            config.publicLimits
+                == ListenerLimits(
+                    maxConnections: 100,
+                    headerTimeout: 3,
+                    bodyTimeout: 4,
+                    idleTimeout: 5,
+                    maxHeaderBytes: 4096
+                )
+        )
+        #expect(config.rejectedRetention == 86_400 && config.unknownKidCooldown == 30)
+        #expect(config.rejectionsPerClient == 100 && config.rejectionsPerIssuer == 1000)
+        #expect(config.effectiveSecretsKeyFile == "/run/secrets.key")
+        #expect(config.adminTokenFile == folder.file("token"))
+    }
+
+    @Test func theUnknownKidCooldownIsAtMostThirtySeconds() async {
+        #expect(await failure("tokens:\n  unknown_kid_cooldown: \"31s\"\n").contains("at most 30s"))
+    }
+
+    @Test func credentialsComeFromSystemdWhenPresent() async throws {
+        let credentials = TemporaryDirectory()
+        try "k".write(toFile: credentials.file("secrets.key"), atomically: true, encoding: .utf8)
+        let config = try await load("", environment: ["CREDENTIALS_DIRECTORY": credentials.path])
+        #expect(config.effectiveSecretsKeyFile == credentials.file("secrets.key"))
+        // No admin-token credential: the configured (default) file stays.
+        #expect(config.adminTokenFile.hasSuffix("data/admin-token"))
+    }
+
+    /// SEC-3: loopback is an IP literal in 127.0.0.0/8, ::1 or `localhost`, never a name that
+    /// merely starts with "127.".
+    @Test(arguments: [
+        ("127.0.0.1", true), ("127.1.2.3", true), ("::1", true), ("localhost", true), ("LOCALHOST", true),
+        ("127.evil.example", false), ("128.0.0.1", false), ("0.0.0.0", false), ("::", false), ("::2", false),
+    ])
+    func loopback(host: String, isLoopback: Bool) {
+        #expect(ListenAddress.isLoopback(host) == isLoopback)
+    }
+
+    @Test func theAdminListenerRefusesANameThatOnlyLooksLikeLoopback() async {
+        let message = await failure("admin:\n  listen: \"127.evil.example:8081\"\n")
+        #expect(message.contains("admin.listen must be a loopback address"))
+    }
+}
