@@ -23,8 +23,19 @@ final class DaemonProcess: @unchecked Sendable {
         return executable.deletingLastPathComponent().appendingPathComponent("logoutd").path
     }
 
-    /// - Parameter delivery: extra lines for the `delivery:` section, such as `per_rp_concurrency: 4`.
-    init(folder: TemporaryDirectory = TemporaryDirectory(), delivery: [String] = []) throws {
+    /// Started under this soft open-files limit (through `ulimit -Sn`), when set.
+    var openFilesSoftLimit: Int?
+
+    /// - Parameters:
+    ///   - delivery: extra lines for the `delivery:` section, such as `per_rp_concurrency: 4`.
+    ///   - extra: extra top-level YAML, such as `"tokens:\n  unknown_kid_cooldown: \"1s\""`.
+    ///   - listener: extra lines for the `public:` section, such as `header_timeout: "2s"`.
+    init(
+        folder: TemporaryDirectory = TemporaryDirectory(),
+        delivery: [String] = [],
+        listener: [String] = [],
+        extra: String = ""
+    ) throws {
         self.folder = folder
         publicPort = freeLoopbackPort()
         adminPort = freeLoopbackPort()
@@ -34,6 +45,7 @@ final class DaemonProcess: @unchecked Sendable {
             issuer: "http://127.0.0.1:\(publicPort)"
             public:
               listen: "127.0.0.1:\(publicPort)"
+            \(listener.map { "  " + $0 }.joined(separator: "\n"))
             admin:
               listen: "127.0.0.1:\(adminPort)"
               token_file: "admin-token"
@@ -46,15 +58,23 @@ final class DaemonProcess: @unchecked Sendable {
             \(delivery.map { "  " + $0 }.joined(separator: "\n"))
             log:
               level: "info"
-            """
+            """ + "\n" + extra + "\n"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         process = Process()
     }
 
     func start() async throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--config", configPath]
+        if let openFilesSoftLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = [
+                "-c", "ulimit -Sn \(openFilesSoftLimit) && exec \"$0\" \"$@\"", Self.binary, "serve", "--config",
+                configPath,
+            ]
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = ["serve", "--config", configPath]
+        }
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
