@@ -27,6 +27,7 @@ import threading
 import time
 import traceback
 
+import jwt  # PyJWT
 import requests
 
 # ----------------------------------------------------------------------------------------------
@@ -441,7 +442,9 @@ def test_idpyoidc_to_logoutd(env):
     expect(event["deliveries"] == 1, f"deliveries: {event['deliveries']}")
     expect(wait_until(lambda: len(sink.tokens) == 1, 10), "the RP never received the fan-out")
     delivered = claims_of(sink.tokens[0])
-    expect(delivered["sid"] == sid and delivered["sub"] == "diana" and delivered["aud"] == "sink-rp", f"{delivered}")
+    # The sink hears from logoutd, not from idpyoidc, so it cannot know idpyoidc's sid: it is
+    # addressed by sub (RES-3), unless a sid of its own was registered.
+    expect("sid" not in delivered and delivered["sub"] == "diana" and delivered["aud"] == "sink-rp", f"{delivered}")
 
 
 def test_logoutd_to_apache(env):
@@ -527,8 +530,34 @@ def test_rejected_delivery_fails_without_endless_retries(env):
     expect(apache.status(dave) == 200, "dave's session was ended by a token Apache rejected")
 
 
+def test_pyjwt_app_token(env):
+    """App → logoutd: a token signed by PyJWT as the Logora doc describes (sub, aud, iat; typ JWT, no iss)."""
+    logoutd, sink = env["logoutd"], env["sink"]
+    secret = "logora-app-secret-of-at-least-32-bytes"
+    logoutd.must(
+        "POST",
+        "/admin/v1/issuers",
+        {"name": "logora-app", "issuer": "https://app.example", "audience": "logoutd", "shared_secret": secret},
+    )
+    logoutd.must("POST", "/admin/v1/sessions", {"issuer": "https://app.example", "sub": "42", "client_id": "sink-rp"})
+    before = len(sink.tokens)
+    token = jwt.encode({"sub": "42", "aud": "logoutd", "iat": int(time.time())}, secret, algorithm="HS256")
+    expect(header_of(token).get("typ") == "JWT" and "iss" not in claims_of(token), f"PyJWT wrote {header_of(token)}")
+    answer = requests.post(logoutd.url + "/backchannel-logout/logora-app", data={"logout_token": token}, timeout=10)
+    expect(answer.status_code == 200, f"logoutd answered the PyJWT token with {answer.status_code}: {answer.text}")
+    expect(wait_until(lambda: len(sink.tokens) == before + 1, 10), "the RP never received the app's logout")
+    delivered = claims_of(sink.tokens[-1])
+    expect(delivered["sub"] == "42" and delivered["aud"] == "sink-rp", f"{delivered}")
+    # The same token again is a retransmission: 200 and no second delivery.
+    again = requests.post(logoutd.url + "/backchannel-logout/logora-app", data={"logout_token": token}, timeout=10)
+    expect(again.status_code == 200, f"a retransmission was answered {again.status_code}")
+    time.sleep(0.5)
+    expect(len(sink.tokens) == before + 1, "a retransmitted app token was fanned out again")
+
+
 TESTS = [
     test_idpyoidc_to_logoutd,
+    test_pyjwt_app_token,
     test_logoutd_to_apache,
     test_full_chain,
     test_tampered_idpyoidc_token_is_rejected,
