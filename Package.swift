@@ -120,6 +120,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The parsers an anonymous client reaches, under libFuzzer (scripts/fuzz) or a seeded
+        // random harness (the same binary built without -sanitize=fuzzer, run by .ci/run).
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(
+            name: "logoutd-fuzz",
+            dependencies: ["LogoutCore", "CFuzzerDriver"],
+            path: "Sources/LogoutFuzz",
+            swiftSettings: swiftSettings
+        ),
         // Helpers shared by the test targets: token forging, test servers, temp files.
         .target(
             name: "TestSupport",

@@ -283,6 +283,7 @@ enum AdminRender {
         [
             "id": .number(Double(session.id)),
             "issuer": .string(session.issuer),
+            "issuer_name": .string(session.issuerName),
             "sub": .string(session.sub),
             "sid": .optional(session.sid),
             "client_id": .string(session.clientID),

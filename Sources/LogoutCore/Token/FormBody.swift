@@ -1,9 +1,9 @@
 /// `application/x-www-form-urlencoded` fields, decoded as the HTML spec describes: `+` is a
 /// space, `%XX` a byte. Repeated names are kept, so a repeated `logout_token` can be refused.
-struct FormBody {
-    private(set) var fields: [(name: String, value: String)] = []
+public struct FormBody: Sendable {
+    public private(set) var fields: [(name: String, value: String)] = []
 
-    init?(_ bytes: [UInt8]) {
+    public init?(_ bytes: [UInt8]) {
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = Self.decode(parts[0]) else { return nil }
@@ -13,7 +13,7 @@ struct FormBody {
         }
     }
 
-    func values(named name: String) -> [String] {
+    public func values(named name: String) -> [String] {
         fields.filter { $0.name == name }.map(\.value)
     }
 

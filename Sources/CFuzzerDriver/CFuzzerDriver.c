@@ -1,0 +1,3 @@
+// Declarations only: the definition comes from libFuzzer when the harness is built with
+// `-sanitize=fuzzer` (scripts/fuzz).
+#include "CFuzzerDriver.h"
