@@ -164,6 +164,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Checks on the repository itself: the rules page against what cites it.
+        .testTarget(
+            name: "RepositoryTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LogoutHTTPTests",
             dependencies: ["LogoutHTTP", "LogoutCore", .product(name: "NIOCore", package: "swift-nio")],
