@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Already in the graph through swift-configuration's YAML trait; used directly to find the
@@ -71,8 +72,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The admin API's request and response types, shared by the routes and the CLI.
+        .target(
+            name: "LogoutAdminAPI",
+            dependencies: ["LogoutCore"],
             swiftSettings: swiftSettings
         ),
         // Inbound HTTP: public and admin routes (Hummingbird).
@@ -80,6 +88,7 @@ let package = Package(
             name: "LogoutHTTP",
             dependencies: [
                 "LogoutCore",
+                "LogoutAdminAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,6 +102,7 @@ let package = Package(
             name: "LogoutService",
             dependencies: [
                 "LogoutCore",
+                "LogoutAdminAPI",
                 "LogoutJWT",
                 "LogoutStorage",
                 "LogoutDelivery",

@@ -9,7 +9,9 @@ import NIOPosix
 /// POSTs one logout token to one RP and reports what happened (DEL-1 to DEL-6).
 ///
 /// It decides nothing: classification and retries are the core's. It never follows redirects,
-/// reads at most 4 KiB of an answer, and cuts the whole attempt at the timeout.
+/// reads at most 4 KiB of an answer, and cuts the whole attempt at one deadline: AsyncHTTPClient's
+/// own deadline ends with the response head, so reading a trickled body would outlive it; the
+/// deadline here covers the address check, the exchange and the body.
 public struct DeliverySender: Sendable {
     public static let maximumResponseBytes = 4096
 
@@ -19,19 +21,19 @@ public struct DeliverySender: Sendable {
         self.clients = clients
     }
 
-    public func send(token: String, to uri: String, timeout: Double) async -> AttemptResult {
+    public func send(token: String, to uri: String, timeout: Duration) async -> AttemptResult {
         guard let url = URL(string: uri), url.scheme == "http" || url.scheme == "https" else {
             return .transportFailure(.blocked, detail: "the backchannel_logout_uri is not an http(s) URL")
         }
         do {
-            return try await withDeadline(seconds: timeout) {
+            return try await withDeadline(timeout) {
                 let client = try await clients.client(for: url)
                 var request = HTTPClientRequest(url: uri)
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
                 request.headers.add(name: "User-Agent", value: "logoutd")
                 request.body = .bytes(ByteBuffer(string: "logout_token=" + token))
-                let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                let response = try await client.execute(request, deadline: .distantFuture)
                 let body = try await Self.readPrefix(of: response.body)
                 let status = Int(response.status.code)
                 var rpError: String?
@@ -65,13 +67,15 @@ public struct DeliverySender: Sendable {
 
 struct DeadlineExceeded: Error {}
 
-/// Runs `operation`, cancelling it when `seconds` have passed.
-func withDeadline<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T
-{
+/// Runs `operation`, cancelling it when `timeout` has passed.
+func withDeadline<T: Sendable>(
+    _ timeout: Duration,
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await operation() }
         group.addTask {
-            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+            try await Task.sleep(for: timeout)
             throw DeadlineExceeded()
         }
         defer { group.cancelAll() }

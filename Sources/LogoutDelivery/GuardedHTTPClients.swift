@@ -21,22 +21,22 @@ import Synchronization
 public final class GuardedHTTPClients: Sendable {
     public struct Configuration: Sendable {
         public var allowPrivateNetworks: Bool
-        public var connectTimeout: Double
+        public var connectTimeout: Duration
         public var connectionsPerHost: Int
         /// How long a checked resolution is reused.
-        public var resolutionTTL: Double
+        public var resolutionTTL: Duration
         /// Pinned clients kept at most (least recently used ones go first).
         public var maximumHosts: Int
         /// How long a replaced client lives on for attempts already using it.
-        public var retirementGrace: Double
+        public var retirementGrace: Duration
 
         public init(
             allowPrivateNetworks: Bool,
-            connectTimeout: Double = 5,
+            connectTimeout: Duration = .seconds(5),
             connectionsPerHost: Int = 8,
-            resolutionTTL: Double = 30,
+            resolutionTTL: Duration = .seconds(30),
             maximumHosts: Int = 256,
-            retirementGrace: Double = 120
+            retirementGrace: Duration = .seconds(120)
         ) {
             self.allowPrivateNetworks = allowPrivateNetworks
             self.connectTimeout = connectTimeout
@@ -89,13 +89,16 @@ public final class GuardedHTTPClients: Sendable {
     static func makeClient(configuration: Configuration, dnsOverride: [String: String]) -> HTTPClient {
         var clientConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(configuration.connectTimeout * 1000))),
+            timeout: .init(connect: .milliseconds(configuration.connectTimeout.wholeMilliseconds)),
             connectionPool: .init(
                 idleTimeout: .seconds(60),
                 concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerHost
             )
         )
         clientConfiguration.dnsOverride = dnsOverride
+        // A refused or failed connection ends the attempt at once: the queue's backoff decides when
+        // to try again, not the pool retrying inside one attempt until the connect timeout.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         clientConfiguration.httpVersion = .automatic
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
     }
@@ -118,7 +121,7 @@ public final class GuardedHTTPClients: Sendable {
         let host = Self.normalizedHost(rawHost)
         let now = ContinuousClock.now
         retireExpired(now: now)
-        let ttl = Duration.milliseconds(Int64(configuration.resolutionTTL * 1000))
+        let ttl = configuration.resolutionTTL
         let cached = state.withLock { state -> HTTPClient? in
             guard var entry = state.pinned[host], entry.resolvedAt.duration(to: now) < ttl else { return nil }
             entry.usedAt = now
@@ -170,7 +173,7 @@ public final class GuardedHTTPClients: Sendable {
 
     /// Shuts down retired clients whose grace period is over: no attempt can still use them.
     private func retireExpired(now: ContinuousClock.Instant) {
-        let grace = Duration.milliseconds(Int64(configuration.retirementGrace * 1000))
+        let grace = configuration.retirementGrace
         let expired = state.withLock { state -> [HTTPClient] in
             let (old, young) = (
                 state.retired.filter { $0.at.duration(to: now) >= grace },

@@ -14,9 +14,9 @@ public struct JWKSFetcher: JWKSFetching {
     }
 
     private let clients: GuardedHTTPClients
-    private let timeout: Double
+    private let timeout: Duration
 
-    public init(clients: GuardedHTTPClients, timeout: Double = 5) {
+    public init(clients: GuardedHTTPClients, timeout: Duration = .seconds(5)) {
         self.clients = clients
         self.timeout = timeout
     }
@@ -26,12 +26,12 @@ public struct JWKSFetcher: JWKSFetching {
             throw Failure(description: "jwks_uri is not an http(s) URL")
         }
         do {
-            return try await withDeadline(seconds: timeout) {
+            return try await withDeadline(timeout) {
                 let client = try await clients.client(for: url)
                 var request = HTTPClientRequest(url: uri)
                 request.headers.add(name: "Accept", value: "application/jwk-set+json, application/json")
                 request.headers.add(name: "User-Agent", value: "logoutd")
-                let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+                let response = try await client.execute(request, deadline: .distantFuture)
                 guard response.status == .ok else {
                     throw Failure(description: "jwks_uri answered HTTP \(response.status.code)")
                 }
@@ -47,7 +47,7 @@ public struct JWKSFetcher: JWKSFetching {
         } catch let failure as Failure {
             throw failure
         } catch is DeadlineExceeded {
-            throw Failure(description: "jwks_uri did not answer within \(Int(timeout)) s")
+            throw Failure(description: "jwks_uri did not answer within \(formatDuration(timeout))")
         } catch {
             throw Failure(description: "cannot fetch jwks_uri: \(error)")
         }

@@ -1,50 +1,78 @@
 import AsyncHTTPClient
-import Foundation
 import LogoutCore
 import NIOCore
 import NIOPosix
+import NIOSSL
 
-/// Maps client-side failures to the error classes of the attempt log (ADM-2).
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Maps client-side failures to the error classes of the attempt log (ADM-2), by their type:
+/// AsyncHTTPClient's and NIO's errors carry what happened (an errno, a DNS failure, a TLS
+/// alert), so nothing depends on the wording of a message.
 enum TransportErrorClassifier {
     static func classify(_ error: any Error) -> AttemptResult {
+        let (errorClass, detail) = describe(error)
+        return .transportFailure(errorClass, detail: SafeText.printable(detail, limit: 300))
+    }
+
+    static func describe(_ error: any Error) -> (ErrorClass, String) {
         switch error {
         case is DeadlineExceeded:
-            return .transportFailure(.timeout, detail: "no answer within the delivery timeout")
+            return (.timeout, "no answer within the delivery timeout")
+        case is CancellationError:
+            return (.timeout, "the attempt was cancelled")
         case let guardError as GuardedHTTPClients.GuardError:
             switch guardError {
-            case .refused(let text): return .transportFailure(.blocked, detail: text)
-            case .invalidURL(let text): return .transportFailure(.blocked, detail: text)
-            case .resolution(let text): return .transportFailure(.dns, detail: text)
+            case .refused(let text), .invalidURL(let text): return (.blocked, text)
+            case .resolution(let text): return (.dns, text)
             }
         case let clientError as HTTPClientError:
-            switch clientError {
-            case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout, .tlsHandshakeTimeout:
-                return .transportFailure(.timeout, detail: "timeout (\(clientError))")
-            case .remoteConnectionClosed:
-                return .transportFailure(.connection, detail: "the RP closed the connection")
-            default:
-                return .transportFailure(.connection, detail: String(describing: clientError))
+            return describe(clientError)
+        case let connection as NIOConnectionError:
+            if let first = connection.connectionErrors.first {
+                return describe(first.error)
             }
-        case is CancellationError:
-            return .transportFailure(.timeout, detail: "the attempt was cancelled")
+            return (.dns, "cannot resolve \(connection.host)")
+        case let io as IOError:
+            return describe(errno: io.errnoCode, io.description)
+        case let channel as ChannelError:
+            switch channel {
+            case .connectTimeout: return (.timeout, "connect timeout")
+            default: return (.connection, "connection failed (\(channel))")
+            }
+        case let tls as NIOSSLError:
+            return (.tls, "TLS: \(tls)")
+        case let tls as BoringSSLError:
+            return (.tls, "TLS: \(tls)")
+        case let tls as NIOSSLExtraError:
+            return (.tls, "TLS: \(tls)")
         default:
-            break
+            return (.connection, String(describing: error))
         }
-        let text = String(describing: error)
-        let lowered = text.lowercased()
-        if lowered.contains("connection refused") || lowered.contains("econnrefused") || lowered.contains("errno: 111")
-        {
-            return .transportFailure(.refused, detail: "connection refused")
+    }
+
+    static func describe(_ error: HTTPClientError) -> (ErrorClass, String) {
+        switch error {
+        case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout, .getConnectionFromPoolTimeout:
+            return (.timeout, "timeout (\(error))")
+        case .tlsHandshakeTimeout:
+            return (.tls, "TLS handshake timeout")
+        case .remoteConnectionClosed:
+            return (.connection, "the RP closed the connection")
+        default:
+            return (.connection, String(describing: error))
         }
-        if lowered.contains("ssl") || lowered.contains("tls") || lowered.contains("certificate") {
-            return .transportFailure(.tls, detail: String(text.prefix(300)))
+    }
+
+    static func describe(errno code: Int32, _ text: String) -> (ErrorClass, String) {
+        switch code {
+        case ECONNREFUSED: return (.refused, "connection refused")
+        case ETIMEDOUT: return (.timeout, "connect timed out")
+        case ECONNRESET, EPIPE: return (.connection, "connection reset")
+        case EHOSTUNREACH, ENETUNREACH: return (.connection, "no route to the RP")
+        default: return (.connection, text)
         }
-        if lowered.contains("dns") || lowered.contains("resolve") || lowered.contains("unknown host") {
-            return .transportFailure(.dns, detail: String(text.prefix(300)))
-        }
-        if lowered.contains("timeout") || lowered.contains("timed out") {
-            return .transportFailure(.timeout, detail: String(text.prefix(300)))
-        }
-        return .transportFailure(.connection, detail: String(text.prefix(300)))
     }
 }

@@ -34,7 +34,7 @@ public enum PublicRoutes {
         let router = Router(context: LogoutRequestContext.self)
         for path in ["/backchannel-logout", "/backchannel-logout/{name}"] {
             router.post(RouterPath(path)) { request, context in
-                await receiveLogout(
+                try await receiveLogout(
                     request,
                     context: context,
                     pinned: context.parameters.get("name"),
@@ -42,52 +42,52 @@ public enum PublicRoutes {
                 )
             }
             for method in otherMethods {
-                router.on(RouterPath(path), method: method) { _, _ in Responses.methodNotAllowed(allow: "POST") }
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    throw PublicError(.methodNotAllowed, "method not allowed; use POST", headers: [.allow: "POST"])
+                }
             }
         }
         router.get("/.well-known/openid-configuration") { _, _ in
-            Responses.json(.ok, endpoints.discovery(), headers: [.cacheControl: "public, max-age=300"])
+            JSONResponse.make(.ok, endpoints.discovery(), headers: [.cacheControl: "public, max-age=300"])
         }
         router.get("/.well-known/jwks.json") { _, _ in
-            Responses.json(.ok, endpoints.jwks(), headers: [.cacheControl: "public, max-age=300"])
+            JSONResponse.make(.ok, endpoints.jwks(), headers: [.cacheControl: "public, max-age=300"])
         }
-        router.get("/healthz") { _, _ in Responses.json(.ok, ["status": "ok"]) }
+        router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
             await endpoints.readiness()
-                ? Responses.json(.ok, ["status": "ready"])
-                : Responses.json(.serviceUnavailable, ["status": "not ready"])
+                ? JSONResponse.make(.ok, ["status": "ready"])
+                : JSONResponse.make(.serviceUnavailable, ["status": "not ready"])
         }
         return router
     }
 
+    /// IN-1, then the intake; every refusal is a `PublicError`.
     static func receiveLogout(
         _ request: Request,
         context: LogoutRequestContext,
         pinned: String?,
         endpoints: PublicEndpoints
-    ) async -> Response {
+    ) async throws -> Response {
         guard let contentType = request.headers[.contentType], isFormEncoded(contentType) else {
-            return Responses.error(
-                .unsupportedMediaType,
-                code: "invalid_request",
-                description: "the body must be application/x-www-form-urlencoded"
-            )
+            throw PublicError(.unsupportedMediaType, "the body must be application/x-www-form-urlencoded")
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodyBytes {
-            return tooLarge()
+            throw tooLarge
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBodyBytes)
         } catch {
-            return tooLarge()
+            throw tooLarge
         }
         guard let form = FormBody(Array(body.readableBytesView)) else {
-            return invalid("the form body is not valid URL encoding")
+            throw PublicError(.badRequest, "the form body is not valid URL encoding")
         }
         let tokens = form.values(named: "logout_token")
         guard tokens.count == 1, let token = tokens.first, !token.isEmpty else {
-            return invalid(
+            throw PublicError(
+                .badRequest,
                 tokens.count > 1 ? "logout_token must be sent once" : "the logout_token form field is missing or empty"
             )
         }
@@ -101,22 +101,22 @@ public enum PublicRoutes {
         )
         switch result {
         case .accepted, .duplicate:
-            return Responses.emptyNoStore(.ok)
+            return JSONResponse.emptyNoStore(.ok)
         case .rejected(let rejection):
-            return invalid("\(rejection.rule): \(rejection.description)")
+            throw PublicError.rejected(rejection)
         case .rateLimited(let retryAfter):
-            return Responses.error(
+            throw PublicError.retryLater(
                 .tooManyRequests,
                 code: "invalid_request",
-                description: "too many rejected requests from this client or for this issuer; retry later",
-                headers: [.retryAfter: Responses.retryAfter(retryAfter)]
+                "too many rejected requests from this client or for this issuer; retry later",
+                after: retryAfter
             )
         case .unavailable(let reason, let retryAfter):
-            return Responses.error(
+            throw PublicError.retryLater(
                 .serviceUnavailable,
                 code: "temporarily_unavailable",
-                description: reason,
-                headers: [.retryAfter: Responses.retryAfter(retryAfter)]
+                reason,
+                after: retryAfter
             )
         }
     }
@@ -128,15 +128,5 @@ public enum PublicRoutes {
         return mediaType == "application/x-www-form-urlencoded"
     }
 
-    static func invalid(_ description: String) -> Response {
-        Responses.error(.badRequest, code: "invalid_request", description: description)
-    }
-
-    static func tooLarge() -> Response {
-        Responses.error(
-            .contentTooLarge,
-            code: "invalid_request",
-            description: "the body is larger than \(maximumBodyBytes) bytes"
-        )
-    }
+    static let tooLarge = PublicError(.contentTooLarge, "the body is larger than \(maximumBodyBytes) bytes")
 }

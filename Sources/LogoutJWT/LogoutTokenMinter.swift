@@ -69,10 +69,10 @@ public struct LogoutTokenMinter: Sendable {
         _ claims: OutboundLogoutClaims,
         algorithm: SigningAlgorithm,
         hmacSecret: [UInt8]? = nil,
-        now: Date
+        now: Timestamp
     ) throws -> Minted {
         let jti = Digests.randomIdentifier()
-        let iat = Int(now.timeIntervalSince1970)
+        let iat = Int(now.millisecondsSince1970 / 1000)
         let key: SigningKey?
         switch algorithm {
         case .hs256:

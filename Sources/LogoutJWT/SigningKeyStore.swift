@@ -17,7 +17,7 @@ public struct SigningKeyStore: Sendable {
 
     public struct StoredKey: Sendable {
         public let key: SigningKey
-        public let createdAt: Date
+        public let createdAt: Timestamp
         public let fileName: String
     }
 
@@ -29,7 +29,7 @@ public struct SigningKeyStore: Sendable {
     ]
 
     /// Loads the directory, creating it and one key per asymmetric algorithm when missing.
-    public static func open(directory: String, now: Date = Date()) throws -> SigningKeyStore {
+    public static func open(directory: String, now: Timestamp = .now) throws -> SigningKeyStore {
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false
         if !fileManager.fileExists(atPath: directory, isDirectory: &isDirectory) {
@@ -74,15 +74,15 @@ public struct SigningKeyStore: Sendable {
                 throw Failure(description: "signing key \(path) is not a valid \(algorithm.rawValue) private key")
             }
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let created = attributes?[.modificationDate] as? Date ?? Date(timeIntervalSince1970: 0)
+            let created = (attributes?[.modificationDate] as? Date).map(Timestamp.init) ?? .distantPast
             loaded.append(StoredKey(key: key, createdAt: created, fileName: name))
         }
         keys = loaded
     }
 
     /// Writes a new key; it becomes the active key of its algorithm.
-    public mutating func add(_ key: SigningKey, now: Date) throws -> StoredKey {
-        let stamp = Int(now.timeIntervalSince1970)
+    public mutating func add(_ key: SigningKey, now: Timestamp) throws -> StoredKey {
+        let stamp = Int(now.millisecondsSince1970 / 1000)
         let suffix = Self.extensions.first { $0.0 == key.algorithm }!.1
         let name = "\(stamp)-\(key.keyID.prefix(16)).\(suffix)"
         let path = directory + "/" + name

@@ -2,108 +2,10 @@ import Foundation
 import GRDB
 import LogoutCore
 
-/// A logout that passed validation (or an admin request), ready to be recorded with its fan-out.
-public struct AcceptedLogout: Sendable {
-    public var request: LogoutRequest
-    public var iss: String?
-    /// The token's `jti`, as sent, for the log.
-    public var jti: String?
-    /// Replay protection (IN-12); `nil` for admin-triggered logouts.
-    public var replay: ReplayKey?
-    public var tokenHash: String?
-    public var clientAddress: String?
-
-    public init(
-        request: LogoutRequest,
-        iss: String?,
-        jti: String?,
-        replay: ReplayKey?,
-        tokenHash: String?,
-        clientAddress: String?
-    ) {
-        self.request = request
-        self.iss = iss
-        self.jti = jti
-        self.replay = replay
-        self.tokenHash = tokenHash
-        self.clientAddress = clientAddress
-    }
-}
-
-public struct ReplayKey: Sendable, Equatable {
-    public var issuerName: String
-    /// The `jti`, or `sha256:` + the signing input's hash for app tokens without one (IN-16).
-    public var key: String
-    /// SHA-256 of the signing input (header and payload as sent): the same token, however its
-    /// signature is encoded, is a retransmission, not a conflict.
-    public var tokenHash: String
-    public var expiresAt: Date
-
-    public init(issuerName: String, key: String, tokenHash: String, expiresAt: Date) {
-        self.issuerName = issuerName
-        self.key = key
-        self.tokenHash = tokenHash
-        self.expiresAt = expiresAt
-    }
-}
-
-public enum RecordedLogout: Sendable, Equatable {
-    case accepted(eventID: Int64, deliveries: Int)
-    /// The same token was accepted before (event `originalEventID`): nothing new to deliver.
-    case duplicate(originalEventID: Int64)
-    /// The `jti` was used before by a different token.
-    case replayConflict
-}
-
-/// A refused token, for the log (ADM-1). Every field is bounded before it is stored (SEC-4):
-/// what an anonymous client sends decides how much we write only up to these limits.
-public struct RejectedLogout: Sendable {
-    public enum Outcome: String, Sendable {
-        /// `400`: the token broke a rule.
-        case rejected
-        /// `503`: the notifier was asked to come back (such as a key rotation in progress).
-        case deferred
-    }
-
-    public static let maximumIdentifierLength = 256
-    public static let maximumReasonLength = 300
-
-    public var outcome: Outcome = .rejected
-    /// A registered issuer's name, or `unknown`: never a name taken verbatim from a request.
-    public var source: String
-    public var iss: String?
-    public var sub: String?
-    public var sid: String?
-    public var jti: String?
-    public var tokenHash: String?
-    public var reason: String
-    public var clientAddress: String?
-
-    public init(
-        source: String,
-        iss: String?,
-        sub: String?,
-        sid: String?,
-        jti: String?,
-        tokenHash: String?,
-        reason: String,
-        clientAddress: String?
-    ) {
-        self.source = source
-        self.iss = iss
-        self.sub = sub
-        self.sid = sid
-        self.jti = jti
-        self.tokenHash = tokenHash
-        self.reason = reason
-        self.clientAddress = clientAddress
-    }
-}
-
 extension LogoutDatabase {
     /// Records the event, its replay record, the sessions it ends and all its deliveries in one
     /// committed transaction (IN-17, RES-2). Returns only once the commit is durable.
-    public func recordLogout(_ logout: AcceptedLogout, now: Date) async throws -> RecordedLogout {
+    public func recordLogout(_ logout: AcceptedLogout, now: Timestamp) async throws -> RecordedLogout {
         try await committer.write { db in
             try Self.recordLogout(logout, now: now, db: db)
         }
@@ -113,31 +15,23 @@ extension LogoutDatabase {
     /// later commit and never delays an acknowledgement (SEC-4). Returns false when the queue is
     /// full and the entry was dropped.
     @discardableResult
-    public func enqueueRejection(_ rejection: RejectedLogout, now: Date) -> Bool {
-        let limit = RejectedLogout.maximumIdentifierLength
-        let bounded: (String?) -> String? = { $0.map { SafeText.printable($0, limit: limit) } }
-        let iss = bounded(rejection.iss)
-        let sub = bounded(rejection.sub)
-        let sid = bounded(rejection.sid)
-        let jti = bounded(rejection.jti)
-        let source = SafeText.truncated(rejection.source, limit: 64)
-        let reason = SafeText.printable(rejection.reason, limit: RejectedLogout.maximumReasonLength)
-        let address = rejection.clientAddress.map { SafeText.truncated($0, limit: 64) }
-        let outcome: EventRecord.Outcome = rejection.outcome == .deferred ? .deferred : .rejected
+    public func enqueueRejection(_ rejection: RejectedLogout, now: Timestamp) -> Bool {
+        let entry = rejection.bounded
+        let outcome: EventRecord.Outcome = entry.outcome == .deferred ? .deferred : .rejected
         return committer.enqueueBackground { db in
             _ = try Self.insertEvent(
                 db,
                 receivedAt: now,
-                source: source,
-                iss: iss,
-                sub: sub,
-                sid: sid,
-                jti: jti,
-                tokenHash: rejection.tokenHash,
+                source: entry.source,
+                iss: entry.iss,
+                sub: entry.sub,
+                sid: entry.sid,
+                jti: entry.jti,
+                tokenHash: entry.tokenHash,
                 outcome: outcome,
-                reason: reason,
+                reason: entry.reason,
                 deliveries: 0,
-                clientAddress: address
+                clientAddress: entry.clientAddress
             )
         }
     }
@@ -152,8 +46,8 @@ extension LogoutDatabase {
         committer.takeDroppedBackgroundCount()
     }
 
-    static func recordLogout(_ logout: AcceptedLogout, now: Date, db: Database) throws -> RecordedLogout {
-        let nowMs = now.milliseconds
+    static func recordLogout(_ logout: AcceptedLogout, now: Timestamp, db: Database) throws -> RecordedLogout {
+        let nowMs = now.column
         let request = logout.request
         if let replay = logout.replay {
             let previous = try Row.fetchOne(
@@ -186,13 +80,13 @@ extension LogoutDatabase {
         let clientIDs = Set(sessions.map(\.clientID))
         var relyingParties: [String: RelyingParty] = [:]
         for clientID in clientIDs {
-            if let stored = try StoredRelyingParty.fetchOne(db, key: clientID) {
-                relyingParties[clientID] = stored.relyingParty
+            if let stored = try RelyingPartyRow.fetchOne(db, key: clientID) {
+                relyingParties[clientID] = stored.value.relyingParty
             }
         }
-        let followers = try StoredRelyingParty.fetchAll(
+        let followers = try RelyingPartyRow.fetchAll(
             db.cachedStatement(sql: "SELECT * FROM relying_parties WHERE subjects = 'all'")
-        ).map(\.relyingParty)
+        ).map(\.value.relyingParty)
         let plan = FanOutPlanner.plan(
             request: request,
             sessions: sessions,
@@ -243,7 +137,7 @@ extension LogoutDatabase {
                     VALUES (?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
-                replay.issuerName, replay.key, replay.tokenHash, eventID, replay.expiresAt.milliseconds,
+                replay.issuerName, replay.key, replay.tokenHash, eventID, replay.expiresAt.column,
             ])
         }
         return .accepted(eventID: eventID, deliveries: plan.count)
@@ -281,7 +175,7 @@ extension LogoutDatabase {
 
     static func insertEvent(
         _ db: Database,
-        receivedAt: Date,
+        receivedAt: Timestamp,
         source: String,
         iss: String?,
         sub: String?,
@@ -300,7 +194,7 @@ extension LogoutDatabase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            receivedAt.milliseconds, source, iss.map { String($0.prefix(1024)) }, sub, sid,
+            receivedAt.column, source, iss.map { String($0.prefix(1024)) }, sub, sid,
             jti.map { String($0.prefix(256)) }, tokenHash.map { String($0.prefix(16)) }, outcome.rawValue,
             reason, deliveries, clientAddress,
         ])

@@ -1,59 +1,19 @@
-import Foundation
 import GRDB
 import LogoutCore
-
-/// A delivery taken from the queue under a lease, with what an attempt needs to know of its RP.
-public struct ClaimedDelivery: Sendable, Equatable {
-    public var id: Int64
-    public var eventID: Int64
-    public var clientID: String
-    public var sub: String?
-    public var sid: String?
-    public var attempts: Int
-    public var createdAt: Date
-    public var uri: String
-    public var signingAlgorithm: SigningAlgorithm
-    public var sealedClientSecret: [UInt8]?
-    public var tokenIssuer: String?
-    public var allowHTTP: Bool
-    /// RES-5: a subject-wide delivery whose subject has a live session at this RP that began
-    /// after the delivery was created. Read in the claim, so an attempt needs no query of its own.
-    public var newerSessionExists: Bool
-}
-
-/// The outcome of one attempt, to store with the delivery's new state.
-public struct AttemptReport: Sendable {
-    public var deliveryID: Int64
-    public var attempt: AttemptRecord?
-    public var transition: DeliveryTransition
-
-    public init(deliveryID: Int64, attempt: AttemptRecord?, transition: DeliveryTransition) {
-        self.deliveryID = deliveryID
-        self.attempt = attempt
-        self.transition = transition
-    }
-}
 
 extension LogoutDatabase {
     /// Leases due deliveries, at most `available[clientID]` per RP and `limit` in all, starting the
     /// round at `rotation` so that no RP is always served first (DEL-7).
-    public func claimDue(
-        now: Date,
-        leaseSeconds: Double,
-        limit: Int,
-        available: [String: Int],
-        defaultAvailable: Int,
-        rotation: Int
-    ) async throws -> [ClaimedDelivery] {
-        guard limit > 0 else { return [] }
+    public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
+        guard request.limit > 0 else { return [] }
         return try await committer.write { db in
-            let nowMs = now.milliseconds
-            let leaseEnd = nowMs + leaseSeconds.storageMilliseconds
-            let rps = try StoredRelyingParty.fetchAll(
+            let nowMs = now.column
+            let leaseEnd = (now + request.lease).column
+            let rps = try RelyingPartyRow.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM relying_parties WHERE enabled = 1 ORDER BY client_id")
-            )
+            ).map(\.value)
             guard !rps.isEmpty else { return [] }
-            let start = rotation % rps.count
+            let start = request.rotation % rps.count
             let ordered = rps[start...] + rps[..<start]
             var claimed: [ClaimedDelivery] = []
             let select = try db.cachedStatement(
@@ -73,13 +33,12 @@ extension LogoutDatabase {
                 sql: "UPDATE deliveries SET next_attempt_at = ?, lease_until = ? WHERE id = ?"
             )
             for stored in ordered {
-                let remaining = limit - claimed.count
+                let remaining = request.limit - claimed.count
                 guard remaining > 0 else { break }
                 let rp = stored.relyingParty
-                let slots = min(available[rp.clientID] ?? defaultAvailable, remaining)
+                let slots = min(request.available[rp.clientID] ?? request.defaultAvailable, remaining)
                 guard slots > 0 else { continue }
-                let rows = try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots])
-                for row in rows {
+                for row in try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots]) {
                     let id: Int64 = row["id"]
                     try lease.execute(arguments: [leaseEnd, leaseEnd, id])
                     claimed.append(
@@ -90,12 +49,11 @@ extension LogoutDatabase {
                             sub: row["sub"],
                             sid: row["sid"],
                             attempts: row["attempts"],
-                            createdAt: Date(milliseconds: row["created_at"]),
+                            createdAt: Timestamp(column: row["created_at"]),
                             uri: rp.backchannelLogoutURI,
                             signingAlgorithm: rp.signingAlgorithm,
                             sealedClientSecret: stored.sealedClientSecret,
                             tokenIssuer: rp.tokenIssuer,
-                            allowHTTP: rp.allowHTTP,
                             newerSessionExists: row["newer_session"]
                         )
                     )
@@ -116,9 +74,9 @@ extension LogoutDatabase {
                     WHERE id = ?
                     """
             ).execute(arguments: [
-                t.status.rawValue, t.attempts, t.nextAttemptAt?.storageMilliseconds,
-                t.deliveredAt?.storageMilliseconds, t.lastStatusCode, t.lastError.map { String($0.prefix(1024)) },
-                t.reason.map { String($0.prefix(1024)) }, report.deliveryID,
+                t.status.rawValue, t.attempts, t.nextAttemptAt?.column, t.deliveredAt?.column, t.lastStatusCode,
+                t.lastError.map { SafeText.truncated($0, limit: 1024) },
+                t.reason.map { SafeText.truncated($0, limit: 1024) }, report.deliveryID,
             ])
             if let attempt = report.attempt {
                 try db.cachedStatement(
@@ -128,16 +86,16 @@ extension LogoutDatabase {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """
                 ).execute(arguments: [
-                    attempt.deliveryID, attempt.attempt, attempt.startedAt.milliseconds, attempt.durationMilliseconds,
+                    attempt.deliveryID, attempt.attempt, attempt.startedAt.column, attempt.duration.wholeMilliseconds,
                     attempt.statusCode, attempt.errorClass?.rawValue, attempt.jti,
-                    attempt.rpError.map { String($0.prefix(1024)) }, attempt.nextAttemptAt?.milliseconds,
+                    attempt.rpError.map { SafeText.truncated($0, limit: 1024) }, attempt.nextAttemptAt?.column,
                 ])
             }
         }
     }
 
     /// Gives leased deliveries back to the queue, due at `now` (graceful stop, Q-5).
-    public func releaseLeases(ids: [Int64], now: Date) async throws {
+    public func releaseLeases(ids: [Int64], now: Timestamp) async throws {
         guard !ids.isEmpty else { return }
         try await pool.write { db in
             let statement = try db.cachedStatement(
@@ -147,21 +105,21 @@ extension LogoutDatabase {
                     """
             )
             for id in ids {
-                try statement.execute(arguments: [now.milliseconds, id])
+                try statement.execute(arguments: [now.column, id])
             }
         }
     }
 
     /// At start, every lease belongs to a process that is gone (one daemon per database, held by
     /// the lock file): its deliveries are due again at once. Returns how many.
-    public func releaseAllLeases(now: Date) async throws -> Int {
+    public func releaseAllLeases(now: Timestamp) async throws -> Int {
         try await pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE deliveries SET lease_until = NULL, next_attempt_at = ?
                     WHERE lease_until IS NOT NULL AND status IN ('pending', 'retrying')
                     """,
-                arguments: [now.milliseconds]
+                arguments: [now.column]
             )
             return db.changesCount
         }
@@ -172,7 +130,7 @@ extension LogoutDatabase {
     /// `INDEXED BY` pins the partial index on `next_attempt_at`: left to itself SQLite picks the
     /// status index and reads every waiting row to find the minimum, which dominated the profile
     /// of a large fan-out.
-    public func nextDueAt() async throws -> Date? {
+    public func nextDueAt() async throws -> Timestamp? {
         try await pool.read { db in
             try Int64.fetchOne(
                 db.cachedStatement(
@@ -181,7 +139,23 @@ extension LogoutDatabase {
                         WHERE status IN ('pending', 'retrying') ORDER BY next_attempt_at LIMIT 1
                         """
                 )
-            ).date
+            ).timestamp
+        }
+    }
+
+    /// Q-5: due times further ahead than `latest` come from a wall clock that stepped back; they
+    /// are brought to `now + latest`. Leased rows are left to their lease.
+    public func boundDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
+        let bound = (now + latest).column
+        return try await committer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET next_attempt_at = ?
+                    WHERE status IN ('pending', 'retrying') AND lease_until IS NULL AND next_attempt_at > ?
+                    """,
+                arguments: [bound, bound]
+            )
+            return db.changesCount
         }
     }
 }

@@ -4,11 +4,6 @@ import LogoutCore
 
 /// Registry writes are admin actions: rare, so they use plain transactions, not the committer.
 extension LogoutDatabase {
-    public enum RegistryError: Error, Equatable {
-        case conflict(String)
-        case notFound(String)
-    }
-
     // MARK: Issuers
 
     /// One `iss`, one registration (SEC-5): a second registration of the same `iss` would make
@@ -16,7 +11,7 @@ extension LogoutDatabase {
     /// second one's credentials speak for the first on its own route.
     public func insertIssuer(_ issuer: StoredIssuer) async throws {
         try await pool.write { db in
-            if try StoredIssuer.exists(db, key: issuer.issuer.name) {
+            if try IssuerRow.exists(db, key: issuer.issuer.name) {
                 throw RegistryError.conflict("an issuer named \(issuer.issuer.name) already exists")
             }
             if let other = try String.fetchOne(
@@ -28,12 +23,10 @@ extension LogoutDatabase {
                     "the issuer \(other) is already registered with iss \(issuer.issuer.issuer); one iss, one registration"
                 )
             }
-            try issuer.insert(db)
+            try IssuerRow(issuer).insert(db)
         }
     }
 
-    /// `iss` strings registered more than once before registrations became unique: the daemon
-    /// warns about them at start, since tokens for them cannot be told apart on the shared route.
     public func issuersSharingAnIss() async throws -> [[String]] {
         try await pool.read { db in
             try String.fetchAll(
@@ -44,16 +37,16 @@ extension LogoutDatabase {
     }
 
     public func issuers() async throws -> [StoredIssuer] {
-        try await pool.read { db in try StoredIssuer.order(Column("name")).fetchAll(db) }
+        try await pool.read { db in try IssuerRow.order(Column("name")).fetchAll(db).map(\.value) }
     }
 
     public func issuer(named name: String) async throws -> StoredIssuer? {
-        try await pool.read { db in try StoredIssuer.fetchOne(db, key: name) }
+        try await pool.read { db in try IssuerRow.fetchOne(db, key: name)?.value }
     }
 
     public func deleteIssuer(named name: String) async throws {
         try await pool.write { db in
-            guard try StoredIssuer.deleteOne(db, key: name) else {
+            guard try IssuerRow.deleteOne(db, key: name) else {
                 throw RegistryError.notFound("no issuer named \(name)")
             }
         }
@@ -63,41 +56,35 @@ extension LogoutDatabase {
 
     public func insertRelyingParty(_ rp: StoredRelyingParty) async throws {
         try await pool.write { db in
-            if try StoredRelyingParty.exists(db, key: rp.relyingParty.clientID) {
+            if try RelyingPartyRow.exists(db, key: rp.relyingParty.clientID) {
                 throw RegistryError.conflict("an RP with client_id \(rp.relyingParty.clientID) already exists")
             }
-            try rp.insert(db)
+            try RelyingPartyRow(rp).insert(db)
         }
     }
 
-    public func updateRelyingParty(
-        clientID: String,
-        _ change: @escaping @Sendable (inout StoredRelyingParty) throws -> Void
-    ) async throws -> StoredRelyingParty {
+    public func replaceRelyingParty(_ rp: StoredRelyingParty) async throws {
         try await pool.write { db in
-            guard var stored = try StoredRelyingParty.fetchOne(db, key: clientID) else {
-                throw RegistryError.notFound("no RP with client_id \(clientID)")
+            guard try RelyingPartyRow.exists(db, key: rp.relyingParty.clientID) else {
+                throw RegistryError.notFound("no RP with client_id \(rp.relyingParty.clientID)")
             }
-            try change(&stored)
-            stored.relyingParty.clientID = clientID
-            try stored.update(db)
-            return stored
+            try RelyingPartyRow(rp).update(db)
         }
     }
 
     public func relyingParties() async throws -> [StoredRelyingParty] {
-        try await pool.read { db in try StoredRelyingParty.order(Column("client_id")).fetchAll(db) }
+        try await pool.read { db in try RelyingPartyRow.order(Column("client_id")).fetchAll(db).map(\.value) }
     }
 
     public func relyingParty(clientID: String) async throws -> StoredRelyingParty? {
-        try await pool.read { db in try StoredRelyingParty.fetchOne(db, key: clientID) }
+        try await pool.read { db in try RelyingPartyRow.fetchOne(db, key: clientID)?.value }
     }
 
     /// Removes an RP and its sessions; its unfinished deliveries end `failed`, so none is left
     /// waiting for an RP that no longer exists.
-    public func deleteRelyingParty(clientID: String, now: Date) async throws {
+    public func deleteRelyingParty(clientID: String) async throws {
         try await pool.write { db in
-            guard try StoredRelyingParty.deleteOne(db, key: clientID) else {
+            guard try RelyingPartyRow.deleteOne(db, key: clientID) else {
                 throw RegistryError.notFound("no RP with client_id \(clientID)")
             }
             try db.execute(
@@ -113,9 +100,9 @@ extension LogoutDatabase {
 
     // MARK: Sessions
 
-    public func insertSession(_ session: NewSession, now: Date) async throws -> Session {
+    public func insertSession(_ session: NewSession, now: Timestamp) async throws -> Session {
         try await pool.write { db in
-            guard try StoredRelyingParty.exists(db, key: session.clientID) else {
+            guard try RelyingPartyRow.exists(db, key: session.clientID) else {
                 throw RegistryError.notFound("no RP with client_id \(session.clientID)")
             }
             guard
@@ -134,7 +121,7 @@ extension LogoutDatabase {
                     """,
                 arguments: [
                     session.issuerName, session.sub, session.sid, session.clientID, session.rpSub, session.rpSid,
-                    now.milliseconds, session.expiresAt?.milliseconds,
+                    now.column, session.expiresAt?.column,
                 ]
             )
             let id = db.lastInsertedRowID
@@ -157,35 +144,23 @@ extension LogoutDatabase {
                 clientID: session.clientID,
                 rpSub: session.rpSub,
                 rpSid: session.rpSid,
-                createdAt: Date(milliseconds: now.milliseconds),
-                expiresAt: session.expiresAt.map { Date(milliseconds: $0.milliseconds) }
+                createdAt: now,
+                expiresAt: session.expiresAt
             )
         }
     }
 
-    public func sessions(_ filter: SessionFilter) async throws -> [Session] {
+    public func sessions(_ query: SessionQuery) async throws -> [Session] {
         try await pool.read { db in
-            var conditions: [String] = []
-            var arguments = StatementArguments()
-            if let issuer = filter.issuer {
-                conditions.append("(s.issuer_name = ? OR i.issuer = ?)")
-                _ = arguments.append(contentsOf: [issuer, issuer])
-            }
-            if let sub = filter.sub {
-                conditions.append("s.sub = ?")
-                _ = arguments.append(contentsOf: [sub])
-            }
-            if let clientID = filter.clientID {
-                conditions.append("s.client_id = ?")
-                _ = arguments.append(contentsOf: [clientID])
-            }
-            if !filter.includeEnded { conditions.append("s.ended_at IS NULL") }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            _ = arguments.append(contentsOf: [filter.limit])
+            var conditions = Conditions()
+            if let issuer = query.issuer { conditions.add("(s.issuer_name = ? OR i.issuer = ?)", issuer, issuer) }
+            if let sub = query.sub { conditions.add("s.sub = ?", sub) }
+            if let clientID = query.clientID { conditions.add("s.client_id = ?", clientID) }
+            if !query.includeEnded { conditions.add("s.ended_at IS NULL") }
             return try Row.fetchAll(
                 db,
-                sql: "\(Session.select) \(whereClause) ORDER BY s.id DESC LIMIT ?",
-                arguments: arguments
+                sql: "\(Session.select) \(conditions.whereClause) ORDER BY s.id DESC LIMIT ?",
+                arguments: conditions.arguments(appending: query.limit)
             ).map(Session.init(row:))
         }
     }

@@ -40,10 +40,7 @@ extension LogoutDatabase {
                     }
                 }
             }
-            try db.execute(
-                sql: "INSERT INTO meta (key, value) VALUES ('sealed_secrets_bound', ?)",
-                arguments: [String(Date().milliseconds)]
-            )
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('sealed_secrets_bound', 'v2')")
             return count
         }
     }

@@ -2,12 +2,13 @@ import Foundation
 import GRDB
 import LogoutCore
 
-/// The one owner of the SQLite file: registry, log and durable queue.
+/// The one owner of the SQLite file: registry, log and durable queue — the embedded
+/// `LogoutStore`.
 ///
 /// One `DatabasePool` (WAL: readers never wait for the writer), migrations run in `init`, and one
 /// writer. Every write that precedes an acknowledgement goes through the group committer with
 /// `synchronous=FULL`, so an answer of 200 means the commit is on disk.
-public final class LogoutDatabase: Sendable {
+public final class LogoutDatabase: LogoutStore {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
@@ -18,9 +19,9 @@ public final class LogoutDatabase: Sendable {
 
     /// - Parameter busyTimeout: how long a write waits for a lock held elsewhere before the
     ///   caller gets an error (and the notifier a 503).
-    public init(path: String, busyTimeout: Double = 2) throws {
+    public init(path: String, busyTimeout: Duration = .seconds(2)) throws {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout)
+        configuration.busyMode = .timeout(busyTimeout.seconds)
         configuration.foreignKeysEnabled = true
         configuration.label = "logoutd"
         configuration.prepareDatabase { db in
@@ -56,27 +57,17 @@ public final class LogoutDatabase: Sendable {
     }
 }
 
-extension Date {
-    var milliseconds: Int64 {
-        Int64((timeIntervalSince1970 * 1000).rounded())
-    }
+extension Timestamp {
+    /// The column value: integer milliseconds since 1970.
+    var column: Int64 { millisecondsSince1970 }
 
-    init(milliseconds: Int64) {
-        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
-    }
-}
-
-extension Double {
-    /// Seconds since 1970 as storage milliseconds, clamped so no value can trap.
-    var storageMilliseconds: Int64 {
-        let ms = (self * 1000).rounded()
-        guard ms.isFinite else { return ms > 0 ? Int64.max / 2 : 0 }
-        return Int64(max(min(ms, Double(Int64.max / 2)), Double(Int64.min / 2)))
+    init(column: Int64) {
+        self.init(millisecondsSince1970: column)
     }
 }
 
 extension Optional where Wrapped == Int64 {
-    var date: Date? { map(Date.init(milliseconds:)) }
+    var timestamp: Timestamp? { map(Timestamp.init(column:)) }
 }
 
 /// JSON arrays of strings in a TEXT column.

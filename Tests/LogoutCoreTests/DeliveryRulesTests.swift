@@ -1,6 +1,9 @@
 import LogoutCore
 import Testing
 
+/// Seconds after the epoch as a stored instant, for short test tables.
+func at(_ seconds: Int64) -> Timestamp { Timestamp(millisecondsSince1970: seconds * 1000) }
+
 /// A deterministic generator, so jittered delays are exact in tests.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
@@ -64,10 +67,12 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     @Test(
-        arguments: [("120", 120.0), (" 5 ", 5.0), ("Wed, 21 Oct 2015 07:28:00 GMT", nil), ("-1", nil), ("", nil)]
-            as [(String, Double?)]
+        arguments: [
+            ("120", Duration.seconds(120)), (" 5 ", .seconds(5)), ("Wed, 21 Oct 2015 07:28:00 GMT", nil), ("-1", nil),
+            ("", nil),
+        ] as [(String, Duration?)]
     )
-    func retryAfterSeconds(header: String, expected: Double?) {
+    func retryAfterSeconds(header: String, expected: Duration?) {
         let verdict = DeliveryClassifier.classify(.response(HTTPAnswer(status: 503, retryAfter: header)))
         guard case .retryable(_, _, let retryAfter) = verdict else {
             Issue.record("503 not retryable")
@@ -80,12 +85,13 @@ struct SeededGenerator: RandomNumberGenerator {
 @Suite struct RetryPolicyTests {
     let policy = RetryPolicy(jitter: 0)
 
-    @Test(arguments: [
-        (1, 5.0), (2, 20.0), (3, 80.0), (4, 320.0), (5, 1280.0), (6, 3600.0), (9, 3600.0), (1000, 3600.0),
-        (Int.max, 3600.0),
-    ])
-    func backoffTable(attempt: Int, expected: Double) {
-        #expect(policy.baseDelay(afterAttempt: attempt) == expected)
+    @Test(
+        arguments: [
+            (1, 5), (2, 20), (3, 80), (4, 320), (5, 1280), (6, 3600), (9, 3600), (1000, 3600), (Int.max, 3600),
+        ] as [(Int, Int64)]
+    )
+    func backoffTable(attempt: Int, expected: Int64) {
+        #expect(policy.baseDelay(afterAttempt: attempt) == .seconds(expected))
     }
 
     @Test func jitterStaysWithinTwentyPercentAndIsReproducible() {
@@ -104,18 +110,24 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func givesUpAfterMaximumAttempts() {
         var generator = SeededGenerator(state: 1)
         #expect(
-            policy.decide(attemptsMade: 10, createdAt: 0, now: 100, retryAfter: nil, using: &generator)
+            policy.decide(attemptsMade: 10, createdAt: at(0), now: at(100), retryAfter: nil, using: &generator)
                 == .giveUp(reason: "gave up after 10 attempts")
         )
         #expect(
-            policy.decide(attemptsMade: 9, createdAt: 0, now: 100, retryAfter: nil, using: &generator)
-                == .retry(at: 3700)
+            policy.decide(attemptsMade: 9, createdAt: at(0), now: at(100), retryAfter: nil, using: &generator)
+                == .retry(at: at(3700))
         )
     }
 
     @Test func givesUpWhenTheWindowIsOver() {
         var generator = SeededGenerator(state: 1)
-        let decision = policy.decide(attemptsMade: 3, createdAt: 0, now: 86_390, retryAfter: nil, using: &generator)
+        let decision = policy.decide(
+            attemptsMade: 3,
+            createdAt: at(0),
+            now: at(86_390),
+            retryAfter: nil,
+            using: &generator
+        )
         guard case .giveUp(let reason) = decision else {
             Issue.record("kept retrying past the window")
             return
@@ -126,67 +138,63 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func honoursRetryAfterWithinTheCap() {
         var generator = SeededGenerator(state: 1)
         #expect(
-            policy.decide(attemptsMade: 1, createdAt: 0, now: 0, retryAfter: 60, using: &generator) == .retry(at: 60)
+            policy.decide(attemptsMade: 1, createdAt: at(0), now: at(0), retryAfter: .seconds(60), using: &generator)
+                == .retry(at: at(60))
         )
         #expect(
-            policy.decide(attemptsMade: 1, createdAt: 0, now: 0, retryAfter: 999_999, using: &generator)
-                == .retry(at: 3600)
+            policy.decide(
+                attemptsMade: 1,
+                createdAt: at(0),
+                now: at(0),
+                retryAfter: .seconds(999_999),
+                using: &generator
+            )
+                == .retry(at: at(3600))
         )
-        #expect(policy.decide(attemptsMade: 1, createdAt: 0, now: 0, retryAfter: 1, using: &generator) == .retry(at: 5))
+        #expect(
+            policy.decide(attemptsMade: 1, createdAt: at(0), now: at(0), retryAfter: .seconds(1), using: &generator)
+                == .retry(at: at(5))
+        )
     }
 }
 
 @Suite struct DeliveryTransitionTests {
-    @Test func deliveredRecordsTheTime() {
+    func transition(
+        _ result: AttemptResult,
+        attemptsBefore: Int = 0,
+        policy: RetryPolicy = RetryPolicy()
+    )
+        -> DeliveryTransition
+    {
         var generator = SeededGenerator(state: 1)
-        let t = DeliveryTransition.afterAttempt(
-            .response(HTTPAnswer(status: 200)),
-            attemptsBefore: 0,
-            createdAt: 0,
-            finishedAt: 10,
-            policy: RetryPolicy(),
+        return DeliveryTransition.afterAttempt(
+            result,
+            attemptsBefore: attemptsBefore,
+            createdAt: at(0),
+            finishedAt: at(10),
+            policy: policy,
             using: &generator
         )
-        #expect(t.status == .delivered && t.attempts == 1 && t.deliveredAt == 10 && t.lastStatusCode == 200)
+    }
+
+    @Test func deliveredRecordsTheTime() {
+        let t = transition(.response(HTTPAnswer(status: 200)))
+        #expect(t.status == .delivered && t.attempts == 1 && t.deliveredAt == at(10) && t.lastStatusCode == 200)
     }
 
     @Test func badRequestFailsWithTheRPError() {
-        var generator = SeededGenerator(state: 1)
-        let t = DeliveryTransition.afterAttempt(
-            .response(HTTPAnswer(status: 400, rpError: "invalid_request: bad aud")),
-            attemptsBefore: 2,
-            createdAt: 0,
-            finishedAt: 10,
-            policy: RetryPolicy(),
-            using: &generator
-        )
+        let t = transition(.response(HTTPAnswer(status: 400, rpError: "invalid_request: bad aud")), attemptsBefore: 2)
         #expect(t.status == .failed && t.attempts == 3 && t.errorClass == .http4xx)
         #expect(t.reason?.contains("bad aud") == true)
     }
 
     @Test func serviceUnavailableRetries() {
-        var generator = SeededGenerator(state: 1)
-        let t = DeliveryTransition.afterAttempt(
-            .response(HTTPAnswer(status: 503)),
-            attemptsBefore: 0,
-            createdAt: 0,
-            finishedAt: 10,
-            policy: RetryPolicy(jitter: 0),
-            using: &generator
-        )
-        #expect(t.status == .retrying && t.nextAttemptAt == 15 && t.errorClass == .http5xx)
+        let t = transition(.response(HTTPAnswer(status: 503)), policy: RetryPolicy(jitter: 0))
+        #expect(t.status == .retrying && t.nextAttemptAt == at(15) && t.errorClass == .http5xx)
     }
 
     @Test func exhaustedRetriesFailWithBothReasons() {
-        var generator = SeededGenerator(state: 1)
-        let t = DeliveryTransition.afterAttempt(
-            .transportFailure(.timeout, detail: "no answer"),
-            attemptsBefore: 9,
-            createdAt: 0,
-            finishedAt: 10,
-            policy: RetryPolicy(),
-            using: &generator
-        )
+        let t = transition(.transportFailure(.timeout, detail: "no answer"), attemptsBefore: 9)
         #expect(
             t.status == .failed && t.reason?.contains("gave up after 10 attempts") == true
                 && t.reason?.contains("no answer") == true

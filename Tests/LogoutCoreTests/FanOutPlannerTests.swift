@@ -1,9 +1,8 @@
-import Foundation
 import LogoutCore
 import Testing
 
 @Suite struct FanOutPlannerTests {
-    static let epoch = Date(timeIntervalSince1970: 0)
+    static let epoch = Timestamp.distantPast
 
     static func rp(
         _ id: String,

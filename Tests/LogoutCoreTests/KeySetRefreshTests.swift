@@ -140,11 +140,13 @@ import Testing
         ("registered as null", nil, true, "https://idp", nil),
     ])
     func rpSid(name: String, rpSid: String?, none: Bool, rpTokenIssuer: String, expected: String?) {
-        var input = SessionInput(issuer: "https://idp", sub: "u", sid: "up", clientID: "rp", rpSid: rpSid)
-        input.rpSidNone = none
-        #expect(
-            SessionDefaults.rpSid(input, sessionIssuer: "https://idp", rpTokenIssuer: rpTokenIssuer) == expected,
-            "\(name)"
+        let chosen = SessionDefaults.rpSid(
+            registered: rpSid,
+            registeredAsNone: none,
+            sid: "up",
+            sessionIssuer: "https://idp",
+            rpTokenIssuer: rpTokenIssuer
         )
+        #expect(chosen == expected, "\(name)")
     }
 }

@@ -143,7 +143,7 @@ import _CryptoExtras
         let published = try JWKSet.parse([
             "keys": .array(store.publicJWKS.map { .object($0.mapValues(JSONValue.string)) })
         ])
-        let now = Date()
+        let now = Timestamp.now
         for algorithm in [SigningAlgorithm.es256, .rs256, .edDSA] {
             let minted = try minter.mint(
                 OutboundLogoutClaims(
@@ -176,8 +176,8 @@ import _CryptoExtras
         let minter = LogoutTokenMinter(keys: store)
         let secret = Array("rp-client-secret-rp-client-secret".utf8)
         let claims = OutboundLogoutClaims(issuer: "i", audience: "rp", subject: "s", sessionID: nil, transaction: "1")
-        let first = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: Date())
-        let second = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: Date())
+        let first = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: .now)
+        let second = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: .now)
         #expect(first.jti != second.jti)
         let jws = try CompactJWS.parse(first.token)
         #expect(jws.header["kid"] == nil && jws.payload["sid"] == nil)
@@ -186,7 +186,7 @@ import _CryptoExtras
                 == .valid
         )
         #expect(throws: (any Error).self) {
-            try minter.mint(claims, algorithm: .hs256, hmacSecret: Array("short".utf8), now: Date())
+            try minter.mint(claims, algorithm: .hs256, hmacSecret: Array("short".utf8), now: .now)
         }
     }
 

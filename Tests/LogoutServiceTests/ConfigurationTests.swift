@@ -87,13 +87,13 @@ import Testing
             config.publicLimits
                 == ListenerLimits(
                     maxConnections: 100,
-                    headerTimeout: 3,
-                    bodyTimeout: 4,
-                    idleTimeout: 5,
+                    headerTimeout: .seconds(3),
+                    bodyTimeout: .seconds(4),
+                    idleTimeout: .seconds(5),
                     maxHeaderBytes: 4096
                 )
         )
-        #expect(config.rejectedRetention == 86_400 && config.unknownKidCooldown == 30)
+        #expect(config.rejectedRetention == .seconds(86_400) && config.unknownKidCooldown == .seconds(30))
         #expect(config.rejectionsPerClient == 100 && config.rejectionsPerIssuer == 1000)
         #expect(config.effectiveSecretsKeyFile == "/run/secrets.key")
         #expect(config.adminTokenFile == folder.file("token"))

@@ -1,4 +1,5 @@
 import Foundation
+import LogoutAdminAPI
 import LogoutCore
 import LogoutStorage
 import Prometheus
@@ -67,7 +68,7 @@ import Testing
                 return
             }
             try await harness.database.flushRejections()
-            #expect(try await harness.database.events(EventFilter(outcome: .rejected)).count == 6)
+            #expect(try await harness.database.events(EventQuery(outcome: .rejected)).count == 6)
         }
     }
 
@@ -81,7 +82,7 @@ import Testing
             }
             #expect(why.rule == "IN-3" && why.description.count < 200)
             try await harness.database.flushRejections()
-            let event = try #require(try await harness.database.events(EventFilter()).first)
+            let event = try #require(try await harness.database.events(EventQuery()).first)
             #expect(event.source == "unknown")
             #expect((event.reason?.utf8.count ?? 0) < 400)
         }
@@ -98,11 +99,11 @@ import Testing
                 return
             }
             #expect(why.rule == "IN-14")
-            #expect(try await harness.database.sessions(SessionFilter(sub: "alice")).count == 1)
+            #expect(try await harness.database.sessions(SessionQuery(sub: "alice")).count == 1)
             #expect(try await harness.deliveries().isEmpty)
             await #expect(throws: AdminError.self) {
                 try await harness.admin.createSession(
-                    SessionInput(issuer: Harness.idpIssuer, sub: "bob\u{0}", clientID: "rp")
+                    SessionRegistration(issuer: Harness.idpIssuer, sub: "bob\u{0}", clientID: "rp")
                 )
             }
         }
@@ -114,7 +115,8 @@ import Testing
         try await Harness.with { harness in
             try await harness.registerIssuers(idpKeys: [Self.idpKey])
             try await harness.registerRP("rp", uri: "http://127.0.0.1:9/bcl") {
-                $0.subjects = .all; $0.issuers = ["app", "idp"]
+                $0.subjects = .value(.all)
+                $0.issuers = .value(["app", "idp"])
             }
             let appToken = try TokenForge.sign(
                 header: #"{"alg":"HS256","typ":"JWT"}"#,
@@ -153,13 +155,13 @@ import Testing
         let jwks = try await TestServer.start { _, _ in
             .json(TokenForge.json(try! TokenForge.jwks(published.withLock { $0 })))
         }
-        try await Harness.with({ $0.unknownKidCooldown = 1 }) { harness in
+        try await Harness.with({ $0.unknownKidCooldown = .seconds(1) }) { harness in
             _ = try await harness.admin.createIssuer(
-                IssuerInput(
+                IssuerRegistration(
                     name: "idp",
                     issuer: Harness.idpIssuer,
                     audience: Harness.audience,
-                    keys: .jwksURI(jwks.url + "/jwks")
+                    jwksURI: (jwks.url + "/jwks")
                 )
             )
             guard case .accepted = await receive(harness, try token()) else {
@@ -180,7 +182,7 @@ import Testing
                 return
             }
             try await harness.database.flushRejections()
-            #expect(try await harness.database.events(EventFilter(outcome: .deferred)).count == 1)
+            #expect(try await harness.database.events(EventQuery(outcome: .deferred)).count == 1)
             let metrics = harness.components.metricsRegistry.emitToString()
             #expect(metrics.contains(#"logoutd_unknown_kid_deferred_total{issuer="idp"} 1"#))
             #expect(metrics.contains(#"logoutd_jwks_refreshes_total{issuer="idp",result="success"} 2"#))
@@ -202,11 +204,11 @@ import Testing
             try await harness.registerIssuers(idpKeys: [Self.idpKey])
             do {
                 _ = try await harness.admin.createIssuer(
-                    IssuerInput(
+                    IssuerRegistration(
                         name: "impostor",
                         issuer: Harness.idpIssuer,
                         audience: Harness.audience,
-                        keys: .sharedSecret(String(repeating: "s", count: 32))
+                        sharedSecret: (String(repeating: "s", count: 32))
                     )
                 )
                 Issue.record("a second registration of the IdP's iss was accepted")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import LogoutAdminAPI
 import LogoutCore
 import LogoutStorage
 import TestSupport
@@ -23,11 +24,11 @@ struct Harness {
         config.keysDirectory = folder.file("keys")
         config.adminTokenFile = folder.file("admin-token")
         config.allowPrivateNetworks = true
-        config.databaseBusyTimeout = 0.2
-        config.backoffInitial = 0.05
-        config.backoffMax = 0.2
-        config.deliveryTimeout = 2
-        config.shutdownTimeout = 2
+        config.databaseBusyTimeout = .milliseconds(200)
+        config.backoffInitial = .milliseconds(50)
+        config.backoffMax = .milliseconds(200)
+        config.deliveryTimeout = .seconds(2)
+        config.shutdownTimeout = .seconds(2)
         configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -55,19 +56,19 @@ struct Harness {
     /// An IdP with an inline JWKS and an app with a shared secret, both expecting `logoutd`.
     func registerIssuers(idpKeys: [TokenForge.Key]) async throws {
         _ = try await admin.createIssuer(
-            IssuerInput(
+            IssuerRegistration(
                 name: "idp",
                 issuer: Self.idpIssuer,
                 audience: Self.audience,
-                keys: .jwks(try TokenForge.jwks(idpKeys))
+                jwks: try TokenForge.jwks(idpKeys)
             )
         )
         _ = try await admin.createIssuer(
-            IssuerInput(
+            IssuerRegistration(
                 name: "app",
                 issuer: Self.appIssuer,
                 audience: Self.audience,
-                keys: .sharedSecret(String(decoding: Self.appSecret, as: UTF8.self))
+                sharedSecret: String(decoding: Self.appSecret, as: UTF8.self)
             )
         )
     }
@@ -75,11 +76,11 @@ struct Harness {
     func registerRP(
         _ clientID: String,
         uri: String,
-        configure: (inout RelyingPartyInput) -> Void = { _ in }
+        configure: (inout RelyingPartyRegistration) -> Void = { _ in }
     ) async throws {
-        var input = RelyingPartyInput(clientID: clientID, backchannelLogoutURI: uri)
-        configure(&input)
-        _ = try await admin.createRelyingParty(input)
+        var registration = RelyingPartyRegistration(clientID: clientID, backchannelLogoutURI: uri)
+        configure(&registration)
+        _ = try await admin.createRelyingParty(registration)
     }
 
     func addSession(
@@ -91,11 +92,18 @@ struct Harness {
         rpSid: String? = nil
     ) async throws {
         _ = try await admin.createSession(
-            SessionInput(issuer: issuer, sub: sub, sid: sid, clientID: rp, rpSub: rpSub, rpSid: rpSid)
+            SessionRegistration(
+                issuer: issuer,
+                sub: sub,
+                sid: sid,
+                clientID: rp,
+                rpSub: rpSub,
+                rpSid: rpSid.map { .value($0) } ?? .absent
+            )
         )
     }
 
     func deliveries() async throws -> [DeliveryRecord] {
-        try await database.deliveries(DeliveryFilter(limit: 1000))
+        try await database.deliveries(DeliveryQuery(limit: 1000))
     }
 }

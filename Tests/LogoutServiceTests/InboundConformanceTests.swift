@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdTesting
+import LogoutAdminAPI
 import LogoutCore
 import LogoutStorage
 import NIOCore
@@ -185,7 +186,7 @@ import _CryptoExtras
             #expect(dots.status == .contentTooLarge)
             #expect(try await harness.deliveries().isEmpty)
             try await harness.database.flushRejections()
-            let events = try await harness.database.events(EventFilter(limit: 1000))
+            let events = try await harness.database.events(EventQuery(limit: 1000))
             #expect(events.count == cases.count)
             #expect(events.allSatisfy { $0.outcome == .rejected && $0.reason?.hasPrefix("IN-") == true })
         }
@@ -227,7 +228,7 @@ import _CryptoExtras
             #expect(try await harness.deliveries().count == 1)
             let conflict = try await Self.post(client, body: "logout_token=\(other)")
             #expect(conflict.status == .badRequest && conflict.body.contains("IN-12"))
-            let outcomes = try await harness.database.events(EventFilter()).map(\.outcome)
+            let outcomes = try await harness.database.events(EventQuery()).map(\.outcome)
             #expect(outcomes == [.rejected, .duplicate, .accepted])
         }
     }
@@ -266,11 +267,11 @@ import _CryptoExtras
     @Test func unreachableIssuerKeysAnswer503() async throws {
         try await Harness.with { harness in
             _ = try await harness.admin.createIssuer(
-                IssuerInput(
+                IssuerRegistration(
                     name: "far",
                     issuer: "https://far.example",
                     audience: Harness.audience,
-                    keys: .jwksURI("http://127.0.0.1:\(freeLoopbackPort())/jwks")
+                    jwksURI: ("http://127.0.0.1:\(freeLoopbackPort())/jwks")
                 )
             )
             let token = try TokenForge.logoutToken(

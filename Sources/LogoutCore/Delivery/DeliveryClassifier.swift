@@ -5,8 +5,8 @@ public enum DeliveryClassifier {
         /// `standard` is false for 2xx answers other than 200 and 204.
         case delivered(standard: Bool)
         case permanent(ErrorClass, reason: String)
-        /// `retryAfter` in seconds, when the RP asked for a delay.
-        case retryable(ErrorClass, reason: String, retryAfter: Double?)
+        /// `retryAfter`: the delay the RP asked for, if any.
+        case retryable(ErrorClass, reason: String, retryAfter: Duration?)
     }
 
     static let permanentStatuses: Set<Int> = [400, 401, 403, 404, 405, 410, 413, 415, 422, 501]
@@ -59,10 +59,10 @@ public enum DeliveryClassifier {
     }
 
     /// `Retry-After` as delay-seconds. An HTTP-date is ignored: it depends on the RP's clock.
-    static func parseRetryAfter(_ value: String?) -> Double? {
+    static func parseRetryAfter(_ value: String?) -> Duration? {
         guard let value = value?.trimmingWhitespace(), !value.isEmpty, value.utf8.allSatisfy({ (48...57).contains($0) })
         else { return nil }
-        return Double(value.prefix(9))
+        return Int64(value.prefix(9)).map { .seconds($0) }
     }
 }
 

@@ -3,9 +3,9 @@
 public struct DeliveryTransition: Sendable, Equatable {
     public var status: DeliveryStatus
     public var attempts: Int
-    /// Seconds since 1970; set when the status is `retrying`.
-    public var nextAttemptAt: Double?
-    public var deliveredAt: Double?
+    /// Set when the status is `retrying`.
+    public var nextAttemptAt: Timestamp?
+    public var deliveredAt: Timestamp?
     public var lastStatusCode: Int?
     public var lastError: String?
     /// Why a delivery ended `failed` or `skipped`.
@@ -16,13 +16,13 @@ public struct DeliveryTransition: Sendable, Equatable {
 
     /// - Parameters:
     ///   - attemptsBefore: attempts recorded before this one.
-    ///   - createdAt: when the delivery was created, seconds since 1970.
+    ///   - createdAt: when the delivery was created (or queued again).
     ///   - finishedAt: when this attempt ended.
     public static func afterAttempt(
         _ result: AttemptResult,
         attemptsBefore: Int,
-        createdAt: Double,
-        finishedAt: Double,
+        createdAt: Timestamp,
+        finishedAt: Timestamp,
         policy: RetryPolicy,
         using generator: inout some RandomNumberGenerator
     ) -> DeliveryTransition {

@@ -16,20 +16,20 @@
 /// The exponent is capped before it is computed, so a large attempt count cannot overflow.
 public struct RetryPolicy: Sendable, Equatable {
     public var maximumAttempts: Int
-    public var initialBackoff: Double
-    public var maximumBackoff: Double
+    public var initialBackoff: Duration
+    public var maximumBackoff: Duration
     public var multiplier: Double
-    /// No attempt is scheduled later than this many seconds after the delivery was created.
-    public var window: Double
+    /// No attempt is scheduled later than this after the delivery was created.
+    public var window: Duration
     /// Relative spread of each delay, 0.2 for ±20 %.
     public var jitter: Double
 
     public init(
         maximumAttempts: Int = 10,
-        initialBackoff: Double = 5,
-        maximumBackoff: Double = 3600,
+        initialBackoff: Duration = .seconds(5),
+        maximumBackoff: Duration = .seconds(3600),
         multiplier: Double = 4,
-        window: Double = 86_400,
+        window: Duration = .seconds(86_400),
         jitter: Double = 0.2
     ) {
         self.maximumAttempts = maximumAttempts
@@ -41,41 +41,36 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// The delay without jitter after `attempt` failed attempts (1-based).
-    public func baseDelay(afterAttempt attempt: Int) -> Double {
+    public func baseDelay(afterAttempt attempt: Int) -> Duration {
         let exponent = max(0, min(attempt - 1, 64))
         var delay = initialBackoff
         for _ in 0..<exponent {
-            delay *= multiplier
+            delay = delay * multiplier
             if delay >= maximumBackoff { return maximumBackoff }
         }
         return min(delay, maximumBackoff)
     }
 
-    public func delay(
-        afterAttempt attempt: Int,
-        using generator: inout some RandomNumberGenerator
-    ) -> Double {
+    public func delay(afterAttempt attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let base = baseDelay(afterAttempt: attempt)
         guard jitter > 0 else { return base }
-        let factor = 1 + Double.random(in: -jitter...jitter, using: &generator)
-        return max(0, base * factor)
+        return max(.zero, base * (1 + Double.random(in: -jitter...jitter, using: &generator)))
     }
 
     public enum Decision: Sendable, Equatable {
-        /// Try again at this time (seconds since 1970).
-        case retry(at: Double)
+        case retry(at: Timestamp)
         case giveUp(reason: String)
     }
 
     /// - Parameters:
     ///   - attemptsMade: attempts so far, including the one that just failed.
-    ///   - createdAt: when the delivery was created (seconds since 1970).
-    ///   - retryAfter: the RP's requested delay in seconds, honoured up to `maximumBackoff`.
+    ///   - createdAt: when the delivery was created (or queued again by an admin).
+    ///   - retryAfter: the RP's requested delay, honoured up to `maximumBackoff`.
     public func decide(
         attemptsMade: Int,
-        createdAt: Double,
-        now: Double,
-        retryAfter: Double?,
+        createdAt: Timestamp,
+        now: Timestamp,
+        retryAfter: Duration?,
         using generator: inout some RandomNumberGenerator
     ) -> Decision {
         if attemptsMade >= maximumAttempts {
@@ -87,20 +82,8 @@ public struct RetryPolicy: Sendable, Equatable {
         }
         let next = now + wait
         if next > createdAt + window {
-            return .giveUp(reason: "gave up: the retry window of \(formatSeconds(window)) is over")
+            return .giveUp(reason: "gave up: the retry window of \(formatDuration(window)) is over")
         }
         return .retry(at: next)
     }
-}
-
-/// `90` → `1m30s`, for messages.
-public func formatSeconds(_ seconds: Double) -> String {
-    var remaining = Int(seconds.rounded())
-    if remaining == 0 { return "0s" }
-    var text = ""
-    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] where remaining >= size {
-        text += "\(remaining / size)\(unit)"
-        remaining %= size
-    }
-    return text
 }

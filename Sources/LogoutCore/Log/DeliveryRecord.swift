@@ -1,5 +1,3 @@
-import Foundation
-
 /// One delivery of one logout to one RP, as the log shows it.
 public struct DeliveryRecord: Sendable, Equatable {
     public var id: Int64
@@ -10,9 +8,9 @@ public struct DeliveryRecord: Sendable, Equatable {
     public var sid: String?
     public var status: DeliveryStatus
     public var attempts: Int
-    public var createdAt: Date
-    public var nextAttemptAt: Date?
-    public var deliveredAt: Date?
+    public var createdAt: Timestamp
+    public var nextAttemptAt: Timestamp?
+    public var deliveredAt: Timestamp?
     public var lastStatusCode: Int?
     public var lastError: String?
     public var reason: String?
@@ -25,9 +23,9 @@ public struct DeliveryRecord: Sendable, Equatable {
         sid: String?,
         status: DeliveryStatus,
         attempts: Int,
-        createdAt: Date,
-        nextAttemptAt: Date?,
-        deliveredAt: Date?,
+        createdAt: Timestamp,
+        nextAttemptAt: Timestamp?,
+        deliveredAt: Timestamp?,
         lastStatusCode: Int?,
         lastError: String?,
         reason: String?
@@ -52,30 +50,30 @@ public struct DeliveryRecord: Sendable, Equatable {
 public struct AttemptRecord: Sendable, Equatable {
     public var deliveryID: Int64
     public var attempt: Int
-    public var startedAt: Date
-    public var durationMilliseconds: Int
+    public var startedAt: Timestamp
+    public var duration: Duration
     public var statusCode: Int?
     public var errorClass: ErrorClass?
     /// The `jti` of the token minted for this attempt.
     public var jti: String
     public var rpError: String?
-    public var nextAttemptAt: Date?
+    public var nextAttemptAt: Timestamp?
 
     public init(
         deliveryID: Int64,
         attempt: Int,
-        startedAt: Date,
-        durationMilliseconds: Int,
+        startedAt: Timestamp,
+        duration: Duration,
         statusCode: Int?,
         errorClass: ErrorClass?,
         jti: String,
         rpError: String?,
-        nextAttemptAt: Date?
+        nextAttemptAt: Timestamp?
     ) {
         self.deliveryID = deliveryID
         self.attempt = attempt
         self.startedAt = startedAt
-        self.durationMilliseconds = durationMilliseconds
+        self.duration = duration
         self.statusCode = statusCode
         self.errorClass = errorClass
         self.jti = jti

@@ -1,5 +1,3 @@
-import Foundation
-
 /// One received logout, accepted or not (rulebook ADM-1).
 public struct EventRecord: Sendable, Equatable {
     public enum Outcome: String, Sendable, Codable, CaseIterable {
@@ -12,7 +10,7 @@ public struct EventRecord: Sendable, Equatable {
     }
 
     public var id: Int64
-    public var receivedAt: Date
+    public var receivedAt: Timestamp
     /// The issuer's registered name, `admin`, or `unknown` when no issuer could be selected.
     public var source: String
     public var iss: String?
@@ -29,7 +27,7 @@ public struct EventRecord: Sendable, Equatable {
 
     public init(
         id: Int64,
-        receivedAt: Date,
+        receivedAt: Timestamp,
         source: String,
         iss: String?,
         sub: String?,

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A registered issuer, as shown to admins: its secrets are only flagged, never carried.
 public struct Issuer: Sendable, Equatable {
     public enum KeySource: Sendable, Equatable {
@@ -20,7 +18,7 @@ public struct Issuer: Sendable, Equatable {
     public var revocationEndpoint: String?
     public var clientID: String?
     public var hasClientSecret: Bool
-    public var createdAt: Date
+    public var createdAt: Timestamp
 
     public init(
         name: String,
@@ -34,7 +32,7 @@ public struct Issuer: Sendable, Equatable {
         revocationEndpoint: String? = nil,
         clientID: String? = nil,
         hasClientSecret: Bool = false,
-        createdAt: Date
+        createdAt: Timestamp
     ) {
         self.name = name
         self.issuer = issuer
@@ -56,8 +54,8 @@ public struct Issuer: Sendable, Equatable {
     }
 
     public func policy(
-        maximumTokenAge: Double = IssuerPolicy.defaultMaximumTokenAge,
-        clockSkew: Double = IssuerPolicy.defaultClockSkew
+        maximumTokenAge: Duration = IssuerPolicy.defaultMaximumTokenAge,
+        clockSkew: Duration = IssuerPolicy.defaultClockSkew
     ) -> IssuerPolicy {
         IssuerPolicy(
             name: name,

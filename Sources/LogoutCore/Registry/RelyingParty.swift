@@ -1,5 +1,3 @@
-import Foundation
-
 /// A relying party that logoutd notifies.
 public struct RelyingParty: Sendable, Equatable {
     public enum Subjects: String, Sendable, Codable, CaseIterable {
@@ -24,8 +22,8 @@ public struct RelyingParty: Sendable, Equatable {
     public var postLogoutRedirectURIs: [String]
     public var frontchannelLogoutURI: String?
     public var frontchannelLogoutSessionRequired: Bool
-    public var createdAt: Date
-    public var updatedAt: Date
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
 
     public init(
         clientID: String,
@@ -41,8 +39,8 @@ public struct RelyingParty: Sendable, Equatable {
         postLogoutRedirectURIs: [String] = [],
         frontchannelLogoutURI: String? = nil,
         frontchannelLogoutSessionRequired: Bool = false,
-        createdAt: Date,
-        updatedAt: Date
+        createdAt: Timestamp,
+        updatedAt: Timestamp
     ) {
         self.clientID = clientID
         self.backchannelLogoutURI = backchannelLogoutURI

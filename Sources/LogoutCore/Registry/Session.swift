@@ -1,5 +1,3 @@
-import Foundation
-
 /// One login of a subject at one RP, as the registry maps it (RES-1).
 public struct Session: Sendable, Equatable {
     public var id: Int64
@@ -13,9 +11,9 @@ public struct Session: Sendable, Equatable {
     /// The subject and session ids as the RP knows them (pairwise subjects, per-RP session ids).
     public var rpSub: String
     public var rpSid: String?
-    public var createdAt: Date
-    public var expiresAt: Date?
-    public var endedAt: Date?
+    public var createdAt: Timestamp
+    public var expiresAt: Timestamp?
+    public var endedAt: Timestamp?
 
     public init(
         id: Int64,
@@ -26,9 +24,9 @@ public struct Session: Sendable, Equatable {
         clientID: String,
         rpSub: String,
         rpSid: String?,
-        createdAt: Date,
-        expiresAt: Date?,
-        endedAt: Date? = nil
+        createdAt: Timestamp,
+        expiresAt: Timestamp?,
+        endedAt: Timestamp? = nil
     ) {
         self.id = id
         self.issuerName = issuerName

@@ -4,9 +4,15 @@ public enum SessionDefaults {
     /// `sid` only when the RP's tokens come from that same upstream issuer. An RP that hears from
     /// logoutd (or another issuer) cannot know the upstream `sid`, and mod_auth_openidc answers
     /// 200 to an unknown `sid` while ending nothing: a silent no-op.
-    public static func rpSid(_ input: SessionInput, sessionIssuer: String, rpTokenIssuer: String) -> String? {
-        if input.rpSidNone { return nil }
-        if let rpSid = input.rpSid { return rpSid }
-        return rpTokenIssuer == sessionIssuer ? input.sid : nil
+    public static func rpSid(
+        registered: String?,
+        registeredAsNone: Bool,
+        sid: String?,
+        sessionIssuer: String,
+        rpTokenIssuer: String
+    ) -> String? {
+        if registeredAsNone { return nil }
+        if let registered { return registered }
+        return rpTokenIssuer == sessionIssuer ? sid : nil
     }
 }

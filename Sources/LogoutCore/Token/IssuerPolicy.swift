@@ -16,12 +16,12 @@ public struct IssuerPolicy: Sendable, Equatable {
     public let requireExp: Bool
     public let trust: Trust
     /// How old `iat` may be (IN-10); also bounds tokens of issuers that send no `exp`.
-    public let maximumTokenAge: Double
-    /// Tolerated clock difference, in seconds, for `iat`, `nbf` and `exp`.
-    public let clockSkew: Double
+    public let maximumTokenAge: Duration
+    /// Tolerated clock difference for `iat`, `nbf` and `exp`.
+    public let clockSkew: Duration
 
-    public static let defaultMaximumTokenAge: Double = 600
-    public static let defaultClockSkew: Double = 60
+    public static let defaultMaximumTokenAge: Duration = .seconds(600)
+    public static let defaultClockSkew: Duration = .seconds(60)
 
     public init(
         name: String,
@@ -31,8 +31,8 @@ public struct IssuerPolicy: Sendable, Equatable {
         typPolicy: TypPolicy = .default,
         requireExp: Bool = true,
         trust: Trust,
-        maximumTokenAge: Double = IssuerPolicy.defaultMaximumTokenAge,
-        clockSkew: Double = IssuerPolicy.defaultClockSkew
+        maximumTokenAge: Duration = IssuerPolicy.defaultMaximumTokenAge,
+        clockSkew: Duration = IssuerPolicy.defaultClockSkew
     ) {
         self.name = name
         self.issuer = issuer
@@ -48,8 +48,8 @@ public struct IssuerPolicy: Sendable, Equatable {
 
     /// The time after which a replay record for a token of this issuer is no longer needed: a
     /// token older than this fails the `iat` age check anyway (IN-12).
-    public var replayRetention: Double {
-        maximumTokenAge + 2 * clockSkew
+    public var replayRetention: Duration {
+        maximumTokenAge + clockSkew * 2
     }
 }
 

@@ -6,16 +6,12 @@ public struct LogoutClaims: Sendable, Equatable {
     public var sub: String?
     public var sid: String?
     public var jti: String?
-    public var iat: Double
-    public var exp: Double?
 
-    public init(iss: String?, sub: String?, sid: String?, jti: String?, iat: Double, exp: Double?) {
+    public init(iss: String?, sub: String?, sid: String?, jti: String?) {
         self.iss = iss
         self.sub = sub
         self.sid = sid
         self.jti = jti
-        self.iat = iat
-        self.exp = exp
     }
 }
 

@@ -75,15 +75,20 @@ public enum LogoutTokenValidator {
 
     /// Checks the claims of a token whose signature has been verified.
     /// - Parameters:
-    ///   - now: seconds since 1970, from the caller's clock.
+    ///   - now: the caller's wall clock.
     ///   - pinnedRoute: the token came to the issuer's own route, `/backchannel-logout/{name}`.
     public static func checkClaims(
         _ claims: [String: JSONValue],
         policy: IssuerPolicy,
-        now: Double,
+        now: Timestamp,
         pinnedRoute: Bool = false
     ) throws(TokenRejection) -> LogoutClaims {
         let appToken = policy.trust == .sharedSecret
+        // Token times are NumericDates in seconds and may be anything a JSON number can hold:
+        // compared as doubles, never converted to an integer that could trap.
+        let now = now.secondsSince1970
+        let skew = policy.clockSkew.seconds
+        let maximumAge = policy.maximumTokenAge.seconds
 
         // IN-8: only an app on its own route may leave iss out (the Logora doc's tokens do).
         let iss = try optionalString(claims, "iss", rule: "IN-8")
@@ -102,23 +107,21 @@ public enum LogoutTokenValidator {
         // IN-10
         guard let iatValue = claims["iat"] else { throw TokenRejection("IN-10", "iat is missing") }
         guard let iat = iatValue.numberValue else { throw TokenRejection("IN-10", "iat is not a NumericDate") }
-        if iat > now + policy.clockSkew {
+        if iat > now + skew {
             throw TokenRejection("IN-10", "iat is in the future")
         }
-        if iat < now - policy.maximumTokenAge - policy.clockSkew {
-            throw TokenRejection("IN-10", "the token is older than \(Int(policy.maximumTokenAge)) seconds (iat)")
+        if iat < now - maximumAge - skew {
+            throw TokenRejection("IN-10", "the token is older than \(formatDuration(policy.maximumTokenAge)) (iat)")
         }
         if let nbf = claims["nbf"] {
             guard let value = nbf.numberValue else { throw TokenRejection("IN-10", "nbf is not a NumericDate") }
-            if value > now + policy.clockSkew { throw TokenRejection("IN-10", "the token is not valid yet (nbf)") }
+            if value > now + skew { throw TokenRejection("IN-10", "the token is not valid yet (nbf)") }
         }
 
         // IN-11
-        var exp: Double?
         if let expValue = claims["exp"] {
             guard let value = expValue.numberValue else { throw TokenRejection("IN-11", "exp is not a NumericDate") }
-            guard now < value + policy.clockSkew else { throw TokenRejection("IN-11", "the token has expired (exp)") }
-            exp = value
+            guard now < value + skew else { throw TokenRejection("IN-11", "the token has expired (exp)") }
         } else if policy.requireExp {
             throw TokenRejection("IN-11", "exp is missing")
         }
@@ -168,7 +171,7 @@ public enum LogoutTokenValidator {
             throw TokenRejection("IN-15", "a logout token must not contain a nonce")
         }
 
-        return LogoutClaims(iss: iss, sub: sub, sid: sid, jti: jti, iat: iat, exp: exp)
+        return LogoutClaims(iss: iss, sub: sub, sid: sid, jti: jti)
     }
 
     /// A string claim that, when present, must be a non-empty string.

@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import LogoutCore
 import NIOCore
 
 /// What one listener allows a client (SEC-4): slow or idle clients are cut off, request heads
@@ -7,20 +8,20 @@ import NIOCore
 /// descriptors.
 public struct ListenerLimits: Sendable, Equatable {
     public var maxConnections: Int
-    /// From the connection (or the previous answer) until the request head is complete, seconds.
-    public var headerTimeout: Double
-    /// From the request head until its body is complete, seconds.
-    public var bodyTimeout: Double
-    /// A kept-alive connection with no request is closed after this many seconds.
-    public var idleTimeout: Double
+    /// From the connection (or the previous answer) until the request head is complete.
+    public var headerTimeout: Duration
+    /// From the request head until its body is complete.
+    public var bodyTimeout: Duration
+    /// A kept-alive connection with no request is closed after this.
+    public var idleTimeout: Duration
     /// The request head (request line and header fields) at most.
     public var maxHeaderBytes: Int
 
     public init(
         maxConnections: Int,
-        headerTimeout: Double,
-        bodyTimeout: Double,
-        idleTimeout: Double,
+        headerTimeout: Duration,
+        bodyTimeout: Duration,
+        idleTimeout: Duration,
         maxHeaderBytes: Int
     ) {
         self.maxConnections = maxConnections
@@ -32,16 +33,16 @@ public struct ListenerLimits: Sendable, Equatable {
 
     public static let publicDefaults = ListenerLimits(
         maxConnections: 4096,
-        headerTimeout: 10,
-        bodyTimeout: 10,
-        idleTimeout: 60,
+        headerTimeout: .seconds(10),
+        bodyTimeout: .seconds(10),
+        idleTimeout: .seconds(60),
         maxHeaderBytes: 16 * 1024
     )
     public static let adminDefaults = ListenerLimits(
         maxConnections: 256,
-        headerTimeout: 10,
-        bodyTimeout: 30,
-        idleTimeout: 60,
+        headerTimeout: .seconds(10),
+        bodyTimeout: .seconds(30),
+        idleTimeout: .seconds(60),
         maxHeaderBytes: 16 * 1024
     )
 
@@ -74,7 +75,7 @@ public struct ListenerLimits: Sendable, Equatable {
         MaximumAvailableConnections(maxConnections)
     }
 
-    static func timeAmount(_ seconds: Double) -> TimeAmount {
-        .milliseconds(Int64((seconds * 1000).rounded()))
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .milliseconds(duration.wholeMilliseconds)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LogoutAdminAPI
 import LogoutCore
 
 /// Checks on what admins register, so a mistake is refused with its fix instead of failing at

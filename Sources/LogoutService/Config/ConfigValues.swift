@@ -10,7 +10,7 @@ struct ConfigValues {
         reader.string(forKey: ConfigKey(key))
     }
 
-    func duration(_ key: String) throws -> Double? {
+    func duration(_ key: String) throws -> Duration? {
         guard let text = try string(key) else { return nil }
         do {
             return try DurationParser.parse(text)
@@ -20,9 +20,9 @@ struct ConfigValues {
     }
 
     /// A duration that must be positive.
-    func positiveDuration(_ key: String) throws -> Double? {
+    func positiveDuration(_ key: String) throws -> Duration? {
         guard let value = try duration(key) else { return nil }
-        guard value > 0 else { throw LogoutdConfiguration.Failure(description: "\(key) must be more than 0s") }
+        guard value > .zero else { throw LogoutdConfiguration.Failure(description: "\(key) must be more than 0s") }
         return value
     }
 

@@ -112,13 +112,13 @@ extension LogoutdConfiguration {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Failure(description: "log.level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        guard backoffInitial > 0, backoffMax >= backoffInitial else {
+        guard backoffInitial > .zero, backoffMax >= backoffInitial else {
             throw Failure(description: "delivery.backoff_initial must be positive and at most delivery.backoff_max")
         }
-        guard deliveryTimeout > 0, deliveryConnectTimeout > 0 else {
+        guard deliveryTimeout > .zero, deliveryConnectTimeout > .zero else {
             throw Failure(description: "delivery.timeout and delivery.connect_timeout must be positive")
         }
-        guard unknownKidCooldown > 0, unknownKidCooldown <= 30 else {
+        guard unknownKidCooldown > .zero, unknownKidCooldown <= .seconds(30) else {
             throw Failure(
                 description: "tokens.unknown_kid_cooldown must be more than 0 and at most 30s: an IdP that rotated "
                     + "its key is told to retry after it"

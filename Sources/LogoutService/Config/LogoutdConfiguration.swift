@@ -13,38 +13,38 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     public var adminTokenFile = "data/admin-token"
     public var databasePath = "data/logoutd.sqlite3"
     /// How long a write waits for a lock held by another process before answering 503.
-    public var databaseBusyTimeout: Double = 2
+    public var databaseBusyTimeout: Duration = .seconds(2)
     /// How long events, deliveries and ended sessions stay in the log.
-    public var databaseRetention: Double = 30 * 86_400
+    public var databaseRetention: Duration = .seconds(30 * 86_400)
     /// How long rejected, deferred and duplicate events stay: anyone can cause those (SEC-4).
-    public var rejectedRetention: Double = 7 * 86_400
+    public var rejectedRetention: Duration = .seconds(7 * 86_400)
     public var keysDirectory = "data/keys"
     /// The key that seals secrets in the database; `nil` for `keys.dir/secrets.key`. Set by
     /// `keys.secrets_file`, or `$CREDENTIALS_DIRECTORY/secrets.key` under systemd's `LoadCredential=`.
     public var secretsKeyFile: String?
     public var effectiveSecretsKeyFile: String { secretsKeyFile ?? keysDirectory + "/secrets.key" }
-    public var deliveryTimeout: Double = 10
-    public var deliveryConnectTimeout: Double = 5
+    public var deliveryTimeout: Duration = .seconds(10)
+    public var deliveryConnectTimeout: Duration = .seconds(5)
     public var maxAttempts = 10
-    public var backoffInitial: Double = 5
-    public var backoffMax: Double = 3600
+    public var backoffInitial: Duration = .seconds(5)
+    public var backoffMax: Duration = .seconds(3600)
     public var backoffMultiplier: Double = 4
-    public var window: Double = 86_400
+    public var window: Duration = .seconds(86_400)
     public var concurrency = 64
     public var perRPConcurrency = 8
     public var allowPrivateNetworks = false
     /// Maximum age of an inbound token's `iat` (IN-10).
-    public var tokenMaxAge: Double = 600
-    public var clockSkew: Double = 60
+    public var tokenMaxAge: Duration = .seconds(600)
+    public var clockSkew: Duration = .seconds(60)
     /// After a refresh of an issuer's keys, how long an unknown `kid` is answered `503` instead
     /// of refreshing again (at most 30 s).
-    public var unknownKidCooldown: Double = 10
+    public var unknownKidCooldown: Duration = .seconds(10)
     /// Rejected requests one client address may cause per minute before `429` (SEC-4).
     public var rejectionsPerClient = 120
     /// Rejected requests attributed to one issuer (or to no known issuer) per minute.
     public var rejectionsPerIssuer = 600
     /// Graceful stop: how long attempts in flight may take to finish.
-    public var shutdownTimeout: Double = 15
+    public var shutdownTimeout: Duration = .seconds(15)
     public var logLevel = "info"
 
     public init() {}
@@ -76,27 +76,27 @@ public struct LogoutdConfiguration: Sendable, Equatable {
             ] + adminLimits.summary(prefix: "admin")
             + [
                 ("database.path", databasePath),
-                ("database.busy_timeout", formatSeconds(databaseBusyTimeout)),
-                ("database.retention", formatSeconds(databaseRetention)),
-                ("database.rejected_retention", formatSeconds(rejectedRetention)),
+                ("database.busy_timeout", formatDuration(databaseBusyTimeout)),
+                ("database.retention", formatDuration(databaseRetention)),
+                ("database.rejected_retention", formatDuration(rejectedRetention)),
                 ("keys.dir", keysDirectory),
                 ("keys.secrets_file", effectiveSecretsKeyFile),
-                ("delivery.timeout", formatSeconds(deliveryTimeout)),
-                ("delivery.connect_timeout", formatSeconds(deliveryConnectTimeout)),
+                ("delivery.timeout", formatDuration(deliveryTimeout)),
+                ("delivery.connect_timeout", formatDuration(deliveryConnectTimeout)),
                 ("delivery.max_attempts", String(maxAttempts)),
-                ("delivery.backoff_initial", formatSeconds(backoffInitial)),
-                ("delivery.backoff_max", formatSeconds(backoffMax)),
+                ("delivery.backoff_initial", formatDuration(backoffInitial)),
+                ("delivery.backoff_max", formatDuration(backoffMax)),
                 ("delivery.backoff_multiplier", String(backoffMultiplier)),
-                ("delivery.window", formatSeconds(window)),
+                ("delivery.window", formatDuration(window)),
                 ("delivery.concurrency", String(concurrency)),
                 ("delivery.per_rp_concurrency", String(perRPConcurrency)),
                 ("delivery.allow_private_networks", String(allowPrivateNetworks)),
-                ("tokens.max_age", formatSeconds(tokenMaxAge)),
-                ("tokens.clock_skew", formatSeconds(clockSkew)),
-                ("tokens.unknown_kid_cooldown", formatSeconds(unknownKidCooldown)),
+                ("tokens.max_age", formatDuration(tokenMaxAge)),
+                ("tokens.clock_skew", formatDuration(clockSkew)),
+                ("tokens.unknown_kid_cooldown", formatDuration(unknownKidCooldown)),
                 ("limits.rejections_per_minute", String(rejectionsPerClient)),
                 ("limits.issuer_rejections_per_minute", String(rejectionsPerIssuer)),
-                ("shutdown_timeout", formatSeconds(shutdownTimeout)),
+                ("shutdown_timeout", formatDuration(shutdownTimeout)),
                 ("log.level", logLevel),
             ]
     }
@@ -106,9 +106,9 @@ extension ListenerLimits {
     func summary(prefix: String) -> [(String, String)] {
         [
             ("\(prefix).max_connections", String(maxConnections)),
-            ("\(prefix).header_timeout", formatSeconds(headerTimeout)),
-            ("\(prefix).body_timeout", formatSeconds(bodyTimeout)),
-            ("\(prefix).idle_timeout", formatSeconds(idleTimeout)),
+            ("\(prefix).header_timeout", formatDuration(headerTimeout)),
+            ("\(prefix).body_timeout", formatDuration(bodyTimeout)),
+            ("\(prefix).idle_timeout", formatDuration(idleTimeout)),
             ("\(prefix).max_header_bytes", String(maxHeaderBytes)),
         ]
     }

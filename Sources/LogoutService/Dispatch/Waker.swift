@@ -24,11 +24,18 @@ final class Waker: Sendable {
         waiter?.resume()
     }
 
-    /// Returns at the first signal, or after `seconds`.
-    func wait(upTo seconds: Double) async {
+    /// Returns at the first signal, or at `deadline` on `clock`.
+    func wait<C: Clock>(until deadline: C.Instant, on clock: C) async {
+        if let pending = state.withLock({ state -> Bool? in
+            guard state.pending else { return nil }
+            state.pending = false
+            return true
+        }), pending {
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal() }
-            group.addTask { try? await Task.sleep(for: .milliseconds(Int64(max(0, seconds) * 1000))) }
+            group.addTask { try? await clock.sleep(until: deadline, tolerance: nil) }
             await group.next()
             group.cancelAll()
         }

@@ -1,7 +1,6 @@
 import Foundation
 import LogoutCore
 import LogoutJWT
-import LogoutStorage
 import Synchronization
 
 /// The registered issuers in memory, with their verification material ready to use.
@@ -33,18 +32,18 @@ final class IssuerDirectory: Sendable {
 
     private let snapshot = Mutex(Snapshot())
     private let secrets: SecretBox
-    private let maximumTokenAge: Double
-    private let clockSkew: Double
+    private let maximumTokenAge: Duration
+    private let clockSkew: Duration
 
-    init(secrets: SecretBox, maximumTokenAge: Double, clockSkew: Double) {
+    init(secrets: SecretBox, maximumTokenAge: Duration, clockSkew: Duration) {
         self.secrets = secrets
         self.maximumTokenAge = maximumTokenAge
         self.clockSkew = clockSkew
     }
 
-    func reload(from database: LogoutDatabase) async throws {
+    func reload(from store: any RegistryStore) async throws {
         var next = Snapshot()
-        for stored in try await database.issuers() {
+        for stored in try await store.issuers() {
             let issuer = stored.issuer
             let trust: Trust
             switch issuer.keySource {

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import LogoutCore
 import LogoutJWT
-import LogoutStorage
 
 /// Validates an inbound logout token and records it with its fan-out (rulebook section 1).
 ///
@@ -12,13 +11,13 @@ import LogoutStorage
 /// client's and the issuer's budgets and logged in the background; they never wait for, or
 /// delay, the commit of an accepted logout (SEC-4).
 struct LogoutIntakeService: LogoutIntake {
-    let database: LogoutDatabase
+    let store: any IntakeStore
     let directory: IssuerDirectory
     let keyCache: IssuerKeyCache
     let limiter: RejectionLimiter
     let waker: Waker
     let metrics: LogoutMetrics
-    let now: @Sendable () -> Date
+    let now: @Sendable () -> Timestamp
     let logger: Logger
 
     func receive(_ logout: InboundLogout) async -> IntakeResult {
@@ -59,7 +58,7 @@ struct LogoutIntakeService: LogoutIntake {
             claims = try LogoutTokenValidator.checkClaims(
                 jws.payload,
                 policy: entry.policy,
-                now: receivedAt.timeIntervalSince1970,
+                now: receivedAt,
                 pinnedRoute: logout.pinnedIssuer != nil
             )
         } catch {
@@ -73,7 +72,7 @@ struct LogoutIntakeService: LogoutIntake {
         jws: CompactJWS,
         entry: IssuerDirectory.Entry,
         _ logout: InboundLogout,
-        _ receivedAt: Date
+        _ receivedAt: Timestamp
     ) async -> IntakeResult {
         let source = entry.issuer.name
         let tokenHash = Digests.tokenHash(logout.token)
@@ -86,14 +85,14 @@ struct LogoutIntakeService: LogoutIntake {
                 issuerName: source,
                 key: claims.jti ?? "sha256:" + signedHash,
                 tokenHash: signedHash,
-                expiresAt: receivedAt.addingTimeInterval(entry.policy.replayRetention)
+                expiresAt: receivedAt + entry.policy.replayRetention
             ),
             tokenHash: tokenHash,
             clientAddress: logout.clientAddress
         )
         let recorded: RecordedLogout
         do {
-            recorded = try await database.recordLogout(accepted, now: receivedAt)
+            recorded = try await store.recordLogout(accepted, now: receivedAt)
         } catch {
             logger.error(
                 "cannot record logout",
@@ -181,86 +180,6 @@ struct LogoutIntakeService: LogoutIntake {
         case .invalidSignature: throw TokenRejection("IN-4", "the signature does not verify")
         case .unknownKeyID: throw TokenRejection("IN-4", "kid is not one of the issuer's keys")
         case .noUsableKey: throw TokenRejection("IN-4", "the issuer has no key for alg \(header.algorithm.rawValue)")
-        }
-    }
-
-    /// An unknown `kid` inside the refresh cool-down: the IdP has probably just rotated its key,
-    /// so it is asked to come back (`503`) rather than told the token is bad (`400`).
-    private func deferKeyRotation(
-        _ why: String,
-        retryAfter: Duration,
-        source: String,
-        jws: CompactJWS,
-        _ logout: InboundLogout,
-        _ receivedAt: Date
-    ) -> IntakeResult {
-        metrics.unknownKeyDeferred(issuer: source)
-        let rejection = TokenRejection("IN-4", why)
-        if let wait = charge(source: source, logout) { return .rateLimited(retryAfter: wait) }
-        metrics.logoutReceived(issuer: source, outcome: .deferred)
-        logger.notice(
-            "logout deferred: unknown key id inside the refresh cool-down",
-            metadata: LogText.tokenMetadata(jws, issuer: source, token: logout.token)
-        )
-        log(rejection, outcome: .deferred, source: source, jws: jws, logout, receivedAt)
-        return .unavailable(
-            reason: "IN-4: \(why); retry after the issuer's keys are fetched again",
-            retryAfter: retryAfter
-        )
-    }
-
-    private func reject(
-        _ rejection: TokenRejection,
-        source: String,
-        jws: CompactJWS?,
-        _ logout: InboundLogout,
-        _ receivedAt: Date
-    ) -> IntakeResult {
-        metrics.requestRejected(rule: rejection.rule)
-        if let wait = charge(source: source, logout) { return .rateLimited(retryAfter: wait) }
-        metrics.logoutReceived(issuer: source, outcome: .rejected)
-        var metadata = LogText.tokenMetadata(jws, issuer: source, token: logout.token)
-        metadata["rule"] = "\(rejection.rule)"
-        metadata["reason"] = "\(SafeText.printable(rejection.description, limit: 200))"
-        logger.notice("logout token rejected", metadata: metadata)
-        log(rejection, outcome: .rejected, source: source, jws: jws, logout, receivedAt)
-        return .rejected(rejection)
-    }
-
-    /// Charges a rejection to the client's and the issuer's budgets (SEC-4); returns the
-    /// `Retry-After` of a `429` when one of them is spent.
-    private func charge(source: String, _ logout: InboundLogout) -> Duration? {
-        switch limiter.charge(client: logout.budgetKey, issuer: source) {
-        case .record:
-            return nil
-        case .exhausted(let account, let retryAfter):
-            metrics.rateLimited(scope: account.hasPrefix("issuer:") ? "issuer" : "client")
-            return retryAfter
-        }
-    }
-
-    private func log(
-        _ rejection: TokenRejection,
-        outcome: RejectedLogout.Outcome,
-        source: String,
-        jws: CompactJWS?,
-        _ logout: InboundLogout,
-        _ receivedAt: Date
-    ) {
-        let payload = jws?.payload ?? [:]
-        var entry = RejectedLogout(
-            source: source,
-            iss: payload["iss"]?.stringValue,
-            sub: payload["sub"]?.stringValue,
-            sid: payload["sid"]?.stringValue,
-            jti: payload["jti"]?.stringValue,
-            tokenHash: String(Digests.tokenHash(logout.token).prefix(16)),
-            reason: "\(rejection.rule): \(rejection.description)",
-            clientAddress: logout.clientAddress
-        )
-        entry.outcome = outcome
-        if !database.enqueueRejection(entry, now: receivedAt) {
-            metrics.rejectionsNotRecorded(1)
         }
     }
 }

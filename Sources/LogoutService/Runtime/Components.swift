@@ -39,7 +39,7 @@ struct Components: Sendable {
     static func assemble(
         configuration config: LogoutdConfiguration,
         logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Timestamp = { .now }
     ) async throws -> Components {
         // Everything we create (database, WAL, keys, token) is for this service's user only.
         umask(0o077)
@@ -59,7 +59,14 @@ struct Components: Sendable {
         let keys = try SigningKeyStore.open(directory: config.keysDirectory)
         let adminToken = try AdminToken.loadOrCreate(path: config.adminTokenFile)
         try await database.recordSigningKeys(
-            keys.keys.map { ($0.key.keyID, $0.key.algorithm.rawValue, $0.fileName, $0.createdAt) },
+            keys.keys.map {
+                SigningKeyRecord(
+                    keyID: $0.key.keyID,
+                    algorithm: $0.key.algorithm.rawValue,
+                    file: $0.fileName,
+                    createdAt: $0.createdAt
+                )
+            },
             now: now()
         )
         let released = try await database.releaseAllLeases(now: now())
@@ -90,7 +97,7 @@ struct Components: Sendable {
         let jwksClients = GuardedHTTPClients(
             configuration: .init(
                 allowPrivateNetworks: config.allowPrivateNetworks,
-                connectTimeout: 2,
+                connectTimeout: .seconds(2),
                 connectionsPerHost: 2
             )
         )
@@ -101,7 +108,7 @@ struct Components: Sendable {
         )
         let keyCache = IssuerKeyCache(
             fetcher: JWKSFetcher(clients: jwksClients),
-            policy: .init(unknownKeyCooldown: .milliseconds(Int64(config.unknownKidCooldown * 1000))),
+            policy: .init(unknownKeyCooldown: config.unknownKidCooldown),
             onRefresh: { uri, result in
                 for name in directory.names(usingJWKSURI: uri) {
                     metrics.jwksRefresh(issuer: name, succeeded: result == .succeeded)
@@ -131,7 +138,7 @@ struct Components: Sendable {
             metricsRegistry: registry,
             metrics: metrics,
             intake: LogoutIntakeService(
-                database: database,
+                store: database,
                 directory: directory,
                 keyCache: keyCache,
                 limiter: RejectionLimiter(
@@ -143,43 +150,47 @@ struct Components: Sendable {
                 logger: logger
             ),
             admin: AdminService(
-                database: database,
-                directory: directory,
-                keyCache: keyCache,
-                secrets: secrets,
-                keys: keys,
-                waker: waker,
-                allowPrivateNetworks: config.allowPrivateNetworks,
-                ourIssuer: config.issuer,
-                now: now,
-                logger: logger
+                context: AdminContext(
+                    store: database,
+                    directory: directory,
+                    keyCache: keyCache,
+                    secrets: secrets,
+                    keys: keys,
+                    waker: waker,
+                    allowPrivateNetworks: config.allowPrivateNetworks,
+                    ourIssuer: config.issuer,
+                    now: now,
+                    logger: logger
+                )
             ),
             dispatcher: DeliveryDispatcher(
-                database: database,
+                queue: database,
                 sender: DeliverySender(clients: clients),
                 minter: LogoutTokenMinter(keys: keys),
                 secrets: secrets,
                 settings: .init(
                     issuer: config.issuer,
-                    timeout: config.deliveryTimeout,
-                    concurrency: config.concurrency,
-                    perRPConcurrency: config.perRPConcurrency,
-                    retryPolicy: config.retryPolicy,
-                    shutdownTimeout: config.shutdownTimeout
+                    machine: .init(
+                        concurrency: config.concurrency,
+                        perRPConcurrency: config.perRPConcurrency,
+                        retryPolicy: config.retryPolicy,
+                        attemptTimeout: config.deliveryTimeout,
+                        shutdownTimeout: config.shutdownTimeout
+                    )
                 ),
                 waker: waker,
-                now: now,
+                wallClock: now,
                 logger: logger
             ),
             maintenance: MaintenanceService(
-                database: database,
+                store: database,
                 retention: config.databaseRetention,
                 rejectedRetention: config.rejectedRetention,
-                interval: 600,
+                interval: .seconds(600),
                 now: now,
                 logger: logger
             ),
-            rejectionLog: RejectionLogService(database: database, metrics: metrics, logger: logger)
+            rejectionLog: RejectionLogService(store: database, metrics: metrics, logger: logger)
         )
     }
 

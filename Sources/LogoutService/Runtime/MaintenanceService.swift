@@ -1,26 +1,24 @@
-import Foundation
 import Logging
-import LogoutStorage
+import LogoutCore
 import ServiceLifecycle
 
 /// Purges what the registry and the log no longer need, every `interval`.
 struct MaintenanceService: Service {
-    let database: LogoutDatabase
-    let retention: Double
+    let store: any MaintenanceStore
+    let retention: Duration
     /// Rejected, deferred and duplicate events go sooner: anyone can cause them (SEC-4).
-    let rejectedRetention: Double
-    let interval: Double
-    let now: @Sendable () -> Date
+    let rejectedRetention: Duration
+    let interval: Duration
+    let now: @Sendable () -> Timestamp
     let logger: Logger
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let current = now()
             do {
-                let counts = try await database.purge(
-                    now: current,
-                    retentionCutoff: current.addingTimeInterval(-retention),
-                    rejectedCutoff: current.addingTimeInterval(-rejectedRetention)
+                let counts = try await store.purge(
+                    now: now(),
+                    retention: retention,
+                    rejectedRetention: rejectedRetention
                 )
                 logger.debug(
                     "purged",
@@ -32,7 +30,7 @@ struct MaintenanceService: Service {
             } catch {
                 logger.warning("purge failed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -1,11 +1,11 @@
 import Logging
-import LogoutStorage
+import LogoutCore
 import ServiceLifecycle
 
 /// Commits the queued log of rejected requests a few times a second, when no acknowledged
 /// logout has carried it along already (SEC-4), and counts what the full queue had to drop.
 struct RejectionLogService: Service {
-    let database: LogoutDatabase
+    let store: any IntakeStore
     let metrics: LogoutMetrics
     let logger: Logger
     var interval: Duration = .milliseconds(250)
@@ -20,10 +20,10 @@ struct RejectionLogService: Service {
 
     func flushOnce() async {
         do {
-            try await database.flushRejections()
+            try await store.flushRejections()
         } catch {
             logger.warning("cannot write the log of rejected requests", metadata: ["error": "\(error)"])
         }
-        metrics.rejectionsNotRecorded(database.takeDroppedRejections())
+        metrics.rejectionsNotRecorded(store.takeDroppedRejections())
     }
 }

@@ -5,8 +5,7 @@ public enum DurationParser {
         public let description: String
     }
 
-    /// Returns seconds.
-    public static func parse(_ text: String) throws(Failure) -> Double {
+    public static func parse(_ text: String) throws(Failure) -> Duration {
         let input = Array(text.utf8)
         guard !input.isEmpty else { throw Failure(description: "empty duration") }
         var index = 0
@@ -35,7 +34,7 @@ public enum DurationParser {
             }
             total += value * scale
         }
-        guard total.isFinite else { throw Failure(description: "invalid duration \"\(text)\"") }
-        return total
+        guard total.isFinite, total < 1e12 else { throw Failure(description: "invalid duration \"\(text)\"") }
+        return .seconds(clamping: total)
     }
 }

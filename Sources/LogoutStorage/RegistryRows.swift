@@ -2,24 +2,16 @@ import Foundation
 import GRDB
 import LogoutCore
 
-/// An issuer row: the admin-visible issuer plus its sealed secrets.
-public struct StoredIssuer: Sendable, Equatable {
-    public var issuer: Issuer
-    /// Sealed by the service's secret box; storage never sees a secret in clear.
-    public var sealedSharedSecret: [UInt8]?
-    public var sealedClientSecret: [UInt8]?
+/// The `issuers` table's record: a `StoredIssuer` in and out of a row.
+struct IssuerRow: FetchableRecord, PersistableRecord {
+    static let databaseTableName = "issuers"
+    var value: StoredIssuer
 
-    public init(issuer: Issuer, sealedSharedSecret: [UInt8]? = nil, sealedClientSecret: [UInt8]? = nil) {
-        self.issuer = issuer
-        self.sealedSharedSecret = sealedSharedSecret
-        self.sealedClientSecret = sealedClientSecret
+    init(_ value: StoredIssuer) {
+        self.value = value
     }
-}
 
-extension StoredIssuer: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "issuers"
-
-    public init(row: Row) throws {
+    init(row: Row) throws {
         let keySource: Issuer.KeySource
         switch row["key_source"] as String {
         case "jwks_uri": keySource = .jwksURI(row["jwks_uri"])
@@ -28,7 +20,7 @@ extension StoredIssuer: FetchableRecord, PersistableRecord {
         }
         let algorithms = StringList.decode(row["algorithms"]).compactMap(JWSAlgorithm.init(rawValue:))
         let sealedClientSecret = (row["client_secret"] as Data?).map { [UInt8]($0) }
-        issuer = Issuer(
+        let issuer = Issuer(
             name: row["name"],
             issuer: row["issuer"],
             audience: row["audience"],
@@ -40,13 +32,19 @@ extension StoredIssuer: FetchableRecord, PersistableRecord {
             revocationEndpoint: row["revocation_endpoint"],
             clientID: row["client_id"],
             hasClientSecret: sealedClientSecret != nil,
-            createdAt: Date(milliseconds: row["created_at"])
+            createdAt: Timestamp(column: row["created_at"])
         )
-        sealedSharedSecret = (row["shared_secret"] as Data?).map { [UInt8]($0) }
-        self.sealedClientSecret = sealedClientSecret
+        value = StoredIssuer(
+            issuer: issuer,
+            sealedSharedSecret: (row["shared_secret"] as Data?).map { [UInt8]($0) },
+            sealedClientSecret: sealedClientSecret
+        )
     }
 
-    public func encode(to container: inout PersistenceContainer) throws {
+    func encode(to container: inout PersistenceContainer) throws {
+        let (issuer, sealedSharedSecret, sealedClientSecret) = (
+            value.issuer, value.sealedSharedSecret, value.sealedClientSecret
+        )
         container["name"] = issuer.name
         container["issuer"] = issuer.issuer
         container["audience"] = issuer.audience
@@ -68,27 +66,22 @@ extension StoredIssuer: FetchableRecord, PersistableRecord {
         container["revocation_endpoint"] = issuer.revocationEndpoint
         container["client_id"] = issuer.clientID
         container["client_secret"] = sealedClientSecret.map { Data($0) }
-        container["created_at"] = issuer.createdAt.milliseconds
+        container["created_at"] = issuer.createdAt.column
     }
 }
 
-/// A relying-party row: the RP plus its sealed HS256 client secret.
-public struct StoredRelyingParty: Sendable, Equatable {
-    public var relyingParty: RelyingParty
-    public var sealedClientSecret: [UInt8]?
+/// The `relying_parties` table's record: a `StoredRelyingParty` in and out of a row.
+struct RelyingPartyRow: FetchableRecord, PersistableRecord {
+    static let databaseTableName = "relying_parties"
+    var value: StoredRelyingParty
 
-    public init(relyingParty: RelyingParty, sealedClientSecret: [UInt8]? = nil) {
-        self.relyingParty = relyingParty
-        self.sealedClientSecret = sealedClientSecret
+    init(_ value: StoredRelyingParty) {
+        self.value = value
     }
-}
 
-extension StoredRelyingParty: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "relying_parties"
-
-    public init(row: Row) throws {
+    init(row: Row) throws {
         let secret = (row["client_secret"] as Data?).map { [UInt8]($0) }
-        relyingParty = RelyingParty(
+        let relyingParty = RelyingParty(
             clientID: row["client_id"],
             backchannelLogoutURI: row["backchannel_logout_uri"],
             sessionRequired: row["session_required"],
@@ -102,14 +95,14 @@ extension StoredRelyingParty: FetchableRecord, PersistableRecord {
             postLogoutRedirectURIs: StringList.decode(row["post_logout_redirect_uris"]),
             frontchannelLogoutURI: row["frontchannel_logout_uri"],
             frontchannelLogoutSessionRequired: row["frontchannel_logout_session_required"],
-            createdAt: Date(milliseconds: row["created_at"]),
-            updatedAt: Date(milliseconds: row["updated_at"])
+            createdAt: Timestamp(column: row["created_at"]),
+            updatedAt: Timestamp(column: row["updated_at"])
         )
-        sealedClientSecret = secret
+        value = StoredRelyingParty(relyingParty: relyingParty, sealedClientSecret: secret)
     }
 
-    public func encode(to container: inout PersistenceContainer) throws {
-        let rp = relyingParty
+    func encode(to container: inout PersistenceContainer) throws {
+        let (rp, sealedClientSecret) = (value.relyingParty, value.sealedClientSecret)
         container["client_id"] = rp.clientID
         container["backchannel_logout_uri"] = rp.backchannelLogoutURI
         container["session_required"] = rp.sessionRequired
@@ -123,7 +116,7 @@ extension StoredRelyingParty: FetchableRecord, PersistableRecord {
         container["post_logout_redirect_uris"] = StringList.encode(rp.postLogoutRedirectURIs)
         container["frontchannel_logout_uri"] = rp.frontchannelLogoutURI
         container["frontchannel_logout_session_required"] = rp.frontchannelLogoutSessionRequired
-        container["created_at"] = rp.createdAt.milliseconds
-        container["updated_at"] = rp.updatedAt.milliseconds
+        container["created_at"] = rp.createdAt.column
+        container["updated_at"] = rp.updatedAt.column
     }
 }

@@ -1,0 +1,33 @@
+import LogoutCore
+
+/// Everything the admin API can do, in its own terms (contract C4). The daemon implements it;
+/// the admin listener serves it; the CLI's client calls it over HTTP. Methods throw `AdminError`
+/// for what the caller can fix.
+public protocol AdminOperations: Sendable {
+    func createIssuer(_ registration: IssuerRegistration) async throws -> IssuerResource
+    func issuers() async throws -> IssuerList
+    func issuer(named name: String) async throws -> IssuerResource
+    func deleteIssuer(named name: String) async throws
+
+    func createRelyingParty(_ registration: RelyingPartyRegistration) async throws -> RelyingPartyResource
+    func relyingParties() async throws -> RelyingPartyList
+    func relyingParty(clientID: String) async throws -> RelyingPartyResource
+    func updateRelyingParty(clientID: String, _ change: RelyingPartyRegistration) async throws -> RelyingPartyResource
+    func deleteRelyingParty(clientID: String) async throws
+
+    func createSession(_ registration: SessionRegistration) async throws -> SessionResource
+    func sessions(_ query: SessionQuery) async throws -> SessionList
+    func deleteSession(id: Int64) async throws
+
+    func events(_ query: EventQuery) async throws -> EventList
+    func event(id: Int64) async throws -> EventResource
+    func deliveries(_ query: DeliveryQuery) async throws -> DeliveryList
+    /// With its `attempt_log`.
+    func delivery(id: Int64) async throws -> DeliveryResource
+    func retryDelivery(id: Int64) async throws -> QueuedCount
+    func recoverDeliveries(_ request: RecoveryRequest) async throws -> QueuedCount
+
+    func logout(_ command: LogoutCommand) async throws -> LogoutRecorded
+
+    func signingKeys() async throws -> SigningKeyList
+}

@@ -1,0 +1,143 @@
+import LogoutCore
+
+/// `POST /admin/v1/issuers`: who may notify us, and how their tokens are proven.
+public struct IssuerRegistration: AdminRequestBody, Codable, Sendable, Equatable {
+    public var name: String
+    public var issuer: String
+    public var audience: String
+    public var jwksURI: String?
+    public var jwks: JSONValue?
+    public var sharedSecret: String?
+    public var algorithms: [String]?
+    public var typPolicy: TypPolicy?
+    public var requireExp: Bool?
+    public var endSessionEndpoint: String?
+    public var revocationEndpoint: String?
+    public var clientID: String?
+    public var clientSecret: String?
+
+    public init(
+        name: String,
+        issuer: String,
+        audience: String,
+        jwksURI: String? = nil,
+        jwks: JSONValue? = nil,
+        sharedSecret: String? = nil,
+        algorithms: [String]? = nil,
+        typPolicy: TypPolicy? = nil,
+        requireExp: Bool? = nil,
+        endSessionEndpoint: String? = nil,
+        revocationEndpoint: String? = nil,
+        clientID: String? = nil,
+        clientSecret: String? = nil
+    ) {
+        self.name = name
+        self.issuer = issuer
+        self.audience = audience
+        self.jwksURI = jwksURI
+        self.jwks = jwks
+        self.sharedSecret = sharedSecret
+        self.algorithms = algorithms
+        self.typPolicy = typPolicy
+        self.requireExp = requireExp
+        self.endSessionEndpoint = endSessionEndpoint
+        self.revocationEndpoint = revocationEndpoint
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, issuer, audience, jwks, algorithms
+        case jwksURI = "jwks_uri"
+        case sharedSecret = "shared_secret"
+        case typPolicy = "typ_policy"
+        case requireExp = "require_exp"
+        case endSessionEndpoint = "end_session_endpoint"
+        case revocationEndpoint = "revocation_endpoint"
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
+    }
+
+    public static let members = Set(CodingKeys.allCases.map(\.rawValue))
+    public static let what = "the issuer"
+}
+
+/// An issuer as the admin API shows it: secrets are only flagged, never returned.
+public struct IssuerResource: Codable, Sendable, Equatable {
+    public var name: String
+    public var issuer: String
+    public var audience: String
+    /// `jwks_uri`, `jwks` or `shared_secret`.
+    public var keySource: String
+    public var jwksURI: String?
+    public var jwks: JSONValue?
+    public var algorithms: [String]
+    public var typPolicy: TypPolicy
+    public var requireExp: Bool
+    public var endSessionEndpoint: String?
+    public var revocationEndpoint: String?
+    public var clientID: String?
+    public var hasClientSecret: Bool
+    public var createdAt: Timestamp
+
+    public init(_ issuer: Issuer) {
+        name = issuer.name
+        self.issuer = issuer.issuer
+        audience = issuer.audience
+        switch issuer.keySource {
+        case .jwksURI(let uri):
+            keySource = "jwks_uri"
+            jwksURI = uri
+        case .jwks(let text):
+            keySource = "jwks"
+            jwks = try? StrictJSONParser.parse(Array(text.utf8))
+        case .sharedSecret:
+            keySource = "shared_secret"
+        }
+        algorithms = issuer.algorithms.map(\.rawValue)
+        typPolicy = issuer.typPolicy
+        requireExp = issuer.requireExp
+        endSessionEndpoint = issuer.endSessionEndpoint
+        revocationEndpoint = issuer.revocationEndpoint
+        clientID = issuer.clientID
+        hasClientSecret = issuer.hasClientSecret
+        createdAt = issuer.createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, issuer, audience, jwks, algorithms
+        case keySource = "key_source"
+        case jwksURI = "jwks_uri"
+        case typPolicy = "typ_policy"
+        case requireExp = "require_exp"
+        case endSessionEndpoint = "end_session_endpoint"
+        case revocationEndpoint = "revocation_endpoint"
+        case clientID = "client_id"
+        case hasClientSecret = "has_client_secret"
+        case createdAt = "created_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(issuer, forKey: .issuer)
+        try c.encode(audience, forKey: .audience)
+        try c.encode(keySource, forKey: .keySource)
+        // Only the member of the issuer's key source is present.
+        try c.encodeIfPresent(jwksURI, forKey: .jwksURI)
+        try c.encodeIfPresent(jwks, forKey: .jwks)
+        try c.encode(algorithms, forKey: .algorithms)
+        try c.encode(typPolicy, forKey: .typPolicy)
+        try c.encode(requireExp, forKey: .requireExp)
+        try c.encode(endSessionEndpoint, forKey: .endSessionEndpoint)
+        try c.encode(revocationEndpoint, forKey: .revocationEndpoint)
+        try c.encode(clientID, forKey: .clientID)
+        try c.encode(hasClientSecret, forKey: .hasClientSecret)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
+}
+
+public struct IssuerList: Codable, Sendable, Equatable {
+    public var issuers: [IssuerResource]
+    public init(issuers: [IssuerResource]) { self.issuers = issuers }
+}

@@ -1,0 +1,235 @@
+/// The delivery engine's decisions, as a value: inputs in (a batch claimed, an attempt finished, a
+/// record stored, a wake-up, a stop), actions out (claim, start these attempts, record this result,
+/// sleep until, release leases, stop). The dispatcher is a thin shell that performs the actions
+/// against the store and the HTTP client; nothing here does I/O or reads a clock, so every rule —
+/// the global and per-RP caps (DEL-7), retries and `Retry-After` (Q-2, DEL-6), the late-logout
+/// guard (RES-5), the graceful stop and wall-clock steps — is a row of a table-driven test.
+///
+/// The queue itself stays in the store: the machine only holds leases. Claims are batched (a claim
+/// is a committed write, and a commit costs an fsync): each RP may hold up to `batchFactor` times
+/// its concurrency, in flight plus waiting for a slot; waiting deliveries start as slots free up.
+public struct DeliveryStateMachine: Sendable {
+    enum Phase: Sendable, Equatable {
+        case running
+        case draining(deadline: ContinuousClock.Instant)
+        case stopped
+    }
+
+    public let settings: Settings
+    /// Attempts running, per RP.
+    private(set) var inFlight: [String: Int] = [:]
+    /// Claimed deliveries waiting for a slot of their RP, oldest first.
+    private(set) var waiting: [String: [ClaimedDelivery]] = [:]
+    /// Every delivery leased by us and not yet recorded.
+    private(set) var held: Set<Int64> = []
+    private(set) var claiming = false
+    private(set) var phase: Phase = .running
+    private var rotation = 0
+    private var clockReference: Now?
+
+    public init(settings: Settings) {
+        self.settings = settings
+    }
+
+    public var inFlightTotal: Int { inFlight.values.reduce(0, +) }
+    public var waitingTotal: Int { waiting.values.reduce(0) { $0 + $1.count } }
+    public var heldCount: Int { held.count }
+
+    // MARK: Inputs
+
+    /// The engine was woken (a logout was recorded, an attempt finished, a sleep ended).
+    public mutating func wake(_ now: Now) -> [Action] {
+        var actions = clockCheck(now)
+        switch phase {
+        case .stopped:
+            return [.stop]
+        case .draining(let deadline):
+            if held.isEmpty {
+                phase = .stopped
+                return actions + [.stop]
+            }
+            if now.monotonic >= deadline {
+                let remaining = held.sorted()
+                held = []
+                inFlight = [:]
+                phase = .stopped
+                return actions + [.cancelAttempts, .releaseLeases(remaining), .stop]
+            }
+            return actions + [.sleep(until: deadline)]
+        case .running:
+            actions += startWaiting()
+            if claiming { return actions }
+            let room = settings.batchFactor * settings.concurrency - inFlightTotal - waitingTotal
+            guard room > 0 else { return actions + [.sleep(until: now.monotonic + settings.idlePoll)] }
+            claiming = true
+            var available: [String: Int] = [:]
+            for (clientID, count) in inFlight { available[clientID, default: perRPBatch] -= count }
+            for (clientID, list) in waiting { available[clientID, default: perRPBatch] -= list.count }
+            let request = ClaimRequest(
+                limit: room,
+                available: available.mapValues { max(0, $0) },
+                defaultAvailable: perRPBatch,
+                rotation: rotation,
+                lease: settings.lease
+            )
+            rotation &+= 1
+            return actions + [.claim(request)]
+        }
+    }
+
+    public mutating func claimed(_ deliveries: [ClaimedDelivery], limit: Int, now: Now) -> [Action] {
+        claiming = false
+        var actions: [Action] = []
+        for delivery in deliveries {
+            held.insert(delivery.id)
+            if LateLogoutGuard.shouldSkip(deliverySid: delivery.sid, newerSessionExists: delivery.newerSessionExists) {
+                let transition = DeliveryTransition.skipped(attempts: delivery.attempts, reason: LateLogoutGuard.reason)
+                actions.append(.record(AttemptReport(deliveryID: delivery.id, attempt: nil, transition: transition)))
+            } else {
+                waiting[delivery.clientID, default: []].append(delivery)
+            }
+        }
+        if case .draining = phase {
+            // Claimed while a stop was requested: hand them straight back.
+            let ids = waiting.values.flatMap { $0.map(\.id) }
+            waiting = [:]
+            held.subtract(ids)
+            return actions + (ids.isEmpty ? [] : [.releaseLeases(ids.sorted())]) + wake(now)
+        }
+        actions += startWaiting()
+        if deliveries.count >= limit {
+            return actions + [.sleep(until: now.monotonic + settings.idlePoll)]
+        }
+        return actions + [.findNextDue]
+    }
+
+    public mutating func claimFailed(now: Now) -> [Action] {
+        claiming = false
+        return [.sleep(until: now.monotonic + .seconds(1))]
+    }
+
+    /// - Parameter next: the earliest due time in the store, if anything waits.
+    public func nextDue(_ next: Timestamp?, now: Now) -> [Action] {
+        guard let next else { return [.sleep(until: now.monotonic + settings.idlePoll)] }
+        let delay = now.wall.duration(to: next)
+        // Work due now that was not claimed became due a moment after the claim, or belongs to
+        // an RP whose slots are all taken (a finishing attempt wakes us then): look again soon.
+        if delay <= .zero { return [.sleep(until: now.monotonic + settings.busyPoll)] }
+        return [.sleep(until: now.monotonic + min(delay, settings.idlePoll))]
+    }
+
+    /// The HTTP part of an attempt is over: its slot is free for the next delivery of that RP,
+    /// while the outcome is being stored.
+    public mutating func attemptFinished(
+        _ outcome: AttemptOutcome,
+        now: Now,
+        using generator: inout some RandomNumberGenerator
+    ) -> [Action] {
+        let delivery = outcome.delivery
+        releaseSlot(delivery.clientID)
+        guard held.contains(delivery.id) else { return [] }  // cancelled at a stop: already handed back
+        let finishedAt = outcome.startedAt + outcome.duration
+        let transition = DeliveryTransition.afterAttempt(
+            outcome.result,
+            attemptsBefore: delivery.attempts,
+            createdAt: delivery.createdAt,
+            finishedAt: finishedAt,
+            policy: settings.retryPolicy,
+            using: &generator
+        )
+        var statusCode: Int?
+        var rpError: String?
+        switch outcome.result {
+        case .response(let answer):
+            statusCode = answer.status
+            rpError = answer.rpError
+        case .transportFailure(_, let detail):
+            rpError = detail
+        }
+        let record = AttemptRecord(
+            deliveryID: delivery.id,
+            attempt: transition.attempts,
+            startedAt: outcome.startedAt,
+            duration: outcome.duration,
+            statusCode: statusCode,
+            errorClass: transition.errorClass,
+            jti: outcome.jti,
+            rpError: rpError,
+            nextAttemptAt: transition.nextAttemptAt
+        )
+        var actions: [Action] = [
+            .record(AttemptReport(deliveryID: delivery.id, attempt: record, transition: transition))
+        ]
+        if phase == .running { actions += startWaiting() }
+        return actions
+    }
+
+    /// An outcome is stored: its lease is over.
+    public mutating func recorded(_ deliveryID: Int64, now: Now) -> [Action] {
+        held.remove(deliveryID)
+        if case .draining = phase, held.isEmpty {
+            phase = .stopped
+            return [.stop]
+        }
+        return []
+    }
+
+    /// Storing an outcome failed: the lease expires and the delivery is attempted again, at least
+    /// once, never lost. We no longer hold it.
+    public mutating func recordFailed(_ deliveryID: Int64, now: Now) -> [Action] {
+        recorded(deliveryID, now: now)
+    }
+
+    /// deliveries waiting for a slot go back at once; attempts in flight get the stop timeout.
+    public mutating func shutdownRequested(now: Now) -> [Action] {
+        guard phase == .running else { return [] }
+        phase = .draining(deadline: now.monotonic + settings.shutdownTimeout)
+        let ids = waiting.values.flatMap { $0.map(\.id) }
+        waiting = [:]
+        held.subtract(ids)
+        var actions: [Action] = ids.isEmpty ? [] : [.releaseLeases(ids.sorted())]
+        actions += wake(now)
+        return actions
+    }
+
+    // MARK: Decisions
+
+    private var perRPBatch: Int { settings.batchFactor * settings.perRPConcurrency }
+
+    /// Moves waiting deliveries into free slots, within the global and per-RP bounds (DEL-7).
+    private mutating func startWaiting() -> [Action] {
+        var ready: [ClaimedDelivery] = []
+        var total = inFlightTotal
+        for clientID in waiting.keys.sorted() where total < settings.concurrency {
+            while total < settings.concurrency, inFlight[clientID, default: 0] < settings.perRPConcurrency,
+                let next = waiting[clientID]?.first
+            {
+                waiting[clientID]?.removeFirst()
+                inFlight[clientID, default: 0] += 1
+                total += 1
+                ready.append(next)
+            }
+            if waiting[clientID]?.isEmpty == true { waiting[clientID] = nil }
+        }
+        return ready.isEmpty ? [] : [.start(ready)]
+    }
+
+    private mutating func releaseSlot(_ clientID: String) {
+        guard let count = inFlight[clientID] else { return }
+        inFlight[clientID] = count > 1 ? count - 1 : nil
+    }
+
+    /// Compares the wall clock with the monotonic clock since the last input: a backward step
+    /// asks the store to bound due times. A forward step needs nothing: what it makes due
+    /// is simply claimed.
+    private mutating func clockCheck(_ now: Now) -> [Action] {
+        defer { clockReference = now }
+        guard let reference = clockReference else { return [] }
+        let expected = reference.wall + reference.monotonic.duration(to: now.monotonic)
+        let step = expected.duration(to: now.wall)
+        if step < .zero - settings.clockStepTolerance {
+            return [.boundDueTimes(latest: settings.retryPolicy.maximumBackoff)]
+        }
+        return []
+    }
+}

@@ -1,0 +1,124 @@
+/// What the service needs from storage, split by who needs it. SQLite implements them today; a
+/// shared PostgreSQL store for several replicas implements the same protocols, and one
+/// conformance suite (`StoreConformance` in the tests) holds both to the same behaviour.
+///
+/// Errors: registry operations throw `RegistryError` for what the caller can fix; anything else
+/// is the store's own trouble (busy, full, unreachable), which callers answer with `503`.
+
+/// Intake: an acknowledged logout commits before its answer (IN-17); rejections are logged
+/// without delaying it (SEC-4).
+public protocol IntakeStore: Sendable {
+    /// Records the event, its replay record, the sessions it ends and all its deliveries in one
+    /// durable transaction; returns once it is committed.
+    func recordLogout(_ logout: AcceptedLogout, now: Timestamp) async throws -> RecordedLogout
+    /// Queues a rejected request for the log without waiting; false when the queue is full and
+    /// the entry was dropped.
+    func enqueueRejection(_ rejection: RejectedLogout, now: Timestamp) -> Bool
+    /// Commits queued rejections now.
+    func flushRejections() async throws
+    /// Rejections dropped because their queue was full, since the last call.
+    func takeDroppedRejections() -> Int
+}
+
+/// The durable queue the dispatcher drains (rulebook ).
+public protocol DeliveryQueueStore: Sendable {
+    /// Leases due deliveries within the request's bounds.
+    func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery]
+    /// Stores one attempt and the delivery's new state, ending its lease.
+    func recordAttempt(_ report: AttemptReport) async throws
+    /// Gives leased deliveries back to the queue, due at `now` (graceful stop).
+    func releaseLeases(ids: [Int64], now: Timestamp) async throws
+    /// At start: every lease belongs to a process that is gone. Returns how many were released.
+    func releaseAllLeases(now: Timestamp) async throws -> Int
+    /// The earliest due time of a waiting delivery, leased ones included.
+    func nextDueAt() async throws -> Timestamp?
+    /// A due time further ahead than `latest` from `now` can only come from a wall clock that
+    /// stepped back: it is brought to `now + latest` (rulebook Q-5). Returns how many moved.
+    func boundDueTimes(now: Timestamp, latest: Duration) async throws -> Int
+}
+
+/// A registry conflict or miss, for `409` and `404`.
+public enum RegistryError: Error, Sendable, Equatable {
+    case conflict(String)
+    case notFound(String)
+}
+
+/// The registry: issuers, RPs and sessions (RES-1, SEC-5).
+public protocol RegistryStore: Sendable {
+    /// - Throws: `RegistryError.conflict` for a taken name or an `iss` already registered.
+    func insertIssuer(_ issuer: StoredIssuer) async throws
+    func issuers() async throws -> [StoredIssuer]
+    func issuer(named name: String) async throws -> StoredIssuer?
+    /// Removes an issuer and its sessions.
+    func deleteIssuer(named name: String) async throws
+    /// Groups of issuer names registered under one `iss` before registrations were unique.
+    func issuersSharingAnIss() async throws -> [[String]]
+
+    func insertRelyingParty(_ rp: StoredRelyingParty) async throws
+    func replaceRelyingParty(_ rp: StoredRelyingParty) async throws
+    func relyingParties() async throws -> [StoredRelyingParty]
+    func relyingParty(clientID: String) async throws -> StoredRelyingParty?
+    /// Removes an RP and its sessions; its unfinished deliveries end `failed`.
+    func deleteRelyingParty(clientID: String) async throws
+
+    func insertSession(_ session: NewSession, now: Timestamp) async throws -> Session
+    func sessions(_ query: SessionQuery) async throws -> [Session]
+    func deleteSession(id: Int64) async throws
+}
+
+/// The log of events, deliveries and attempts, and the admin's redeliveries (ADM-1, ADM-2, Q-3).
+public protocol LogStore: Sendable {
+    func events(_ query: EventQuery) async throws -> [EventRecord]
+    func event(id: Int64) async throws -> EventRecord?
+    func deliveries(_ query: DeliveryQuery) async throws -> [DeliveryRecord]
+    func delivery(id: Int64) async throws -> (DeliveryRecord, [AttemptRecord])?
+    func retryDelivery(id: Int64, now: Timestamp) async throws -> RetryOutcome
+    /// Queues again every failed delivery of an RP created since `since`; returns how many.
+    func recoverDeliveries(clientID: String, since: Timestamp, now: Timestamp) async throws -> Int
+}
+
+public enum RetryOutcome: Sendable, Equatable {
+    case queued
+    case notFound
+    case alreadyDelivered
+}
+
+/// Housekeeping: retention, our signing keys' history, the one-time binding of sealed secrets.
+public protocol MaintenanceStore: Sendable {
+    func purge(now: Timestamp, retention: Duration, rejectedRetention: Duration) async throws -> PurgeCounts
+    func recordSigningKeys(_ keys: [SigningKeyRecord], now: Timestamp) async throws
+    /// Re-seals, once, every secret stored before sealed values were bound to their row; `nil`
+    /// when that was done before.
+    func bindSealedSecretsIfNeeded(
+        _ reseal: @escaping @Sendable (SealedField, [UInt8]) throws -> [UInt8]
+    ) async throws -> Int?
+    /// Whether the store answers (for `/readyz`).
+    func isReadable() async -> Bool
+}
+
+public struct PurgeCounts: Sendable, Equatable {
+    public var replayRecords = 0
+    public var sessions = 0
+    public var events = 0
+    public var rejectedEvents = 0
+
+    public init() {}
+}
+
+/// One of our signing keys as the store remembers it (OUT-4).
+public struct SigningKeyRecord: Sendable, Equatable {
+    public var keyID: String
+    public var algorithm: String
+    public var file: String
+    public var createdAt: Timestamp
+
+    public init(keyID: String, algorithm: String, file: String, createdAt: Timestamp) {
+        self.keyID = keyID
+        self.algorithm = algorithm
+        self.file = file
+        self.createdAt = createdAt
+    }
+}
+
+/// Everything the daemon needs from one store.
+public typealias LogoutStore = IntakeStore & DeliveryQueueStore & RegistryStore & LogStore & MaintenanceStore

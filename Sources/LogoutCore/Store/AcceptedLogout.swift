@@ -1,0 +1,52 @@
+/// A logout that passed validation (or an admin request), ready to be recorded with its fan-out.
+public struct AcceptedLogout: Sendable {
+    public var request: LogoutRequest
+    public var iss: String?
+    /// The token's `jti`, as sent, for the log.
+    public var jti: String?
+    /// Replay protection (IN-12); `nil` for admin-triggered logouts.
+    public var replay: ReplayKey?
+    public var tokenHash: String?
+    public var clientAddress: String?
+
+    public init(
+        request: LogoutRequest,
+        iss: String?,
+        jti: String?,
+        replay: ReplayKey?,
+        tokenHash: String?,
+        clientAddress: String?
+    ) {
+        self.request = request
+        self.iss = iss
+        self.jti = jti
+        self.replay = replay
+        self.tokenHash = tokenHash
+        self.clientAddress = clientAddress
+    }
+}
+
+public struct ReplayKey: Sendable, Equatable {
+    public var issuerName: String
+    /// The `jti`, or `sha256:` + the signing input's hash for app tokens without one (IN-16).
+    public var key: String
+    /// SHA-256 of the signing input (header and payload as sent): the same token, however its
+    /// signature is encoded, is a retransmission, not a conflict.
+    public var tokenHash: String
+    public var expiresAt: Timestamp
+
+    public init(issuerName: String, key: String, tokenHash: String, expiresAt: Timestamp) {
+        self.issuerName = issuerName
+        self.key = key
+        self.tokenHash = tokenHash
+        self.expiresAt = expiresAt
+    }
+}
+
+public enum RecordedLogout: Sendable, Equatable {
+    case accepted(eventID: Int64, deliveries: Int)
+    /// The same token was accepted before (event `originalEventID`): nothing new to deliver.
+    case duplicate(originalEventID: Int64)
+    /// The `jti` was used before by a different token.
+    case replayConflict
+}

@@ -1,0 +1,59 @@
+/// What admins (and tests) ask the registry and the log for. Lists run newest first; `beforeID`
+/// pages backwards.
+public struct SessionQuery: Sendable, Equatable {
+    /// A registered issuer's name or its `iss`.
+    public var issuer: String?
+    public var sub: String?
+    public var clientID: String?
+    /// Sessions a logout ended are kept for the log; listed only when asked for.
+    public var includeEnded: Bool
+    public var limit: Int
+
+    public init(
+        issuer: String? = nil,
+        sub: String? = nil,
+        clientID: String? = nil,
+        includeEnded: Bool = false,
+        limit: Int = 100
+    ) {
+        self.issuer = issuer
+        self.sub = sub
+        self.clientID = clientID
+        self.includeEnded = includeEnded
+        self.limit = limit
+    }
+}
+
+public struct EventQuery: Sendable, Equatable {
+    public var outcome: EventRecord.Outcome?
+    public var limit: Int
+    public var beforeID: Int64?
+
+    public init(outcome: EventRecord.Outcome? = nil, limit: Int = 100, beforeID: Int64? = nil) {
+        self.outcome = outcome
+        self.limit = limit
+        self.beforeID = beforeID
+    }
+}
+
+public struct DeliveryQuery: Sendable, Equatable {
+    public var status: DeliveryStatus?
+    public var clientID: String?
+    public var eventID: Int64?
+    public var limit: Int
+    public var beforeID: Int64?
+
+    public init(
+        status: DeliveryStatus? = nil,
+        clientID: String? = nil,
+        eventID: Int64? = nil,
+        limit: Int = 100,
+        beforeID: Int64? = nil
+    ) {
+        self.status = status
+        self.clientID = clientID
+        self.eventID = eventID
+        self.limit = limit
+        self.beforeID = beforeID
+    }
+}

@@ -1,0 +1,83 @@
+import GRDB
+import LogoutCore
+
+/// Log and registry records read from their rows.
+extension Session {
+    init(row: Row) {
+        self.init(
+            id: row["id"],
+            issuerName: row["issuer_name"],
+            issuer: row["issuer"],
+            sub: row["sub"],
+            sid: row["sid"],
+            clientID: row["client_id"],
+            rpSub: row["rp_sub"],
+            rpSid: row["rp_sid"],
+            createdAt: Timestamp(column: row["created_at"]),
+            expiresAt: (row["expires_at"] as Int64?).timestamp,
+            endedAt: (row["ended_at"] as Int64?).timestamp
+        )
+    }
+
+    /// Selects sessions with their issuer's `iss`: `FROM sessions s JOIN issuers i` must follow.
+    static let select = """
+        SELECT s.id, s.issuer_name, i.issuer, s.sub, s.sid, s.client_id, s.rp_sub, s.rp_sid, s.created_at,
+            s.expires_at, s.ended_at
+        FROM sessions s JOIN issuers i ON i.name = s.issuer_name
+        """
+}
+
+extension EventRecord {
+    init(row: Row) {
+        self.init(
+            id: row["id"],
+            receivedAt: Timestamp(column: row["received_at"]),
+            source: row["source"],
+            iss: row["iss"],
+            sub: row["sub"],
+            sid: row["sid"],
+            jti: row["jti"],
+            tokenHash: row["token_hash"],
+            outcome: Outcome(rawValue: row["outcome"]) ?? .rejected,
+            reason: row["reason"],
+            deliveries: row["deliveries"],
+            clientAddress: row["client_address"]
+        )
+    }
+}
+
+extension DeliveryRecord {
+    init(row: Row) {
+        self.init(
+            id: row["id"],
+            eventID: row["event_id"],
+            clientID: row["client_id"],
+            sub: row["sub"],
+            sid: row["sid"],
+            status: DeliveryStatus(rawValue: row["status"]) ?? .pending,
+            attempts: row["attempts"],
+            createdAt: Timestamp(column: row["created_at"]),
+            nextAttemptAt: (row["next_attempt_at"] as Int64?).timestamp,
+            deliveredAt: (row["delivered_at"] as Int64?).timestamp,
+            lastStatusCode: row["last_status_code"],
+            lastError: row["last_error"],
+            reason: row["reason"]
+        )
+    }
+}
+
+extension AttemptRecord {
+    init(row: Row) {
+        self.init(
+            deliveryID: row["delivery_id"],
+            attempt: row["attempt"],
+            startedAt: Timestamp(column: row["started_at"]),
+            duration: .milliseconds(row["duration_ms"] as Int64),
+            statusCode: row["status_code"],
+            errorClass: (row["error_class"] as String?).flatMap(ErrorClass.init(rawValue:)),
+            jti: row["jti"],
+            rpError: row["rp_error"],
+            nextAttemptAt: (row["next_attempt_at"] as Int64?).timestamp
+        )
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import LogoutCore
+import TestSupport
+import Testing
+
+@testable import LogoutStorage
+
+/// What only SQLite does: its group commit, its migrations, its file lock.
+@Suite struct SQLiteStoreTests {
+    let directory = TemporaryDirectory()
+    let now = StoreFixture.now
+
+    func open() async throws -> (StoreFixture, LogoutDatabase) {
+        let fixture = try await StoreFixture.make(.sqlite)
+        return (fixture, fixture.store as! LogoutDatabase)
+    }
+
+    /// Rejections ride along in an acknowledged logout's commit instead of taking one of their own.
+    @Test func rejectionsRideAlongInTheNextCommit() async throws {
+        let (f, db) = try await open()
+        for index in 0..<10 { db.enqueueRejection(f.rejection(index), now: now) }
+        _ = try await db.recordLogout(
+            AcceptedLogout(
+                request: LogoutRequest(source: "idp", issuerName: "idp", sub: "u", sid: nil),
+                iss: "https://idp",
+                jti: "j",
+                replay: nil,
+                tokenHash: "h",
+                clientAddress: nil
+            ),
+            now: now
+        )
+        #expect(db.committer.pendingBackgroundItems == 0)
+        #expect(try await db.events(EventQuery(outcome: .rejected)).count == 10)
+    }
+
+    /// Schema v2 moves sessions from a free iss string to a registered issuer (SEC-5).
+    @Test func theV2MigrationAttachesSessionsToARegistration() async throws {
+        let path = directory.file("old.sqlite3")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                try db.execute(sql: Migrations.v1)
+                try db.execute(
+                    sql: """
+                        CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                        INSERT INTO grdb_migrations VALUES ('v1');
+                        INSERT INTO issuers (name, issuer, audience, key_source, jwks_uri, algorithms, typ_policy,
+                            require_exp, created_at)
+                            VALUES ('idp', 'https://idp', 'a', 'jwks_uri', 'https://idp/jwks', '["ES256"]', 'default',
+                            1, 2);
+                        INSERT INTO issuers (name, issuer, audience, key_source, shared_secret, algorithms, typ_policy,
+                            require_exp, created_at)
+                            VALUES ('app', 'https://idp', 'a', 'shared_secret', x'00', '["HS256"]', 'default', 0, 1);
+                        INSERT INTO relying_parties (client_id, backchannel_logout_uri, signing_alg, subjects,
+                            created_at, updated_at) VALUES ('rp', 'https://rp/bcl', 'ES256', 'registered', 1, 1);
+                        INSERT INTO sessions (id, issuer, sub, sid, client_id, rp_sub, created_at)
+                            VALUES (1, 'https://idp', 'alice', 's1', 'rp', 'alice', 1);
+                        INSERT INTO sessions (id, issuer, sub, client_id, rp_sub, created_at)
+                            VALUES (2, 'https://nobody', 'bob', 'rp', 'bob', 1);
+                        INSERT INTO events (id, received_at, source, outcome, deliveries) VALUES (7, 1, 'idp', 'accepted', 0);
+                        """
+                )
+            }
+            try queue.close()
+        }
+        let db = try LogoutDatabase(path: path)
+        let sessions = try await db.sessions(SessionQuery(includeEnded: true))
+        // The session goes to the registration with keys, not the shared-secret one that shared its iss.
+        #expect(sessions.map(\.id) == [1])
+        #expect(sessions.first?.issuerName == "idp" && sessions.first?.issuer == "https://idp")
+        #expect(try await db.events(EventQuery()).map(\.id) == [7])
+        #expect(try await db.issuersSharingAnIss() == [["app", "idp"]])
+        // An issuer removed takes its sessions along: no other registration can claim them.
+        try await db.deleteIssuer(named: "idp")
+        #expect(try await db.sessions(SessionQuery(includeEnded: true)).isEmpty)
+    }
+
+    /// A write that cannot get the lock fails (the notifier gets 503) instead of acknowledging.
+    @Test func aLockHeldElsewhereFailsTheWriteInsteadOfAcknowledging() async throws {
+        let (f, db) = try await open()
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true  // this connection keeps its transaction open on purpose
+        let other = try DatabaseQueue(path: db.path, configuration: configuration)
+        try await other.writeWithoutTransaction { connection in
+            try connection.execute(sql: "BEGIN EXCLUSIVE")
+        }
+        await #expect(throws: DatabaseError.self) { try await db.recordLogout(f.logout(), now: now) }
+        try await other.writeWithoutTransaction { connection in try connection.execute(sql: "ROLLBACK") }
+        _ = try await db.recordLogout(f.logout(), now: now)
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import LogoutCore
+import TestSupport
+import Testing
+
+/// What every `LogoutStore` must do, whatever database is behind it: written against the
+/// protocols only, run once per store kind.
+@Suite struct StoreConformanceTests {
+    // MARK: Intake (IN-12, IN-17, RES-2)
+
+    @Test(arguments: StoreKind.allCases)
+    func recordsEventDeliveriesAndEndsSessionsInOneStep(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        try await f.store.insertRelyingParty(f.rp("b"))
+        _ = try await f.store.insertSession(f.session("a", sid: "s1"), now: f.now)
+        _ = try await f.store.insertSession(f.session("b"), now: f.now)
+        guard case .accepted(let eventID, 2) = try await f.store.recordLogout(f.logout(), now: f.now) else {
+            Issue.record("not accepted with two deliveries")
+            return
+        }
+        let deliveries = try await f.store.deliveries(DeliveryQuery(eventID: eventID))
+        #expect(Set(deliveries.map(\.clientID)) == ["a", "b"])
+        #expect(deliveries.allSatisfy { $0.status == .pending && $0.nextAttemptAt == f.now })
+        #expect(deliveries.first { $0.clientID == "a" }?.sid == "rp-s1")
+        #expect(try await f.store.sessions(SessionQuery()).isEmpty)
+        #expect(try await f.store.sessions(SessionQuery(includeEnded: true)).count == 2)
+        // The sessions ended: a second logout of the same subject finds none.
+        guard case .accepted(_, 0) = try await f.store.recordLogout(f.logout(jti: "j2", hash: "h2"), now: f.now) else {
+            Issue.record("second logout fanned out again")
+            return
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func sameJTISameTokenIsADuplicateOtherTokenIsAConflict(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        guard case .accepted(let first, _) = try await f.store.recordLogout(f.logout(), now: f.now) else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(try await f.store.recordLogout(f.logout(), now: f.now) == .duplicate(originalEventID: first))
+        #expect(try await f.store.recordLogout(f.logout(hash: "other"), now: f.now) == .replayConflict)
+        let outcomes = try await f.store.events(EventQuery()).map(\.outcome)
+        #expect(outcomes == [.rejected, .duplicate, .accepted])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func concurrentLogoutsAllLand(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        for index in 0..<200 { _ = try await f.store.insertSession(f.session("a", sub: "u\(index)"), now: f.now) }
+        try await withThrowingTaskGroup(of: RecordedLogout.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    try await f.store.recordLogout(
+                        f.logout(sub: "u\(index)", jti: "j\(index)", hash: "h\(index)"),
+                        now: f.now
+                    )
+                }
+            }
+            for try await result in group {
+                guard case .accepted(_, 1) = result else {
+                    Issue.record("unexpected \(result)")
+                    continue
+                }
+            }
+        }
+        #expect(try await f.store.deliveries(DeliveryQuery(limit: 1000)).count == 200)
+        #expect(try await f.store.events(EventQuery(limit: 1000)).count == 200)
+    }
+
+    /// SEC-4: a rejected request costs a bounded number of bytes, however large its fields; the
+    /// queue of rejections is bounded and counts what it drops.
+    @Test(arguments: StoreKind.allCases)
+    func rejectionsAreStoredBoundedAndTheirQueueIsBounded(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        #expect(f.store.enqueueRejection(f.rejection(1), now: f.now))
+        try await f.store.flushRejections()
+        let event = try #require(try await f.store.events(EventQuery()).first)
+        #expect(event.outcome == .rejected && event.source == "unknown")
+        #expect((event.iss?.count ?? 0) <= 257 && (event.jti?.count ?? 0) <= 257)
+        #expect(event.sub == "sub1?")
+        #expect((event.reason?.count ?? 0) <= 301)
+
+        let entry = f.rejection()
+        var accepted = 0
+        for _ in 0..<5000 where f.store.enqueueRejection(entry, now: f.now) { accepted += 1 }
+        #expect(accepted < 5000)
+        #expect(f.store.takeDroppedRejections() == 5000 - accepted)
+        #expect(f.store.takeDroppedRejections() == 0)
+        for _ in 0..<100 { try await f.store.flushRejections() }
+        #expect(try await f.store.events(EventQuery(limit: 1000)).count == 1000)
+    }
+
+    // MARK: Queue (Q-1, Q-5, DEL-7)
+
+    @Test(arguments: StoreKind.allCases)
+    func claimsRespectPerRPLimitsAndLeaseUntilTheAttemptIsRecorded(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        try await f.store.insertRelyingParty(f.rp("b"))
+        for index in 0..<10 {
+            _ = try await f.store.insertSession(f.session("a", sub: "u\(index)"), now: f.now)
+            _ = try await f.store.insertSession(f.session("b", sub: "u\(index)"), now: f.now)
+            _ = try await f.store.recordLogout(
+                f.logout(sub: "u\(index)", jti: "j\(index)", hash: "h\(index)"),
+                now: f.now
+            )
+        }
+        let claimed = try await f.store.claimDue(f.claim(available: ["a": 1], defaultAvailable: 3), now: f.now)
+        #expect(claimed.filter { $0.clientID == "a" }.count == 1)
+        #expect(claimed.filter { $0.clientID == "b" }.count == 3)
+        // Leased deliveries are not claimed twice while the lease runs.
+        let again = try await f.store.claimDue(f.claim(), now: f.now)
+        #expect(Set(again.map(\.id)).isDisjoint(with: claimed.map(\.id)))
+        #expect(again.count == 16)
+        // An expired lease is taken again: at least once, never lost.
+        #expect(try await f.store.claimDue(f.claim(), now: f.now + .seconds(41)).count == 20)
+        // Releasing all leases at start makes everything due at once.
+        #expect(try await f.store.releaseAllLeases(now: f.now) == 20)
+        #expect(try await f.store.nextDueAt() == f.now)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func recordingAnAttemptStoresTheTransitionAndTheLog(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        _ = try await f.store.insertSession(f.session("a"), now: f.now)
+        _ = try await f.store.recordLogout(f.logout(), now: f.now)
+        let delivery = try #require(try await f.store.claimDue(f.claim(), now: f.now).first)
+        var generator = SystemRandomNumberGenerator()
+        let transition = DeliveryTransition.afterAttempt(
+            .response(HTTPAnswer(status: 503)),
+            attemptsBefore: 0,
+            createdAt: f.now,
+            finishedAt: f.now + .seconds(1),
+            policy: RetryPolicy(jitter: 0),
+            using: &generator
+        )
+        let attempt = AttemptRecord(
+            deliveryID: delivery.id,
+            attempt: 1,
+            startedAt: f.now,
+            duration: .milliseconds(12),
+            statusCode: 503,
+            errorClass: .http5xx,
+            jti: "minted",
+            rpError: nil,
+            nextAttemptAt: transition.nextAttemptAt
+        )
+        try await f.store.recordAttempt(
+            AttemptReport(deliveryID: delivery.id, attempt: attempt, transition: transition)
+        )
+        let (record, attempts) = try #require(try await f.store.delivery(id: delivery.id))
+        #expect(record.status == .retrying && record.attempts == 1 && record.lastStatusCode == 503)
+        #expect(record.nextAttemptAt == f.now + .seconds(6))
+        #expect(attempts.map(\.jti) == ["minted"] && attempts.first?.duration == .milliseconds(12))
+        #expect(try await f.store.retryDelivery(id: delivery.id, now: f.now) == .queued)
+        #expect(try await f.store.retryDelivery(id: 999_999, now: f.now) == .notFound)
+    }
+
+    /// a wall clock that stepped back makes due times look far ahead; they are bounded.
+    @Test(arguments: StoreKind.allCases)
+    func dueTimesBeyondTheLongestBackoffAreBrought(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        _ = try await f.store.insertSession(f.session("a"), now: f.now)
+        // Recorded at a wall time two hours "later" than the clock now shows.
+        _ = try await f.store.recordLogout(f.logout(), now: f.now + .seconds(7200))
+        #expect(try await f.store.boundDueTimes(now: f.now, latest: .seconds(3600)) == 1)
+        #expect(try await f.store.nextDueAt() == f.now + .seconds(3600))
+        #expect(try await f.store.boundDueTimes(now: f.now, latest: .seconds(3600)) == 0)
+    }
+
+    // MARK: Registry (SEC-5)
+
+    @Test(arguments: StoreKind.allCases)
+    func oneIssOneRegistrationAndSessionsGoWithTheirIssuer(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        await #expect(throws: RegistryError.self) {
+            try await f.store.insertIssuer(StoreFixture.issuer("app", iss: "https://idp", source: .sharedSecret))
+        }
+        await #expect(throws: RegistryError.conflict("an issuer named idp already exists")) {
+            try await f.store.insertIssuer(StoreFixture.issuer("idp", iss: "https://other"))
+        }
+        try await f.store.insertRelyingParty(f.rp("a"))
+        let session = try await f.store.insertSession(f.session("a", sid: "s"), now: f.now)
+        #expect(session.issuerName == "idp" && session.issuer == "https://idp")
+        #expect(try await f.store.sessions(SessionQuery(issuer: "https://idp")).map(\.id) == [session.id])
+        #expect(try await f.store.sessions(SessionQuery(issuer: "idp")).map(\.id) == [session.id])
+        try await f.store.deleteIssuer(named: "idp")
+        #expect(try await f.store.sessions(SessionQuery(includeEnded: true)).isEmpty)
+        await #expect(throws: RegistryError.notFound("no issuer named idp")) {
+            try await f.store.insertSession(f.session("a"), now: f.now)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func relyingPartiesAreReplacedAndRemovedWithTheirWaitingDeliveries(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        await #expect(throws: RegistryError.self) { try await f.store.insertRelyingParty(f.rp("a")) }
+        var changed = f.rp("a")
+        changed.relyingParty.backchannelLogoutURI = "https://rp.example/other"
+        try await f.store.replaceRelyingParty(changed)
+        #expect(
+            try await f.store.relyingParty(clientID: "a")?.relyingParty.backchannelLogoutURI
+                == "https://rp.example/other"
+        )
+        await #expect(throws: RegistryError.notFound("no RP with client_id b")) {
+            try await f.store.replaceRelyingParty(f.rp("b"))
+        }
+        _ = try await f.store.insertSession(f.session("a"), now: f.now)
+        _ = try await f.store.recordLogout(f.logout(), now: f.now)
+        try await f.store.deleteRelyingParty(clientID: "a")
+        let deliveries = try await f.store.deliveries(DeliveryQuery())
+        #expect(deliveries.map(\.status) == [.failed] && deliveries.first?.reason == "the RP was removed")
+    }
+
+    // MARK: Maintenance
+
+    @Test(arguments: StoreKind.allCases)
+    func purgeKeepsEachKindOfRecordForItsRetention(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        _ = f.store.enqueueRejection(f.rejection(), now: f.now)
+        try await f.store.flushRejections()
+        _ = try await f.store.recordLogout(f.logout(), now: f.now)
+        let eightDays = try await f.store.purge(
+            now: f.now + .seconds(8 * 86_400),
+            retention: .seconds(30 * 86_400),
+            rejectedRetention: .seconds(7 * 86_400)
+        )
+        #expect(eightDays.rejectedEvents == 1 && eightDays.events == 0 && eightDays.replayRecords == 1)
+        #expect(try await f.store.events(EventQuery()).map(\.outcome) == [.accepted])
+        let later = try await f.store.purge(
+            now: f.now + .seconds(31 * 86_400),
+            retention: .seconds(30 * 86_400),
+            rejectedRetention: .seconds(7 * 86_400)
+        )
+        #expect(later.events == 1)
+        // The replay record is gone, so the same jti is accepted again (the token itself would be too old by now).
+        guard case .accepted = try await f.store.recordLogout(f.logout(), now: f.now + .seconds(3600)) else {
+            Issue.record("replay record not purged")
+            return
+        }
+    }
+
+    /// SEC-6: secrets sealed before they were bound to their row are re-sealed, once.
+    @Test(arguments: StoreKind.allCases)
+    func sealedSecretsAreBoundOnce(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertIssuer(StoreFixture.issuer("app", iss: "https://app", source: .sharedSecret))
+        let seen = try await f.store.bindSealedSecretsIfNeeded { field, sealed in
+            #expect(field == .issuerSharedSecret("app") && sealed == [1, 2, 3])
+            return [9, 9]
+        }
+        #expect(seen == 1)
+        #expect(try await f.store.issuer(named: "app")?.sealedSharedSecret == [9, 9])
+        #expect(try await f.store.bindSealedSecretsIfNeeded { _, sealed in sealed } == nil)
+        #expect(await f.store.isReadable())
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import LogoutCore
+import LogoutStorage
+import TestSupport
+import Testing
+
+/// The stores the conformance suite runs against. SQLite always; a second backend joins here.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+
+    var testDescription: String { rawValue }
+}
+
+/// A fresh store with the issuer `idp` (iss `https://idp`) and values to fill it with.
+struct StoreFixture: Sendable {
+    static let now = Timestamp(millisecondsSince1970: 1_800_000_000_000)
+
+    let folder: TemporaryDirectory
+    let store: any LogoutStore
+    var now: Timestamp { Self.now }
+
+    static func make(_ kind: StoreKind) async throws -> StoreFixture {
+        let folder = TemporaryDirectory()
+        let store: any LogoutStore
+        switch kind {
+        case .sqlite: store = try LogoutDatabase(path: folder.file("db.sqlite3"), busyTimeout: .milliseconds(200))
+        }
+        try await store.insertIssuer(issuer("idp", iss: "https://idp"))
+        return StoreFixture(folder: folder, store: store)
+    }
+
+    private init(folder: TemporaryDirectory, store: any LogoutStore) {
+        self.folder = folder
+        self.store = store
+    }
+
+    static func issuer(
+        _ name: String,
+        iss: String,
+        source: Issuer.KeySource = .jwksURI("https://x/jwks")
+    )
+        -> StoredIssuer
+    {
+        StoredIssuer(
+            issuer: Issuer(
+                name: name,
+                issuer: iss,
+                audience: "logoutd",
+                keySource: source,
+                algorithms: source == .sharedSecret ? [.hs256] : [.es256],
+                createdAt: now
+            ),
+            sealedSharedSecret: source == .sharedSecret ? [1, 2, 3] : nil
+        )
+    }
+
+    func rp(_ id: String, subjects: RelyingParty.Subjects = .registered, issuers: [String] = []) -> StoredRelyingParty {
+        StoredRelyingParty(
+            relyingParty: RelyingParty(
+                clientID: id,
+                backchannelLogoutURI: "http://127.0.0.1:1/\(id)",
+                subjects: subjects,
+                issuers: issuers,
+                createdAt: now,
+                updatedAt: now
+            )
+        )
+    }
+
+    func logout(sub: String? = "u", sid: String? = nil, jti: String? = "j", hash: String = "h") -> AcceptedLogout {
+        AcceptedLogout(
+            request: LogoutRequest(source: "idp", issuerName: "idp", sub: sub, sid: sid),
+            iss: "https://idp",
+            jti: jti,
+            replay: jti.map { ReplayKey(issuerName: "idp", key: $0, tokenHash: hash, expiresAt: now + .seconds(720)) },
+            tokenHash: hash,
+            clientAddress: "127.0.0.1"
+        )
+    }
+
+    func session(_ rp: String, sub: String = "u", sid: String? = nil) -> NewSession {
+        NewSession(
+            issuerName: "idp",
+            sub: sub,
+            sid: sid,
+            clientID: rp,
+            rpSub: "rp-" + sub,
+            rpSid: sid.map { "rp-" + $0 },
+            expiresAt: nil
+        )
+    }
+
+    func claim(
+        limit: Int = 100,
+        available: [String: Int] = [:],
+        defaultAvailable: Int = 100,
+        lease: Duration = .seconds(40)
+    ) -> ClaimRequest {
+        ClaimRequest(limit: limit, available: available, defaultAvailable: defaultAvailable, rotation: 0, lease: lease)
+    }
+
+    func rejection(_ index: Int = 0) -> RejectedLogout {
+        RejectedLogout(
+            source: "unknown",
+            iss: String(repeating: "i", count: 20_000),
+            sub: "sub\(index)\u{0}",
+            sid: nil,
+            jti: String(repeating: "j", count: 5_000),
+            tokenHash: "0123456789abcdef",
+            reason: "IN-3: " + String(repeating: "r", count: 20_000),
+            clientAddress: "192.0.2.7"
+        )
+    }
+}
