@@ -348,11 +348,16 @@ import Testing
         let second = Process()
         second.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
         second.arguments = ["serve", "--config", first.configPath]
-        second.standardError = Pipe()
-        second.standardOutput = Pipe()
+        let output = Pipe()
+        second.standardError = output
+        second.standardOutput = output
         try second.run()
         second.waitUntilExit()
+        let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(second.terminationStatus == 1)
+        #expect(message.contains("another logoutd is already using this database"), "\(message)")
+        // The first daemon is untouched and still answers.
+        #expect(try await first.get(first.publicURL + "/readyz").status == .ok)
         await first.stop()
     }
 }

@@ -5,6 +5,7 @@ import LogoutCore
 import LogoutJWT
 import LogoutStorage
 import ServiceLifecycle
+import Synchronization
 import TestSupport
 import Testing
 
@@ -219,6 +220,21 @@ import Testing
             #expect(delivery.status == .delivered && delivery.attempts == 1)
         }
         await rp.stop()
+    }
+
+    /// A cancelled dispatcher (the service group tearing down after a failure, not a graceful
+    /// stop) returns at once instead of retrying its store in a loop.
+    @Test func aCancelledDispatcherReturns() async throws {
+        try await Harness.with { harness in
+            let returned = Atomic<Bool>(false)
+            let running = Task {
+                try? await harness.components.dispatcher.run()
+                returned.store(true, ordering: .releasing)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            running.cancel()
+            #expect(await eventually(timeout: 5) { returned.load(ordering: .acquiring) })
+        }
     }
 
     /// ... and one that outlasts it is cancelled and handed back, due at once, with no attempt

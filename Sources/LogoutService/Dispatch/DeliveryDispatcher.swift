@@ -64,7 +64,9 @@ final class DeliveryDispatcher: Service {
             await withGracefulShutdownHandler {
                 var actions = machine.wake(now)
                 var stopping = false
-                while true {
+                // Cancelled (not a graceful stop: the service group is tearing down after a
+                // failure): leave at once. Leases expire, and the next start releases them all.
+                while !Task.isCancelled {
                     var sleepUntil: ContinuousClock.Instant?
                     while !actions.isEmpty {
                         let action = actions.removeFirst()

@@ -223,11 +223,15 @@ struct Components: Sendable {
         )
     }
 
-    func shutdown() async {
+    func shutdown(logger: Logger? = nil) async {
         await keyCache.shutdown()
         try? await database.flushRejections()
         await clients.shutdown()
         await jwksClients.shutdown()
-        try? database.close()
+        do {
+            try database.close()
+        } catch {
+            logger?.warning("the database did not close cleanly", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -92,10 +92,10 @@ public enum Daemon {
             try await group.run()
         } catch {
             logger.error("service group failed", metadata: ["error": "\(error)"])
-            await components.shutdown()
+            await components.shutdown(logger: logger)
             throw error
         }
-        await components.shutdown()
+        await components.shutdown(logger: logger)
         logger.notice("logoutd stopped")
     }
 
