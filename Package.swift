@@ -6,6 +6,8 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    // Our targets build without a warning; dependencies keep theirs.
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(

@@ -55,7 +55,7 @@ public final class LogoutDatabase: LogoutStore {
     /// Folds the write-ahead log into the database and empties it, then closes: a stopped
     /// daemon leaves one file (plus its lock) of the size its data needs.
     public func close() throws {
-        try pool.writeWithoutTransaction { db in
+        _ = try pool.writeWithoutTransaction { db in
             try db.checkpoint(.truncate)
         }
         try pool.close()
