@@ -85,6 +85,18 @@ let package = Package(
             dependencies: ["LogoutCore"],
             swiftSettings: swiftSettings
         ),
+        // The CLI's side of the admin API: AdminOperations over HTTP, tables for people.
+        .target(
+            name: "LogoutAdminClient",
+            dependencies: [
+                "LogoutAdminAPI",
+                "LogoutCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Inbound HTTP: public and admin routes (Hummingbird).
         .target(
             name: "LogoutHTTP",
@@ -128,7 +140,15 @@ let package = Package(
             name: "logoutd",
             dependencies: [
                 "LogoutService",
+                "LogoutAdminAPI",
+                "LogoutAdminClient",
+                "LogoutCore",
+                "LogoutJWT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

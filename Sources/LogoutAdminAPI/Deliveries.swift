@@ -15,6 +15,9 @@ public struct DeliveryResource: Codable, Sendable, Equatable {
     public var lastStatusCode: Int?
     public var lastError: String?
     public var reason: String?
+    /// When the attempt now running began, and its number; `null` unless one runs.
+    public var inFlightSince: Timestamp?
+    public var inFlightAttempt: Int?
     public var attemptLog: [AttemptResource]?
 
     public init(_ delivery: DeliveryRecord, attempts: [AttemptRecord]? = nil) {
@@ -31,6 +34,8 @@ public struct DeliveryResource: Codable, Sendable, Equatable {
         lastStatusCode = delivery.lastStatusCode
         lastError = delivery.lastError
         reason = delivery.reason
+        inFlightSince = delivery.inFlightSince
+        inFlightAttempt = delivery.inFlightSince.map { _ in delivery.attempts + 1 }
         attemptLog = attempts.map { $0.map(AttemptResource.init) }
     }
 
@@ -44,6 +49,8 @@ public struct DeliveryResource: Codable, Sendable, Equatable {
         case lastStatusCode = "last_status_code"
         case lastError = "last_error"
         case attemptLog = "attempt_log"
+        case inFlightSince = "in_flight_since"
+        case inFlightAttempt = "in_flight_attempt"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -61,6 +68,8 @@ public struct DeliveryResource: Codable, Sendable, Equatable {
         try c.encode(lastStatusCode, forKey: .lastStatusCode)
         try c.encode(lastError, forKey: .lastError)
         try c.encode(reason, forKey: .reason)
+        try c.encode(inFlightSince, forKey: .inFlightSince)
+        try c.encode(inFlightAttempt, forKey: .inFlightAttempt)
         try c.encodeIfPresent(attemptLog, forKey: .attemptLog)
     }
 }

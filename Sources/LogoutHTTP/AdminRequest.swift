@@ -60,7 +60,8 @@ enum AdminRequest {
             clientID: string(request, "client_id"),
             eventID: try number(request, "event_id"),
             limit: try limit(request),
-            beforeID: try number(request, "before")
+            beforeID: try number(request, "before"),
+            afterID: try number(request, "after")
         )
     }
 

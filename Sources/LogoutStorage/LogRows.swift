@@ -48,6 +48,8 @@ extension EventRecord {
 
 extension DeliveryRecord {
     init(row: Row) {
+        let leasedAt = (row["leased_at"] as Int64?).timestamp
+        let leased = (row["lease_until"] as Int64?) != nil && leasedAt != nil
         self.init(
             id: row["id"],
             eventID: row["event_id"],
@@ -57,11 +59,13 @@ extension DeliveryRecord {
             status: DeliveryStatus(rawValue: row["status"]) ?? .pending,
             attempts: row["attempts"],
             createdAt: Timestamp(column: row["created_at"]),
-            nextAttemptAt: (row["next_attempt_at"] as Int64?).timestamp,
+            // In flight, the stored due time is the lease's end: not a time anything is due.
+            nextAttemptAt: leased ? nil : (row["next_attempt_at"] as Int64?).timestamp,
             deliveredAt: (row["delivered_at"] as Int64?).timestamp,
             lastStatusCode: row["last_status_code"],
             lastError: row["last_error"],
-            reason: row["reason"]
+            reason: row["reason"],
+            inFlightSince: leased ? leasedAt : nil
         )
     }
 }

@@ -30,6 +30,7 @@ extension LogoutDatabase {
             if let clientID = query.clientID { conditions.add("client_id = ?", clientID) }
             if let eventID = query.eventID { conditions.add("event_id = ?", eventID) }
             if let beforeID = query.beforeID { conditions.add("id < ?", beforeID) }
+            if let afterID = query.afterID { conditions.add("id > ?", afterID) }
             return try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM deliveries \(conditions.whereClause) ORDER BY id DESC LIMIT ?",

@@ -30,7 +30,7 @@ extension LogoutDatabase {
                     """
             )
             let lease = try db.cachedStatement(
-                sql: "UPDATE deliveries SET next_attempt_at = ?, lease_until = ? WHERE id = ?"
+                sql: "UPDATE deliveries SET next_attempt_at = ?, lease_until = ?, leased_at = ? WHERE id = ?"
             )
             for stored in ordered {
                 let remaining = request.limit - claimed.count
@@ -40,7 +40,7 @@ extension LogoutDatabase {
                 guard slots > 0 else { continue }
                 for row in try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots]) {
                     let id: Int64 = row["id"]
-                    try lease.execute(arguments: [leaseEnd, leaseEnd, id])
+                    try lease.execute(arguments: [leaseEnd, leaseEnd, nowMs, id])
                     claimed.append(
                         ClaimedDelivery(
                             id: id,
@@ -70,7 +70,7 @@ extension LogoutDatabase {
             try db.cachedStatement(
                 sql: """
                     UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = NULL,
-                        delivered_at = ?, last_status_code = ?, last_error = ?, reason = ?
+                        leased_at = NULL, delivered_at = ?, last_status_code = ?, last_error = ?, reason = ?
                     WHERE id = ?
                     """
             ).execute(arguments: [
@@ -100,7 +100,7 @@ extension LogoutDatabase {
         try await pool.write { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    UPDATE deliveries SET lease_until = NULL, next_attempt_at = ?
+                    UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
                     WHERE id = ? AND status IN ('pending', 'retrying')
                     """
             )
@@ -116,7 +116,7 @@ extension LogoutDatabase {
         try await pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE deliveries SET lease_until = NULL, next_attempt_at = ?
+                    UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
                     WHERE lease_until IS NOT NULL AND status IN ('pending', 'retrying')
                     """,
                 arguments: [now.column]

@@ -10,7 +10,16 @@ enum Migrations {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: v3)
+        }
     }
+
+    /// Operations (issue 9): when a delivery's attempt began, so the log shows it in flight (since
+    /// when, which attempt) instead of a due time that is really its lease's end.
+    static let v3 = """
+        ALTER TABLE deliveries ADD COLUMN leased_at INTEGER;
+        """
 
     /// Hardening (issue 7):
     /// - `meta` remembers one-time conversions (the re-sealing of secrets with associated data).

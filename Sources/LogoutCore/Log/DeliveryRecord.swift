@@ -14,6 +14,8 @@ public struct DeliveryRecord: Sendable, Equatable {
     public var lastStatusCode: Int?
     public var lastError: String?
     public var reason: String?
+    /// When the attempt now running began; `nil` unless one runs.
+    public var inFlightSince: Timestamp?
 
     public init(
         id: Int64,
@@ -28,7 +30,8 @@ public struct DeliveryRecord: Sendable, Equatable {
         deliveredAt: Timestamp?,
         lastStatusCode: Int?,
         lastError: String?,
-        reason: String?
+        reason: String?,
+        inFlightSince: Timestamp? = nil
     ) {
         self.id = id
         self.eventID = eventID
@@ -43,6 +46,7 @@ public struct DeliveryRecord: Sendable, Equatable {
         self.lastStatusCode = lastStatusCode
         self.lastError = lastError
         self.reason = reason
+        self.inFlightSince = inFlightSince
     }
 }
 

@@ -42,18 +42,22 @@ public struct DeliveryQuery: Sendable, Equatable {
     public var eventID: Int64?
     public var limit: Int
     public var beforeID: Int64?
+    /// Only deliveries with a larger id (following the log as it grows).
+    public var afterID: Int64?
 
     public init(
         status: DeliveryStatus? = nil,
         clientID: String? = nil,
         eventID: Int64? = nil,
         limit: Int = 100,
-        beforeID: Int64? = nil
+        beforeID: Int64? = nil,
+        afterID: Int64? = nil
     ) {
         self.status = status
         self.clientID = clientID
         self.eventID = eventID
         self.limit = limit
         self.beforeID = beforeID
+        self.afterID = afterID
     }
 }

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import LogoutAdminAPI
+import LogoutAdminClient
+import LogoutCore
+
+struct IssuersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issuers",
+        abstract: "Who may notify logoutd: OpenID providers (by their keys) and apps (by a shared secret).",
+        subcommands: [Add.self, List.self, Show.self, Remove.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register an issuer.",
+            discussion: """
+                Examples:
+                  logoutd issuers add --name idp --issuer https://idp.example --audience logoutd \\
+                      --jwks-uri https://idp.example/jwks
+                  logoutd issuers add --name app1 --issuer https://app1.example --audience logoutd \\
+                      --shared-secret-file app1.secret
+                """
+        )
+
+        @OptionGroup var admin: AdminOptions
+        @Option(help: "A slug: lowercase letters, digits, '.', '-', '_'.") var name: String
+        @Option(help: "The exact iss of its tokens.") var issuer: String
+        @Option(help: "The aud its tokens must carry.") var audience: String
+        @Option(name: .customLong("jwks-uri"), help: "Where its keys are published.") var jwksURI: String?
+        @Option(help: "A file holding its JWKS (inline keys).") var jwksFile: String?
+        @Option(help: "A file holding the app's shared secret (HS256, at least 32 bytes).") var sharedSecretFile:
+            String?
+        @Option(help: "An allowed alg (repeat for several).") var algorithm: [String] = []
+        @Option(help: "default, strict or legacy (see docs/api.md).") var typPolicy: TypPolicy?
+        @Flag(help: "Accept tokens without exp (legacy IdPs).") var noRequireExp = false
+
+        func run() async throws {
+            var registration = IssuerRegistration(name: name, issuer: issuer, audience: audience, jwksURI: jwksURI)
+            if let jwksFile { registration.jwks = try Files.json(jwksFile) }
+            if let sharedSecretFile { registration.sharedSecret = try Files.secret(sharedSecretFile) }
+            registration.algorithms = algorithm.isEmpty ? nil : algorithm
+            registration.typPolicy = typPolicy
+            registration.requireExp = noRequireExp ? false : nil
+            try await admin.withClient { client in
+                let created = try await client.createIssuer(registration)
+                admin.done(created, "issuer \(created.name) registered (\(created.keySource))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the registered issuers.")
+        @OptionGroup var admin: AdminOptions
+
+        func run() async throws {
+            try await admin.withClient { client in admin.show(try await client.issuers(), table: Views.issuers) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one issuer.")
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "The issuer's name.") var name: String
+
+        func run() async throws {
+            try await admin.withClient { client in
+                let issuer = try await client.issuer(named: name)
+                admin.show(issuer) { Views.issuers(IssuerList(issuers: [$0])) }
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an issuer and its sessions.")
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "The issuer's name.") var name: String
+
+        func run() async throws {
+            try await admin.withClient { client in
+                try await client.deleteIssuer(named: name)
+                admin.done(["removed": name], "issuer \(name) removed")
+            }
+        }
+    }
+}
+
+extension TypPolicy: ExpressibleByArgument {}
+extension SigningAlgorithm: ExpressibleByArgument {}
+extension RelyingParty.Subjects: ExpressibleByArgument {}
+extension DeliveryStatus: ExpressibleByArgument {}
+extension EventRecord.Outcome: ExpressibleByArgument {}
+
+/// Secrets and documents come from files, never from the command line (where `ps` shows them).
+enum Files {
+    static func secret(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIFailure(message: "cannot read \(path)", status: 1)
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func json(_ path: String) throws -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: path),
+            let value = try? StrictJSONParser.parse([UInt8](data))
+        else {
+            throw CLIFailure(message: "\(path) is not a readable JSON document", status: 1)
+        }
+        return value
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Logging
+import LogoutService
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon in the foreground until SIGTERM or SIGINT."
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config: LogoutdConfiguration
+        do {
+            config = try await LogoutdConfiguration.load(path: options.config)
+        } catch {
+            FileHandle.standardError.write(Data("logoutd: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "logoutd")
+        do {
+            try await Daemon.run(configuration: config, logger: logger)
+        } catch let failure as Daemon.StartupFailure {
+            logger.critical("cannot start", metadata: ["error": "\(failure.description)"])
+            throw ExitCode(1)
+        }
+    }
+}
