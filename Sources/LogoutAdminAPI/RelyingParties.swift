@@ -99,6 +99,31 @@ public struct RelyingPartyResource: Codable, Sendable, Equatable {
         public var alg: SigningAlgorithm
     }
 
+    /// Its circuit breaker: `closed`, `open` (deliveries wait) or `probing`.
+    public struct Breaker: Codable, Sendable, Equatable {
+        public var state: CircuitBreaker.State
+        public var since: Timestamp?
+        public var consecutiveFailures: Int
+        public var lastError: String?
+        public var nextProbeAt: Timestamp?
+
+        enum CodingKeys: String, CodingKey {
+            case state, since
+            case consecutiveFailures = "consecutive_failures"
+            case lastError = "last_error"
+            case nextProbeAt = "next_probe_at"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(state, forKey: .state)
+            try c.encode(since, forKey: .since)
+            try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
+            try c.encode(lastError, forKey: .lastError)
+            try c.encode(nextProbeAt, forKey: .nextProbeAt)
+        }
+    }
+
     public var clientID: String
     public var backchannelLogoutURI: String
     public var sessionRequired: Bool
@@ -114,8 +139,9 @@ public struct RelyingPartyResource: Codable, Sendable, Equatable {
     public var frontchannelLogoutSessionRequired: Bool
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    public var breaker: Breaker
 
-    public init(_ rp: RelyingParty) {
+    public init(_ rp: RelyingParty, breaker: CircuitBreaker = .init()) {
         clientID = rp.clientID
         backchannelLogoutURI = rp.backchannelLogoutURI
         sessionRequired = rp.sessionRequired
@@ -131,10 +157,17 @@ public struct RelyingPartyResource: Codable, Sendable, Equatable {
         frontchannelLogoutSessionRequired = rp.frontchannelLogoutSessionRequired
         createdAt = rp.createdAt
         updatedAt = rp.updatedAt
+        self.breaker = Breaker(
+            state: breaker.state,
+            since: breaker.since,
+            consecutiveFailures: breaker.consecutiveFailures,
+            lastError: breaker.lastError,
+            nextProbeAt: breaker.nextProbeAt
+        )
     }
 
     enum CodingKeys: String, CodingKey {
-        case signing, subjects, issuers, enabled
+        case signing, subjects, issuers, enabled, breaker
         case clientID = "client_id"
         case backchannelLogoutURI = "backchannel_logout_uri"
         case sessionRequired = "backchannel_logout_session_required"
@@ -165,6 +198,7 @@ public struct RelyingPartyResource: Codable, Sendable, Equatable {
         try c.encode(frontchannelLogoutSessionRequired, forKey: .frontchannelLogoutSessionRequired)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(breaker, forKey: .breaker)
     }
 }
 

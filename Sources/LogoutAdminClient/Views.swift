@@ -17,11 +17,12 @@ public enum Views {
     }
 
     public static func relyingParties(_ list: RelyingPartyList) -> Table {
-        var table = Table(["CLIENT_ID", "STATE", "SIGNING", "SUBJECTS", "BACKCHANNEL_LOGOUT_URI"])
+        var table = Table(["CLIENT_ID", "STATE", "BREAKER", "SIGNING", "SUBJECTS", "BACKCHANNEL_LOGOUT_URI"])
         for rp in list.rps {
             table.add([
                 .init(rp.clientID), rp.enabled ? .init("enabled", .good) : .init("disabled", .warning),
-                .init(rp.signing.alg.rawValue), .init(rp.subjects.rawValue), .init(rp.backchannelLogoutURI),
+                breaker(rp.breaker.state), .init(rp.signing.alg.rawValue), .init(rp.subjects.rawValue),
+                .init(rp.backchannelLogoutURI),
             ])
         }
         return table
@@ -39,6 +40,10 @@ public enum Views {
             ("post_logout_redirect_uris", rp.postLogoutRedirectURIs.joined(separator: ", ")),
             ("frontchannel_logout_uri", rp.frontchannelLogoutURI ?? "-"),
             ("created_at", rp.createdAt.rfc3339), ("updated_at", rp.updatedAt.rfc3339),
+            ("breaker", rp.breaker.state.rawValue + (rp.breaker.since.map { " since " + $0.rfc3339 } ?? "")),
+            ("breaker.consecutive_failures", String(rp.breaker.consecutiveFailures)),
+            ("breaker.last_error", rp.breaker.lastError ?? "-"),
+            ("breaker.next_probe_at", rp.breaker.nextProbeAt?.rfc3339 ?? "-"),
         ]
         for (name, value) in fields { table.add([.init(name, .dim), .init(value)]) }
         return table
@@ -132,6 +137,14 @@ public enum Views {
         case .retrying: return .init("retrying", .warning)
         case .pending: return .init("pending")
         case .skipped: return .init("skipped", .dim)
+        }
+    }
+
+    static func breaker(_ state: CircuitBreaker.State) -> Table.Cell {
+        switch state {
+        case .closed: return .init("closed", .good)
+        case .open: return .init("open", .bad)
+        case .probing: return .init("probing", .warning)
         }
     }
 

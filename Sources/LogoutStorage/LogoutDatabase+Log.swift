@@ -66,14 +66,28 @@ extension LogoutDatabase {
         }
     }
 
-    /// Queues again every failed delivery of an RP created since `since` (after an outage).
+    /// Queues again every failed or skipped delivery of an RP created since `since` (after an
+    /// outage, or once a disabled RP is enabled again).
     public func recoverDeliveries(clientID: String, since: Timestamp, now: Timestamp) async throws -> Int {
         try await committer.write { db in
             try Self.requeue(
                 db,
-                condition: "client_id = ? AND status = 'failed' AND created_at >= ?",
+                condition: "client_id = ? AND status IN ('failed', 'skipped') AND created_at >= ?",
                 arguments: [clientID, since.column],
                 now: now
+            )
+            return db.changesCount
+        }
+    }
+
+    public func skipWaitingDeliveries(clientID: String, reason: String) async throws -> Int {
+        try await committer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?
+                    WHERE client_id = ? AND status IN ('pending', 'retrying') AND lease_until IS NULL
+                    """,
+                arguments: [reason, clientID]
             )
             return db.changesCount
         }

@@ -10,7 +10,9 @@ extension LogoutDatabase {
             let nowMs = now.column
             let leaseEnd = (now + request.lease).column
             let rps = try RelyingPartyRow.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM relying_parties WHERE enabled = 1 ORDER BY client_id")
+                db.cachedStatement(
+                    sql: CircuitBreaker.selectRelyingParties + " WHERE r.enabled = 1 ORDER BY r.client_id"
+                )
             ).map(\.value)
             guard !rps.isEmpty else { return [] }
             let start = request.rotation % rps.count
@@ -36,8 +38,14 @@ extension LogoutDatabase {
                 let remaining = request.limit - claimed.count
                 guard remaining > 0 else { break }
                 let rp = stored.relyingParty
-                let slots = min(request.available[rp.clientID] ?? request.defaultAvailable, remaining)
+                var slots = min(request.available[rp.clientID] ?? request.defaultAvailable, remaining)
+                // Q-4: an open breaker lets one probe through when its pause is over, else nothing.
+                var breaker = stored.breaker
+                let admission = breaker.admission(now: now)
+                if admission == .none { continue }
+                if admission == .probe { slots = min(slots, 1) }
                 guard slots > 0 else { continue }
+                let before = claimed.count
                 for row in try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots]) {
                     let id: Int64 = row["id"]
                     try lease.execute(arguments: [leaseEnd, leaseEnd, nowMs, id])
@@ -58,6 +66,10 @@ extension LogoutDatabase {
                         )
                     )
                 }
+                if admission == .probe && claimed.count > before {
+                    breaker.probeStarted(now: now, lease: request.lease)
+                    try breaker.save(clientID: rp.clientID, db)
+                }
             }
             return claimed
         }
@@ -67,6 +79,21 @@ extension LogoutDatabase {
     public func recordAttempt(_ report: AttemptReport) async throws {
         try await committer.write { db in
             let t = report.transition
+            if let input = report.breaker,
+                let clientID = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT client_id FROM deliveries WHERE id = ?"),
+                    arguments: [report.deliveryID]
+                )
+            {
+                var breaker = try CircuitBreaker.load(clientID: clientID, db)
+                let before = breaker
+                breaker.record(
+                    input.verdict,
+                    now: report.attempt.map { $0.startedAt + $0.duration } ?? .distantPast,
+                    policy: input.policy
+                )
+                if breaker != before { try breaker.save(clientID: clientID, db) }
+            }
             try db.cachedStatement(
                 sql: """
                     UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = NULL,

@@ -73,11 +73,20 @@ extension LogoutDatabase {
     }
 
     public func relyingParties() async throws -> [StoredRelyingParty] {
-        try await pool.read { db in try RelyingPartyRow.order(Column("client_id")).fetchAll(db).map(\.value) }
+        try await pool.read { db in
+            try RelyingPartyRow.fetchAll(db, sql: CircuitBreaker.selectRelyingParties + " ORDER BY r.client_id")
+                .map(\.value)
+        }
     }
 
     public func relyingParty(clientID: String) async throws -> StoredRelyingParty? {
-        try await pool.read { db in try RelyingPartyRow.fetchOne(db, key: clientID)?.value }
+        try await pool.read { db in
+            try RelyingPartyRow.fetchOne(
+                db,
+                sql: CircuitBreaker.selectRelyingParties + " WHERE r.client_id = ?",
+                arguments: [clientID]
+            )?.value
+        }
     }
 
     /// Removes an RP and its sessions; its unfinished deliveries end `failed`, so none is left

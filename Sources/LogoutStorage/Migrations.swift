@@ -13,7 +13,24 @@ enum Migrations {
         migrator.registerMigration("v3") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: v4)
+        }
     }
+
+    /// Circuit breakers (Q-4): one row per RP whose breaker ever tripped; no row is closed. In the
+    /// store, not in a process, so daemons sharing a store share them.
+    static let v4 = """
+        CREATE TABLE breakers (
+            client_id TEXT PRIMARY KEY NOT NULL REFERENCES relying_parties(client_id) ON DELETE CASCADE,
+            state TEXT NOT NULL CHECK (state IN ('closed', 'open', 'probing')),
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            since INTEGER,
+            last_error TEXT,
+            next_probe_at INTEGER,
+            failed_probes INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        """
 
     /// Operations (issue 9): when a delivery's attempt began, so the log shows it in flight (since
     /// when, which attempt) instead of a due time that is really its lease's end.

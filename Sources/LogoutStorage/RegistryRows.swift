@@ -98,7 +98,11 @@ struct RelyingPartyRow: FetchableRecord, PersistableRecord {
             createdAt: Timestamp(column: row["created_at"]),
             updatedAt: Timestamp(column: row["updated_at"])
         )
-        value = StoredRelyingParty(relyingParty: relyingParty, sealedClientSecret: secret)
+        value = StoredRelyingParty(
+            relyingParty: relyingParty,
+            sealedClientSecret: secret,
+            breaker: row.hasColumn("breaker_state") ? CircuitBreaker(joined: row) : CircuitBreaker()
+        )
     }
 
     func encode(to container: inout PersistenceContainer) throws {

@@ -19,6 +19,7 @@ extension DeliveryStateMachine {
         public var batchFactor: Int
         /// A wall-clock move larger than this against the monotonic clock is a step.
         public var clockStepTolerance: Duration
+        public var breaker: CircuitBreaker.Policy
 
         public init(
             concurrency: Int = 64,
@@ -29,7 +30,8 @@ extension DeliveryStateMachine {
             idlePoll: Duration = .seconds(5),
             busyPoll: Duration = .milliseconds(20),
             batchFactor: Int = 2,
-            clockStepTolerance: Duration = .seconds(2)
+            clockStepTolerance: Duration = .seconds(2),
+            breaker: CircuitBreaker.Policy = .init()
         ) {
             self.concurrency = concurrency
             self.perRPConcurrency = perRPConcurrency
@@ -40,6 +42,7 @@ extension DeliveryStateMachine {
             self.busyPoll = busyPoll
             self.batchFactor = batchFactor
             self.clockStepTolerance = clockStepTolerance
+            self.breaker = breaker
         }
 
         /// A lease outlives the longest attempt plus the wait for a slot, so a delivery is never

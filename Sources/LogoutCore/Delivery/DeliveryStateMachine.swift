@@ -157,8 +157,9 @@ public struct DeliveryStateMachine: Sendable {
             rpError: rpError,
             nextAttemptAt: transition.nextAttemptAt
         )
+        let breaker = BreakerInput(verdict: DeliveryClassifier.classify(outcome.result), policy: settings.breaker)
         var actions: [Action] = [
-            .record(AttemptReport(deliveryID: delivery.id, attempt: record, transition: transition))
+            .record(AttemptReport(deliveryID: delivery.id, attempt: record, transition: transition, breaker: breaker))
         ]
         if phase == .running { actions += startWaiting() }
         return actions

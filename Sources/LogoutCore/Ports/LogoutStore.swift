@@ -73,8 +73,11 @@ public protocol LogStore: Sendable {
     func deliveries(_ query: DeliveryQuery) async throws -> [DeliveryRecord]
     func delivery(id: Int64) async throws -> (DeliveryRecord, [AttemptRecord])?
     func retryDelivery(id: Int64, now: Timestamp) async throws -> RetryOutcome
-    /// Queues again every failed delivery of an RP created since `since`; returns how many.
+    /// Queues again every failed or skipped delivery of an RP created since `since`; returns how many.
     func recoverDeliveries(clientID: String, since: Timestamp, now: Timestamp) async throws -> Int
+    /// Ends an RP's waiting deliveries as skipped with `reason` (the RP was disabled); leased ones
+    /// finish their attempt. Returns how many.
+    func skipWaitingDeliveries(clientID: String, reason: String) async throws -> Int
 }
 
 public enum RetryOutcome: Sendable, Equatable {

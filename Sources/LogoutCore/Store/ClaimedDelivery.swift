@@ -64,16 +64,35 @@ public struct ClaimRequest: Sendable, Equatable {
     }
 }
 
+/// What an attempt tells its RP's circuit breaker.
+public struct BreakerInput: Sendable, Equatable {
+    public var verdict: DeliveryClassifier.Verdict
+    public var policy: CircuitBreaker.Policy
+
+    public init(verdict: DeliveryClassifier.Verdict, policy: CircuitBreaker.Policy) {
+        self.verdict = verdict
+        self.policy = policy
+    }
+}
+
 /// The outcome of one attempt, to store with the delivery's new state.
 public struct AttemptReport: Sendable, Equatable {
     public var deliveryID: Int64
     /// `nil` when the delivery ended without an attempt (skipped).
     public var attempt: AttemptRecord?
     public var transition: DeliveryTransition
+    /// For an attempt: what its RP's breaker learns from it.
+    public var breaker: BreakerInput?
 
-    public init(deliveryID: Int64, attempt: AttemptRecord?, transition: DeliveryTransition) {
+    public init(
+        deliveryID: Int64,
+        attempt: AttemptRecord?,
+        transition: DeliveryTransition,
+        breaker: BreakerInput? = nil
+    ) {
         self.deliveryID = deliveryID
         self.attempt = attempt
         self.transition = transition
+        self.breaker = breaker
     }
 }

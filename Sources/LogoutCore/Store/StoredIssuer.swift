@@ -12,13 +12,16 @@ public struct StoredIssuer: Sendable, Equatable {
     }
 }
 
-/// A relying party as storage keeps it: the RP plus its sealed HS256 client secret.
+/// A relying party as storage keeps it: the RP plus its sealed HS256 client secret, and the
+/// state of its circuit breaker (read only: deliveries change it).
 public struct StoredRelyingParty: Sendable, Equatable {
     public var relyingParty: RelyingParty
     public var sealedClientSecret: [UInt8]?
+    public var breaker: CircuitBreaker
 
-    public init(relyingParty: RelyingParty, sealedClientSecret: [UInt8]? = nil) {
+    public init(relyingParty: RelyingParty, sealedClientSecret: [UInt8]? = nil, breaker: CircuitBreaker = .init()) {
         self.relyingParty = relyingParty
         self.sealedClientSecret = sealedClientSecret
+        self.breaker = breaker
     }
 }

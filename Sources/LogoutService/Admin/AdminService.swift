@@ -31,7 +31,8 @@ struct AdminService: AdminOperations {
     }
     func relyingParties() async throws -> RelyingPartyList { try await relyingPartyAdmin.list() }
     func relyingParty(clientID: String) async throws -> RelyingPartyResource {
-        RelyingPartyResource(try await relyingPartyAdmin.get(clientID: clientID))
+        let stored = try await relyingPartyAdmin.stored(clientID: clientID)
+        return RelyingPartyResource(stored.relyingParty, breaker: stored.breaker)
     }
     func updateRelyingParty(clientID: String, _ change: RelyingPartyRegistration) async throws -> RelyingPartyResource {
         try await relyingPartyAdmin.update(clientID: clientID, change)

@@ -27,22 +27,38 @@ struct RelyingPartyAdmin: Sendable {
         }
         let stored = try await validated(change, clientID: clientID, existing: existing)
         try await context.storage { try await context.store.replaceRelyingParty(stored) }
+        if existing.relyingParty.enabled && !stored.relyingParty.enabled {
+            let skipped = try await context.storage {
+                try await context.store.skipWaitingDeliveries(clientID: clientID, reason: Self.disabledReason)
+            }
+            context.logger.notice(
+                "RP disabled; its waiting deliveries are skipped",
+                metadata: ["client_id": "\(clientID)", "deliveries": "\(skipped)"]
+            )
+        }
         if stored.relyingParty.enabled { context.waker.signal() }
         context.logger.info("RP updated", metadata: ["client_id": "\(clientID)"])
         return RelyingPartyResource(stored.relyingParty)
     }
 
+    /// The reason a disabled RP's deliveries carry; `deliveries recover` resends them.
+    static let disabledReason = "the RP is disabled"
+
     func list() async throws -> RelyingPartyList {
         let stored = try await context.storage { try await context.store.relyingParties() }
-        return RelyingPartyList(rps: stored.map { RelyingPartyResource($0.relyingParty) })
+        return RelyingPartyList(rps: stored.map { RelyingPartyResource($0.relyingParty, breaker: $0.breaker) })
     }
 
     func get(clientID: String) async throws -> RelyingParty {
+        try await stored(clientID: clientID).relyingParty
+    }
+
+    func stored(clientID: String) async throws -> StoredRelyingParty {
         guard let stored = try await context.storage({ try await context.store.relyingParty(clientID: clientID) })
         else {
             throw AdminError.notFound("no RP with client_id \(clientID)")
         }
-        return stored.relyingParty
+        return stored
     }
 
     func delete(clientID: String) async throws {

@@ -95,6 +95,9 @@ extension LogoutdConfiguration {
         config.perRPConcurrency =
             try values.int("delivery.per_rp_concurrency", in: 1...10_000) ?? config.perRPConcurrency
         config.allowPrivateNetworks = try values.bool("delivery.allow_private_networks") ?? config.allowPrivateNetworks
+        config.breakerThreshold = try values.int("delivery.breaker_threshold", in: 1...1000) ?? config.breakerThreshold
+        config.breakerPause = try values.positiveDuration("delivery.breaker_pause") ?? config.breakerPause
+        config.breakerMaxPause = try values.positiveDuration("delivery.breaker_max_pause") ?? config.breakerMaxPause
         config.tokenMaxAge = try values.duration("tokens.max_age") ?? config.tokenMaxAge
         config.clockSkew = try values.duration("tokens.clock_skew") ?? config.clockSkew
         config.unknownKidCooldown = try values.duration("tokens.unknown_kid_cooldown") ?? config.unknownKidCooldown

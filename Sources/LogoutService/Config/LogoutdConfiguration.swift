@@ -33,6 +33,10 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     public var concurrency = 64
     public var perRPConcurrency = 8
     public var allowPrivateNetworks = false
+    /// consecutive retryable failures that open an RP's breaker, and its probes' pauses.
+    public var breakerThreshold = 5
+    public var breakerPause: Duration = .seconds(30)
+    public var breakerMaxPause: Duration = .seconds(600)
     /// Maximum age of an inbound token's `iat` (IN-10).
     public var tokenMaxAge: Duration = .seconds(600)
     public var clockSkew: Duration = .seconds(60)
@@ -51,6 +55,10 @@ public struct LogoutdConfiguration: Sendable, Equatable {
 
     public struct Failure: Error, CustomStringConvertible, Equatable {
         public let description: String
+    }
+
+    public var breakerPolicy: CircuitBreaker.Policy {
+        CircuitBreaker.Policy(threshold: breakerThreshold, initialPause: breakerPause, maximumPause: breakerMaxPause)
     }
 
     public var retryPolicy: RetryPolicy {
@@ -91,6 +99,9 @@ public struct LogoutdConfiguration: Sendable, Equatable {
                 ("delivery.concurrency", String(concurrency)),
                 ("delivery.per_rp_concurrency", String(perRPConcurrency)),
                 ("delivery.allow_private_networks", String(allowPrivateNetworks)),
+                ("delivery.breaker_threshold", String(breakerThreshold)),
+                ("delivery.breaker_pause", formatDuration(breakerPause)),
+                ("delivery.breaker_max_pause", formatDuration(breakerMaxPause)),
                 ("tokens.max_age", formatDuration(tokenMaxAge)),
                 ("tokens.clock_skew", formatDuration(clockSkew)),
                 ("tokens.unknown_kid_cooldown", formatDuration(unknownKidCooldown)),

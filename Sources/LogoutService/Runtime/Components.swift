@@ -175,7 +175,8 @@ struct Components: Sendable {
                         perRPConcurrency: config.perRPConcurrency,
                         retryPolicy: config.retryPolicy,
                         attemptTimeout: config.deliveryTimeout,
-                        shutdownTimeout: config.shutdownTimeout
+                        shutdownTimeout: config.shutdownTimeout,
+                        breaker: config.breakerPolicy
                     )
                 ),
                 waker: waker,
