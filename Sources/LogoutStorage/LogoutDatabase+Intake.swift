@@ -140,7 +140,11 @@ extension LogoutDatabase {
                 replay.issuerName, replay.key, replay.tokenHash, eventID, replay.expiresAt.column,
             ])
         }
-        return .accepted(eventID: eventID, deliveries: plan.count)
+        return .accepted(
+            eventID: eventID,
+            deliveries: plan.count,
+            skipped: plan.filter { $0.skipReason != nil }.map(\.clientID)
+        )
     }
 
     /// RES-2: with a `sid`, the sessions of that upstream session; with only `sub`, every

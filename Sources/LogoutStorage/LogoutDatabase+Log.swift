@@ -80,6 +80,33 @@ extension LogoutDatabase {
         }
     }
 
+    public func queueStatistics() async throws -> QueueStatistics {
+        try await pool.read { db in
+            var statistics = QueueStatistics()
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT status, lease_until IS NOT NULL AS leased, count(*) AS n, min(created_at) AS oldest
+                    FROM deliveries WHERE status IN ('pending', 'retrying') GROUP BY status, leased
+                    """
+            ) {
+                let count: Int = row["n"]
+                if row["leased"] as Bool {
+                    statistics.inFlight += count
+                } else if (row["status"] as String) == "pending" {
+                    statistics.pending += count
+                } else {
+                    statistics.retrying += count
+                }
+                let oldest = (row["oldest"] as Int64?).timestamp
+                if let oldest, statistics.oldestWaitingCreatedAt.map({ oldest < $0 }) ?? true {
+                    statistics.oldestWaitingCreatedAt = oldest
+                }
+            }
+            return statistics
+        }
+    }
+
     public func skipWaitingDeliveries(clientID: String, reason: String) async throws -> Int {
         try await committer.write { db in
             try db.execute(

@@ -84,7 +84,16 @@ public struct DeliveryStateMachine: Sendable {
             held.insert(delivery.id)
             if LateLogoutGuard.shouldSkip(deliverySid: delivery.sid, newerSessionExists: delivery.newerSessionExists) {
                 let transition = DeliveryTransition.skipped(attempts: delivery.attempts, reason: LateLogoutGuard.reason)
-                actions.append(.record(AttemptReport(deliveryID: delivery.id, attempt: nil, transition: transition)))
+                actions.append(
+                    .record(
+                        AttemptReport(
+                            deliveryID: delivery.id,
+                            clientID: delivery.clientID,
+                            attempt: nil,
+                            transition: transition
+                        )
+                    )
+                )
             } else {
                 waiting[delivery.clientID, default: []].append(delivery)
             }
@@ -159,7 +168,15 @@ public struct DeliveryStateMachine: Sendable {
         )
         let breaker = BreakerInput(verdict: DeliveryClassifier.classify(outcome.result), policy: settings.breaker)
         var actions: [Action] = [
-            .record(AttemptReport(deliveryID: delivery.id, attempt: record, transition: transition, breaker: breaker))
+            .record(
+                AttemptReport(
+                    deliveryID: delivery.id,
+                    clientID: delivery.clientID,
+                    attempt: record,
+                    transition: transition,
+                    breaker: breaker
+                )
+            )
         ]
         if phase == .running { actions += startWaiting() }
         return actions

@@ -78,6 +78,18 @@ public protocol LogStore: Sendable {
     /// Ends an RP's waiting deliveries as skipped with `reason` (the RP was disabled); leased ones
     /// finish their attempt. Returns how many.
     func skipWaitingDeliveries(clientID: String, reason: String) async throws -> Int
+    /// How many deliveries wait, by state, and since when the oldest (for metrics, ADM-3).
+    func queueStatistics() async throws -> QueueStatistics
+}
+
+public struct QueueStatistics: Sendable, Equatable {
+    public var pending = 0
+    public var retrying = 0
+    /// Waiting deliveries whose attempt is running.
+    public var inFlight = 0
+    public var oldestWaitingCreatedAt: Timestamp?
+
+    public init() {}
 }
 
 public enum RetryOutcome: Sendable, Equatable {

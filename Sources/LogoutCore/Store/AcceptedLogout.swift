@@ -44,7 +44,9 @@ public struct ReplayKey: Sendable, Equatable {
 }
 
 public enum RecordedLogout: Sendable, Equatable {
-    case accepted(eventID: Int64, deliveries: Int)
+    /// Recorded with `deliveries` deliveries, of which those to `skipped` (client ids) were
+    /// recorded as skipped at once (RES-3, a disabled RP).
+    case accepted(eventID: Int64, deliveries: Int, skipped: [String])
     /// The same token was accepted before (event `originalEventID`): nothing new to deliver.
     case duplicate(originalEventID: Int64)
     /// The `jti` was used before by a different token.

@@ -78,6 +78,8 @@ public struct BreakerInput: Sendable, Equatable {
 /// The outcome of one attempt, to store with the delivery's new state.
 public struct AttemptReport: Sendable, Equatable {
     public var deliveryID: Int64
+    /// The delivery's RP, for metrics and logs.
+    public var clientID: String
     /// `nil` when the delivery ended without an attempt (skipped).
     public var attempt: AttemptRecord?
     public var transition: DeliveryTransition
@@ -86,11 +88,13 @@ public struct AttemptReport: Sendable, Equatable {
 
     public init(
         deliveryID: Int64,
+        clientID: String = "",
         attempt: AttemptRecord?,
         transition: DeliveryTransition,
         breaker: BreakerInput? = nil
     ) {
         self.deliveryID = deliveryID
+        self.clientID = clientID
         self.attempt = attempt
         self.transition = transition
         self.breaker = breaker

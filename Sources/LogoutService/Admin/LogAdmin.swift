@@ -75,7 +75,7 @@ struct LogAdmin: Sendable {
             clientAddress: nil
         )
         switch try await context.storage({ try await context.store.recordLogout(logout, now: context.now()) }) {
-        case .accepted(let eventID, let deliveries):
+        case .accepted(let eventID, let deliveries, _):
             if deliveries > 0 { context.waker.signal() }
             context.logger.info(
                 "admin logout recorded",

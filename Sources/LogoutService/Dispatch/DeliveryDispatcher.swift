@@ -29,6 +29,7 @@ final class DeliveryDispatcher: Service {
     private let secrets: SecretBox
     private let settings: Settings
     private let waker: Waker
+    private let metrics: LogoutMetrics
     private let wallClock: @Sendable () -> Timestamp
     private let logger: Logger
     private let inbox = Mutex<[Event]>([])
@@ -41,6 +42,7 @@ final class DeliveryDispatcher: Service {
         secrets: SecretBox,
         settings: Settings,
         waker: Waker,
+        metrics: LogoutMetrics,
         wallClock: @escaping @Sendable () -> Timestamp,
         logger: Logger
     ) {
@@ -50,6 +52,7 @@ final class DeliveryDispatcher: Service {
         self.secrets = secrets
         self.settings = settings
         self.waker = waker
+        self.metrics = metrics
         self.wallClock = wallClock
         self.logger = logger
     }
@@ -202,14 +205,28 @@ final class DeliveryDispatcher: Service {
                 metadata: ["delivery.id": "\(report.deliveryID)", "error": "\(error)"]
             )
         }
-        if stored { log(report) }
+        if stored {
+            log(report)
+            count(report)
+        }
         self.report(.recorded(report.deliveryID, stored: stored))
+    }
+
+    private func count(_ report: AttemptReport) {
+        if let attempt = report.attempt {
+            let result = attempt.errorClass?.rawValue ?? (report.transition.status == .delivered ? "success" : "other")
+            metrics.attempt(clientID: report.clientID, result: result, duration: attempt.duration)
+        }
+        if report.transition.status.isFinal {
+            metrics.deliveryFinished(clientID: report.clientID, outcome: report.transition.status)
+        }
     }
 
     private func log(_ report: AttemptReport) {
         let transition = report.transition
         var metadata: Logger.Metadata = [
-            "delivery.id": "\(report.deliveryID)", "attempt": "\(transition.attempts)",
+            "delivery.id": "\(report.deliveryID)", "rp.client_id": "\(report.clientID)",
+            "attempt": "\(transition.attempts)",
             "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
         ]
         switch transition.status {

@@ -104,7 +104,8 @@ struct LogoutIntakeService: LogoutIntake {
             )
         }
         switch recorded {
-        case .accepted(let eventID, let deliveries):
+        case .accepted(let eventID, let deliveries, let skipped):
+            for clientID in skipped { metrics.deliveryFinished(clientID: clientID, outcome: .skipped) }
             if deliveries > 0 { waker.signal() }
             metrics.logoutReceived(issuer: source, outcome: .accepted)
             logger.info(

@@ -33,6 +33,7 @@ struct Components: Sendable {
     let dispatcher: DeliveryDispatcher
     let maintenance: MaintenanceService
     let rejectionLog: RejectionLogService
+    let metricsCollector: MetricsCollector
 
     /// Lock, database (migrations), secrets, keys, admin token; then the services. Leases left
     /// by a previous process are released here, before anything can claim.
@@ -180,6 +181,7 @@ struct Components: Sendable {
                     )
                 ),
                 waker: waker,
+                metrics: metrics,
                 wallClock: now,
                 logger: logger
             ),
@@ -191,7 +193,8 @@ struct Components: Sendable {
                 now: now,
                 logger: logger
             ),
-            rejectionLog: RejectionLogService(store: database, metrics: metrics, logger: logger)
+            rejectionLog: RejectionLogService(store: database, metrics: metrics, logger: logger),
+            metricsCollector: MetricsCollector(store: database, metrics: metrics, now: now, logger: logger)
         )
     }
 

@@ -73,6 +73,7 @@ public enum Daemon {
                     .init(service: components.dispatcher),
                     .init(service: components.maintenance),
                     .init(service: components.rejectionLog),
+                    .init(service: components.metricsCollector),
                     .init(service: adminApp),
                     .init(service: publicApp),
                 ],

@@ -37,6 +37,39 @@ struct LogoutMetrics: Sendable {
         counter("logoutd_unknown_kid_deferred_total", ["issuer": issuer])
     }
 
+    /// A delivery reached its end: `delivered`, `failed` or `skipped`.
+    func deliveryFinished(clientID: String, outcome: DeliveryStatus) {
+        counter("logoutd_deliveries_total", ["client_id": clientID, "outcome": outcome.rawValue])
+    }
+
+    /// One attempt: its result (`success` or its error class) and how long it took.
+    func attempt(clientID: String, result: String, duration: Duration) {
+        counter("logoutd_delivery_attempts_total", ["client_id": clientID, "result": result])
+        Timer(label: "logoutd_delivery_attempt_duration_seconds", dimensions: [], factory: factory)
+            .recordNanoseconds(duration.wholeMilliseconds * 1_000_000)
+    }
+
+    /// The queue as the store sees it, and each RP's breaker (set every few seconds).
+    func queue(_ statistics: QueueStatistics, now: Timestamp) {
+        for (status, count) in [
+            ("pending", statistics.pending), ("retrying", statistics.retrying), ("in_flight", statistics.inFlight),
+        ] {
+            Gauge(label: "logoutd_queue_depth", dimensions: [("status", status)], factory: factory).record(count)
+        }
+        let age = statistics.oldestWaitingCreatedAt.map { $0.duration(to: now).seconds } ?? 0
+        Gauge(label: "logoutd_oldest_pending_age_seconds", dimensions: [], factory: factory).record(max(0, age))
+    }
+
+    func breaker(clientID: String, state: CircuitBreaker.State) {
+        for candidate in CircuitBreaker.State.allCases {
+            Gauge(
+                label: "logoutd_rp_breaker_state",
+                dimensions: [("client_id", clientID), ("state", candidate.rawValue)],
+                factory: factory
+            ).record(candidate == state ? 1 : 0)
+        }
+    }
+
     private func counter(_ label: String, _ dimensions: KeyValuePairs<String, String>) {
         Counter(label: label, dimensions: dimensions.map { ($0.key, $0.value) }, factory: factory).increment()
     }

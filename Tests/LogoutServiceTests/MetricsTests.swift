@@ -1,0 +1,79 @@
+import Foundation
+import LogoutCore
+import Prometheus
+import TestSupport
+import Testing
+
+@testable import LogoutService
+
+/// `/metrics` (ADM-3): the series an operator alerts on, with values that follow the deliveries,
+/// and no label that names a person.
+@Suite(.serialized) struct MetricsTests {
+    /// `name{labels} value` lines of a Prometheus text exposition, keyed by `name{labels}`.
+    static func samples(_ text: String) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                continue
+            }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
+    @Test func deliveriesAttemptsQueueAndBreakersAreExported() async throws {
+        let flaky = try await TestServer.start { index, _ in index < 1 ? Behavior(status: 503) : .ok }
+        let rejecting = try await TestServer.start { _, _ in Behavior(status: 400) }
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            try await harness.registerRP("flaky", uri: flaky.url + "/bcl")
+            try await harness.registerRP("rejecting", uri: rejecting.url + "/bcl")
+            try await harness.addSession(sub: "user-secretive", rp: "flaky", rpSub: "rp-user-secretive")
+            try await harness.addSession(sub: "user-secretive", rp: "rejecting", rpSub: "rp-user-secretive")
+            try await DeliveryTests.withDispatcher(harness) {
+                try await DeliveryTests.logout(harness, sub: "user-secretive")
+                #expect(
+                    await eventually {
+                        (try? await harness.deliveries().allSatisfy { [.delivered, .failed].contains($0.status) })
+                            == true
+                    }
+                )
+            }
+            await harness.components.metricsCollector.collect()
+            let text = harness.components.metricsRegistry.emitToString()
+            let values = Self.samples(text)
+
+            #expect(values[#"logoutd_logouts_received_total{issuer="idp",outcome="accepted"}"#] == 1)
+            #expect(values[#"logoutd_deliveries_total{client_id="flaky",outcome="delivered"}"#] == 1)
+            #expect(values[#"logoutd_deliveries_total{client_id="rejecting",outcome="failed"}"#] == 1)
+            #expect(values[#"logoutd_delivery_attempts_total{client_id="flaky",result="http_5xx"}"#] == 1)
+            #expect(values[#"logoutd_delivery_attempts_total{client_id="flaky",result="success"}"#] == 1)
+            #expect(values[#"logoutd_delivery_attempts_total{client_id="rejecting",result="http_4xx"}"#] == 1)
+            #expect(values["logoutd_delivery_attempt_duration_seconds_count"] == 3)
+            #expect(values[#"logoutd_queue_depth{status="pending"}"#] == 0)
+            #expect(values[#"logoutd_queue_depth{status="retrying"}"#] == 0)
+            #expect(values["logoutd_oldest_pending_age_seconds"] == 0)
+            #expect(values[#"logoutd_rp_breaker_state{client_id="flaky",state="closed"}"#] == 1)
+            #expect(values[#"logoutd_rp_breaker_state{client_id="flaky",state="open"}"#] == 0)
+            #expect(!text.contains("secretive"), "a subject id reached a metric label")
+        }
+        await flaky.stop()
+        await rejecting.stop()
+    }
+
+    @Test func theOldestWaitingDeliveryAgesWhileItsRPIsDown() async throws {
+        let down = try await TestServer.start { _, _ in Behavior(status: 503) }
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            try await harness.registerRP("down", uri: down.url + "/bcl")
+            try await harness.addSession(rp: "down")
+            try await DeliveryTests.logout(harness)
+            try await Task.sleep(for: .milliseconds(1100))
+            await harness.components.metricsCollector.collect()
+            let values = Self.samples(harness.components.metricsRegistry.emitToString())
+            #expect(values[#"logoutd_queue_depth{status="pending"}"#] == 1)
+            #expect((values["logoutd_oldest_pending_age_seconds"] ?? 0) >= 1)
+        }
+        await down.stop()
+    }
+}
