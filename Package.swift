@@ -233,6 +233,7 @@ let package = Package(
             dependencies: [
                 "logoutd", "LogoutCore", "LogoutJWT", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -25,6 +25,8 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Started under this soft open-files limit (through `ulimit -Sn`), when set.
     var openFilesSoftLimit: Int?
+    /// Added to the test's environment, such as `NOTIFY_SOCKET`.
+    var environment: [String: String] = [:]
 
     /// - Parameters:
     ///   - delivery: extra lines for the `delivery:` section, such as `per_rp_concurrency: 4`.
@@ -75,6 +77,9 @@ final class DaemonProcess: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: Self.binary)
             process.arguments = ["serve", "--config", configPath]
         }
+        var inherited = ProcessInfo.processInfo.environment
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { inherited[name] = nil }
+        process.environment = inherited.merging(environment) { $1 }
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }

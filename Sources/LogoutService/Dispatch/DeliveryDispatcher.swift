@@ -30,6 +30,7 @@ final class DeliveryDispatcher: Service {
     private let settings: Settings
     private let waker: Waker
     private let metrics: LogoutMetrics
+    private let heartbeat: Heartbeat
     private let wallClock: @Sendable () -> Timestamp
     private let logger: Logger
     private let inbox = Mutex<[Event]>([])
@@ -43,9 +44,11 @@ final class DeliveryDispatcher: Service {
         settings: Settings,
         waker: Waker,
         metrics: LogoutMetrics,
+        heartbeat: Heartbeat = Heartbeat(),
         wallClock: @escaping @Sendable () -> Timestamp,
         logger: Logger
     ) {
+        self.heartbeat = heartbeat
         self.queue = queue
         self.sender = sender
         self.minter = minter
@@ -71,6 +74,7 @@ final class DeliveryDispatcher: Service {
                 // failure): leave at once. Leases expire, and the next start releases them all.
                 while !Task.isCancelled {
                     var sleepUntil: ContinuousClock.Instant?
+                    var storeFailed = false
                     while !actions.isEmpty {
                         let action = actions.removeFirst()
                         if case .stop = action { return }
@@ -78,8 +82,11 @@ final class DeliveryDispatcher: Service {
                             sleepUntil = until
                             continue
                         }
-                        actions += await perform(action, machine: &machine, group: &group)
+                        actions += await perform(action, machine: &machine, group: &group, storeFailed: &storeFailed)
                     }
+                    // A pass that reached its sleep with the store answering is progress: the
+                    // systemd watchdog pings on it (a wedged loop or a refusing store stops it).
+                    if !storeFailed { heartbeat.beat() }
                     if let sleepUntil { await waker.wait(until: sleepUntil, on: clock) }
                     for event in inbox.withLock({ events in
                         defer { events = [] }; return events
@@ -108,7 +115,8 @@ final class DeliveryDispatcher: Service {
     private func perform(
         _ action: DeliveryStateMachine.Action,
         machine: inout DeliveryStateMachine,
-        group: inout DiscardingTaskGroup
+        group: inout DiscardingTaskGroup,
+        storeFailed: inout Bool
     ) async -> [DeliveryStateMachine.Action] {
         switch action {
         case .claim(let request):
@@ -117,10 +125,16 @@ final class DeliveryDispatcher: Service {
                 return machine.claimed(claimed, limit: request.limit, now: now)
             } catch {
                 logger.error("cannot claim deliveries", metadata: ["error": "\(error)"])
+                storeFailed = true
                 return machine.claimFailed(now: now)
             }
         case .findNextDue:
-            return machine.nextDue(try? await queue.nextDueAt(), now: now)
+            do {
+                return machine.nextDue(try await queue.nextDueAt(), now: now)
+            } catch {
+                storeFailed = true
+                return machine.nextDue(nil, now: now)
+            }
         case .start(let deliveries):
             for delivery in deliveries {
                 group.addTask {

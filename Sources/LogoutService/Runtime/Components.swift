@@ -26,6 +26,8 @@ struct Components: Sendable {
     let keyCache: IssuerKeyCache
     let directory: IssuerDirectory
     let waker: Waker
+    /// The dispatcher's healthy passes, for the systemd watchdog.
+    let heartbeat: Heartbeat
     let metricsRegistry: PrometheusCollectorRegistry
     let metrics: LogoutMetrics
     let intake: LogoutIntakeService
@@ -124,6 +126,7 @@ struct Components: Sendable {
         )
         try await directory.reload(from: database)
         let waker = Waker()
+        let heartbeat = Heartbeat()
         return Components(
             configuration: config,
             lock: lock,
@@ -136,6 +139,7 @@ struct Components: Sendable {
             keyCache: keyCache,
             directory: directory,
             waker: waker,
+            heartbeat: heartbeat,
             metricsRegistry: registry,
             metrics: metrics,
             intake: LogoutIntakeService(
@@ -182,6 +186,7 @@ struct Components: Sendable {
                 ),
                 waker: waker,
                 metrics: metrics,
+                heartbeat: heartbeat,
                 wallClock: now,
                 logger: logger
             ),

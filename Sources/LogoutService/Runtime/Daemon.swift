@@ -28,6 +28,13 @@ public enum Daemon {
             throw StartupFailure(description: "\(error)")
         }
         let listening = Atomic<Int>(0)
+        let (listenersBound, allBound) = AsyncStream<Void>.makeStream()
+        let listenerBound: @Sendable () -> Void = {
+            if listening.add(1, ordering: .relaxed).newValue == 2 {
+                allBound.yield()
+                allBound.finish()
+            }
+        }
         let publicApp = Application(
             router: components.publicRouter(listenersReady: { listening.load(ordering: .relaxed) == 2 }),
             server: config.publicLimits.server,
@@ -38,7 +45,7 @@ public enum Daemon {
                 availableConnectionsDelegate: config.publicLimits.connectionCap
             ),
             onServerRunning: { channel in
-                listening.add(1, ordering: .relaxed)
+                listenerBound()
                 logger.notice(
                     "public listener ready",
                     metadata: ["address": "\(channel.localAddress?.description ?? "?")"]
@@ -55,7 +62,7 @@ public enum Daemon {
                 availableConnectionsDelegate: config.adminLimits.connectionCap
             ),
             onServerRunning: { channel in
-                listening.add(1, ordering: .relaxed)
+                listenerBound()
                 logger.notice(
                     "admin listener ready",
                     metadata: ["address": "\(channel.localAddress?.description ?? "?")"]
@@ -67,6 +74,20 @@ public enum Daemon {
             try? FileManager.default.removeItem(atPath: path)
         }
 
+        // Last, so a graceful stop reaches it first: `STOPPING=1` goes out at once.
+        var systemd: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let environment = ProcessInfo.processInfo.environment
+        if let notifier = SystemdNotifier(environment: environment) {
+            let service = SystemdService(
+                notifier: notifier,
+                watchdog: SystemdNotifier.watchdogInterval(environment: environment),
+                listenersBound: listenersBound,
+                heartbeat: components.heartbeat,
+                wakeDispatcher: { [waker = components.waker] in waker.signal() },
+                logger: logger
+            )
+            systemd.append(.init(service: service))
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -76,7 +97,7 @@ public enum Daemon {
                     .init(service: components.metricsCollector),
                     .init(service: adminApp),
                     .init(service: publicApp),
-                ],
+                ] + systemd,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger

@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import LogoutCore
+import NIOHTTP1
+import Synchronization
+import TestSupport
+import Testing
+
+/// `Type=notify` with a fake systemd (a datagram socket the test binds): ready only once both
+/// listeners accept, watchdog pings tied to the dispatcher's progress, `STOPPING=1` on SIGTERM.
+@Suite(.serialized) struct SystemdEndToEndTests {
+    @Test func readyWatchdogAndStoppingFollowTheDaemon() async throws {
+        let folder = TemporaryDirectory()
+        let daemon = try DaemonProcess(folder: folder)
+        let bothBoundAtReady = Mutex<Bool?>(nil)
+        let (publicPort, adminPort) = (daemon.publicPort, daemon.adminPort)
+        let systemd = try NotifySocket(address: folder.file("notify.sock")) { message in
+            guard message.split(separator: "\n").contains("READY=1") else { return }
+            let bound = acceptsConnections(port: publicPort) && acceptsConnections(port: adminPort)
+            bothBoundAtReady.withLock { $0 = bound }
+        }
+        defer { systemd.stop() }
+        daemon.environment = ["NOTIFY_SOCKET": systemd.address, "WATCHDOG_USEC": "1000000"]
+        try await daemon.start()
+        #expect(await eventually { bothBoundAtReady.withLock { $0 } != nil })
+        #expect(bothBoundAtReady.withLock { $0 } == true, "READY=1 came before both listeners were bound")
+        #expect(systemd.messages(with: "READY=1").count == 1)
+
+        // Work flows: pings every half watchdog interval.
+        let rp = try await TestServer.start()
+        try await Self.register(daemon, rp: rp)
+        let flowing = ContinuousClock.now
+        for index in 0..<15 {
+            try await Self.addSession(daemon, sub: "u\(index)")
+            _ = try await daemon.admin(.POST, "/admin/v1/logout", ["issuer": "idp", "sub": .string("u\(index)")])
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let pings = systemd.messages(with: "WATCHDOG=1", from: flowing, to: .now)
+        #expect(pings.count >= 4, "\(pings.count) pings in 3 s with a 1 s watchdog")
+        #expect(await eventually { rp.received.count == 15 })
+
+        // The dispatcher stalls (another process holds the database's write lock): pings stop.
+        let lockedAt = Mutex<ContinuousClock.Instant?>(nil)
+        let releasedAt = Mutex<ContinuousClock.Instant?>(nil)
+        let database = try DatabaseQueue(path: folder.file("data/logoutd.sqlite3"))
+        Thread {
+            // GRDB wants a transaction closed within one access: hold it on a thread of its own.
+            try? database.inDatabase { db in
+                try db.execute(sql: "BEGIN EXCLUSIVE")
+                lockedAt.withLock { $0 = .now }
+                Thread.sleep(forTimeInterval: 4)
+                try db.execute(sql: "COMMIT")
+                releasedAt.withLock { $0 = .now }
+            }
+        }.start()
+        #expect(await eventually(timeout: 10) { releasedAt.withLock { $0 } != nil })
+        let locked = try #require(lockedAt.withLock { $0 })
+        let released = try #require(releasedAt.withLock { $0 })
+        let stalledPings = systemd.messages(with: "WATCHDOG=1", from: locked + .milliseconds(1200), to: released)
+        #expect(stalledPings.isEmpty, "pings went on while the dispatcher could not claim: \(stalledPings.count)")
+        #expect(await eventually(timeout: 5) { !systemd.messages(with: "WATCHDOG=1", from: released).isEmpty })
+        #expect(daemon.log.contains("the dispatcher made no progress"))
+
+        daemon.signal(SIGTERM)
+        #expect(await daemon.waitForExit() == 0)
+        #expect(await eventually(timeout: 2) { !systemd.messages(with: "STOPPING=1").isEmpty })
+        await rp.stop()
+    }
+
+    static func register(_ daemon: DaemonProcess, rp: TestServer) async throws {
+        let key = TokenForge.newES256(kid: "systemd-idp")
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/issuers",
+            [
+                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
+                "jwks": try TokenForge.jwks([key]),
+            ]
+        )
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/rps",
+            ["client_id": "app", "backchannel_logout_uri": .string(rp.url + "/bcl")]
+        )
+    }
+
+    static func addSession(_ daemon: DaemonProcess, sub: String) async throws {
+        let answer = try await daemon.admin(
+            .POST,
+            "/admin/v1/sessions",
+            ["issuer": "https://idp.example", "sub": .string(sub), "client_id": "app"]
+        )
+        #expect(answer.status == .created)
+    }
+}
