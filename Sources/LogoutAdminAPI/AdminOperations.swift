@@ -30,4 +30,5 @@ public protocol AdminOperations: Sendable {
     func logout(_ command: LogoutCommand) async throws -> LogoutRecorded
 
     func signingKeys() async throws -> SigningKeyList
+    func rotateSigningKeys(_ request: KeyRotationRequest) async throws -> KeyRotation
 }

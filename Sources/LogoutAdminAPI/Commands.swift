@@ -55,28 +55,3 @@ public struct LogoutRecorded: Codable, Sendable, Equatable {
         case eventID = "event_id"
     }
 }
-
-/// One of our signing keys (OUT-4).
-public struct SigningKeyResource: Codable, Sendable, Equatable {
-    public var kid: String
-    public var alg: SigningAlgorithm
-    public var createdAt: Timestamp
-    public var active: Bool
-
-    public init(kid: String, alg: SigningAlgorithm, createdAt: Timestamp, active: Bool) {
-        self.kid = kid
-        self.alg = alg
-        self.createdAt = createdAt
-        self.active = active
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case kid, alg, active
-        case createdAt = "created_at"
-    }
-}
-
-public struct SigningKeyList: Codable, Sendable, Equatable {
-    public var keys: [SigningKeyResource]
-    public init(keys: [SigningKeyResource]) { self.keys = keys }
-}

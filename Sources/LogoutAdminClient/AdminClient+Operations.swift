@@ -99,4 +99,8 @@ extension AdminClient {
     public func signingKeys() async throws -> SigningKeyList {
         try await get("/admin/v1/keys", as: SigningKeyList.self)
     }
+
+    public func rotateSigningKeys(_ request: KeyRotationRequest) async throws -> KeyRotation {
+        try await send(.POST, "/admin/v1/keys/rotate", body: request, as: KeyRotation.self)
+    }
 }

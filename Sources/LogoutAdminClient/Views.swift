@@ -117,16 +117,28 @@ public enum Views {
         return table
     }
 
-    public static func keys(_ list: SigningKeyList, now: Timestamp) -> Table {
-        var table = Table(["KID", "ALG", "STATE", "CREATED"])
-        for key in list.keys {
+    /// `keys list`: where each key stands in its rotation, times relative to now.
+    public static func keys(_ keys: [SigningKeyResource], now: Timestamp) -> Table {
+        var table = Table(["KID", "ALG", "STATE", "CREATED", "PUBLISHED", "SIGNING SINCE", "RETIRES"])
+        for key in keys {
             table.add([
-                .init(key.kid), .init(key.alg.rawValue),
-                key.active ? .init("signing", .good) : .init("published", .dim),
+                .init(key.kid), .init(key.alg.rawValue), keyState(key.state),
                 .init(RelativeTime.describe(key.createdAt, now: now), .dim),
+                .init(RelativeTime.describe(key.publishedAt, now: now)),
+                .init(RelativeTime.describe(key.signingSince, now: now)),
+                .init(key.retiresAt.map { RelativeTime.describe($0, now: now) } ?? "-", .dim),
             ])
         }
         return table
+    }
+
+    static func keyState(_ state: KeySchedule.State) -> Table.Cell {
+        switch state {
+        case .active: return .init("active", .good)
+        case .next: return .init("next", .warning)
+        case .retiring: return .init("retiring", .dim)
+        case .retired: return .init("retired", .dim)
+        }
     }
 
     static func status(_ delivery: DeliveryResource) -> Table.Cell {

@@ -140,6 +140,10 @@ public enum AdminRoutes {
         }
 
         router.get("/admin/v1/keys") { _, _ in JSONResponse.make(.ok, try await ops.signingKeys()) }
+        router.post("/admin/v1/keys/rotate") { request, context in
+            let rotation = try await AdminRequest.body(KeyRotationRequest.self, request, context)
+            return JSONResponse.make(.ok, try await ops.rotateSigningKeys(rotation))
+        }
         return router
     }
 }

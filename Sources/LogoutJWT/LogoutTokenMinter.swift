@@ -33,9 +33,9 @@ public struct LogoutTokenMinter: Sendable {
         public let description: String
     }
 
-    private let keys: SigningKeyStore
+    private let keys: SigningKeyring
 
-    public init(keys: SigningKeyStore) {
+    public init(keys: SigningKeyring) {
         self.keys = keys
     }
 
@@ -81,7 +81,7 @@ public struct LogoutTokenMinter: Sendable {
             }
             key = nil
         default:
-            guard let active = keys.active(algorithm) else {
+            guard let active = keys.signingKey(algorithm, now: now) else {
                 throw Failure(description: "no \(algorithm.rawValue) signing key is loaded")
             }
             key = active

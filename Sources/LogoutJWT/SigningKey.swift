@@ -80,7 +80,7 @@ public struct SigningKey: Sendable {
         }
     }
 
-    static func generate(_ algorithm: SigningAlgorithm) throws -> SigningKey {
+    public static func generate(_ algorithm: SigningAlgorithm) throws -> SigningKey {
         switch algorithm {
         case .es256: return SigningKey(material: .p256(P256.Signing.PrivateKey()))
         case .rs256: return SigningKey(material: .rsa(try _RSA.Signing.PrivateKey(keySize: .bits2048)))

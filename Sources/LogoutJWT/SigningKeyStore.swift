@@ -5,11 +5,11 @@ import LogoutCore
     import Glibc
 #endif
 
-/// Our signing keys, one file each under `keys.dir`, created on first start.
+/// Our signing keys' files: one each under `keys.dir` (created on first start, and by
+/// `keys rotate`), and read-only ones an operator hands over as systemd credentials.
 ///
 /// Files are written 0600 in a 0700 directory through a temporary name and a rename, so a crash
-/// never leaves half a key. The newest key of each algorithm signs; every key in the directory is
-/// published, which is what lets an operator add the next key before it is used (OUT-4).
+/// never leaves half a key. Which key signs and which are published is `KeySchedule`'s call.
 public struct SigningKeyStore: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -19,9 +19,13 @@ public struct SigningKeyStore: Sendable {
         public let key: SigningKey
         public let createdAt: Timestamp
         public let fileName: String
+        /// From `$CREDENTIALS_DIRECTORY`: read-only, never removed by logoutd.
+        public var isCredential = false
     }
 
     public let directory: String
+    /// systemd's `$CREDENTIALS_DIRECTORY`, where keys may also come from (`LoadCredential=`).
+    public let credentialsDirectory: String?
     public private(set) var keys: [StoredKey]
 
     static let extensions: [(SigningAlgorithm, String)] = [
@@ -29,7 +33,11 @@ public struct SigningKeyStore: Sendable {
     ]
 
     /// Loads the directory, creating it and one key per asymmetric algorithm when missing.
-    public static func open(directory: String, now: Timestamp = .now) throws -> SigningKeyStore {
+    public static func open(
+        directory: String,
+        credentialsDirectory: String? = nil,
+        now: Timestamp = .now
+    ) throws -> SigningKeyStore {
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false
         if !fileManager.fileExists(atPath: directory, isDirectory: &isDirectory) {
@@ -45,9 +53,9 @@ public struct SigningKeyStore: Sendable {
         } else if !isDirectory.boolValue {
             throw Failure(description: "keys.dir \(directory) is not a directory")
         }
-        var store = SigningKeyStore(directory: directory, keys: [])
+        var store = SigningKeyStore(directory: directory, credentialsDirectory: credentialsDirectory, keys: [])
         try store.reload()
-        for (algorithm, _) in extensions where store.active(algorithm) == nil {
+        for (algorithm, _) in extensions where !store.keys.contains(where: { $0.key.algorithm == algorithm }) {
             _ = try store.add(try SigningKey.generate(algorithm), now: now)
         }
         return store
@@ -55,11 +63,20 @@ public struct SigningKeyStore: Sendable {
 
     /// Reads every key file; a file that cannot be read is an error, never silently skipped.
     mutating func reload() throws {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var loaded: [StoredKey] = []
+        for (folder, isCredential) in [(directory, false), (credentialsDirectory, true)] {
+            guard let folder, !folder.isEmpty else { continue }
+            loaded += try Self.load(folder: folder, isCredential: isCredential)
+        }
+        keys = loaded
+    }
+
+    private static func load(folder: String, isCredential: Bool) throws -> [StoredKey] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         var loaded: [StoredKey] = []
         for name in names.sorted() {
             guard let (algorithm, _) = Self.extensions.first(where: { name.hasSuffix("." + $0.1) }) else { continue }
-            let path = directory + "/" + name
+            let path = folder + "/" + name
             try SecretFile.checkPrivate(path, what: "the signing key")
             let contents: String
             do {
@@ -75,12 +92,12 @@ public struct SigningKeyStore: Sendable {
             }
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
             let created = (attributes?[.modificationDate] as? Date).map(Timestamp.init) ?? .distantPast
-            loaded.append(StoredKey(key: key, createdAt: created, fileName: name))
+            loaded.append(StoredKey(key: key, createdAt: created, fileName: name, isCredential: isCredential))
         }
-        keys = loaded
+        return loaded
     }
 
-    /// Writes a new key; it becomes the active key of its algorithm.
+    /// Writes a new key under `keys.dir`.
     public mutating func add(_ key: SigningKey, now: Timestamp) throws -> StoredKey {
         let stamp = Int(now.millisecondsSince1970 / 1000)
         let suffix = Self.extensions.first { $0.0 == key.algorithm }!.1
@@ -103,13 +120,14 @@ public struct SigningKeyStore: Sendable {
         return stored
     }
 
-    /// The key that signs for `algorithm`: the newest of that algorithm.
-    public func active(_ algorithm: SigningAlgorithm) -> SigningKey? {
-        keys.filter { $0.key.algorithm == algorithm }.max { ($0.createdAt, $0.fileName) < ($1.createdAt, $1.fileName) }?
-            .key
-    }
-
-    public var publicJWKS: [[String: String]] {
-        keys.map(\.key.publicJWK)
+    /// Deletes a retired key's file (never a credential's): a private key nobody should sign
+    /// with again is safest gone.
+    public mutating func remove(keyID: String) throws {
+        guard let index = keys.firstIndex(where: { $0.key.keyID == keyID && !$0.isCredential }) else { return }
+        let path = directory + "/" + keys[index].fileName
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw Failure(description: "cannot remove retired signing key \(path): \(String(cString: strerror(errno)))")
+        }
+        keys.remove(at: index)
     }
 }

@@ -38,20 +38,4 @@ extension LogoutDatabase {
             return counts
         }
     }
-
-    /// Remembers the signing keys found in `keys.dir` (OUT-4): when each was first seen, so the
-    /// log can tell which key signed what period even after files are removed.
-    public func recordSigningKeys(_ keys: [SigningKeyRecord], now: Timestamp) async throws {
-        try await pool.write { db in
-            for key in keys {
-                try db.execute(
-                    sql: """
-                        INSERT INTO signing_keys (kid, alg, file, created_at, first_seen_at) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT(kid) DO UPDATE SET file = excluded.file
-                        """,
-                    arguments: [key.keyID, key.algorithm, key.file, key.createdAt.column, now.column]
-                )
-            }
-        }
-    }
 }

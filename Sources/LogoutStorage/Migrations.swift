@@ -16,7 +16,17 @@ enum Migrations {
         migrator.registerMigration("v4") { db in
             try db.execute(sql: v4)
         }
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: v5)
+        }
     }
+
+    /// Key rotation (OUT-4): when each signing key signs from. Keys known before it signed from
+    /// their creation, the newest of each algorithm winning, which is what this reproduces.
+    static let v5 = """
+        ALTER TABLE signing_keys ADD COLUMN signs_from INTEGER NOT NULL DEFAULT 0;
+        UPDATE signing_keys SET signs_from = created_at;
+        """
 
     /// Circuit breakers (Q-4): one row per RP whose breaker ever tripped; no row is closed. In the
     /// store, not in a process, so daemons sharing a store share them.

@@ -116,22 +116,3 @@ struct DeliveriesCommand: AsyncParsableCommand {
         }
     }
 }
-
-struct KeysCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "keys",
-        abstract: "Our signing keys: the ones published at the JWKS URI, and the one that signs.",
-        subcommands: [List.self]
-    )
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List our signing keys.")
-        @OptionGroup var admin: AdminOptions
-
-        func run() async throws {
-            try await admin.withClient { client in
-                admin.show(try await client.signingKeys()) { Views.keys($0, now: Output.now) }
-            }
-        }
-    }
-}

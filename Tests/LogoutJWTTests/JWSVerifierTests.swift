@@ -138,12 +138,12 @@ import _CryptoExtras
 @Suite struct SigningTests {
     @Test func mintedTokensVerifyWithOurPublishedKeysAndCarryC5Claims() throws {
         let directory = TemporaryDirectory()
-        let store = try SigningKeyStore.open(directory: directory.path)
-        let minter = LogoutTokenMinter(keys: store)
-        let published = try JWKSet.parse([
-            "keys": .array(store.publicJWKS.map { .object($0.mapValues(JSONValue.string)) })
-        ])
+        let keyring = SigningKeyring(files: try SigningKeyStore.open(directory: directory.path))
+        let minter = LogoutTokenMinter(keys: keyring)
         let now = Timestamp.now
+        let published = try JWKSet.parse([
+            "keys": .array(keyring.publishedJWKS(now: now).map { .object($0.mapValues(JSONValue.string)) })
+        ])
         for algorithm in [SigningAlgorithm.es256, .rs256, .edDSA] {
             let minted = try minter.mint(
                 OutboundLogoutClaims(
@@ -172,8 +172,9 @@ import _CryptoExtras
     }
 
     @Test func hs256HasNoKidAndEachMintHasAFreshJTI() throws {
-        let store = try SigningKeyStore.open(directory: TemporaryDirectory().path)
-        let minter = LogoutTokenMinter(keys: store)
+        let minter = LogoutTokenMinter(
+            keys: SigningKeyring(files: try SigningKeyStore.open(directory: TemporaryDirectory().path))
+        )
         let secret = Array("rp-client-secret-rp-client-secret".utf8)
         let claims = OutboundLogoutClaims(issuer: "i", audience: "rp", subject: "s", sessionID: nil, transaction: "1")
         let first = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: .now)

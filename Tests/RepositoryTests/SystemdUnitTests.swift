@@ -56,8 +56,13 @@ import Testing
             Self.root.appendingPathComponent("Sources/LogoutService/Config/LogoutdConfiguration+Loading.swift")
         )
         let ids = Self.values("LoadCredential").compactMap { $0.split(separator: ":").first.map(String.init) }
-        #expect(Set(ids) == ["admin-token", "secrets.key"])
-        for id in ids {
+        #expect(Set(ids) == ["admin-token", "secrets.key", "signing-keys"])
+        // Signing keys: every key file in the credentials directory, whatever its prefix.
+        let keyring = RulesTests.text(
+            Self.root.appendingPathComponent("Sources/LogoutService/Runtime/Components+Keys.swift")
+        )
+        #expect(keyring.contains("credentialsDirectory: config.credentialsDirectory"))
+        for id in ids where id != "signing-keys" {
             #expect(loader.contains(#"credential(""# + id + #"")"#), "logoutd does not read the credential \(id)")
         }
         // A path in the config would win over the credential: the production config names none.

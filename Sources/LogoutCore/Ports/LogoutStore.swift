@@ -98,10 +98,9 @@ public enum RetryOutcome: Sendable, Equatable {
     case alreadyDelivered
 }
 
-/// Housekeeping: retention, our signing keys' history, the one-time binding of sealed secrets.
+/// Housekeeping: retention, the one-time binding of sealed secrets.
 public protocol MaintenanceStore: Sendable {
     func purge(now: Timestamp, retention: Duration, rejectedRetention: Duration) async throws -> PurgeCounts
-    func recordSigningKeys(_ keys: [SigningKeyRecord], now: Timestamp) async throws
     /// Re-seals, once, every secret stored before sealed values were bound to their row; `nil`
     /// when that was done before.
     func bindSealedSecretsIfNeeded(
@@ -120,20 +119,6 @@ public struct PurgeCounts: Sendable, Equatable {
     public init() {}
 }
 
-/// One of our signing keys as the store remembers it (OUT-4).
-public struct SigningKeyRecord: Sendable, Equatable {
-    public var keyID: String
-    public var algorithm: String
-    public var file: String
-    public var createdAt: Timestamp
-
-    public init(keyID: String, algorithm: String, file: String, createdAt: Timestamp) {
-        self.keyID = keyID
-        self.algorithm = algorithm
-        self.file = file
-        self.createdAt = createdAt
-    }
-}
-
 /// Everything the daemon needs from one store.
 public typealias LogoutStore = IntakeStore & DeliveryQueueStore & RegistryStore & LogStore & MaintenanceStore
+    & KeyScheduleStore

@@ -10,7 +10,7 @@ struct AdminContext: Sendable {
     let directory: IssuerDirectory
     let keyCache: IssuerKeyCache
     let secrets: SecretBox
-    let keys: SigningKeyStore
+    let keys: SigningKeyring
     let waker: Waker
     let allowPrivateNetworks: Bool
     /// Our own `iss`: the token issuer of RPs that set none.

@@ -9,14 +9,14 @@ struct AdminService: AdminOperations {
     let relyingPartyAdmin: RelyingPartyAdmin
     let sessionAdmin: SessionAdmin
     let logAdmin: LogAdmin
-    let keys: SigningKeyStore
+    let keyAdmin: KeyAdmin
 
     init(context: AdminContext) {
         issuerAdmin = IssuerAdmin(context: context)
         relyingPartyAdmin = RelyingPartyAdmin(context: context)
         sessionAdmin = SessionAdmin(context: context, relyingParties: relyingPartyAdmin)
         logAdmin = LogAdmin(context: context)
-        keys = context.keys
+        keyAdmin = KeyAdmin(context: context)
     }
 
     func createIssuer(_ registration: IssuerRegistration) async throws -> IssuerResource {
@@ -56,16 +56,8 @@ struct AdminService: AdminOperations {
 
     func logout(_ command: LogoutCommand) async throws -> LogoutRecorded { try await logAdmin.logout(command) }
 
-    func signingKeys() async throws -> SigningKeyList {
-        SigningKeyList(
-            keys: keys.keys.map { stored in
-                SigningKeyResource(
-                    kid: stored.key.keyID,
-                    alg: stored.key.algorithm,
-                    createdAt: stored.createdAt,
-                    active: keys.active(stored.key.algorithm)?.keyID == stored.key.keyID
-                )
-            }
-        )
+    func signingKeys() async throws -> SigningKeyList { keyAdmin.list() }
+    func rotateSigningKeys(_ request: KeyRotationRequest) async throws -> KeyRotation {
+        try await keyAdmin.rotate(request)
     }
 }

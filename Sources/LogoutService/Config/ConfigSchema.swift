@@ -11,7 +11,7 @@ enum ConfigSchema {
         "admin.listen", "admin.token_file", "admin.max_connections", "admin.header_timeout", "admin.body_timeout",
         "admin.idle_timeout", "admin.max_header_bytes",
         "database.path", "database.busy_timeout", "database.retention", "database.rejected_retention",
-        "keys.dir", "keys.secrets_file",
+        "keys.dir", "keys.secrets_file", "keys.rotation_overlap",
         "delivery.timeout", "delivery.connect_timeout", "delivery.max_attempts", "delivery.backoff_initial",
         "delivery.backoff_max", "delivery.backoff_multiplier", "delivery.window", "delivery.concurrency",
         "delivery.per_rp_concurrency", "delivery.allow_private_networks", "delivery.breaker_threshold",

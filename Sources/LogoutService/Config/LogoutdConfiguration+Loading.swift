@@ -83,6 +83,8 @@ extension LogoutdConfiguration {
         config.secretsKeyFile = (try values.string("keys.secrets_file") ?? credential("secrets.key")).map {
             absolute($0, base: baseDirectory)
         }
+        config.rotationOverlap = try values.positiveDuration("keys.rotation_overlap") ?? config.rotationOverlap
+        config.credentialsDirectory = credentialsDirectory.flatMap { $0.isEmpty ? nil : $0 }
         config.deliveryTimeout = try values.duration("delivery.timeout") ?? config.deliveryTimeout
         config.deliveryConnectTimeout = try values.duration("delivery.connect_timeout") ?? config.deliveryConnectTimeout
         config.maxAttempts = try values.int("delivery.max_attempts", in: 1...1000) ?? config.maxAttempts

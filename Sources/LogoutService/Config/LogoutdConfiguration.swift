@@ -23,6 +23,12 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     /// `keys.secrets_file`, or `$CREDENTIALS_DIRECTORY/secrets.key` under systemd's `LoadCredential=`.
     public var secretsKeyFile: String?
     public var effectiveSecretsKeyFile: String { secretsKeyFile ?? keysDirectory + "/secrets.key" }
+    /// systemd's `$CREDENTIALS_DIRECTORY`: signing keys handed over with `LoadCredential=` are
+    /// read from it as well as from `keys.dir`.
+    public var credentialsDirectory: String?
+    /// How long a rotated key is published before it signs, and a replaced key after (OUT-4):
+    /// longer than RPs cache our JWKS (mod_auth_openidc: an hour by default).
+    public var rotationOverlap: Duration = .seconds(86_400)
     public var deliveryTimeout: Duration = .seconds(10)
     public var deliveryConnectTimeout: Duration = .seconds(5)
     public var maxAttempts = 10
@@ -89,6 +95,7 @@ public struct LogoutdConfiguration: Sendable, Equatable {
                 ("database.rejected_retention", formatDuration(rejectedRetention)),
                 ("keys.dir", keysDirectory),
                 ("keys.secrets_file", effectiveSecretsKeyFile),
+                ("keys.rotation_overlap", formatDuration(rotationOverlap)),
                 ("delivery.timeout", formatDuration(deliveryTimeout)),
                 ("delivery.connect_timeout", formatDuration(deliveryConnectTimeout)),
                 ("delivery.max_attempts", String(maxAttempts)),

@@ -18,7 +18,7 @@ struct Components: Sendable {
     let configuration: LogoutdConfiguration
     let lock: ProcessLock
     let database: LogoutDatabase
-    let keys: SigningKeyStore
+    let keys: SigningKeyring
     let secrets: SecretBox
     let adminToken: String
     let clients: GuardedHTTPClients
@@ -36,6 +36,7 @@ struct Components: Sendable {
     let maintenance: MaintenanceService
     let rejectionLog: RejectionLogService
     let metricsCollector: MetricsCollector
+    let now: @Sendable () -> Timestamp
 
     /// Lock, database (migrations), secrets, keys, admin token; then the services. Leases left
     /// by a previous process are released here, before anything can claim.
@@ -59,19 +60,8 @@ struct Components: Sendable {
         }), resealed > 0 {
             logger.notice("stored secrets re-sealed, bound to their rows", metadata: ["count": "\(resealed)"])
         }
-        let keys = try SigningKeyStore.open(directory: config.keysDirectory)
+        let keys = try await openKeyring(config, database: database, now: now(), logger: logger)
         let adminToken = try AdminToken.loadOrCreate(path: config.adminTokenFile)
-        try await database.recordSigningKeys(
-            keys.keys.map {
-                SigningKeyRecord(
-                    keyID: $0.key.keyID,
-                    algorithm: $0.key.algorithm.rawValue,
-                    file: $0.fileName,
-                    createdAt: $0.createdAt
-                )
-            },
-            now: now()
-        )
         let released = try await database.releaseAllLeases(now: now())
         if released > 0 {
             logger.notice("deliveries in flight at the last stop are due again", metadata: ["count": "\(released)"])
@@ -199,19 +189,23 @@ struct Components: Sendable {
                 logger: logger
             ),
             rejectionLog: RejectionLogService(store: database, metrics: metrics, logger: logger),
-            metricsCollector: MetricsCollector(store: database, metrics: metrics, now: now, logger: logger)
+            metricsCollector: MetricsCollector(store: database, metrics: metrics, now: now, logger: logger),
+            now: now
         )
     }
 
     func publicRouter(listenersReady: @escaping @Sendable () -> Bool = { true }) -> Router<LogoutRequestContext> {
         let discovery = Discovery.document(issuer: configuration.issuer)
-        let jwks: JSONValue = ["keys": .array(keys.publicJWKS.map { jwk in .object(jwk.mapValues(JSONValue.string)) })]
+        let (keys, now) = (self.keys, self.now)
         let database = self.database
         return PublicRoutes.router(
             PublicEndpoints(
                 intake: intake,
                 discovery: { discovery },
-                jwks: { jwks },
+                // From the clock each time: a rotated key appears, and a retired one goes, on time.
+                jwks: {
+                    ["keys": .array(keys.publishedJWKS(now: now()).map { .object($0.mapValues(JSONValue.string)) })]
+                },
                 readiness: {
                     guard listenersReady() else { return false }
                     return await database.isReadable()

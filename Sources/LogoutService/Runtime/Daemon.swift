@@ -107,7 +107,7 @@ public enum Daemon {
             "logoutd starting",
             metadata: [
                 "issuer": "\(config.issuer)", "database": "\(config.databasePath)",
-                "keys": "\(components.keys.keys.count)",
+                "keys": "\(components.keys.publishedJWKS(now: .now).count)",
             ]
         )
         do {
