@@ -116,7 +116,12 @@ public final class AdminClient: AdminOperations, Sendable {
         }
         let buffer = try await response.body.collect(upTo: 64 << 20)
         let bytes = Array(buffer.readableBytesView)
-        let status = Int(response.status.code)
+        try check(Int(response.status.code), body: bytes)
+        return bytes
+    }
+
+    /// Throws the refusal a non-2xx answer carries.
+    func check(_ status: Int, body bytes: [UInt8]) throws {
         if status == 401 { throw Failure.unauthorized(tokenSource: tokenSource) }
         guard (200..<300).contains(status) else {
             let refusal = try? AdminJSON.decoder.decode(AdminError.self, from: Data(bytes))
@@ -128,7 +133,6 @@ public final class AdminClient: AdminOperations, Sendable {
                 )
             )
         }
-        return bytes
     }
 
     func get<Answer: Decodable>(_ path: String, as answer: Answer.Type) async throws -> Answer {

@@ -12,15 +12,19 @@ public struct AdminEndpoints: Sendable {
     public var authenticate: @Sendable (String) -> Bool
     /// Prometheus text for `/metrics`.
     public var metrics: (@Sendable () async -> String)?
+    /// An online copy of the store for `GET /admin/v1/backup`.
+    public var backup: (@Sendable () async throws -> DatabaseSnapshot)?
 
     public init(
         operations: any AdminOperations,
         authenticate: @escaping @Sendable (String) -> Bool,
-        metrics: (@Sendable () async -> String)? = nil
+        metrics: (@Sendable () async -> String)? = nil,
+        backup: (@Sendable () async throws -> DatabaseSnapshot)? = nil
     ) {
         self.operations = operations
         self.authenticate = authenticate
         self.metrics = metrics
+        self.backup = backup
     }
 }
 
@@ -140,6 +144,9 @@ public enum AdminRoutes {
         }
 
         router.get("/admin/v1/keys") { _, _ in JSONResponse.make(.ok, try await ops.signingKeys()) }
+        if let backup = endpoints.backup {
+            router.get("/admin/v1/backup") { _, _ in try await backup().response() }
+        }
         router.post("/admin/v1/keys/rotate") { request, context in
             let rotation = try await AdminRequest.body(KeyRotationRequest.self, request, context)
             return JSONResponse.make(.ok, try await ops.rotateSigningKeys(rotation))

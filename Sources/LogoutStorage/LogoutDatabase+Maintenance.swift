@@ -38,4 +38,12 @@ extension LogoutDatabase {
             return counts
         }
     }
+
+    /// `VACUUM INTO` on a reader: its own read transaction makes the copy consistent, and WAL
+    /// lets writers go on meanwhile, so notifiers are not kept waiting by a backup.
+    public func snapshot(into path: String) async throws {
+        try await pool.unsafeRead { db in
+            try db.execute(sql: "VACUUM INTO ?", arguments: [path])
+        }
+    }
 }

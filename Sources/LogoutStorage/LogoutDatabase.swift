@@ -16,6 +16,8 @@ public final class LogoutDatabase: LogoutStore {
     let pool: DatabasePool
     let committer: GroupCommitter
     public let path: String
+    /// The last migration applied ("v5"), for the start-up log line.
+    public let schemaVersion: String
 
     /// - Parameter busyTimeout: how long a write waits for a lock held elsewhere before the
     ///   caller gets an error (and the notifier a 503).
@@ -40,6 +42,7 @@ public final class LogoutDatabase: LogoutStore {
             var migrator = DatabaseMigrator()
             Migrations.register(in: &migrator)
             try migrator.migrate(pool)
+            schemaVersion = try pool.read { try migrator.appliedMigrations($0) }.last ?? "?"
         } catch {
             throw Failure(description: "cannot open the database \(path): \(error)")
         }

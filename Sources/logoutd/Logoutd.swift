@@ -23,7 +23,7 @@ struct Logoutd: AsyncParsableCommand {
         subcommands: [
             Serve.self, CheckConfig.self, IssuersCommand.self, RelyingPartiesCommand.self, SessionsCommand.self,
             EventsCommand.self, DeliveriesCommand.self, AdminLogoutCommand.self, KeysCommand.self,
-            TokenCommand.self, DevRPCommand.self,
+            BackupCommand.self, TokenCommand.self, DevRPCommand.self,
         ]
     )
 }

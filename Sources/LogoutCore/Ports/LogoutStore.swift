@@ -106,6 +106,9 @@ public protocol MaintenanceStore: Sendable {
     func bindSealedSecretsIfNeeded(
         _ reseal: @escaping @Sendable (SealedField, [UInt8]) throws -> [UInt8]
     ) async throws -> Int?
+    /// Writes a consistent copy of the whole store to a new file at `path`, while it keeps
+    /// serving (`logoutd backup`).
+    func snapshot(into path: String) async throws
     /// Whether the store answers (for `/readyz`).
     func isReadable() async -> Bool
 }

@@ -36,6 +36,7 @@ struct Components: Sendable {
     let maintenance: MaintenanceService
     let rejectionLog: RejectionLogService
     let metricsCollector: MetricsCollector
+    let backup: DatabaseBackup
     let now: @Sendable () -> Timestamp
 
     /// Lock, database (migrations), secrets, keys, admin token; then the services. Leases left
@@ -49,6 +50,10 @@ struct Components: Sendable {
         umask(0o077)
         let lock = try ProcessLock(path: config.databasePath + ".lock")
         let database = try LogoutDatabase(path: config.databasePath, busyTimeout: config.databaseBusyTimeout)
+        logger.notice(
+            "database ready",
+            metadata: ["path": "\(config.databasePath)", "schema": "\(database.schemaVersion)"]
+        )
         try FileManager.default.createDirectory(
             atPath: config.keysDirectory,
             withIntermediateDirectories: true,
@@ -60,6 +65,8 @@ struct Components: Sendable {
         }), resealed > 0 {
             logger.notice("stored secrets re-sealed, bound to their rows", metadata: ["count": "\(resealed)"])
         }
+        let backup = DatabaseBackup(store: database, databasePath: config.databasePath, now: now, logger: logger)
+        backup.removeLeftovers()
         let keys = try await openKeyring(config, database: database, now: now(), logger: logger)
         let adminToken = try AdminToken.loadOrCreate(path: config.adminTokenFile)
         let released = try await database.releaseAllLeases(now: now())
@@ -190,6 +197,7 @@ struct Components: Sendable {
             ),
             rejectionLog: RejectionLogService(store: database, metrics: metrics, logger: logger),
             metricsCollector: MetricsCollector(store: database, metrics: metrics, now: now, logger: logger),
+            backup: backup,
             now: now
         )
     }
@@ -217,11 +225,13 @@ struct Components: Sendable {
     func adminRouter() -> Router<LogoutRequestContext> {
         let token = adminToken
         let registry = metricsRegistry
+        let backup = self.backup
         return AdminRoutes.router(
             AdminEndpoints(
                 operations: admin,
                 authenticate: { Digests.constantTimeEquals($0, token) },
-                metrics: { registry.emitToString() }
+                metrics: { registry.emitToString() },
+                backup: { try await backup.snapshot() }
             )
         )
     }
