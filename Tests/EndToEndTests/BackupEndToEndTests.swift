@@ -14,14 +14,7 @@ import Testing
         let daemon = try DaemonProcess()
         try await daemon.start()
         let config = ["--config", daemon.configPath]
-        _ = try await daemon.admin(
-            .POST,
-            "/admin/v1/issuers",
-            [
-                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
-                "jwks": try TokenForge.jwks([Self.idpKey]),
-            ]
-        )
+        try await daemon.registerIdP(Self.idpKey)
         let backup = daemon.folder.file("backup.sqlite3")
 
         // Logouts keep arriving while the copy is taken: each is answered 200 as usual.

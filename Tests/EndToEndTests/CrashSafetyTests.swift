@@ -13,14 +13,7 @@ import Testing
         let fast = try await TestServer.start()
         let daemon = try DaemonProcess(delivery: ["per_rp_concurrency: 4"])
         try await daemon.start()
-        _ = try await daemon.admin(
-            .POST,
-            "/admin/v1/issuers",
-            [
-                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
-                "jwks": try TokenForge.jwks([Self.idpKey]),
-            ]
-        )
+        try await daemon.registerIdP(Self.idpKey)
         for (id, server) in [("slow", slow), ("fast", fast)] {
             _ = try await daemon.admin(
                 .POST,

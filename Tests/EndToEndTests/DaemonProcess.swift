@@ -153,6 +153,19 @@ final class DaemonProcess: @unchecked Sendable {
         )
     }
 
+    /// Registers `https://idp.example` as `idp` with an inline JWKS holding `key`.
+    func registerIdP(_ key: TokenForge.Key) async throws {
+        let answer = try await admin(
+            .POST,
+            "/admin/v1/issuers",
+            [
+                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
+                "jwks": try TokenForge.jwks([key]),
+            ]
+        )
+        guard answer.status == .created else { throw DaemonError(description: "issuer not registered: \(answer.body)") }
+    }
+
     func postLogout(_ token: String, path: String = "/backchannel-logout") async throws -> Answer {
         try await request(
             publicURL + path,

@@ -64,14 +64,7 @@ import Testing
         daemon.environment = ["LOGOUTD_KEYS_ROTATION_OVERLAP": "4s"]
         try await daemon.start()
         let config = ["--config", daemon.configPath]
-        _ = try await daemon.admin(
-            .POST,
-            "/admin/v1/issuers",
-            [
-                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
-                "jwks": try TokenForge.jwks([Self.idpKey]),
-            ]
-        )
+        try await daemon.registerIdP(Self.idpKey)
         _ = try await daemon.admin(
             .POST,
             "/admin/v1/rps",

@@ -69,14 +69,7 @@ import Testing
 
     static func register(_ daemon: DaemonProcess, rp: TestServer) async throws {
         let key = TokenForge.newES256(kid: "systemd-idp")
-        _ = try await daemon.admin(
-            .POST,
-            "/admin/v1/issuers",
-            [
-                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
-                "jwks": try TokenForge.jwks([key]),
-            ]
-        )
+        try await daemon.registerIdP(key)
         _ = try await daemon.admin(
             .POST,
             "/admin/v1/rps",
