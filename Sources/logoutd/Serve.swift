@@ -19,10 +19,17 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let environment = ProcessInfo.processInfo.environment
+        if JournalLogHandler.isJournal(environment: environment) {
+            // Tests point it at their own socket; systemd's is the default.
+            let socket = environment["LOGOUTD_TEST_JOURNAL_SOCKET"] ?? JournalLogHandler.defaultSocket
+            LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level, socketPath: socket) }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "logoutd")
         do {

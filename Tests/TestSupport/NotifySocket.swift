@@ -45,7 +45,7 @@ public final class NotifySocket: Sendable {
     }
 
     private func read() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
         while !stopped.load(ordering: .relaxed) {
             let count = recv(fd, &buffer, buffer.count, 0)
             guard count > 0 else { continue }

@@ -89,6 +89,7 @@ public struct DeliveryStateMachine: Sendable {
                         AttemptReport(
                             deliveryID: delivery.id,
                             clientID: delivery.clientID,
+                            eventID: delivery.eventID,
                             attempt: nil,
                             transition: transition
                         )
@@ -172,6 +173,7 @@ public struct DeliveryStateMachine: Sendable {
                 AttemptReport(
                     deliveryID: delivery.id,
                     clientID: delivery.clientID,
+                    eventID: delivery.eventID,
                     attempt: record,
                     transition: transition,
                     breaker: breaker

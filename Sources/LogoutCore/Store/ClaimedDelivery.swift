@@ -33,6 +33,7 @@ public struct ClaimedDelivery: Sendable, Equatable {
         self.id = id
         self.eventID = eventID
         self.clientID = clientID
+        self.eventID = eventID
         self.sub = sub
         self.sid = sid
         self.attempts = attempts
@@ -78,8 +79,9 @@ public struct BreakerInput: Sendable, Equatable {
 /// The outcome of one attempt, to store with the delivery's new state.
 public struct AttemptReport: Sendable, Equatable {
     public var deliveryID: Int64
-    /// The delivery's RP, for metrics and logs.
+    /// The delivery's RP and logout event, for metrics and logs.
     public var clientID: String
+    public var eventID: Int64
     /// `nil` when the delivery ended without an attempt (skipped).
     public var attempt: AttemptRecord?
     public var transition: DeliveryTransition
@@ -89,12 +91,14 @@ public struct AttemptReport: Sendable, Equatable {
     public init(
         deliveryID: Int64,
         clientID: String = "",
+        eventID: Int64 = 0,
         attempt: AttemptRecord?,
         transition: DeliveryTransition,
         breaker: BreakerInput? = nil
     ) {
         self.deliveryID = deliveryID
         self.clientID = clientID
+        self.eventID = eventID
         self.attempt = attempt
         self.transition = transition
         self.breaker = breaker

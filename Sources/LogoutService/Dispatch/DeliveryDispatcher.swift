@@ -239,13 +239,14 @@ final class DeliveryDispatcher: Service {
     private func log(_ report: AttemptReport) {
         let transition = report.transition
         var metadata: Logger.Metadata = [
-            "delivery.id": "\(report.deliveryID)", "rp.client_id": "\(report.clientID)",
-            "attempt": "\(transition.attempts)",
+            "delivery.id": "\(report.deliveryID)", "event.id": "\(report.eventID)",
+            "rp.client_id": "\(report.clientID)", "attempt": "\(transition.attempts)",
             "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
         ]
+        if let attempt = report.attempt { metadata["duration_ms"] = "\(attempt.duration.wholeMilliseconds)" }
         switch transition.status {
         case .delivered:
-            logger.debug("delivered", metadata: metadata)
+            logger.info("delivered", metadata: metadata)
         case .retrying:
             metadata["error_class"] = "\(transition.errorClass?.rawValue ?? "-")"
             logger.info("delivery attempt failed; will retry", metadata: metadata)

@@ -25,30 +25,15 @@ struct SystemdNotifier: Sendable {
     }
 
     struct SendError: Error, CustomStringConvertible {
-        let errno: Int32
-        var description: String { "cannot notify systemd: \(String(cString: strerror(errno)))" }
+        let reason: String
+        var description: String { "cannot notify systemd: \(reason)" }
     }
 
     func send(_ state: String) throws(SendError) {
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SendError(errno: errno) }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(socketPath.utf8)
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
-        withUnsafeMutableBytes(of: &address.sun_path) { path in
-            for (index, byte) in bytes.enumerated() { path[index] = byte }
+        do {
+            try UnixDatagram.send(Array(state.utf8), to: socketPath)
+        } catch {
+            throw SendError(reason: error.description)
         }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
-        let message = Array(state.utf8)
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                message.withUnsafeBytes { buffer in
-                    sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), socketAddress, length)
-                }
-            }
-        }
-        guard sent == message.count else { throw SendError(errno: sent < 0 ? errno : EMSGSIZE) }
     }
 }
