@@ -26,6 +26,8 @@ public protocol AdminOperations: Sendable {
     func delivery(id: Int64) async throws -> DeliveryResource
     func retryDelivery(id: Int64) async throws -> QueuedCount
     func recoverDeliveries(_ request: RecoveryRequest) async throws -> QueuedCount
+    /// The last hour, minute by minute: how deliveries ended, and retries scheduled.
+    func deliveryActivity() async throws -> DeliveryActivity
 
     func logout(_ command: LogoutCommand) async throws -> LogoutRecorded
 

@@ -60,7 +60,8 @@ extension AdminClient {
 
     public func events(_ query: EventQuery) async throws -> EventList {
         let items: [(String, String?)] = [
-            ("outcome", query.outcome?.rawValue), ("limit", String(query.limit)),
+            ("outcome", query.outcome?.rawValue), ("issuer", query.issuer), ("sub", query.sub),
+            ("limit", String(query.limit)),
             ("before", query.beforeID.map(String.init)),
         ]
         return try await get("/admin/v1/events" + Self.query(items), as: EventList.self)
@@ -86,6 +87,10 @@ extension AdminClient {
 
     public func retryDelivery(id: Int64) async throws -> QueuedCount {
         try await send(.POST, "/admin/v1/deliveries/\(id)/retry", body: Empty?.none, as: QueuedCount.self)
+    }
+
+    public func deliveryActivity() async throws -> DeliveryActivity {
+        try await get("/admin/v1/deliveries/activity", as: DeliveryActivity.self)
     }
 
     public func recoverDeliveries(_ request: RecoveryRequest) async throws -> QueuedCount {

@@ -49,6 +49,8 @@ enum AdminRequest {
     static func eventQuery(_ request: Request) throws -> EventQuery {
         EventQuery(
             outcome: try enumeration(request, "outcome", EventRecord.Outcome.self),
+            issuer: string(request, "issuer"),
+            sub: string(request, "sub"),
             limit: try limit(request),
             beforeID: try number(request, "before")
         )

@@ -127,6 +127,7 @@ public enum AdminRoutes {
         router.get("/admin/v1/deliveries") { request, _ in
             JSONResponse.make(.ok, try await ops.deliveries(try AdminRequest.deliveryQuery(request)))
         }
+        router.get("/admin/v1/deliveries/activity") { _, _ in JSONResponse.make(.ok, try await ops.deliveryActivity()) }
         router.get("/admin/v1/deliveries/{id}") { _, context in
             JSONResponse.make(.ok, try await ops.delivery(id: try AdminRequest.identifier(context, "id")))
         }

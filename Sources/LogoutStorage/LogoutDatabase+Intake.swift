@@ -110,8 +110,8 @@ extension LogoutDatabase {
         )
         let insertDelivery = try db.cachedStatement(
             sql: """
-                INSERT INTO deliveries (event_id, client_id, sub, sid, status, created_at, next_attempt_at, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO deliveries (event_id, client_id, sub, sid, status, created_at, next_attempt_at, reason, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         for delivery in plan {
@@ -119,7 +119,7 @@ extension LogoutDatabase {
             try insertDelivery.execute(arguments: [
                 eventID, delivery.clientID, delivery.sub, delivery.sid,
                 skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue,
-                nowMs, skipped ? nil : nowMs, delivery.skipReason,
+                nowMs, skipped ? nil : nowMs, delivery.skipReason, skipped ? nowMs : nil,
             ])
         }
         if !sessions.isEmpty {

@@ -7,6 +7,8 @@ extension LogoutDatabase {
         try await pool.read { db in
             var conditions = Conditions()
             if let outcome = query.outcome { conditions.add("outcome = ?", outcome.rawValue) }
+            if let issuer = query.issuer { conditions.add("(source = ? OR iss = ?)", issuer, issuer) }
+            if let sub = query.sub { conditions.add("sub = ?", sub) }
             if let beforeID = query.beforeID { conditions.add("id < ?", beforeID) }
             return try Row.fetchAll(
                 db,
@@ -107,14 +109,37 @@ extension LogoutDatabase {
         }
     }
 
-    public func skipWaitingDeliveries(clientID: String, reason: String) async throws -> Int {
+    public func deliveryActivity(start: Timestamp, minutes: Int) async throws -> [DeliveryActivity.Count] {
+        let end = start + .seconds(60 * minutes)
+        return try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT (finished_at - ?1) / 60000 AS minute, status AS series, count(*) AS n FROM deliveries
+                    WHERE finished_at >= ?1 AND finished_at < ?2 GROUP BY minute, status
+                    UNION ALL
+                    SELECT (started_at - ?1) / 60000, 'retried', count(*) FROM attempts
+                    WHERE started_at >= ?1 AND started_at < ?2 AND next_attempt_at IS NOT NULL
+                    GROUP BY 1
+                    """,
+                arguments: [start.column, end.column]
+            )
+            return rows.compactMap { row in
+                DeliveryActivity.Series(rawValue: row[1]).map {
+                    DeliveryActivity.Count(minute: row[0], series: $0, count: row[2])
+                }
+            }
+        }
+    }
+
+    public func skipWaitingDeliveries(clientID: String, reason: String, now: Timestamp) async throws -> Int {
         try await committer.write { db in
             try db.execute(
                 sql: """
-                    UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?
+                    UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?, finished_at = ?
                     WHERE client_id = ? AND status IN ('pending', 'retrying') AND lease_until IS NULL
                     """,
-                arguments: [reason, clientID]
+                arguments: [reason, now.column, clientID]
             )
             return db.changesCount
         }
@@ -134,7 +159,7 @@ extension LogoutDatabase {
                 UPDATE deliveries SET
                     status = CASE WHEN status IN ('failed', 'skipped') THEN 'pending' ELSE status END,
                     next_attempt_at = ?, created_at = CASE WHEN status IN ('failed', 'skipped') THEN ? ELSE created_at END,
-                    lease_until = NULL, reason = NULL
+                    lease_until = NULL, reason = NULL, finished_at = NULL
                 WHERE \(condition)
                 """,
             arguments: all

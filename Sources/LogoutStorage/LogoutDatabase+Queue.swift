@@ -97,13 +97,15 @@ extension LogoutDatabase {
             try db.cachedStatement(
                 sql: """
                     UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = NULL,
-                        leased_at = NULL, delivered_at = ?, last_status_code = ?, last_error = ?, reason = ?
+                        leased_at = NULL, delivered_at = ?, last_status_code = ?, last_error = ?, reason = ?,
+                        finished_at = ?
                     WHERE id = ?
                     """
             ).execute(arguments: [
                 t.status.rawValue, t.attempts, t.nextAttemptAt?.column, t.deliveredAt?.column, t.lastStatusCode,
                 t.lastError.map { SafeText.truncated($0, limit: 1024) },
-                t.reason.map { SafeText.truncated($0, limit: 1024) }, report.deliveryID,
+                t.reason.map { SafeText.truncated($0, limit: 1024) },
+                t.finishedAt?.column, report.deliveryID,
             ])
             if let attempt = report.attempt {
                 try db.cachedStatement(

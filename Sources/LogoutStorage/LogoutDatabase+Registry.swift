@@ -99,7 +99,7 @@ extension LogoutDatabase {
             try db.execute(
                 sql: """
                     UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, lease_until = NULL,
-                        reason = 'the RP was removed'
+                        reason = 'the RP was removed', finished_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
                     WHERE client_id = ? AND status IN ('pending', 'retrying')
                     """,
                 arguments: [clientID]

@@ -19,7 +19,21 @@ enum Migrations {
         migrator.registerMigration("v5") { db in
             try db.execute(sql: v5)
         }
+        migrator.registerMigration("v6") { db in
+            try db.execute(sql: v6)
+        }
     }
+
+    /// The delivery log page: when each delivery reached its end (for its per-minute chart), and
+    /// events found by subject.
+    static let v6 = """
+        ALTER TABLE deliveries ADD COLUMN finished_at INTEGER;
+        UPDATE deliveries SET finished_at = COALESCE(delivered_at, created_at)
+            WHERE status IN ('delivered', 'failed', 'skipped');
+        CREATE INDEX deliveries_finished ON deliveries(finished_at) WHERE finished_at IS NOT NULL;
+        CREATE INDEX events_by_sub ON events(sub) WHERE sub IS NOT NULL;
+        CREATE INDEX attempts_retried ON attempts(started_at) WHERE next_attempt_at IS NOT NULL;
+        """
 
     /// Key rotation (OUT-4): when each signing key signs from. Keys known before it signed from
     /// their creation, the newest of each algorithm winning, which is what this reproduces.

@@ -87,15 +87,18 @@ struct EventsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List events, newest first.",
-            discussion: "Example:\n  logoutd events list --outcome rejected"
+            discussion:
+                "Examples:\n  logoutd events list --outcome rejected\n  logoutd events list --issuer idp --sub 42"
         )
         @OptionGroup var admin: AdminOptions
         @Option(help: "accepted, duplicate, rejected or deferred.") var outcome: EventRecord.Outcome?
+        @Option(help: "One issuer, by name or iss.") var issuer: String?
+        @Option(help: "One subject at the issuer.") var sub: String?
         @Option(help: "At most this many (1-1000).") var limit = 50
 
         func run() async throws {
             try await admin.withClient { client in
-                let list = try await client.events(EventQuery(outcome: outcome, limit: limit))
+                let list = try await client.events(EventQuery(outcome: outcome, issuer: issuer, sub: sub, limit: limit))
                 admin.show(list) { Views.events($0, now: Output.now) }
             }
         }

@@ -128,7 +128,11 @@ import Testing
         late.newerSessionExists = true
         let actions = machine.claimed([late], limit: 128, now: Self.now())
         #expect(Self.started(actions).isEmpty)
-        #expect(Self.reports(actions).map(\.transition) == [.skipped(attempts: 0, reason: LateLogoutGuard.reason)])
+        #expect(
+            Self.reports(actions).map(\.transition) == [
+                .skipped(attempts: 0, reason: LateLogoutGuard.reason, at: Self.now().wall)
+            ]
+        )
         #expect(machine.recorded(1, now: Self.now()).isEmpty && machine.heldCount == 0)
     }
 

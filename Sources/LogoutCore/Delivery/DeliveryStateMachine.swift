@@ -83,7 +83,11 @@ public struct DeliveryStateMachine: Sendable {
         for delivery in deliveries {
             held.insert(delivery.id)
             if LateLogoutGuard.shouldSkip(deliverySid: delivery.sid, newerSessionExists: delivery.newerSessionExists) {
-                let transition = DeliveryTransition.skipped(attempts: delivery.attempts, reason: LateLogoutGuard.reason)
+                let transition = DeliveryTransition.skipped(
+                    attempts: delivery.attempts,
+                    reason: LateLogoutGuard.reason,
+                    at: now.wall
+                )
                 actions.append(
                     .record(
                         AttemptReport(

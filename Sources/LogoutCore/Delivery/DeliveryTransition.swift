@@ -13,6 +13,8 @@ public struct DeliveryTransition: Sendable, Equatable {
     /// What the attempt log records for this attempt.
     public var errorClass: ErrorClass?
     public var nonStandardSuccess: Bool
+    /// When a delivery reached its end (`delivered`, `failed`, `skipped`): the log page's chart.
+    public var finishedAt: Timestamp? = nil
 
     /// - Parameters:
     ///   - attemptsBefore: attempts recorded before this one.
@@ -41,7 +43,8 @@ public struct DeliveryTransition: Sendable, Equatable {
                 lastError: nil,
                 reason: nil,
                 errorClass: nil,
-                nonStandardSuccess: !standard
+                nonStandardSuccess: !standard,
+                finishedAt: finishedAt
             )
         case .permanent(let errorClass, let reason):
             return DeliveryTransition(
@@ -53,7 +56,8 @@ public struct DeliveryTransition: Sendable, Equatable {
                 lastError: reason,
                 reason: reason,
                 errorClass: errorClass,
-                nonStandardSuccess: false
+                nonStandardSuccess: false,
+                finishedAt: finishedAt
             )
         case .retryable(let errorClass, let reason, let retryAfter):
             switch policy.decide(
@@ -85,14 +89,15 @@ public struct DeliveryTransition: Sendable, Equatable {
                     lastError: reason,
                     reason: "\(giveUpReason); last error: \(reason)",
                     errorClass: errorClass,
-                    nonStandardSuccess: false
+                    nonStandardSuccess: false,
+                    finishedAt: finishedAt
                 )
             }
         }
     }
 
     /// A delivery ended without an attempt (RES-5: the subject logged in again since the logout).
-    public static func skipped(attempts: Int, reason: String) -> DeliveryTransition {
+    public static func skipped(attempts: Int, reason: String, at now: Timestamp) -> DeliveryTransition {
         DeliveryTransition(
             status: .skipped,
             attempts: attempts,
@@ -102,7 +107,8 @@ public struct DeliveryTransition: Sendable, Equatable {
             lastError: nil,
             reason: reason,
             errorClass: nil,
-            nonStandardSuccess: false
+            nonStandardSuccess: false,
+            finishedAt: now
         )
     }
 }

@@ -77,7 +77,9 @@ public protocol LogStore: Sendable {
     func recoverDeliveries(clientID: String, since: Timestamp, now: Timestamp) async throws -> Int
     /// Ends an RP's waiting deliveries as skipped with `reason` (the RP was disabled); leased ones
     /// finish their attempt. Returns how many.
-    func skipWaitingDeliveries(clientID: String, reason: String) async throws -> Int
+    func skipWaitingDeliveries(clientID: String, reason: String, now: Timestamp) async throws -> Int
+    /// Deliveries that ended, and attempts that scheduled a retry, per minute since `start`.
+    func deliveryActivity(start: Timestamp, minutes: Int) async throws -> [DeliveryActivity.Count]
     /// How many deliveries wait, by state, and since when the oldest (for metrics, ADM-3).
     func queueStatistics() async throws -> QueueStatistics
 }

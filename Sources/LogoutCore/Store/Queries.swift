@@ -26,11 +26,23 @@ public struct SessionQuery: Sendable, Equatable {
 
 public struct EventQuery: Sendable, Equatable {
     public var outcome: EventRecord.Outcome?
+    /// A registered issuer's name, or an `iss`.
+    public var issuer: String?
+    /// The subject at the issuer.
+    public var sub: String?
     public var limit: Int
     public var beforeID: Int64?
 
-    public init(outcome: EventRecord.Outcome? = nil, limit: Int = 100, beforeID: Int64? = nil) {
+    public init(
+        outcome: EventRecord.Outcome? = nil,
+        issuer: String? = nil,
+        sub: String? = nil,
+        limit: Int = 100,
+        beforeID: Int64? = nil
+    ) {
         self.outcome = outcome
+        self.issuer = issuer
+        self.sub = sub
         self.limit = limit
         self.beforeID = beforeID
     }

@@ -50,6 +50,7 @@ struct AdminService: AdminOperations {
     func deliveries(_ query: DeliveryQuery) async throws -> DeliveryList { try await logAdmin.deliveries(query) }
     func delivery(id: Int64) async throws -> DeliveryResource { try await logAdmin.delivery(id: id) }
     func retryDelivery(id: Int64) async throws -> QueuedCount { try await logAdmin.retry(id: id) }
+    func deliveryActivity() async throws -> DeliveryActivity { try await logAdmin.activity() }
     func recoverDeliveries(_ request: RecoveryRequest) async throws -> QueuedCount {
         try await logAdmin.recover(request, relyingParties: relyingPartyAdmin)
     }

@@ -23,6 +23,14 @@ struct LogAdmin: Sendable {
         return DeliveryList(deliveries: records.map { DeliveryResource($0) })
     }
 
+    func activity() async throws -> DeliveryActivity {
+        let (start, minutes) = DeliveryActivity.window(endingAt: context.now())
+        let counts = try await context.storage {
+            try await context.store.deliveryActivity(start: start, minutes: minutes)
+        }
+        return DeliveryActivity.assemble(start: start, minutes: minutes, counts: counts)
+    }
+
     func delivery(id: Int64) async throws -> DeliveryResource {
         guard let (delivery, attempts) = try await context.storage({ try await context.store.delivery(id: id) }) else {
             throw AdminError.notFound("no delivery with id \(id)")

@@ -29,7 +29,11 @@ struct RelyingPartyAdmin: Sendable {
         try await context.storage { try await context.store.replaceRelyingParty(stored) }
         if existing.relyingParty.enabled && !stored.relyingParty.enabled {
             let skipped = try await context.storage {
-                try await context.store.skipWaitingDeliveries(clientID: clientID, reason: Self.disabledReason)
+                try await context.store.skipWaitingDeliveries(
+                    clientID: clientID,
+                    reason: Self.disabledReason,
+                    now: context.now()
+                )
             }
             context.logger.notice(
                 "RP disabled; its waiting deliveries are skipped",
