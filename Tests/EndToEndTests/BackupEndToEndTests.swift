@@ -32,7 +32,7 @@ import Testing
             }
             return statuses
         }
-        var run = try CLITests.run(["backup", backup] + config)
+        var run = try await CLITests.run(["backup", backup] + config)
         #expect(run.status == 0 && run.output.contains("backup written: \(backup)"), "\(run.errors)")
         #expect(try await posting.value.allSatisfy { $0 == .ok })
 
@@ -52,9 +52,9 @@ import Testing
             .filter { $0.hasPrefix(".logoutd-backup-") }
         #expect(leftovers.isEmpty, "the daemon left its copy behind: \(leftovers)")
 
-        run = try CLITests.run(["backup", backup] + config)
+        run = try await CLITests.run(["backup", backup] + config)
         #expect(run.status == 64 && run.errors.contains("--force"))
-        run = try CLITests.run(["backup", "--force", "--json", backup] + config)
+        run = try await CLITests.run(["backup", "--force", "--json", backup] + config)
         #expect(run.status == 0 && run.json["bytes"]?.numberValue ?? 0 > 0, "\(run.errors)")
         await daemon.stop()
 
@@ -64,9 +64,9 @@ import Testing
         try FileManager.default.copyItem(atPath: backup, toPath: restored.folder.file("data/logoutd.sqlite3"))
         try FileManager.default.copyItem(atPath: daemon.folder.file("keys"), toPath: restored.folder.file("keys"))
         try await restored.start()
-        run = try CLITests.run(["issuers", "list", "--json", "--config", restored.configPath])
+        run = try await CLITests.run(["issuers", "list", "--json", "--config", restored.configPath])
         #expect(run.json["issuers"]?.arrayValue?.first?["name"] == "idp", "\(run.output) \(run.errors)")
-        run = try CLITests.run(["events", "list", "--json", "--config", restored.configPath])
+        run = try await CLITests.run(["events", "list", "--json", "--config", restored.configPath])
         #expect((run.json["events"]?.arrayValue?.count ?? 0) > 0)
         await restored.stop()
     }

@@ -13,26 +13,11 @@ import Testing
         var json: JSONValue { (try? StrictJSONParser.parse(Array(output.utf8))) ?? .null }
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
-        process.arguments = arguments
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Run {
         var variables = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("LOGOUTD_") }
         for (name, value) in environment { variables[name] = value }
-        process.environment = variables
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            output: String(decoding: out, as: UTF8.self),
-            errors: String(decoding: err, as: UTF8.self)
-        )
+        let child = try await ChildProcess.run(DaemonProcess.binary, arguments, environment: variables)
+        return Run(status: child.status, output: child.output, errors: child.errors)
     }
 
     @Test func everyCommandsHappyPathAndItsJSON() async throws {
@@ -43,69 +28,71 @@ import Testing
         let secret = daemon.folder.file("app.secret")
         try "app-shared-secret-of-at-least-32-bytes".write(toFile: secret, atomically: true, encoding: .utf8)
 
-        var run = try Self.run(
+        var run = try await Self.run(
             [
                 "issuers", "add", "--name", "app", "--issuer", "https://app.example", "--audience", "logoutd",
                 "--shared-secret-file", secret,
             ] + config
         )
         #expect(run.status == 0 && run.output.contains("issuer app registered"), "\(run.errors)")
-        run = try Self.run(["issuers", "list", "--json"] + config)
+        run = try await Self.run(["issuers", "list", "--json"] + config)
         #expect(run.json["issuers"]?.arrayValue?.first?["key_source"] == "shared_secret")
         #expect(!run.output.contains("app-shared-secret"))
-        run = try Self.run(["rps", "add", "shop", "--uri", rp.url + "/bcl"] + config)
+        run = try await Self.run(["rps", "add", "shop", "--uri", rp.url + "/bcl"] + config)
         #expect(run.status == 0, "\(run.errors)")
-        run = try Self.run(["rps", "show", "shop"] + config)
+        run = try await Self.run(["rps", "show", "shop"] + config)
         #expect(run.output.contains("backchannel_logout_uri") && run.output.contains(rp.url + "/bcl"))
-        run = try Self.run(
+        run = try await Self.run(
             [
                 "sessions", "add", "--issuer", "https://app.example", "--sub", "42", "--client-id", "shop",
                 "--rp-sub", "shop-42", "--json",
             ] + config
         )
         #expect(run.json["rp_sub"] == "shop-42" && run.json["issuer_name"] == "app", "\(run.output)")
-        run = try Self.run(["sessions", "list"] + config)
+        run = try await Self.run(["sessions", "list"] + config)
         #expect(run.output.contains("shop-42") && run.output.contains("live"))
 
         // The tour's token: minted by the CLI, accepted on the app's own route, delivered.
-        run = try Self.run(["token", "--sub", "42", "--aud", "logoutd", "--secret-file", secret])
+        run = try await Self.run(["token", "--sub", "42", "--aud", "logoutd", "--secret-file", secret])
         let token = run.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try await daemon.postLogout(token, path: "/backchannel-logout/app").status == .ok)
         #expect(await eventually { rp.received.count == 1 })
 
-        run = try Self.run(["events", "list", "--json"] + config)
+        run = try await Self.run(["events", "list", "--json"] + config)
         let event = try #require(run.json["events"]?.arrayValue?.first)
         #expect(event["outcome"] == "accepted" && event["source"] == "app")
         #expect(
             await eventually {
-                let list = try? Self.run(["deliveries", "list", "--status", "delivered", "--json"] + config)
+                let list = try? await Self.run(["deliveries", "list", "--status", "delivered", "--json"] + config)
                 return list?.json["deliveries"]?.arrayValue?.count == 1
             }
         )
-        run = try Self.run(["deliveries", "list"] + config)
+        run = try await Self.run(["deliveries", "list"] + config)
         #expect(run.output.contains("delivered") && run.output.contains("shop") && !run.output.contains("\u{1B}["))
-        run = try Self.run(["deliveries", "show", "1", "--json"] + config)
+        run = try await Self.run(["deliveries", "show", "1", "--json"] + config)
         #expect(run.json["attempt_log"]?.arrayValue?.count == 1 && run.json["in_flight_since"] == .null)
-        run = try Self.run(["deliveries", "retry", "1"] + config)
+        run = try await Self.run(["deliveries", "retry", "1"] + config)
         #expect(run.status == 7, "a delivered delivery cannot be retried: \(run.errors)")
-        run = try Self.run(["deliveries", "recover", "--client-id", "shop", "--json"] + config)
+        run = try await Self.run(["deliveries", "recover", "--client-id", "shop", "--json"] + config)
         #expect(run.json["queued"] == 0)
-        run = try Self.run(["logout", "--issuer", "app", "--sub", "42", "--json"] + config)
+        run = try await Self.run(["logout", "--issuer", "app", "--sub", "42", "--json"] + config)
         #expect(run.json["event_id"]?.numberValue != nil, "\(run.errors)")
-        run = try Self.run(["rps", "disable", "shop"] + config)
+        run = try await Self.run(["rps", "disable", "shop"] + config)
         #expect(run.output.contains("disabled"))
-        run = try Self.run(["rps", "list", "--json"] + config)
+        run = try await Self.run(["rps", "list", "--json"] + config)
         #expect(run.json["rps"]?.arrayValue?.first?["enabled"] == false)
-        run = try Self.run(["rps", "enable", "shop"] + config)
-        run = try Self.run(["rps", "update", "shop", "--token-issuer", "https://other.example", "--json"] + config)
+        run = try await Self.run(["rps", "enable", "shop"] + config)
+        run = try await Self.run(
+            ["rps", "update", "shop", "--token-issuer", "https://other.example", "--json"] + config
+        )
         #expect(run.json["token_issuer"] == "https://other.example")
-        run = try Self.run(["keys", "list", "--json"] + config)
+        run = try await Self.run(["keys", "list", "--json"] + config)
         #expect(run.json["keys"]?.arrayValue?.count == 3)
-        run = try Self.run(["sessions", "remove", "1"] + config)
+        run = try await Self.run(["sessions", "remove", "1"] + config)
         #expect(run.status == 0)
-        run = try Self.run(["rps", "remove", "shop"] + config)
+        run = try await Self.run(["rps", "remove", "shop"] + config)
         #expect(run.status == 0)
-        run = try Self.run(["issuers", "remove", "app"] + config)
+        run = try await Self.run(["issuers", "remove", "app"] + config)
         #expect(run.status == 0)
         await daemon.stop()
         await rp.stop()
@@ -116,22 +103,22 @@ import Testing
         try await daemon.start()
         let config = ["--config", daemon.configPath]
         // Unknown id: 5.
-        var run = try Self.run(["events", "show", "99"] + config)
+        var run = try await Self.run(["events", "show", "99"] + config)
         #expect(run.status == 5 && run.errors.contains("no event with id 99"))
         // A validation error names the field: 6.
-        run = try Self.run(["rps", "add", "x", "--uri", "ftp://x.example/"] + config)
+        run = try await Self.run(["rps", "add", "x", "--uri", "ftp://x.example/"] + config)
         #expect(run.status == 6 && run.errors.contains("backchannel_logout_uri"), "\(run.errors)")
         // A wrong token: 4, saying where it was read from.
         let wrong = daemon.folder.file("wrong-token")
         try "not-the-admin-token-at-all".write(toFile: wrong, atomically: true, encoding: .utf8)
-        run = try Self.run(["events", "list", "--admin-url", daemon.adminURL, "--token-file", wrong])
+        run = try await Self.run(["events", "list", "--admin-url", daemon.adminURL, "--token-file", wrong])
         #expect(run.status == 4 && run.errors.contains(wrong))
         await daemon.stop()
         // No daemon: 3.
-        run = try Self.run(["events", "list"] + config)
+        run = try await Self.run(["events", "list"] + config)
         #expect(run.status == 3 && run.errors.contains("is logoutd running?"), "\(run.errors)")
         // A bad command line: ArgumentParser's 64.
-        run = try Self.run(["deliveries", "list", "--status", "bogus"] + config)
+        run = try await Self.run(["deliveries", "list", "--status", "bogus"] + config)
         #expect(run.status == 64)
     }
 
@@ -150,16 +137,16 @@ import Testing
         devRP.standardError = Pipe()
         try devRP.run()
         let config = ["--config", daemon.configPath]
-        _ = try Self.run(["rps", "add", "shop", "--uri", "http://127.0.0.1:\(port)/logout"] + config)
+        _ = try await Self.run(["rps", "add", "shop", "--uri", "http://127.0.0.1:\(port)/logout"] + config)
         let key = TokenForge.newES256(kid: "k")
         _ = try await daemon.admin(
             .POST,
             "/admin/v1/issuers",
             ["name": "idp", "issuer": "https://idp.example", "audience": "logoutd", "jwks": try TokenForge.jwks([key])]
         )
-        _ = try Self.run(["sessions", "add", "--issuer", "idp", "--sub", "u", "--client-id", "shop"] + config)
+        _ = try await Self.run(["sessions", "add", "--issuer", "idp", "--sub", "u", "--client-id", "shop"] + config)
         _ = await eventually { (try? await daemon.get("http://127.0.0.1:\(port)/")) != nil }
-        let run = try Self.run(["logout", "--issuer", "idp", "--sub", "u"] + config)
+        let run = try await Self.run(["logout", "--issuer", "idp", "--sub", "u"] + config)
         #expect(run.status == 0)
         #expect(
             await eventually {

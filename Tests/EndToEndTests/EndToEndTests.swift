@@ -315,46 +315,35 @@ import Testing
 
     @Test func checkConfigValidatesAndExplains() async throws {
         let daemon = try DaemonProcess()
-        let run: ([String]) throws -> (Int32, String) = { arguments in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
+        let run = { (arguments: [String]) async throws -> (Int32, String) in
+            let child = try await ChildProcess.run(DaemonProcess.binary, arguments, mergeErrors: true)
+            return (child.status, child.output)
         }
-        let (okStatus, okOutput) = try run(["check-config", "--config", daemon.configPath])
+        let (okStatus, okOutput) = try await run(["check-config", "--config", daemon.configPath])
         #expect(okStatus == 0 && okOutput.contains("configuration is valid"))
         #expect(okOutput.contains(daemon.folder.path + "/data/logoutd.sqlite3"))
         let bad = daemon.folder.file("bad.yaml")
         try "delivery:\n  timeout: \"ten seconds\"\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        let (badStatus, badOutput) = try run(["check-config", "--config", bad])
+        let (badStatus, badOutput) = try await run(["check-config", "--config", bad])
         #expect(badStatus == 1 && badOutput.contains("delivery.timeout"))
-        let (missingStatus, _) = try run(["check-config", "--config", daemon.folder.file("missing.yaml")])
+        let (missingStatus, _) = try await run(["check-config", "--config", daemon.folder.file("missing.yaml")])
         #expect(missingStatus == 1)
         let publicAdmin = daemon.folder.file("public-admin.yaml")
         try "admin:\n  listen: \"0.0.0.0:8081\"\n".write(toFile: publicAdmin, atomically: true, encoding: .utf8)
-        let (adminStatus, adminOutput) = try run(["check-config", "--config", publicAdmin])
+        let (adminStatus, adminOutput) = try await run(["check-config", "--config", publicAdmin])
         #expect(adminStatus == 1 && adminOutput.contains("admin.listen"))
     }
 
     @Test func aSecondDaemonOnTheSameDatabaseRefusesToStart() async throws {
         let first = try DaemonProcess()
         try await first.start()
-        let second = Process()
-        second.executableURL = URL(fileURLWithPath: DaemonProcess.binary)
-        second.arguments = ["serve", "--config", first.configPath]
-        let output = Pipe()
-        second.standardError = output
-        second.standardOutput = output
-        try second.run()
-        second.waitUntilExit()
-        let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(second.terminationStatus == 1)
+        let second = try await ChildProcess.run(
+            DaemonProcess.binary,
+            ["serve", "--config", first.configPath],
+            mergeErrors: true
+        )
+        let message = second.output
+        #expect(second.status == 1)
         #expect(message.contains("another logoutd is already using this database"), "\(message)")
         // The first daemon is untouched and still answers.
         #expect(try await first.get(first.publicURL + "/readyz").status == .ok)

@@ -78,7 +78,7 @@ import Testing
         let old = try #require(Self.kid(beforeRotate))
         #expect(try await caching.verifies(beforeRotate, daemon: daemon))
 
-        var run = try CLITests.run(["keys", "rotate", "--alg", "ES256", "--json"] + config)
+        var run = try await CLITests.run(["keys", "rotate", "--alg", "ES256", "--json"] + config)
         #expect(run.status == 0, "\(run.errors)")
         let rotated = try #require(run.json["keys"]?.arrayValue?.first)
         let new = try #require(rotated["kid"]?.stringValue)
@@ -92,13 +92,13 @@ import Testing
         #expect(try await caching.verifies(duringOverlap, daemon: daemon))
 
         // A second rotation while one is pending is refused, changing nothing.
-        run = try CLITests.run(["keys", "rotate", "--alg", "ES256"] + config)
+        run = try await CLITests.run(["keys", "rotate", "--alg", "ES256"] + config)
         #expect(run.status == 7 && run.errors.contains("a rotation is pending"), "\(run.status) \(run.errors)")
 
         // The switch: the new key signs, the old one stays published.
         #expect(
             await eventually(timeout: 10, interval: 0.2) {
-                let list = try? CLITests.run(["keys", "list", "--json"] + config).json["keys"]?.arrayValue
+                let list = try? await CLITests.run(["keys", "list", "--json"] + config).json["keys"]?.arrayValue
                 return list?.first { $0["kid"]?.stringValue == new }?["state"] == "active"
             }
         )
@@ -110,7 +110,7 @@ import Testing
         )
         #expect(try Self.verify(beforeRotate, with: published), "a token signed before the switch no longer verifies")
         #expect(try Self.verify(afterSwitch, with: published))
-        run = try CLITests.run(["keys", "list"] + config)
+        run = try await CLITests.run(["keys", "list"] + config)
         #expect(run.output.contains("retiring") && run.output.contains("SIGNING SINCE"), "\(run.output)")
 
         // The overlap after the switch: the old key is withdrawn, and a restart keeps the schedule.
@@ -132,16 +132,16 @@ import Testing
         let config = ["--config", daemon.configPath]
         let before = try await Self.jwksKids(daemon)
         // A pending key (24 h overlap) is promoted by --now rather than replaced.
-        var run = try CLITests.run(["keys", "rotate", "--alg", "EdDSA", "--json"] + config)
+        var run = try await CLITests.run(["keys", "rotate", "--alg", "EdDSA", "--json"] + config)
         let pending = try #require(run.json["keys"]?.arrayValue?.first?["kid"]?.stringValue)
-        run = try CLITests.run(["keys", "rotate", "--alg", "EdDSA", "--now", "--json"] + config)
+        run = try await CLITests.run(["keys", "rotate", "--alg", "EdDSA", "--now", "--json"] + config)
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.errors.contains("warning:") && run.errors.contains("unknown kid"))
         #expect(run.json["keys"]?.arrayValue?.first?["kid"]?.stringValue == pending)
         #expect(run.json["keys"]?.arrayValue?.first?["state"] == "active")
         let after = try await Self.jwksKids(daemon)
         #expect(after == before.union([pending]), "the replaced key stays published for the overlap")
-        run = try CLITests.run(["keys", "rotate", "--alg", "HS256"] + config)
+        run = try await CLITests.run(["keys", "rotate", "--alg", "HS256"] + config)
         #expect(run.status == 6 && run.errors.contains("no key to rotate"), "\(run.errors)")
         await daemon.stop()
     }

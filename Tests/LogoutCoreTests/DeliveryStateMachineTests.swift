@@ -136,6 +136,35 @@ import Testing
         #expect(machine.recorded(1, now: Self.now()).isEmpty && machine.heldCount == 0)
     }
 
+    /// a stored outcome makes its row claimable before the `recorded` input reaches the
+    /// machine. The retry claimed in between must still be recorded when it finishes: the late
+    /// input closes the first lease only (found as a retry that waited out a whole lease).
+    @Test func aRetryClaimedBeforeThePreviousOutcomeIsAcknowledgedIsStillRecorded() {
+        var machine = Machine(settings: Self.settings())
+        var generator = SystemRandomNumberGenerator()
+        _ = machine.wake(Self.now())
+        let delivery = Self.deliveries("a", 1...1)[0]
+        #expect(Self.started(machine.claimed([delivery], limit: 128, now: Self.now())) == [1])
+        let first = machine.attemptFinished(
+            Self.outcome(delivery, .response(HTTPAnswer(status: 503))),
+            now: Self.now(0.1),
+            using: &generator
+        )
+        #expect(Self.reports(first).count == 1)
+        _ = machine.wake(Self.now(0.2))
+        var retry = delivery
+        retry.attempts = 1
+        #expect(Self.started(machine.claimed([retry], limit: 128, now: Self.now(0.2))) == [1])
+        #expect(machine.recorded(1, now: Self.now(0.3)).isEmpty && machine.heldCount == 1)
+        let second = machine.attemptFinished(
+            Self.outcome(retry, .response(HTTPAnswer(status: 200)), at: 0.3),
+            now: Self.now(0.4),
+            using: &generator
+        )
+        #expect(Self.reports(second).map(\.transition.status) == [.delivered])
+        #expect(machine.recorded(1, now: Self.now(0.5)).isEmpty && machine.heldCount == 0)
+    }
+
     /// Q-2, DEL-6: the next attempt is due after the backoff, or the RP's Retry-After if longer.
     @Test(arguments: [
         (nil as String?, Duration.seconds(5)), ("120", .seconds(120)), ("999999", .seconds(3600)), ("1", .seconds(5)),

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import LogoutAdminAPI
 import LogoutCore
+import LogoutJWT
 import LogoutStorage
 import TestSupport
 
@@ -17,11 +18,20 @@ struct Harness {
     static let appIssuer = "https://app.example"
     static let appSecret = Array("app-shared-secret-of-32-bytes!!!".utf8)
 
+    /// Signing keys made once for every harness: generating an RSA key in a debug build takes
+    /// long enough, on a thread of the concurrency pool, to starve other tests' dispatchers.
+    static let keysTemplate: String = {
+        let folder = NSTemporaryDirectory() + "logoutd-test-keys-" + UUID().uuidString
+        _ = try? SigningKeyStore.open(directory: folder)
+        return folder
+    }()
+
     static func make(_ configure: (inout LogoutdConfiguration) -> Void = { _ in }) async throws -> Harness {
         let folder = TemporaryDirectory()
         var config = LogoutdConfiguration()
         config.databasePath = folder.file("db/logoutd.sqlite3")
         config.keysDirectory = folder.file("keys")
+        try FileManager.default.copyItem(atPath: Self.keysTemplate, toPath: config.keysDirectory)
         config.adminTokenFile = folder.file("admin-token")
         config.allowPrivateNetworks = true
         config.databaseBusyTimeout = .milliseconds(200)

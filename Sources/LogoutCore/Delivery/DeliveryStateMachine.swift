@@ -20,8 +20,10 @@ public struct DeliveryStateMachine: Sendable {
     private(set) var inFlight: [String: Int] = [:]
     /// Claimed deliveries waiting for a slot of their RP, oldest first.
     private(set) var waiting: [String: [ClaimedDelivery]] = [:]
-    /// Every delivery leased by us and not yet recorded.
-    private(set) var held: Set<Int64> = []
+    /// Every delivery leased by us and not yet recorded, with how many of our leases on it are
+    /// open. A count, not a set: an outcome is stored (so the row may be claimed again) before its
+    /// `recorded` input reaches the machine, and that late input must close the old lease only.
+    private(set) var held: [Int64: Int] = [:]
     private(set) var claiming = false
     private(set) var phase: Phase = .running
     private var rotation = 0
@@ -33,7 +35,7 @@ public struct DeliveryStateMachine: Sendable {
 
     public var inFlightTotal: Int { inFlight.values.reduce(0, +) }
     public var waitingTotal: Int { waiting.values.reduce(0) { $0 + $1.count } }
-    public var heldCount: Int { held.count }
+    public var heldCount: Int { held.values.reduce(0, +) }
 
     // MARK: Inputs
 
@@ -49,8 +51,8 @@ public struct DeliveryStateMachine: Sendable {
                 return actions + [.stop]
             }
             if now.monotonic >= deadline {
-                let remaining = held.sorted()
-                held = []
+                let remaining = held.keys.sorted()
+                held = [:]
                 inFlight = [:]
                 phase = .stopped
                 return actions + [.cancelAttempts, .releaseLeases(remaining), .stop]
@@ -81,7 +83,7 @@ public struct DeliveryStateMachine: Sendable {
         claiming = false
         var actions: [Action] = []
         for delivery in deliveries {
-            held.insert(delivery.id)
+            held[delivery.id, default: 0] += 1
             if LateLogoutGuard.shouldSkip(deliverySid: delivery.sid, newerSessionExists: delivery.newerSessionExists) {
                 let transition = DeliveryTransition.skipped(
                     attempts: delivery.attempts,
@@ -107,7 +109,7 @@ public struct DeliveryStateMachine: Sendable {
             // Claimed while a stop was requested: hand them straight back.
             let ids = waiting.values.flatMap { $0.map(\.id) }
             waiting = [:]
-            held.subtract(ids)
+            release(ids)
             return actions + (ids.isEmpty ? [] : [.releaseLeases(ids.sorted())]) + wake(now)
         }
         actions += startWaiting()
@@ -141,7 +143,7 @@ public struct DeliveryStateMachine: Sendable {
     ) -> [Action] {
         let delivery = outcome.delivery
         releaseSlot(delivery.clientID)
-        guard held.contains(delivery.id) else { return [] }  // cancelled at a stop: already handed back
+        guard held[delivery.id] != nil else { return [] }  // cancelled at a stop: already handed back
         let finishedAt = outcome.startedAt + outcome.duration
         let transition = DeliveryTransition.afterAttempt(
             outcome.result,
@@ -190,7 +192,7 @@ public struct DeliveryStateMachine: Sendable {
 
     /// An outcome is stored: its lease is over.
     public mutating func recorded(_ deliveryID: Int64, now: Now) -> [Action] {
-        held.remove(deliveryID)
+        release([deliveryID])
         if case .draining = phase, held.isEmpty {
             phase = .stopped
             return [.stop]
@@ -210,7 +212,7 @@ public struct DeliveryStateMachine: Sendable {
         phase = .draining(deadline: now.monotonic + settings.shutdownTimeout)
         let ids = waiting.values.flatMap { $0.map(\.id) }
         waiting = [:]
-        held.subtract(ids)
+        release(ids)
         var actions: [Action] = ids.isEmpty ? [] : [.releaseLeases(ids.sorted())]
         actions += wake(now)
         return actions
@@ -236,6 +238,13 @@ public struct DeliveryStateMachine: Sendable {
             if waiting[clientID]?.isEmpty == true { waiting[clientID] = nil }
         }
         return ready.isEmpty ? [] : [.start(ready)]
+    }
+
+    private mutating func release(_ ids: [Int64]) {
+        for id in ids {
+            guard let count = held[id] else { continue }
+            held[id] = count > 1 ? count - 1 : nil
+        }
     }
 
     private mutating func releaseSlot(_ clientID: String) {

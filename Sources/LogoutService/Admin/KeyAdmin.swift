@@ -2,6 +2,7 @@ import Logging
 import LogoutAdminAPI
 import LogoutCore
 import LogoutJWT
+import NIOPosix
 
 /// `keys list` and `keys rotate` (OUT-4): the keyring decides from the clock, the store keeps
 /// the schedule across restarts.
@@ -47,7 +48,8 @@ struct KeyAdmin: Sendable {
                 changed.append(keyID)
                 continue
             }
-            let key = try SigningKey.generate(algorithm)
+            // RSA key generation takes a while: off the concurrency pool, which serves deliveries.
+            let key = try await NIOThreadPool.singleton.runIfActive { try SigningKey.generate(algorithm) }
             let signsFrom = immediately ? now : now + keys.schedule.overlap
             let (stored, scheduled) = try keys.add(key, signsFrom: signsFrom, now: now)
             try await context.storage {
