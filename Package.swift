@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The admin's delivery log page: logic-less templates, escaped by default.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // Already in the graph through swift-configuration's YAML trait; used directly to find the
         // line of an unknown config key.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
@@ -111,12 +113,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The admin's delivery log page: server-rendered HTML over the admin operations.
+        .target(
+            name: "LogoutWeb",
+            dependencies: [
+                "LogoutCore",
+                "LogoutAdminAPI",
+                "LogoutHTTP",
+                "LogoutJWT",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Use cases, long-running services, configuration and the composition root.
         .target(
             name: "LogoutService",
             dependencies: [
                 "LogoutCore",
                 "LogoutAdminAPI",
+                "LogoutWeb",
                 "LogoutJWT",
                 "LogoutStorage",
                 "LogoutDelivery",

@@ -72,7 +72,7 @@ public struct ActivityChart: Sendable, Equatable {
         }
         self.bars = bars
         self.totals = totals
-        grid = [0, maximum / 2, maximum].map { value in
+        grid = Array(Set([0, maximum / 2, maximum])).sorted().map { value in
             Label(position: baseline - value * plotHeight / maximum, text: String(value))
         }
         times = stride(from: 0, to: activity.minutes.count, by: 10).map { index in

@@ -7,6 +7,7 @@ import LogoutDelivery
 import LogoutHTTP
 import LogoutJWT
 import LogoutStorage
+import LogoutWeb
 import Prometheus
 
 #if canImport(Glibc)
@@ -37,7 +38,19 @@ struct Components: Sendable {
     let rejectionLog: RejectionLogService
     let metricsCollector: MetricsCollector
     let backup: DatabaseBackup
+    let pageSessions = PageSessions()
     let now: @Sendable () -> Timestamp
+
+    /// The delivery log page, over the same operations as the admin API.
+    var pages: AdminPages {
+        // The templates are constants of the binary: a parse failure is a bug the tests catch.
+        try! AdminPages(
+            operations: admin,
+            authenticate: { [token = adminToken] in Digests.constantTimeEquals($0, token) },
+            sessions: pageSessions,
+            now: now
+        )
+    }
 
     /// Lock, database (migrations), secrets, keys, admin token; then the services. Leases left
     /// by a previous process are released here, before anything can claim.
@@ -226,14 +239,17 @@ struct Components: Sendable {
         let token = adminToken
         let registry = metricsRegistry
         let backup = self.backup
-        return AdminRoutes.router(
+        let authenticate: @Sendable (String) -> Bool = { Digests.constantTimeEquals($0, token) }
+        let router = AdminRoutes.router(
             AdminEndpoints(
                 operations: admin,
-                authenticate: { Digests.constantTimeEquals($0, token) },
+                authenticate: authenticate,
                 metrics: { registry.emitToString() },
                 backup: { try await backup.snapshot() }
             )
         )
+        pages.register(on: router)
+        return router
     }
 
     func shutdown(logger: Logger? = nil) async {

@@ -1,0 +1,238 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LogoutAdminAPI
+import LogoutCore
+import LogoutHTTP
+import LogoutJWT
+import Mustache
+import NIOCore
+
+/// The delivery log page on the admin listener (`GET /admin/`): server-rendered, no script.
+///
+/// A browser signs in with the admin token through a form and gets a session cookie (HttpOnly,
+/// SameSite=Strict, a random id); every form posts its session's CSRF token, and a request another
+/// site started (`Sec-Fetch-Site`, `Origin`) is refused. `curl` and tests may send the bearer
+/// token instead. The Content-Security-Policy allows our style sheet and nothing else.
+public struct AdminPages: Sendable {
+    let operations: any AdminOperations
+    let authenticate: @Sendable (String) -> Bool
+    let sessions: PageSessions
+    let now: @Sendable () -> Timestamp
+    let templates: MustacheLibrary
+
+    public init(
+        operations: any AdminOperations,
+        authenticate: @escaping @Sendable (String) -> Bool,
+        sessions: PageSessions,
+        now: @escaping @Sendable () -> Timestamp
+    ) throws {
+        self.operations = operations
+        self.authenticate = authenticate
+        self.sessions = sessions
+        self.now = now
+        var library = MustacheLibrary()
+        try library.register(Templates.login, named: "login")
+        try library.register(Templates.log, named: "log")
+        templates = library
+    }
+
+    /// Paths the pages own: the admin API's bearer check leaves them to `AdminPages`.
+    public static func owns(_ path: String) -> Bool {
+        path == "/admin" || (path.hasPrefix("/admin/") && !path.hasPrefix("/admin/v1/"))
+    }
+
+    public func register(on router: Router<LogoutRequestContext>) {
+        router.get("/admin/assets/logoutd.css") { _, _ in
+            var headers = Self.securityHeaders
+            headers[.contentType] = "text/css; charset=utf-8"
+            headers[.cacheControl] = "private, max-age=3600"
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: .init(byteBuffer: ByteBuffer(string: Templates.styleSheet))
+            )
+        }
+        router.get("/admin/login") { request, _ in
+            if signedIn(request) != nil { return Self.redirect(to: "/admin/") }
+            return html(.ok, "login", ["title": "sign in"])
+        }
+        router.post("/admin/login") { request, _ in try await login(request) }
+        router.post("/admin/logout") { request, _ in
+            let (access, _) = try await formRequest(request)
+            if case .session(let session) = access { sessions.close(session.id) }
+            var response = Self.redirect(to: "/admin/login")
+            response.headers[.setCookie] = Self.cookie(value: "", maxAge: 0)
+            return response
+        }
+        router.get("/admin/") { request, _ in
+            guard let access = signedIn(request) else { return Self.redirect(to: "/admin/login") }
+            let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { first, _ in
+                first
+            }
+            var notice: String?
+            var error: String?
+            if let id = query["retried"].flatMap({ Int64($0) }) {
+                notice = "Delivery \(id) is queued again; its next attempt mints a fresh token."
+            }
+            if let id = query["not_retried"].flatMap({ Int64($0) }) {
+                error = "Delivery \(id) was not queued again: it was delivered, or no longer exists."
+            }
+            let page = DeliveryLogPage(operations: operations)
+            let view = try await page.view(
+                PageFilters(query: query),
+                csrf: access.csrf,
+                notice: notice,
+                error: error,
+                now: now()
+            )
+            return html(.ok, "log", view)
+        }
+        router.post("/admin/deliveries/{id}/retry") { request, context in
+            let (_, form) = try await formRequest(request)
+            let id = try AdminRequestID.parse(context.parameters.get("id"))
+            let filters = Self.filters(fromBack: form.values(named: "back").first ?? "")
+            let separator = filters.queryString.isEmpty ? "?" : "&"
+            do {
+                _ = try await operations.retryDelivery(id: id)
+                return Self.redirect(to: "/admin/" + filters.queryString + separator + "retried=\(id)")
+            } catch let refusal as AdminError where refusal.kind == .conflict || refusal.kind == .notFound {
+                return Self.redirect(to: "/admin/" + filters.queryString + separator + "not_retried=\(id)")
+            }
+        }
+    }
+
+    // MARK: Access
+
+    enum Access {
+        case session(PageSessions.Session)
+        case bearer
+
+        var csrf: String {
+            switch self {
+            case .session(let session): return session.csrf
+            case .bearer: return ""
+            }
+        }
+    }
+
+    func signedIn(_ request: Request) -> Access? {
+        if let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer ",
+            authenticate(String(header.dropFirst(7)))
+        {
+            return .bearer
+        }
+        guard let id = Self.cookieValue(request.headers[values: .cookie], name: PageSessions.cookieName),
+            let session = sessions.find(id, now: now())
+        else { return nil }
+        return .session(session)
+    }
+
+    /// A form post: from this site, signed in, and (with a cookie) carrying the session's CSRF token.
+    func formRequest(_ request: Request) async throws -> (Access, FormBody) {
+        try Self.refuseCrossSite(request)
+        let form = try await Self.form(request)
+        guard let access = signedIn(request) else {
+            throw HTTPError(.unauthorized, message: "sign in at /admin/login")
+        }
+        if case .session(let session) = access {
+            let sent = form.values(named: "csrf").first ?? ""
+            guard Digests.constantTimeEquals(sent, session.csrf) else {
+                throw HTTPError(.forbidden, message: "the form is stale or was not sent from this page; reload it")
+            }
+        }
+        return (access, form)
+    }
+
+    func login(_ request: Request) async throws -> Response {
+        try Self.refuseCrossSite(request)
+        let form = try await Self.form(request)
+        guard let token = form.values(named: "token").first, authenticate(token) else {
+            return html(.unauthorized, "login", ["title": "sign in", "error": "That is not the admin token."])
+        }
+        let session = sessions.open(now: now())
+        var response = Self.redirect(to: "/admin/")
+        response.headers[.setCookie] = Self.cookie(value: session.id, maxAge: Int(sessions.lifetime.seconds))
+        return response
+    }
+
+    // MARK: Responses
+
+    static let securityHeaders: HTTPFields = [
+        .contentSecurityPolicy:
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .xContentTypeOptions: "nosniff",
+        .init("Referrer-Policy")!: "no-referrer",
+        .init("X-Frame-Options")!: "DENY",
+        .init("Cross-Origin-Opener-Policy")!: "same-origin",
+    ]
+
+    func html(_ status: HTTPResponse.Status, _ template: String, _ view: Any) -> Response {
+        var headers = Self.securityHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        let text = templates.render(view, withTemplate: template) ?? ""
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func redirect(to location: String) -> Response {
+        var headers = securityHeaders
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    static func cookie(value: String, maxAge: Int) -> String {
+        "\(PageSessions.cookieName)=\(value); Path=/admin; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
+    }
+
+    // MARK: Parsing
+
+    static func refuseCrossSite(_ request: Request) throws {
+        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
+            throw HTTPError(.forbidden, message: "cross-site form posts are refused")
+        }
+        // `Origin: http://127.0.0.1:8081` names the same authority as `Host: 127.0.0.1:8081`.
+        if let origin = request.headers[.origin], let authority = request.head.authority,
+            origin.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) != authority
+        {
+            throw HTTPError(.forbidden, message: "cross-site form posts are refused")
+        }
+    }
+
+    static func form(_ request: Request) async throws -> FormBody {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let form = FormBody(Array(body.readableBytesView)) else {
+            throw HTTPError(.badRequest, message: "the form is not valid URL encoding")
+        }
+        return form
+    }
+
+    static func cookieValue(_ headers: [String], name: String) -> String? {
+        for header in headers {
+            for pair in header.split(separator: ";") {
+                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0] == name { return String(parts[1]) }
+            }
+        }
+        return nil
+    }
+
+    /// The filters a retry form came from, parsed again (never a free redirect target).
+    static func filters(fromBack back: String) -> PageFilters {
+        let query = back.hasPrefix("?") ? String(back.dropFirst()) : back
+        var fields: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? "" }
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        return PageFilters(query: fields)
+    }
+}
+
+enum AdminRequestID {
+    static func parse(_ text: String?) throws -> Int64 {
+        guard let text, let id = Int64(text), id > 0 else { throw HTTPError(.notFound) }
+        return id
+    }
+}

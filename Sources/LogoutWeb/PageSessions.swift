@@ -1,0 +1,58 @@
+import LogoutCore
+import LogoutJWT
+import Synchronization
+
+/// Browser sessions of the delivery log page, opened by the login form with the admin token.
+///
+/// In memory on purpose: a restart signs everyone out, and nothing a browser holds is a
+/// credential anywhere else (the cookie is a random id, never the admin token). Each session
+/// carries its CSRF token, which every form posts back.
+public final class PageSessions: Sendable {
+    public struct Session: Sendable, Equatable {
+        public let id: String
+        public let csrf: String
+        public let expiresAt: Timestamp
+    }
+
+    public static let cookieName = "logoutd_session"
+    let lifetime: Duration
+    let capacity: Int
+    private let sessions = Mutex<[String: Session]>([:])
+
+    public init(lifetime: Duration = .seconds(8 * 3600), capacity: Int = 1000) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    public func open(now: Timestamp) -> Session {
+        let session = Session(
+            id: Digests.randomIdentifier(bytes: 32),
+            csrf: Digests.randomIdentifier(bytes: 32),
+            expiresAt: now + lifetime
+        )
+        sessions.withLock { sessions in
+            sessions = sessions.filter { $0.value.expiresAt > now }
+            // Full: the session closest to its end makes room (an admin, not the public, logs in).
+            if sessions.count >= capacity, let oldest = sessions.min(by: { $0.value.expiresAt < $1.value.expiresAt }) {
+                sessions[oldest.key] = nil
+            }
+            sessions[session.id] = session
+        }
+        return session
+    }
+
+    public func find(_ id: String, now: Timestamp) -> Session? {
+        sessions.withLock { sessions in
+            guard let session = sessions[id] else { return nil }
+            guard session.expiresAt > now else {
+                sessions[id] = nil
+                return nil
+            }
+            return session
+        }
+    }
+
+    public func close(_ id: String) {
+        _ = sessions.withLock { $0.removeValue(forKey: id) }
+    }
+}
