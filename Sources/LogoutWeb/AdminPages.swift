@@ -162,7 +162,7 @@ public struct AdminPages: Sendable {
         .contentSecurityPolicy:
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         .xContentTypeOptions: "nosniff",
-        .init("Referrer-Policy")!: "no-referrer",
+        .init("Referrer-Policy")!: "same-origin",
         .init("X-Frame-Options")!: "DENY",
         .init("Cross-Origin-Opener-Policy")!: "same-origin",
     ]
@@ -188,15 +188,22 @@ public struct AdminPages: Sendable {
 
     // MARK: Parsing
 
+    /// A browser that sends `Sec-Fetch-Site` says where the post came from, and that answer
+    /// decides: Chromium sends `Origin: null` with this page's own forms when the referrer policy
+    /// withholds it (found by scripts/screenshots). Without the header, `Origin` must name us.
     static func refuseCrossSite(_ request: Request) throws {
-        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
-            throw HTTPError(.forbidden, message: "cross-site form posts are refused")
+        let refused = HTTPError(.forbidden, message: "cross-site form posts are refused")
+        if let site = request.headers[.init("Sec-Fetch-Site")!] {
+            guard site == "same-origin" || site == "none" else { throw refused }
+            return
         }
         // `Origin: http://127.0.0.1:8081` names the same authority as `Host: 127.0.0.1:8081`.
-        if let origin = request.headers[.origin], let authority = request.head.authority,
-            origin.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) != authority
-        {
-            throw HTTPError(.forbidden, message: "cross-site form posts are refused")
+        if let origin = request.headers[.origin] {
+            guard let authority = request.head.authority,
+                origin.split(separator: "/").last.map(String.init) == authority
+            else {
+                throw refused
+            }
         }
     }
 

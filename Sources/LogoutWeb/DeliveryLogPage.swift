@@ -103,6 +103,7 @@ struct DeliveryLogPage: Sendable {
             received: RelativeTime.describe(event.receivedAt, now: now),
             receivedExact: event.receivedAt.rfc3339,
             source: event.source,
+            iss: event.iss ?? "—",
             sub: event.sub ?? "—",
             sid: event.sid ?? "—",
             outcome: event.outcome.rawValue,

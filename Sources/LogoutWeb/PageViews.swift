@@ -32,7 +32,9 @@ struct EventView {
     var id: String
     var received: String
     var receivedExact: String
+    /// The issuer's name for a back-channel logout, `admin` or `end-session` for the others.
     var source: String
+    var iss: String
     var sub: String
     var sid: String
     var outcome: String

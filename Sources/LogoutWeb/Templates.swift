@@ -60,7 +60,7 @@ enum Templates {
             {{#events}}
             <section class="card event">
               <h3><span class="badge {{outcomeClass}}">{{outcome}}</span> Event {{id}}
-                <span class="meta" title="{{receivedExact}}">{{received}} · issuer {{source}} · sub <code>{{sub}}</code> · sid <code>{{sid}}</code></span></h3>
+                <span class="meta" title="{{receivedExact}}">{{received}} · from {{source}} · iss <code>{{iss}}</code> · sub <code>{{sub}}</code> · sid <code>{{sid}}</code></span></h3>
               {{#reason}}<p class="reason">{{reason}}</p>{{/reason}}
               {{#hasDeliveries}}
               <table class="deliveries">
