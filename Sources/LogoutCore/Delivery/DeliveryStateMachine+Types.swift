@@ -106,3 +106,37 @@ extension DeliveryStateMachine {
         }
     }
 }
+
+extension DeliveryStateMachine.AttemptOutcome {
+    /// What the store keeps of this attempt, once the machine has decided its `transition`.
+    func report(_ transition: DeliveryTransition, breakerPolicy: CircuitBreaker.Policy) -> AttemptReport {
+        var statusCode: Int?
+        var rpError: String?
+        switch result {
+        case .response(let answer):
+            statusCode = answer.status
+            rpError = answer.rpError
+        case .transportFailure(_, let detail):
+            rpError = detail
+        }
+        let record = AttemptRecord(
+            deliveryID: delivery.id,
+            attempt: transition.attempts,
+            startedAt: startedAt,
+            duration: duration,
+            statusCode: statusCode,
+            errorClass: transition.errorClass,
+            jti: jti,
+            rpError: rpError,
+            nextAttemptAt: transition.nextAttemptAt
+        )
+        return AttemptReport(
+            deliveryID: delivery.id,
+            clientID: delivery.clientID,
+            eventID: delivery.eventID,
+            attempt: record,
+            transition: transition,
+            breaker: BreakerInput(verdict: DeliveryClassifier.classify(result), policy: breakerPolicy)
+        )
+    }
+}

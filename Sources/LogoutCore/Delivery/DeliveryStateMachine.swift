@@ -144,48 +144,15 @@ public struct DeliveryStateMachine: Sendable {
         let delivery = outcome.delivery
         releaseSlot(delivery.clientID)
         guard held[delivery.id] != nil else { return [] }  // cancelled at a stop: already handed back
-        let finishedAt = outcome.startedAt + outcome.duration
         let transition = DeliveryTransition.afterAttempt(
             outcome.result,
             attemptsBefore: delivery.attempts,
             createdAt: delivery.createdAt,
-            finishedAt: finishedAt,
+            finishedAt: outcome.startedAt + outcome.duration,
             policy: settings.retryPolicy,
             using: &generator
         )
-        var statusCode: Int?
-        var rpError: String?
-        switch outcome.result {
-        case .response(let answer):
-            statusCode = answer.status
-            rpError = answer.rpError
-        case .transportFailure(_, let detail):
-            rpError = detail
-        }
-        let record = AttemptRecord(
-            deliveryID: delivery.id,
-            attempt: transition.attempts,
-            startedAt: outcome.startedAt,
-            duration: outcome.duration,
-            statusCode: statusCode,
-            errorClass: transition.errorClass,
-            jti: outcome.jti,
-            rpError: rpError,
-            nextAttemptAt: transition.nextAttemptAt
-        )
-        let breaker = BreakerInput(verdict: DeliveryClassifier.classify(outcome.result), policy: settings.breaker)
-        var actions: [Action] = [
-            .record(
-                AttemptReport(
-                    deliveryID: delivery.id,
-                    clientID: delivery.clientID,
-                    eventID: delivery.eventID,
-                    attempt: record,
-                    transition: transition,
-                    breaker: breaker
-                )
-            )
-        ]
+        var actions: [Action] = [.record(outcome.report(transition, breakerPolicy: settings.breaker))]
         if phase == .running { actions += startWaiting() }
         return actions
     }
