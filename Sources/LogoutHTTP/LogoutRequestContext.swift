@@ -15,7 +15,7 @@ public struct LogoutRequestContext: RequestContext, RemoteAddressRequestContext 
     /// Bodies larger than any admin request we accept are refused before they are decoded.
     public var maxUploadSize: Int { 256 * 1024 }
 
-    var clientAddress: String? {
+    public var clientAddress: String? {
         guard let remoteAddress else { return nil }
         if let ip = remoteAddress.ipAddress { return ip }
         return remoteAddress.pathname.map { "unix:" + $0 } ?? "unix"

@@ -121,7 +121,7 @@ public enum PublicRoutes {
         }
     }
 
-    static func isFormEncoded(_ contentType: String) -> Bool {
+    public static func isFormEncoded(_ contentType: String) -> Bool {
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
         }

@@ -18,6 +18,17 @@ public enum LogoutTokenValidator {
         _ header: [String: JSONValue],
         policy: IssuerPolicy
     ) throws(TokenRejection) -> CheckedHeader {
+        let checked = try checkSigningHeader(header, policy: policy)
+        try checkType(header["typ"], policy: policy.typPolicy, trust: policy.trust)
+        return checked
+    }
+
+    /// The header rules every token verified with an issuer's keys obeys, whatever its type
+    /// (IN-4, IN-5): a logout token, or an ID token sent back as `id_token_hint`.
+    public static func checkSigningHeader(
+        _ header: [String: JSONValue],
+        policy: IssuerPolicy
+    ) throws(TokenRejection) -> CheckedHeader {
         guard let algName = header["alg"]?.stringValue else {
             throw TokenRejection("IN-4", "the JOSE header has no alg")
         }
@@ -49,7 +60,6 @@ public enum LogoutTokenValidator {
             try rejectControlCharacters(value, name: "kid")
             keyID = value
         }
-        try checkType(header["typ"], policy: policy.typPolicy, trust: policy.trust)
         return CheckedHeader(algorithm: algorithm, keyID: keyID)
     }
 

@@ -16,7 +16,7 @@ enum ConfigSchema {
         "delivery.backoff_max", "delivery.backoff_multiplier", "delivery.window", "delivery.concurrency",
         "delivery.per_rp_concurrency", "delivery.allow_private_networks", "delivery.breaker_threshold",
         "delivery.breaker_pause", "delivery.breaker_max_pause",
-        "tokens.max_age", "tokens.clock_skew", "tokens.unknown_kid_cooldown",
+        "tokens.max_age", "tokens.clock_skew", "tokens.unknown_kid_cooldown", "tokens.expired_hint_max_age",
         "limits.rejections_per_minute", "limits.issuer_rejections_per_minute",
         "shutdown_timeout",
         "log.level",

@@ -103,6 +103,7 @@ extension LogoutdConfiguration {
         config.tokenMaxAge = try values.duration("tokens.max_age") ?? config.tokenMaxAge
         config.clockSkew = try values.duration("tokens.clock_skew") ?? config.clockSkew
         config.unknownKidCooldown = try values.duration("tokens.unknown_kid_cooldown") ?? config.unknownKidCooldown
+        config.expiredHintMaxAge = try values.duration("tokens.expired_hint_max_age") ?? config.expiredHintMaxAge
         config.rejectionsPerClient =
             try values.int("limits.rejections_per_minute", in: 1...1_000_000) ?? config.rejectionsPerClient
         config.rejectionsPerIssuer =
@@ -122,6 +123,9 @@ extension LogoutdConfiguration {
         }
         guard deliveryTimeout > .zero, deliveryConnectTimeout > .zero else {
             throw Failure(description: "delivery.timeout and delivery.connect_timeout must be positive")
+        }
+        guard expiredHintMaxAge >= .zero, expiredHintMaxAge <= .seconds(30 * 24 * 3600) else {
+            throw Failure(description: "tokens.expired_hint_max_age must be between 0s and 720h")
         }
         guard unknownKidCooldown > .zero, unknownKidCooldown <= .seconds(30) else {
             throw Failure(

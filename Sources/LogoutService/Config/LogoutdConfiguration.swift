@@ -49,6 +49,9 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     /// After a refresh of an issuer's keys, how long an unknown `kid` is answered `503` instead
     /// of refreshing again (at most 30 s).
     public var unknownKidCooldown: Duration = .seconds(10)
+    /// How long after its `exp` an `id_token_hint` still ends sessions at `/end-session` (BR-2):
+    /// people log out long after their ID token expired, but not with one found in an old log.
+    public var expiredHintMaxAge: Duration = .seconds(24 * 3600)
     /// Rejected requests one client address may cause per minute before `429` (SEC-4).
     public var rejectionsPerClient = 120
     /// Rejected requests attributed to one issuer (or to no known issuer) per minute.
@@ -112,6 +115,7 @@ public struct LogoutdConfiguration: Sendable, Equatable {
                 ("tokens.max_age", formatDuration(tokenMaxAge)),
                 ("tokens.clock_skew", formatDuration(clockSkew)),
                 ("tokens.unknown_kid_cooldown", formatDuration(unknownKidCooldown)),
+                ("tokens.expired_hint_max_age", formatDuration(expiredHintMaxAge)),
                 ("limits.rejections_per_minute", String(rejectionsPerClient)),
                 ("limits.issuer_rejections_per_minute", String(rejectionsPerIssuer)),
                 ("shutdown_timeout", formatDuration(shutdownTimeout)),

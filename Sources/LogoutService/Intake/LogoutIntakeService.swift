@@ -13,7 +13,7 @@ import LogoutJWT
 struct LogoutIntakeService: LogoutIntake {
     let store: any IntakeStore
     let directory: IssuerDirectory
-    let keyCache: IssuerKeyCache
+    let signatures: SignatureChecker
     let limiter: RejectionLimiter
     let waker: Waker
     let metrics: LogoutMetrics
@@ -42,7 +42,7 @@ struct LogoutIntakeService: LogoutIntake {
         let claims: LogoutClaims
         do {
             let header = try LogoutTokenValidator.checkHeader(jws.header, policy: entry.policy)
-            switch try await verifySignature(jws, header: header, entry: entry) {
+            switch try await signatures.verify(jws, header: header, entry: entry) {
             case .valid:
                 break
             case .retryLater(let why, let retryAfter, let deferral):
@@ -128,59 +128,6 @@ struct LogoutIntakeService: LogoutIntake {
                 metadata: ["issuer": "\(source)", "rule": "IN-12", "token_hash": "\(tokenHash.prefix(16))"]
             )
             return .rejected(TokenRejection("IN-12", "jti was already used by a different token"))
-        }
-    }
-
-    enum SignatureCheck {
-        case valid
-        /// `503`: `deferral` when an unknown `kid` met the refresh cool-down (a key rotation in
-        /// progress), otherwise the keys cannot be fetched at all.
-        case retryLater(String, retryAfter: Duration, deferral: Bool)
-    }
-
-    private func verifySignature(
-        _ jws: CompactJWS,
-        header: CheckedHeader,
-        entry: IssuerDirectory.Entry
-    ) async throws(TokenRejection) -> SignatureCheck {
-        var outcome: JWSVerifier.Outcome
-        switch entry.trust {
-        case .sharedSecret(let secret):
-            outcome = JWSVerifier.verify(jws, header: header, sharedSecret: secret)
-        case .inline(let keys):
-            outcome = JWSVerifier.verify(jws, header: header, keys: keys)
-        case .jwksURI(let uri):
-            do {
-                outcome = JWSVerifier.verify(jws, header: header, keys: try await keyCache.keys(for: uri))
-            } catch let unavailable as IssuerKeyCache.Unavailable {
-                return .retryLater(unavailable.description, retryAfter: unavailable.retryAfter, deferral: false)
-            } catch {
-                return .retryLater(String(describing: error), retryAfter: .seconds(5), deferral: false)
-            }
-            if case .unknownKeyID = outcome {
-                switch await keyCache.afterUnknownKeyID(uri) {
-                case .refreshed(let keys):
-                    outcome = JWSVerifier.verify(jws, header: header, keys: keys)
-                    if case .unknownKeyID = outcome {
-                        throw TokenRejection(
-                            "IN-4",
-                            "kid is not one of the issuer's keys, even after fetching them again"
-                        )
-                    }
-                case .retryLater(let wait):
-                    return .retryLater(
-                        "kid is not one of the issuer's keys fetched moments ago",
-                        retryAfter: wait,
-                        deferral: true
-                    )
-                }
-            }
-        }
-        switch outcome {
-        case .valid: return .valid
-        case .invalidSignature: throw TokenRejection("IN-4", "the signature does not verify")
-        case .unknownKeyID: throw TokenRejection("IN-4", "kid is not one of the issuer's keys")
-        case .noUsableKey: throw TokenRejection("IN-4", "the issuer has no key for alg \(header.algorithm.rawValue)")
         }
     }
 }

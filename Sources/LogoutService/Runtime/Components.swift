@@ -32,6 +32,7 @@ struct Components: Sendable {
     let metricsRegistry: PrometheusCollectorRegistry
     let metrics: LogoutMetrics
     let intake: LogoutIntakeService
+    let endSession: EndSessionService
     let admin: AdminService
     let dispatcher: DeliveryDispatcher
     let maintenance: MaintenanceService
@@ -50,6 +51,12 @@ struct Components: Sendable {
             sessions: pageSessions,
             now: now
         )
+    }
+
+    /// RP-initiated logout pages on the public listener.
+    var endSessionPages: EndSessionPages {
+        // The template is a constant of the binary: a parse failure is a bug the tests catch.
+        try! EndSessionPages(handler: endSession)
     }
 
     /// Lock, database (migrations), secrets, keys, admin token; then the services. Leases left
@@ -155,12 +162,23 @@ struct Components: Sendable {
             intake: LogoutIntakeService(
                 store: database,
                 directory: directory,
-                keyCache: keyCache,
+                signatures: SignatureChecker(keyCache: keyCache),
                 limiter: RejectionLimiter(
                     limits: .init(perClient: config.rejectionsPerClient, perIssuer: config.rejectionsPerIssuer)
                 ),
                 waker: waker,
                 metrics: metrics,
+                now: now,
+                logger: logger
+            ),
+            endSession: EndSessionService(
+                store: database,
+                registry: database,
+                directory: directory,
+                signatures: SignatureChecker(keyCache: keyCache),
+                waker: waker,
+                metrics: metrics,
+                maximumExpiredAge: config.expiredHintMaxAge,
                 now: now,
                 logger: logger
             ),
@@ -213,43 +231,6 @@ struct Components: Sendable {
             backup: backup,
             now: now
         )
-    }
-
-    func publicRouter(listenersReady: @escaping @Sendable () -> Bool = { true }) -> Router<LogoutRequestContext> {
-        let discovery = Discovery.document(issuer: configuration.issuer)
-        let (keys, now) = (self.keys, self.now)
-        let database = self.database
-        return PublicRoutes.router(
-            PublicEndpoints(
-                intake: intake,
-                discovery: { discovery },
-                // From the clock each time: a rotated key appears, and a retired one goes, on time.
-                jwks: {
-                    ["keys": .array(keys.publishedJWKS(now: now()).map { .object($0.mapValues(JSONValue.string)) })]
-                },
-                readiness: {
-                    guard listenersReady() else { return false }
-                    return await database.isReadable()
-                }
-            )
-        )
-    }
-
-    func adminRouter() -> Router<LogoutRequestContext> {
-        let token = adminToken
-        let registry = metricsRegistry
-        let backup = self.backup
-        let authenticate: @Sendable (String) -> Bool = { Digests.constantTimeEquals($0, token) }
-        let router = AdminRoutes.router(
-            AdminEndpoints(
-                operations: admin,
-                authenticate: authenticate,
-                metrics: { registry.emitToString() },
-                backup: { try await backup.snapshot() }
-            )
-        )
-        pages.register(on: router)
-        return router
     }
 
     func shutdown(logger: Logger? = nil) async {

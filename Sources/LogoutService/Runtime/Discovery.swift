@@ -9,6 +9,8 @@ enum Discovery {
             "jwks_uri": .string(base + "/.well-known/jwks.json"),
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
+            // C6: RP-initiated logout; front-channel and the upstream chain are not built yet.
+            "end_session_endpoint": .string(base + "/end-session"),
             "id_token_signing_alg_values_supported": ["ES256", "RS256", "EdDSA"],
         ]
     }

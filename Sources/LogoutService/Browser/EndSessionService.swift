@@ -1,0 +1,158 @@
+import Logging
+import LogoutCore
+import LogoutJWT
+
+/// RP-initiated logout (RP-Initiated Logout 1.0): an application sends the browser here with the
+/// ID token it received at login; we verify it with its issuer's keys, record one durable logout
+/// with source `end-session` (the same fan-out as a back-channel token, so every other RP gets
+/// its token), and send the browser back to the application's registered page with its `state`.
+struct EndSessionService: EndSessionHandling {
+    let store: any IntakeStore
+    let registry: any RegistryStore
+    let directory: IssuerDirectory
+    let signatures: SignatureChecker
+    let waker: Waker
+    let metrics: LogoutMetrics
+    /// How long after its `exp` an `id_token_hint` is still accepted (BR-2).
+    let maximumExpiredAge: Duration
+    let now: @Sendable () -> Timestamp
+    let logger: Logger
+
+    func endSession(_ request: EndSessionRequest, clientAddress: String?) async -> EndSessionOutcome {
+        switch EndSessionPlanner.screen(request) {
+        case .signedOutPage:
+            return .signedOut(ended: false)
+        case .refused(let why):
+            return refuse(why, source: "unknown")
+        case .verify(let token):
+            let entry: IssuerDirectory.Entry
+            let hint: IdTokenHint
+            switch await verify(token) {
+            case .failure(let outcome, let source):
+                if case .refused(let why) = outcome { return refuse(why, source: source) }
+                return outcome
+            case .success(let verified):
+                (entry, hint) = verified
+            }
+            var redirects: [String: [String]] = [:]
+            for clientID in Set(hint.audiences + [request.clientID].compactMap { $0 }) {
+                do {
+                    if let stored = try await registry.relyingParty(clientID: clientID) {
+                        redirects[clientID] = stored.relyingParty.postLogoutRedirectURIs
+                    }
+                } catch {
+                    return unavailable(error)
+                }
+            }
+            switch EndSessionPlanner.decide(request, hint: hint, redirectURIs: { redirects[$0] }) {
+            case .refused(let why):
+                return refuse(why, source: entry.issuer.name)
+            case .logout(let hint, let clientID, let redirect):
+                return await record(hint, entry: entry, clientID: clientID, token: token, clientAddress, redirect)
+            }
+        }
+    }
+
+    private enum Verification {
+        case success((IssuerDirectory.Entry, IdTokenHint))
+        case failure(EndSessionOutcome, source: String)
+    }
+
+    private func verify(_ token: String) async -> Verification {
+        let jws: CompactJWS
+        do {
+            jws = try CompactJWS.parse(token)
+        } catch {
+            return .failure(
+                .refused(TokenRejection("BR-2", "the id_token_hint is not a signed JWT")),
+                source: "unknown"
+            )
+        }
+        guard
+            case .found(let entry) = directory.lookup(
+                pinnedName: nil,
+                unverifiedIssuer: jws.payload["iss"]?.stringValue
+            )
+        else {
+            return .failure(
+                .refused(TokenRejection("BR-2", "the id_token_hint's issuer is not registered")),
+                source: "unknown"
+            )
+        }
+        let source = entry.issuer.name
+        do {
+            let header = try IdTokenHintValidator.checkHeader(jws.header, policy: entry.policy)
+            switch try await signatures.verify(jws, header: header, entry: entry) {
+            case .valid:
+                break
+            case .retryLater(let why, let retryAfter, _):
+                logger.warning("issuer keys unavailable", metadata: ["issuer": "\(source)", "error": "\(why)"])
+                return .failure(
+                    .unavailable("the identity provider's keys cannot be fetched right now", retryAfter: retryAfter),
+                    source: source
+                )
+            }
+            let hint = try IdTokenHintValidator.checkClaims(
+                jws.payload,
+                policy: entry.policy,
+                now: now(),
+                maximumExpiredAge: maximumExpiredAge
+            )
+            return .success((entry, hint))
+        } catch {
+            let why = error.rule.hasPrefix("BR-") ? error : TokenRejection("BR-2", error.description)
+            return .failure(.refused(why), source: source)
+        }
+    }
+
+    private func record(
+        _ hint: IdTokenHint,
+        entry: IssuerDirectory.Entry,
+        clientID: String,
+        token: String,
+        _ clientAddress: String?,
+        _ redirect: String?
+    ) async -> EndSessionOutcome {
+        let logout = AcceptedLogout(
+            request: LogoutRequest(source: "end-session", issuerName: entry.issuer.name, sub: hint.sub, sid: hint.sid),
+            iss: hint.iss,
+            jti: nil,
+            replay: nil,
+            tokenHash: Digests.tokenHash(token),
+            clientAddress: clientAddress
+        )
+        do {
+            switch try await store.recordLogout(logout, now: now()) {
+            case .accepted(let eventID, let deliveries, _):
+                if deliveries > 0 { waker.signal() }
+                metrics.logoutReceived(issuer: entry.issuer.name, outcome: .accepted)
+                logger.info(
+                    "end-session recorded",
+                    metadata: [
+                        "event.id": "\(eventID)", "issuer": "\(entry.issuer.name)", "rp.client_id": "\(clientID)",
+                        "deliveries": "\(deliveries)",
+                    ]
+                )
+            case .duplicate, .replayConflict:
+                break
+            }
+        } catch {
+            return unavailable(error)
+        }
+        return redirect.map(EndSessionOutcome.redirect) ?? .signedOut(ended: true)
+    }
+
+    private func refuse(_ why: TokenRejection, source: String) -> EndSessionOutcome {
+        metrics.requestRejected(rule: why.rule)
+        logger.notice(
+            "end-session refused",
+            metadata: ["issuer": "\(source)", "rule": "\(why.rule)", "reason": "\(why.description)"]
+        )
+        return .refused(why)
+    }
+
+    private func unavailable(_ error: any Error) -> EndSessionOutcome {
+        logger.error("cannot record an end-session", metadata: ["error": "\(error)"])
+        return .unavailable("the logout cannot be recorded right now", retryAfter: .seconds(5))
+    }
+}

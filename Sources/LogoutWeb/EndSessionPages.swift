@@ -1,0 +1,151 @@
+import HTTPTypes
+import Hummingbird
+import LogoutCore
+import LogoutHTTP
+import Mustache
+import NIOCore
+
+/// `GET|POST /end-session` on the public listener (RP-Initiated Logout 1.0 §2, contract C6): the
+/// browser arrives from an application, and leaves with a `303` to the application's registered
+/// page or with a page of ours. Pages are server-rendered, script-free, escaped, never cached,
+/// and may not be framed.
+public struct EndSessionPages: Sendable {
+    let handler: any EndSessionHandling
+    let templates: MustacheLibrary
+
+    /// Larger forms are refused unread: an ID token and a URI fit in far less.
+    static let maximumBodyBytes = 16 * 1024
+
+    public init(handler: any EndSessionHandling) throws {
+        self.handler = handler
+        var library = MustacheLibrary()
+        try library.register(Self.page, named: "page")
+        templates = library
+    }
+
+    public func register(on router: Router<LogoutRequestContext>) {
+        router.get("/end-session/style.css") { _, _ in
+            var headers = Self.headers
+            headers[.contentType] = "text/css; charset=utf-8"
+            headers[.cacheControl] = "public, max-age=3600"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.styleSheet)))
+        }
+        router.get("/end-session") { request, context in
+            let language = Self.language(request, uiLocales: nil)
+            guard let form = FormBody(Array((request.uri.query ?? "").utf8)) else {
+                return page(.refused(TokenRejection("BR-1", "the query is not valid URL encoding")), language)
+            }
+            return await handle(form.fields, request, context)
+        }
+        router.post("/end-session") { request, context in
+            let language = Self.language(request, uiLocales: nil)
+            guard let contentType = request.headers[.contentType], PublicRoutes.isFormEncoded(contentType) else {
+                return page(
+                    .refused(TokenRejection("BR-1", "the form must be application/x-www-form-urlencoded")),
+                    language
+                )
+            }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: Self.maximumBodyBytes)
+            } catch {
+                return page(.refused(TokenRejection("BR-1", "the form is larger than 16 KiB")), language)
+            }
+            guard let form = FormBody(Array(body.readableBytesView)) else {
+                return page(.refused(TokenRejection("BR-1", "the form is not valid URL encoding")), language)
+            }
+            return await handle(form.fields, request, context)
+        }
+    }
+
+    func handle(
+        _ fields: [(name: String, value: String)],
+        _ request: Request,
+        _ context: LogoutRequestContext
+    ) async -> Response {
+        let parsed: EndSessionRequest
+        do {
+            parsed = try EndSessionRequest.parse(fields)
+        } catch {
+            return page(.refused(error), Self.language(request, uiLocales: nil))
+        }
+        let language = Self.language(request, uiLocales: parsed.uiLocales)
+        let outcome = await handler.endSession(parsed, clientAddress: context.clientAddress)
+        if case .redirect(let location) = outcome {
+            var headers = Self.headers
+            headers[.location] = location
+            return Response(status: .seeOther, headers: headers)
+        }
+        return page(outcome, language)
+    }
+
+    func page(_ outcome: EndSessionOutcome, _ language: PageLanguage) -> Response {
+        let texts = EndSessionTexts.of(language)
+        var status = HTTPResponse.Status.ok
+        var headers = Self.headers
+        var view: [String: Any] = ["lang": language.rawValue]
+        switch outcome {
+        case .signedOut(let ended):
+            view["title"] = texts.signedOutTitle
+            view["message"] = ended ? texts.signedOut : texts.signedOutNothing
+        case .refused(let why):
+            status = .badRequest
+            view["title"] = texts.refusedTitle
+            view["message"] = texts.refused
+            view["detailLabel"] = texts.detail
+            view["detail"] = "\(why.rule): \(why.description)"
+        case .unavailable(_, let retryAfter):
+            status = .serviceUnavailable
+            headers[.retryAfter] = String(max(1, retryAfter.components.seconds))
+            view["title"] = texts.unavailableTitle
+            view["message"] = texts.unavailable
+        case .redirect:
+            preconditionFailure("a redirect has no page")
+        }
+        headers[.contentType] = "text/html; charset=utf-8"
+        let text = templates.render(view, withTemplate: "page") ?? ""
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func language(_ request: Request, uiLocales: String?) -> PageLanguage {
+        PageLanguage.choose(uiLocales: uiLocales, acceptLanguage: request.headers[.acceptLanguage])
+    }
+
+    static let headers: HTTPFields = [
+        .cacheControl: "no-store",
+        .contentSecurityPolicy:
+            "default-src 'none'; style-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+        .xContentTypeOptions: "nosniff",
+        .init("Referrer-Policy")!: "no-referrer",
+        .init("X-Frame-Options")!: "DENY",
+    ]
+
+    static let page = """
+        <!doctype html>
+        <html lang="{{lang}}">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}}</title>
+        <link rel="stylesheet" href="/end-session/style.css">
+        </head>
+        <body>
+        <main>
+          <h1>{{title}}</h1>
+          <p>{{message}}</p>
+          {{#detail}}<p class="detail">{{detailLabel}} <code>{{detail}}</code></p>{{/detail}}
+        </main>
+        </body>
+        </html>
+        """
+
+    static let styleSheet = """
+        body { margin: 0; background: #f4f6fa; color: #1d2430; font: 16px/1.5 system-ui, sans-serif; }
+        main { max-width: 34rem; margin: 12vh auto; background: #fff; border: 1px solid #dde3ec;
+          border-radius: 10px; padding: 2rem 2.25rem; }
+        h1 { font-size: 1.4rem; margin: 0 0 .75rem; }
+        p { margin: .5rem 0; }
+        .detail { color: #5b6576; font-size: .85rem; }
+        code { background: #f0f2f6; padding: 0 .25rem; border-radius: 4px; word-break: break-word; }
+        """
+}

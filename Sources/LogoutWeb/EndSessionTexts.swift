@@ -1,0 +1,44 @@
+import LogoutCore
+
+/// What the browser pages say, in French and English. The reason of a refusal stays in English
+/// (it is the rule's text, for the application's developers); the sentence around it is translated.
+struct EndSessionTexts {
+    var signedOutTitle: String
+    var signedOut: String
+    var signedOutNothing: String
+    var refusedTitle: String
+    var refused: String
+    var unavailableTitle: String
+    var unavailable: String
+    var detail: String
+
+    static func of(_ language: PageLanguage) -> EndSessionTexts {
+        switch language {
+        case .en:
+            return EndSessionTexts(
+                signedOutTitle: "You are signed out",
+                signedOut: "You are signed out of every application that used this sign-in. You can close this window.",
+                signedOutNothing: "You are signed out. You can close this window.",
+                refusedTitle: "Sign-out request refused",
+                refused:
+                    "The application sent a sign-out request that could not be verified, so you were not sent back to it. Sign out in the application again, or close this window.",
+                unavailableTitle: "Sign-out unavailable",
+                unavailable: "Signing out is not possible right now. Please try again in a moment.",
+                detail: "Detail for the application's developers:"
+            )
+        case .fr:
+            return EndSessionTexts(
+                signedOutTitle: "Vous êtes déconnecté",
+                signedOut:
+                    "Vous êtes déconnecté de toutes les applications qui utilisaient cette connexion. Vous pouvez fermer cette fenêtre.",
+                signedOutNothing: "Vous êtes déconnecté. Vous pouvez fermer cette fenêtre.",
+                refusedTitle: "Demande de déconnexion refusée",
+                refused:
+                    "L'application a envoyé une demande de déconnexion qui n'a pas pu être vérifiée ; vous n'y avez donc pas été renvoyé. Déconnectez-vous à nouveau depuis l'application, ou fermez cette fenêtre.",
+                unavailableTitle: "Déconnexion indisponible",
+                unavailable: "La déconnexion est impossible pour le moment. Veuillez réessayer dans un instant.",
+                detail: "Détail pour les développeurs de l'application :"
+            )
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import LogoutCore
+import NIOHTTP1
+import TestSupport
+import Testing
+
+/// RP-initiated logout on the real binary (contract C6): the browser comes from an application
+/// with its ID token, leaves with a 303 to the registered page and its `state`, and every other
+/// RP with a session gets its back-channel token; any failed check is a page, never a redirect.
+@Suite(.serialized) struct EndSessionEndToEndTests {
+    static let idpKey = TokenForge.newES256(kid: "idp-1")
+    static let signedOut = "https://shop.example/signed-out"
+
+    static func idToken(
+        key: TokenForge.Key = idpKey,
+        header: String? = nil,
+        aud: String = "shop",
+        sid: String = "op-session",
+        exp: Double = Date().timeIntervalSince1970 - 600
+    ) throws -> String {
+        let kid = TokenForge.keyID(of: key).map { #","kid":"\#($0)""# } ?? ""
+        let header = header ?? #"{"alg":"\#(TokenForge.algorithm(of: key))"\#(kid),"typ":"JWT"}"#
+        let now = Int(Date().timeIntervalSince1970)
+        let payload =
+            #"{"iss":"https://idp.example","sub":"u","sid":"\#(sid)","aud":"\#(aud)","iat":\#(now - 900),"exp":\#(Int(exp)),"nonce":"n"}"#
+        return try TokenForge.sign(header: header, payload: payload, with: key)
+    }
+
+    static func query(_ fields: [(String, String)]) -> String {
+        fields.map { "\($0)=\(FormEncoding.encode($1))" }.joined(separator: "&")
+    }
+
+    @Test func theBrowserReturnsWithItsStateAndEveryOtherRPIsToldOnce() async throws {
+        let shop = try await TestServer.start()
+        let billing = try await TestServer.start()
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        try await daemon.registerIdP(Self.idpKey)
+        for (id, server, uris) in [("shop", shop, [Self.signedOut]), ("billing", billing, [])] {
+            let answer = try await daemon.admin(
+                .POST,
+                "/admin/v1/rps",
+                [
+                    "client_id": .string(id), "backchannel_logout_uri": .string(server.url + "/bcl"),
+                    "post_logout_redirect_uris": .array(uris.map(JSONValue.string)),
+                ]
+            )
+            #expect(answer.status == .created, "\(answer.body)")
+            _ = try await daemon.admin(
+                .POST,
+                "/admin/v1/sessions",
+                ["issuer": "idp", "sub": "u", "sid": "op-session", "client_id": .string(id)]
+            )
+        }
+        let discovery = try await daemon.get(daemon.publicURL + "/.well-known/openid-configuration").json
+        #expect(discovery["end_session_endpoint"]?.stringValue == daemon.publicURL + "/end-session")
+
+        let endSession = daemon.publicURL + "/end-session"
+        // Refusals first: each is a 400 page, no Location, and nothing is fanned out.
+        let unsigned =
+            try Self.idToken(header: #"{"alg":"none"}"#).split(separator: ".").prefix(2)
+            .joined(separator: ".") + "."
+        let forged = try Self.idToken(key: TokenForge.newES256(kid: "idp-1"))
+        let refusals: [(String, [(String, String)], String)] = [
+            ("alg none", [("id_token_hint", unsigned), ("post_logout_redirect_uri", Self.signedOut)], "BR-2"),
+            ("bad signature", [("id_token_hint", forged), ("post_logout_redirect_uri", Self.signedOut)], "BR-2"),
+            (
+                "unregistered URI",
+                [("id_token_hint", try Self.idToken()), ("post_logout_redirect_uri", Self.signedOut + "?x=1")],
+                "BR-5"
+            ),
+            (
+                "expired too long ago",
+                [
+                    ("id_token_hint", try Self.idToken(exp: Date().timeIntervalSince1970 - 2 * 86_400)),
+                    ("post_logout_redirect_uri", Self.signedOut),
+                ],
+                "BR-2"
+            ),
+            ("no id_token_hint", [("post_logout_redirect_uri", Self.signedOut), ("state", "s")], "BR-3"),
+        ]
+        for (name, fields, rule) in refusals {
+            let page = try await AdminPageEndToEndTests.send(endSession + "?" + Self.query(fields))
+            #expect(page.status == .badRequest, "\(name)")
+            #expect(page.headers.first(name: "Location") == nil, "\(name) redirected")
+            #expect(page.body.contains(rule + ":"), "\(name): \(page.body)")
+            #expect(page.headers.first(name: "Cache-Control") == "no-store")
+            #expect(page.headers.first(name: "Content-Security-Policy")?.contains("frame-ancestors 'none'") == true)
+        }
+        let french = try await AdminPageEndToEndTests.send(
+            endSession + "?" + Self.query([("post_logout_redirect_uri", Self.signedOut), ("ui_locales", "fr-FR")])
+        )
+        #expect(french.status == .badRequest && french.body.contains(#"<html lang="fr">"#))
+        #expect(french.body.contains("Demande de déconnexion refusée"))
+        let empty = try await AdminPageEndToEndTests.send(endSession)
+        #expect(empty.status == .ok && empty.body.contains("You are signed out"))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(shop.received.isEmpty && billing.received.isEmpty, "a refused request fanned out")
+
+        // The real thing, as a form post: 303 to the registered page with the state, then the fan-out.
+        let hint = try Self.idToken()
+        let done = try await AdminPageEndToEndTests.send(
+            endSession,
+            method: .POST,
+            form: [("id_token_hint", hint), ("post_logout_redirect_uri", Self.signedOut), ("state", "xyz 1/2")]
+        )
+        #expect(done.status == .seeOther)
+        #expect(done.headers.first(name: "Location") == Self.signedOut + "?state=xyz%201%2F2")
+        #expect(await eventually { shop.received.count == 1 && billing.received.count == 1 })
+        let token = try #require(billing.received.first?.formValue("logout_token"))
+        let claims = try CompactJWS.parse(token).payload
+        // RES-3: the upstream sid is not the one billing knows (its tokens come from us), so sub only.
+        #expect(claims["aud"] == "billing" && claims["sub"] == "u" && claims["sid"] == nil)
+        let events = try await daemon.admin(.GET, "/admin/v1/events?outcome=accepted").json["events"]?.arrayValue
+        #expect(events?.count == 1 && events?.first?["source"] == "end-session", "\(String(describing: events))")
+        #expect(!daemon.log.contains(hint), "the hint reached the log")
+
+        // Without post_logout_redirect_uri: the signed-out page, and the sessions stay ended.
+        let page = try await AdminPageEndToEndTests.send(endSession + "?" + Self.query([("id_token_hint", hint)]))
+        #expect(page.status == .ok && page.body.contains("signed out of every application"))
+        #expect(page.headers.first(name: "Location") == nil)
+        await daemon.stop()
+        await shop.stop()
+        await billing.stop()
+    }
+}
