@@ -22,7 +22,23 @@ enum Migrations {
         migrator.registerMigration("v6") { db in
             try db.execute(sql: v6)
         }
+        migrator.registerMigration("v7") { db in
+            try db.execute(sql: v7)
+        }
     }
+
+    /// Browser logout through the upstream IdP (BR-6): where the browser goes once the IdP's own
+    /// end-session sends it back, keyed by a hash of the single-use `state` we gave it. In the
+    /// database, not in memory, so that any replica may receive the callback.
+    static let v7 = """
+        CREATE TABLE end_session_returns (
+            state_hash TEXT PRIMARY KEY,
+            return_to TEXT,
+            language TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX end_session_returns_expiry ON end_session_returns(expires_at);
+        """
 
     /// The delivery log page: when each delivery reached its end (for its per-minute chart), and
     /// events found by subject.

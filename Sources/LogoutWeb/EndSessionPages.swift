@@ -37,6 +37,16 @@ public struct EndSessionPages: Sendable {
             }
             return await handle(form.fields, request, context)
         }
+        router.get("/end-session/callback") { request, _ in
+            let fallback = Self.language(request, uiLocales: nil)
+            guard let form = FormBody(Array((request.uri.query ?? "").utf8)), form.values(named: "state").count <= 1
+            else {
+                return page(.refused(TokenRejection("BR-6", "the callback's query is not valid")), fallback)
+            }
+            let (outcome, language) = await handler.callback(state: form.values(named: "state").first)
+            if case .redirect(let location) = outcome { return Self.redirect(to: location) }
+            return page(outcome, language ?? fallback)
+        }
         router.post("/end-session") { request, context in
             let language = Self.language(request, uiLocales: nil)
             guard let contentType = request.headers[.contentType], PublicRoutes.isFormEncoded(contentType) else {
@@ -70,13 +80,15 @@ public struct EndSessionPages: Sendable {
             return page(.refused(error), Self.language(request, uiLocales: nil))
         }
         let language = Self.language(request, uiLocales: parsed.uiLocales)
-        let outcome = await handler.endSession(parsed, clientAddress: context.clientAddress)
-        if case .redirect(let location) = outcome {
-            var headers = Self.headers
-            headers[.location] = location
-            return Response(status: .seeOther, headers: headers)
-        }
+        let outcome = await handler.endSession(parsed, language: language, clientAddress: context.clientAddress)
+        if case .redirect(let location) = outcome { return Self.redirect(to: location) }
         return page(outcome, language)
+    }
+
+    static func redirect(to location: String) -> Response {
+        var headers = Self.headers
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
     }
 
     func page(_ outcome: EndSessionOutcome, _ language: PageLanguage) -> Response {

@@ -123,4 +123,77 @@ import Testing
         await shop.stop()
         await billing.stop()
     }
+
+    /// BR-6: an issuer with its own end-session gets the browser next, with our callback and a
+    /// single-use state; the callback sends it on to the RP's page with the RP's state.
+    @Test func throughTheUpstreamIdPsEndSessionAndBack() async throws {
+        let shop = try await TestServer.start()
+        // The IdP's end-session ends its own session and sends the browser where it was told.
+        let idp = try await TestServer.start { _, request in
+            let form = FormBody(Array((request.query ?? "").utf8))
+            let back = form?.values(named: "post_logout_redirect_uri").first ?? ""
+            let state = form?.values(named: "state").first ?? ""
+            return Behavior(status: 303, headers: [("Location", back + "?state=" + FormEncoding.encode(state))])
+        }
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        let issuer = try await daemon.admin(
+            .POST,
+            "/admin/v1/issuers",
+            [
+                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
+                "jwks": try TokenForge.jwks([Self.idpKey]), "end_session_endpoint": .string(idp.url + "/logout"),
+                "client_id": "logoutd-at-idp",
+            ]
+        )
+        #expect(issuer.status == .created, "\(issuer.body)")
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/rps",
+            [
+                "client_id": "shop", "backchannel_logout_uri": .string(shop.url + "/bcl"),
+                "post_logout_redirect_uris": [.string(Self.signedOut)],
+            ]
+        )
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/sessions",
+            ["issuer": "idp", "sub": "u", "sid": "op-session", "client_id": "shop"]
+        )
+
+        let hint = try Self.idToken()
+        let start = try await AdminPageEndToEndTests.send(
+            daemon.publicURL + "/end-session?"
+                + Self.query([("id_token_hint", hint), ("post_logout_redirect_uri", Self.signedOut), ("state", "xyz")])
+        )
+        #expect(start.status == .seeOther)
+        let upstream = try #require(start.headers.first(name: "Location"))
+        #expect(upstream.hasPrefix(idp.url + "/logout?"))
+        let sent = try #require(FormBody(Array(upstream.split(separator: "?", maxSplits: 1)[1].utf8)))
+        #expect(sent.values(named: "id_token_hint") == [hint])
+        #expect(sent.values(named: "post_logout_redirect_uri") == [daemon.publicURL + "/end-session/callback"])
+        #expect(sent.values(named: "client_id") == ["logoutd-at-idp"])
+        let ourState = try #require(sent.values(named: "state").first)
+        #expect(ourState != "xyz" && ourState.count >= 40, "a fresh random state, not the RP's")
+        #expect(await eventually { shop.received.count == 1 }, "the fan-out does not wait for the IdP")
+
+        let atIdP = try await AdminPageEndToEndTests.send(upstream)
+        let callback = try #require(atIdP.headers.first(name: "Location"))
+        #expect(callback.hasPrefix(daemon.publicURL + "/end-session/callback?state="))
+        let back = try await AdminPageEndToEndTests.send(callback)
+        #expect(back.status == .seeOther && back.headers.first(name: "Location") == Self.signedOut + "?state=xyz")
+
+        // Single use: a replayed or forged state is a page, never a redirect.
+        for url in [
+            callback, daemon.publicURL + "/end-session/callback?state=forged",
+            daemon.publicURL + "/end-session/callback",
+        ] {
+            let page = try await AdminPageEndToEndTests.send(url)
+            #expect(page.status == .badRequest && page.headers.first(name: "Location") == nil, "\(url)")
+            #expect(page.body.contains("BR-6:"), "\(url)")
+        }
+        await daemon.stop()
+        await shop.stop()
+        await idp.stop()
+    }
 }

@@ -80,6 +80,21 @@ public enum EndSessionPlanner {
         return .logout(hint, clientID: clientID, redirect: withState(target, request.state))
     }
 
+    /// BR-6: the upstream IdP's own end-session (its RP-initiated logout) with the hint it issued,
+    /// our callback as the return target and a fresh `state` of ours.
+    public static func upstream(
+        endpoint: String,
+        idTokenHint: String,
+        callback: String,
+        state: String,
+        clientID: String?
+    ) -> String {
+        var fields = [("id_token_hint", idTokenHint), ("post_logout_redirect_uri", callback), ("state", state)]
+        if let clientID { fields.append(("client_id", clientID)) }
+        let query = fields.map { $0 + "=" + FormEncoding.encode($1) }.joined(separator: "&")
+        return endpoint + (endpoint.contains("?") ? "&" : "?") + query
+    }
+
     /// The registered URI with `state` added to its query (§3), existing parameters kept.
     public static func withState(_ uri: String, _ state: String?) -> String {
         guard let state else { return uri }

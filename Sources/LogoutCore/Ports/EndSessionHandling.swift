@@ -1,6 +1,15 @@
 /// The browser logout use case, as the public listener's pages see it.
 public protocol EndSessionHandling: Sendable {
-    func endSession(_ request: EndSessionRequest, clientAddress: String?) async -> EndSessionOutcome
+    /// - Parameter language: the pages' language, kept for the page after the upstream IdP.
+    func endSession(
+        _ request: EndSessionRequest,
+        language: PageLanguage,
+        clientAddress: String?
+    ) async
+        -> EndSessionOutcome
+    /// The upstream IdP sent the browser back with our `state` (BR-6); the answer's language is
+    /// the one chosen at the start.
+    func callback(state: String?) async -> (EndSessionOutcome, PageLanguage?)
 }
 
 public enum EndSessionOutcome: Sendable, Equatable {

@@ -126,4 +126,14 @@ public struct PurgeCounts: Sendable, Equatable {
 
 /// Everything the daemon needs from one store.
 public typealias LogoutStore = IntakeStore & DeliveryQueueStore & RegistryStore & LogStore & MaintenanceStore
+    & BrowserLogoutStore
     & KeyScheduleStore
+
+/// Browser logout's short-lived records (BR-6).
+public protocol BrowserLogoutStore: Sendable {
+    /// Keeps `record` (and forgets expired ones, so the table stays small).
+    func saveEndSessionReturn(_ record: EndSessionReturn, now: Timestamp) async throws
+    /// Removes the record of `stateHash` and returns it unless it has expired: a second call,
+    /// or a call after `expiresAt`, finds nothing.
+    func takeEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn?
+}

@@ -9,6 +9,9 @@ import LogoutJWT
 struct EndSessionService: EndSessionHandling {
     let store: any IntakeStore
     let registry: any RegistryStore
+    let returns: any BrowserLogoutStore
+    /// Our `/end-session/callback`, where an upstream IdP sends the browser back.
+    let callbackURL: String
     let directory: IssuerDirectory
     let signatures: SignatureChecker
     let waker: Waker
@@ -18,7 +21,16 @@ struct EndSessionService: EndSessionHandling {
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
-    func endSession(_ request: EndSessionRequest, clientAddress: String?) async -> EndSessionOutcome {
+    /// How long the browser may spend at the upstream IdP before our callback forgets it.
+    static let returnLifetime: Duration = .seconds(600)
+
+    func endSession(
+        _ request: EndSessionRequest,
+        language: PageLanguage,
+        clientAddress: String?
+    ) async
+        -> EndSessionOutcome
+    {
         switch EndSessionPlanner.screen(request) {
         case .signedOutPage:
             return .signedOut(ended: false)
@@ -48,7 +60,21 @@ struct EndSessionService: EndSessionHandling {
             case .refused(let why):
                 return refuse(why, source: entry.issuer.name)
             case .logout(let hint, let clientID, let redirect):
-                return await record(hint, entry: entry, clientID: clientID, token: token, clientAddress, redirect)
+                let recorded = await record(
+                    hint,
+                    entry: entry,
+                    clientID: clientID,
+                    token: token,
+                    clientAddress,
+                    redirect
+                )
+                guard let endpoint = entry.issuer.endSessionEndpoint else { return recorded }
+                switch recorded {
+                case .redirect, .signedOut:
+                    return await upstream(endpoint, entry: entry, hint: token, returnTo: redirect, language)
+                case .refused, .unavailable:
+                    return recorded
+                }
             }
         }
     }
@@ -140,6 +166,56 @@ struct EndSessionService: EndSessionHandling {
             return unavailable(error)
         }
         return redirect.map(EndSessionOutcome.redirect) ?? .signedOut(ended: true)
+    }
+
+    /// BR-6: the session at the upstream IdP ends too, through its own end-session; it sends the
+    /// browser to our callback with a single-use `state` that remembers where to go next.
+    private func upstream(
+        _ endpoint: String,
+        entry: IssuerDirectory.Entry,
+        hint: String,
+        returnTo: String?,
+        _ language: PageLanguage
+    ) async -> EndSessionOutcome {
+        let state = Digests.randomIdentifier(bytes: 32)
+        let record = EndSessionReturn(
+            stateHash: Digests.tokenHash(state),
+            returnTo: returnTo,
+            language: language,
+            expiresAt: now() + Self.returnLifetime
+        )
+        do {
+            try await returns.saveEndSessionReturn(record, now: now())
+        } catch {
+            return unavailable(error)
+        }
+        return .redirect(
+            EndSessionPlanner.upstream(
+                endpoint: endpoint,
+                idTokenHint: hint,
+                callback: callbackURL,
+                state: state,
+                clientID: entry.issuer.clientID
+            )
+        )
+    }
+
+    func callback(state: String?) async -> (EndSessionOutcome, PageLanguage?) {
+        let refused = TokenRejection(
+            "BR-6",
+            "this sign-out link was already used, has expired, or was not issued by us"
+        )
+        guard let state, !state.isEmpty, state.utf8.count <= 256 else {
+            return (refuse(refused, source: "callback"), nil)
+        }
+        let record: EndSessionReturn?
+        do {
+            record = try await returns.takeEndSessionReturn(stateHash: Digests.tokenHash(state), now: now())
+        } catch {
+            return (unavailable(error), nil)
+        }
+        guard let record else { return (refuse(refused, source: "callback"), nil) }
+        return (record.returnTo.map(EndSessionOutcome.redirect) ?? .signedOut(ended: true), record.language)
     }
 
     private func refuse(_ why: TokenRejection, source: String) -> EndSessionOutcome {

@@ -174,6 +174,9 @@ struct Components: Sendable {
             endSession: EndSessionService(
                 store: database,
                 registry: database,
+                returns: database,
+                callbackURL: (config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer)
+                    + "/end-session/callback",
                 directory: directory,
                 signatures: SignatureChecker(keyCache: keyCache),
                 waker: waker,

@@ -1,0 +1,27 @@
+import LogoutCore
+import Testing
+
+/// BR-6: the record of a browser sent to the upstream IdP is used once, and not after it expires.
+@Suite struct EndSessionReturnStoreTests {
+    @Test(arguments: StoreKind.allCases)
+    func aReturnIsTakenOnceAndNotAfterItExpires(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        let store = fixture.store
+        let now = fixture.now
+        let record = EndSessionReturn(
+            stateHash: "h1",
+            returnTo: "https://rp/bye?state=x",
+            language: .fr,
+            expiresAt: now + .seconds(600)
+        )
+        try await store.saveEndSessionReturn(record, now: now)
+        try await store.saveEndSessionReturn(
+            EndSessionReturn(stateHash: "h2", returnTo: nil, language: .en, expiresAt: now + .seconds(600)),
+            now: now
+        )
+        #expect(try await store.takeEndSessionReturn(stateHash: "h1", now: now + .seconds(5)) == record)
+        #expect(try await store.takeEndSessionReturn(stateHash: "h1", now: now + .seconds(6)) == nil, "used twice")
+        #expect(try await store.takeEndSessionReturn(stateHash: "nope", now: now) == nil)
+        #expect(try await store.takeEndSessionReturn(stateHash: "h2", now: now + .seconds(600)) == nil, "expired")
+    }
+}
