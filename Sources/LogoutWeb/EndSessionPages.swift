@@ -111,6 +111,19 @@ public struct EndSessionPages: Sendable {
             headers[.retryAfter] = String(max(1, retryAfter.components.seconds))
             view["title"] = texts.unavailableTitle
             view["message"] = texts.unavailable
+        case .frontChannel(let frames, let next):
+            // BR-7: the RPs' pages load in hidden frames; only their origins may be framed. The
+            // page moves on by itself after a moment (no script: a meta refresh) or by the link.
+            view["title"] = next == nil ? texts.signedOutTitle : texts.signingOutTitle
+            view["message"] = next == nil ? texts.signedOut : texts.signingOut
+            view["frames"] = frames
+            if let next {
+                view["next"] = next
+                view["continue"] = texts.continueLabel
+            }
+            let origins = FrontChannelPlan.origins(frames)
+            headers[.contentSecurityPolicy] =
+                "default-src 'none'; style-src 'self'; frame-src \(origins.isEmpty ? "'none'" : origins.joined(separator: " ")); form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
         case .redirect:
             preconditionFailure("a redirect has no page")
         }
@@ -139,6 +152,7 @@ public struct EndSessionPages: Sendable {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}}</title>
+        {{#next}}<meta http-equiv="refresh" content="3;url={{next}}">{{/next}}
         <link rel="stylesheet" href="/end-session/style.css">
         </head>
         <body>
@@ -146,6 +160,8 @@ public struct EndSessionPages: Sendable {
           <h1>{{title}}</h1>
           <p>{{message}}</p>
           {{#detail}}<p class="detail">{{detailLabel}} <code>{{detail}}</code></p>{{/detail}}
+          {{#frames}}<iframe class="frontchannel" src="{{.}}" title="logout" hidden></iframe>{{/frames}}
+          {{#next}}<p><a class="continue" href="{{next}}">{{continue}}</a></p>{{/next}}
         </main>
         </body>
         </html>
@@ -158,6 +174,7 @@ public struct EndSessionPages: Sendable {
         h1 { font-size: 1.4rem; margin: 0 0 .75rem; }
         p { margin: .5rem 0; }
         .detail { color: #5b6576; font-size: .85rem; }
+        a.continue { display: inline-block; margin-top: .5rem; color: #2f5fb3; }
         code { background: #f0f2f6; padding: 0 .25rem; border-radius: 4px; word-break: break-word; }
         """
 }

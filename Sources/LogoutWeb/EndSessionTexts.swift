@@ -11,6 +11,9 @@ struct EndSessionTexts {
     var unavailableTitle: String
     var unavailable: String
     var detail: String
+    var signingOutTitle: String
+    var signingOut: String
+    var continueLabel: String
 
     static func of(_ language: PageLanguage) -> EndSessionTexts {
         switch language {
@@ -24,7 +27,10 @@ struct EndSessionTexts {
                     "The application sent a sign-out request that could not be verified, so you were not sent back to it. Sign out in the application again, or close this window.",
                 unavailableTitle: "Sign-out unavailable",
                 unavailable: "Signing out is not possible right now. Please try again in a moment.",
-                detail: "Detail for the application's developers:"
+                detail: "Detail for the application's developers:",
+                signingOutTitle: "Signing you out",
+                signingOut: "You are being signed out of every application that used this sign-in.",
+                continueLabel: "Continue"
             )
         case .fr:
             return EndSessionTexts(
@@ -37,7 +43,11 @@ struct EndSessionTexts {
                     "L'application a envoyé une demande de déconnexion qui n'a pas pu être vérifiée ; vous n'y avez donc pas été renvoyé. Déconnectez-vous à nouveau depuis l'application, ou fermez cette fenêtre.",
                 unavailableTitle: "Déconnexion indisponible",
                 unavailable: "La déconnexion est impossible pour le moment. Veuillez réessayer dans un instant.",
-                detail: "Détail pour les développeurs de l'application :"
+                detail: "Détail pour les développeurs de l'application :",
+                signingOutTitle: "Déconnexion en cours",
+                signingOut:
+                    "Vous êtes en cours de déconnexion de toutes les applications qui utilisaient cette connexion.",
+                continueLabel: "Continuer"
             )
         }
     }

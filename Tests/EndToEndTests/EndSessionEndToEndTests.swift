@@ -196,4 +196,53 @@ import Testing
         await shop.stop()
         await idp.stop()
     }
+
+    /// BR-7: an RP that only supports front-channel logout gets a hidden iframe with `iss` and its
+    /// `sid`; the page may frame that RP only, and continues by itself to the RP that asked.
+    @Test func frontChannelRPsAreFramedOnTheWayBack() async throws {
+        let shop = try await TestServer.start()
+        let wiki = try await TestServer.start()
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        try await daemon.registerIdP(Self.idpKey)
+        for body: JSONValue in [
+            [
+                "client_id": "shop", "backchannel_logout_uri": .string(shop.url + "/bcl"),
+                "post_logout_redirect_uris": [.string(Self.signedOut)],
+            ],
+            [
+                "client_id": "wiki", "backchannel_logout_uri": .string(wiki.url + "/bcl"),
+                "frontchannel_logout_uri": .string(wiki.url + "/fc"), "frontchannel_logout_session_required": true,
+            ],
+        ] {
+            let answer = try await daemon.admin(.POST, "/admin/v1/rps", body)
+            #expect(answer.status == .created, "\(answer.body)")
+        }
+        for (rp, rpSid) in [("shop", "shop-s"), ("wiki", "wiki-s")] {
+            _ = try await daemon.admin(
+                .POST,
+                "/admin/v1/sessions",
+                ["issuer": "idp", "sub": "u", "sid": "op-session", "client_id": .string(rp), "rp_sid": .string(rpSid)]
+            )
+        }
+        let page = try await AdminPageEndToEndTests.send(
+            daemon.publicURL + "/end-session?"
+                + Self.query([
+                    ("id_token_hint", try Self.idToken()), ("post_logout_redirect_uri", Self.signedOut),
+                    ("state", "xyz"),
+                ])
+        )
+        #expect(page.status == .ok)
+        let frame = wiki.url + "/fc?iss=" + FormEncoding.encode(daemon.publicURL) + "&amp;sid=wiki-s"
+        #expect(page.body.contains(#"<iframe class="frontchannel" src="\#(frame)""#), "\(page.body)")
+        #expect(page.body.contains(#"<meta http-equiv="refresh" content="3;url=\#(Self.signedOut)?state=xyz">"#))
+        #expect(page.body.contains(#"<a class="continue" href="\#(Self.signedOut)?state=xyz">"#))
+        let policy = try #require(page.headers.first(name: "Content-Security-Policy"))
+        #expect(policy.contains("frame-src \(wiki.url);") && policy.contains("frame-ancestors 'none'"), "\(policy)")
+        #expect(!page.body.contains("<script"))
+        #expect(await eventually { shop.received.count == 1 && wiki.received.count == 1 }, "back-channel too")
+        await daemon.stop()
+        await shop.stop()
+        await wiki.stop()
+    }
 }

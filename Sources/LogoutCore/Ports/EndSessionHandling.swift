@@ -17,6 +17,9 @@ public enum EndSessionOutcome: Sendable, Equatable {
     case signedOut(ended: Bool)
     /// `303` to the RP's registered URI (with its `state`), after the logout was recorded.
     case redirect(String)
+    /// The logout was recorded; the interstitial page loads each RP's front-channel logout URI
+    /// in a hidden iframe (BR-7), then continues by itself to `next` (or shows it is done).
+    case frontChannel(frames: [String], next: String?)
     /// An error page, status 400, no redirect, nothing fanned out.
     case refused(TokenRejection)
     /// An error page, status 503: the issuer's keys or our database are unavailable; trying

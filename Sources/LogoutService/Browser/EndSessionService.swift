@@ -12,6 +12,8 @@ struct EndSessionService: EndSessionHandling {
     let returns: any BrowserLogoutStore
     /// Our `/end-session/callback`, where an upstream IdP sends the browser back.
     let callbackURL: String
+    /// Our `issuer`: the `iss` of front-channel URIs for RPs whose tokens come from us.
+    let ourIssuer: String
     let directory: IssuerDirectory
     let signatures: SignatureChecker
     let waker: Waker
@@ -60,6 +62,7 @@ struct EndSessionService: EndSessionHandling {
             case .refused(let why):
                 return refuse(why, source: entry.issuer.name)
             case .logout(let hint, let clientID, let redirect):
+                let frames = await frontChannelFrames(hint, entry: entry)
                 let recorded = await record(
                     hint,
                     entry: entry,
@@ -68,13 +71,20 @@ struct EndSessionService: EndSessionHandling {
                     clientAddress,
                     redirect
                 )
-                guard let endpoint = entry.issuer.endSessionEndpoint else { return recorded }
                 switch recorded {
-                case .redirect, .signedOut:
-                    return await upstream(endpoint, entry: entry, hint: token, returnTo: redirect, language)
-                case .refused, .unavailable:
-                    return recorded
+                case .redirect, .signedOut: break
+                case .refused, .unavailable, .frontChannel: return recorded
                 }
+                var next = redirect
+                if let endpoint = entry.issuer.endSessionEndpoint {
+                    do {
+                        next = try await upstream(endpoint, entry: entry, hint: token, returnTo: redirect, language)
+                    } catch {
+                        return unavailable(error)
+                    }
+                }
+                if !frames.isEmpty { return .frontChannel(frames: frames, next: next) }
+                return next.map(EndSessionOutcome.redirect) ?? .signedOut(ended: true)
             }
         }
     }
@@ -168,6 +178,28 @@ struct EndSessionService: EndSessionHandling {
         return redirect.map(EndSessionOutcome.redirect) ?? .signedOut(ended: true)
     }
 
+    /// BR-7: the front-channel iframes of the sessions this logout ends, read before it ends them.
+    /// A failed read costs the iframes, never the logout: back-channel RPs are told regardless.
+    private func frontChannelFrames(_ hint: IdTokenHint, entry: IssuerDirectory.Entry) async -> [String] {
+        do {
+            let rps = try await registry.relyingParties().filter { $0.relyingParty.frontchannelLogoutURI != nil }
+            guard !rps.isEmpty else { return [] }
+            let sessions = try await registry.sessions(
+                SessionQuery(issuer: entry.issuer.name, sub: hint.sub, limit: 1000)
+            )
+            return FrontChannelPlan.frames(
+                sessions: sessions,
+                sid: hint.sid,
+                relyingParties: Dictionary(rps.map { ($0.relyingParty.clientID, $0.relyingParty) }) { first, _ in first
+                },
+                ourIssuer: ourIssuer
+            )
+        } catch {
+            logger.warning("cannot read the sessions for front-channel logout", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
     /// BR-6: the session at the upstream IdP ends too, through its own end-session; it sends the
     /// browser to our callback with a single-use `state` that remembers where to go next.
     private func upstream(
@@ -176,7 +208,7 @@ struct EndSessionService: EndSessionHandling {
         hint: String,
         returnTo: String?,
         _ language: PageLanguage
-    ) async -> EndSessionOutcome {
+    ) async throws -> String {
         let state = Digests.randomIdentifier(bytes: 32)
         let record = EndSessionReturn(
             stateHash: Digests.tokenHash(state),
@@ -184,19 +216,13 @@ struct EndSessionService: EndSessionHandling {
             language: language,
             expiresAt: now() + Self.returnLifetime
         )
-        do {
-            try await returns.saveEndSessionReturn(record, now: now())
-        } catch {
-            return unavailable(error)
-        }
-        return .redirect(
-            EndSessionPlanner.upstream(
-                endpoint: endpoint,
-                idTokenHint: hint,
-                callback: callbackURL,
-                state: state,
-                clientID: entry.issuer.clientID
-            )
+        try await returns.saveEndSessionReturn(record, now: now())
+        return EndSessionPlanner.upstream(
+            endpoint: endpoint,
+            idTokenHint: hint,
+            callback: callbackURL,
+            state: state,
+            clientID: entry.issuer.clientID
         )
     }
 

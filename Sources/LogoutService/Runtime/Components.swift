@@ -177,6 +177,7 @@ struct Components: Sendable {
                 returns: database,
                 callbackURL: (config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer)
                     + "/end-session/callback",
+                ourIssuer: config.issuer,
                 directory: directory,
                 signatures: SignatureChecker(keyCache: keyCache),
                 waker: waker,
