@@ -14,8 +14,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
+import jwt
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -27,6 +29,35 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_recorder(routes):
+    """A loopback server that records every request (method, path, query, User-Agent) and
+    answers `routes[path](query)` -> (status, headers, body)."""
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def answer(self):
+            url = urllib.parse.urlsplit(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            seen.append((self.command, url.path, url.query, self.headers.get("User-Agent", "")))
+            status, headers, body = routes.get(url.path, lambda q: (404, {}, b""))(urllib.parse.parse_qs(url.query))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = answer
+        do_POST = answer
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
 
 
 def start_rp(status):
@@ -57,6 +88,69 @@ def wait_for(condition, what, timeout=30):
             return
         time.sleep(0.2)
     sys.exit(f"screenshots: timed out waiting for {what}")
+
+
+def browser_logout(driver, cli, folder, public, shoot, check_page):
+    """RP-initiated logout driven by Chromium: /end-session, the front-channel iframe, the
+    upstream IdP's end-session, our callback, and back to the application with its state."""
+
+    def idp_logout(query):
+        back = query["post_logout_redirect_uri"][0] + "?state=" + urllib.parse.quote(query["state"][0], safe="")
+        return 303, {"Location": back}, b""
+
+    idp, idp_seen = start_recorder({"/logout": idp_logout})
+    page = "<!doctype html><title>Portal</title><h1>Signed out of the portal</h1>".encode()
+    rp, rp_seen = start_recorder({
+        "/signed-out": lambda q: (200, {"Content-Type": "text/html"}, page),
+        "/fc": lambda q: (200, {"Content-Type": "text/html"}, b"<!doctype html><title>wiki</title>"),
+        "/bcl": lambda q: (200, {}, b""),
+    })
+    idp_url = f"http://127.0.0.1:{idp.server_address[1]}"
+    rp_url = f"http://127.0.0.1:{rp.server_address[1]}"
+    try:
+        secret = os.path.join(folder, "idp.secret")
+        with open(secret, "w") as f:
+            f.write("the-idp-signs-id-tokens-with-this-secret")
+        cli("issuers", "add", "--name", "idp", "--issuer", "https://idp.example", "--audience", "logoutd",
+            "--shared-secret-file", secret, "--end-session-endpoint", idp_url + "/logout", "--client-id", "logoutd")
+        cli("rps", "add", "portal", "--uri", rp_url + "/bcl", "--post-logout-redirect-uri", rp_url + "/signed-out")
+        cli("rps", "add", "wiki", "--uri", rp_url + "/bcl", "--frontchannel-logout-uri", rp_url + "/fc",
+            "--frontchannel-session-required", "true")
+        cli("sessions", "add", "--issuer", "idp", "--sub", "carol", "--sid", "op-9", "--client-id", "portal")
+        cli("sessions", "add", "--issuer", "idp", "--sub", "carol", "--sid", "op-9", "--client-id", "wiki",
+            "--rp-sid", "wiki-9")
+        now = int(time.time())
+        with open(secret) as f:
+            key = f.read().strip()
+        hint = jwt.encode({"iss": "https://idp.example", "aud": "portal", "sub": "carol", "sid": "op-9",
+                           "iat": now - 600, "exp": now - 300}, key, algorithm="HS256")
+        query = urllib.parse.urlencode({"id_token_hint": hint, "post_logout_redirect_uri": rp_url + "/signed-out",
+                                        "state": "s-123", "ui_locales": "fr"})
+        driver.get(f"http://127.0.0.1:{public}/end-session?{query}")
+        check_page()
+        if "Déconnexion en cours" not in driver.find_element(By.TAG_NAME, "body").text:
+            sys.exit("screenshots: the interstitial page is not the French one")
+        shoot("end-session-interstitial.png")
+        wait_for(lambda: driver.current_url.startswith(rp_url + "/signed-out"), "the browser back at the portal", 20)
+        state = urllib.parse.parse_qs(urllib.parse.urlsplit(driver.current_url).query).get("state")
+        if state != ["s-123"]:
+            sys.exit(f"screenshots: the portal got state {state}, not s-123")
+        frames = [s for s in rp_seen if s[1] == "/fc"]
+        if not frames or "HeadlessChrome" not in frames[0][3]:
+            sys.exit(f"screenshots: the browser did not load the front-channel iframe: {rp_seen}")
+        sent = urllib.parse.parse_qs(frames[0][2])
+        if sent.get("sid") != ["wiki-9"] or sent.get("iss") != [f"http://127.0.0.1:{public}"]:
+            sys.exit(f"screenshots: the front-channel URI carried {sent}")
+        upstream = [s for s in idp_seen if s[1] == "/logout"]
+        if not upstream or urllib.parse.parse_qs(upstream[0][2]).get("id_token_hint") != [hint]:
+            sys.exit(f"screenshots: the IdP's end-session was not visited with the hint: {idp_seen}")
+        wait_for(lambda: any(s[0] == "POST" and s[1] == "/bcl" for s in rp_seen), "the portal's back-channel token")
+        shoot("end-session-done.png")
+        print("checked: /end-session → front-channel iframe loaded by Chromium → IdP end-session → callback → "
+              "portal with its state; back-channel delivered")
+    finally:
+        idp.shutdown()
+        rp.shutdown()
 
 
 def main():
@@ -200,6 +294,7 @@ log:
             sys.exit("screenshots: the retry button did not queue the delivery")
         shoot("delivery-log-retried.png")
         print(f"checked: no <script> element, no CSP violation, {HOSTILE!r} shown as text")
+        browser_logout(driver, cli, folder, public, shoot, check_page)
     finally:
         if driver is not None:
             driver.quit()

@@ -34,6 +34,11 @@ struct IssuersCommand: AsyncParsableCommand {
         @Option(help: "An allowed alg (repeat for several).") var algorithm: [String] = []
         @Option(help: "default, strict or legacy (see docs/api.md).") var typPolicy: TypPolicy?
         @Flag(help: "Accept tokens without exp (legacy IdPs).") var noRequireExp = false
+        @Option(help: "Its own end-session endpoint: /end-session sends the browser there next.")
+        var endSessionEndpoint: String?
+        @Option(help: "Its RFC 7009 revocation endpoint.") var revocationEndpoint: String?
+        @Option(name: .customLong("client-id"), help: "Our client_id at this IdP.") var clientID: String?
+        @Option(help: "A file holding our client secret at this IdP.") var clientSecretFile: String?
 
         func run() async throws {
             var registration = IssuerRegistration(name: name, issuer: issuer, audience: audience, jwksURI: jwksURI)
@@ -42,6 +47,10 @@ struct IssuersCommand: AsyncParsableCommand {
             registration.algorithms = algorithm.isEmpty ? nil : algorithm
             registration.typPolicy = typPolicy
             registration.requireExp = noRequireExp ? false : nil
+            registration.endSessionEndpoint = endSessionEndpoint
+            registration.revocationEndpoint = revocationEndpoint
+            registration.clientID = clientID
+            registration.clientSecret = try clientSecretFile.map(Files.secret)
             try await admin.withClient { client in
                 let created = try await client.createIssuer(registration)
                 admin.done(created, "issuer \(created.name) registered (\(created.keySource))")

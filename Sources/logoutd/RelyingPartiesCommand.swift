@@ -21,6 +21,15 @@ struct RelyingPartiesCommand: AsyncParsableCommand {
         var issuers: [String] = []
         @Option(help: "true or false: it needs a sid in every token.") var sessionRequired: Bool?
         @Option(help: "true or false: plain http is allowed for its URIs.") var allowHTTP: Bool?
+        @Option(
+            name: .customLong("post-logout-redirect-uri"),
+            help: "Where /end-session may send the browser back (repeat for several; replaces the list)."
+        )
+        var postLogoutRedirectURIs: [String] = []
+        @Option(help: "Its front-channel logout URI, loaded in a hidden iframe by /end-session.")
+        var frontchannelLogoutURI: String?
+        @Option(help: "true or false: its front-channel URI needs iss and sid.")
+        var frontchannelSessionRequired: Bool?
 
         func registration(clientID: String?) throws -> RelyingPartyRegistration {
             var change = RelyingPartyRegistration()
@@ -34,6 +43,11 @@ struct RelyingPartiesCommand: AsyncParsableCommand {
             if !issuers.isEmpty { change.issuers = .value(issuers) }
             if let sessionRequired { change.sessionRequired = .value(sessionRequired) }
             if let allowHTTP { change.allowHTTP = .value(allowHTTP) }
+            if !postLogoutRedirectURIs.isEmpty { change.postLogoutRedirectURIs = .value(postLogoutRedirectURIs) }
+            if let frontchannelLogoutURI { change.frontchannelLogoutURI = .value(frontchannelLogoutURI) }
+            if let frontchannelSessionRequired {
+                change.frontchannelLogoutSessionRequired = .value(frontchannelSessionRequired)
+            }
             return change
         }
     }
