@@ -45,12 +45,10 @@ struct PageFilters: Sendable, Equatable {
             ("before", before.map(String.init)),
         ]
         let encoded = items.compactMap { name, value in
-            value.map { name + "=" + ($0.addingPercentEncoding(withAllowedCharacters: Self.allowed) ?? "") }
+            value.map { name + "=" + FormEncoding.encode($0) }
         }
         return encoded.isEmpty ? "" : "?" + encoded.joined(separator: "&")
     }
 
     var isFiltered: Bool { status != nil || clientID != nil || issuer != nil || sub != nil }
-
-    private static let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
 }
