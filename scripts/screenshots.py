@@ -4,6 +4,7 @@ Run through scripts/screenshots, which installs what this needs. Everything list
 """
 
 import argparse
+import base64
 import http.server
 import json
 import os
@@ -39,8 +40,9 @@ def start_recorder(routes):
     class Handler(http.server.BaseHTTPRequestHandler):
         def answer(self):
             url = urllib.parse.urlsplit(self.path)
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            seen.append((self.command, url.path, url.query, self.headers.get("User-Agent", "")))
+            form = urllib.parse.parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+            seen.append((self.command, url.path, url.query, self.headers.get("User-Agent", ""), form,
+                         self.headers.get("Authorization", "")))
             status, headers, body = routes.get(url.path, lambda q: (404, {}, b""))(urllib.parse.parse_qs(url.query))
             self.send_response(status)
             for name, value in headers.items():
@@ -98,7 +100,8 @@ def browser_logout(driver, cli, folder, public, shoot, check_page):
         back = query["post_logout_redirect_uri"][0] + "?state=" + urllib.parse.quote(query["state"][0], safe="")
         return 303, {"Location": back}, b""
 
-    idp, idp_seen = start_recorder({"/logout": idp_logout})
+    basic = "Basic " + base64.b64encode(b"logoutd:idp-client-secret").decode()
+    idp, idp_seen = start_recorder({"/logout": idp_logout, "/revoke": lambda q: (200, {}, b"")})
     page = "<!doctype html><title>Portal</title><h1>Signed out of the portal</h1>".encode()
     rp, rp_seen = start_recorder({
         "/signed-out": lambda q: (200, {"Content-Type": "text/html"}, page),
@@ -111,12 +114,19 @@ def browser_logout(driver, cli, folder, public, shoot, check_page):
         secret = os.path.join(folder, "idp.secret")
         with open(secret, "w") as f:
             f.write("the-idp-signs-id-tokens-with-this-secret")
+        files = {}
+        for name, value in [("client", "idp-client-secret"), ("access", "at-carol-1"), ("refresh", "rt-carol-1")]:
+            files[name] = os.path.join(folder, name + ".secret")
+            with open(files[name], "w") as f:
+                f.write(value)
         cli("issuers", "add", "--name", "idp", "--issuer", "https://idp.example", "--audience", "logoutd",
-            "--shared-secret-file", secret, "--end-session-endpoint", idp_url + "/logout", "--client-id", "logoutd")
+            "--shared-secret-file", secret, "--end-session-endpoint", idp_url + "/logout", "--client-id", "logoutd",
+            "--revocation-endpoint", idp_url + "/revoke", "--client-secret-file", files["client"])
         cli("rps", "add", "portal", "--uri", rp_url + "/bcl", "--post-logout-redirect-uri", rp_url + "/signed-out")
         cli("rps", "add", "wiki", "--uri", rp_url + "/bcl", "--frontchannel-logout-uri", rp_url + "/fc",
             "--frontchannel-session-required", "true")
-        cli("sessions", "add", "--issuer", "idp", "--sub", "carol", "--sid", "op-9", "--client-id", "portal")
+        cli("sessions", "add", "--issuer", "idp", "--sub", "carol", "--sid", "op-9", "--client-id", "portal",
+            "--access-token-file", files["access"], "--refresh-token-file", files["refresh"])
         cli("sessions", "add", "--issuer", "idp", "--sub", "carol", "--sid", "op-9", "--client-id", "wiki",
             "--rp-sid", "wiki-9")
         now = int(time.time())
@@ -145,9 +155,13 @@ def browser_logout(driver, cli, folder, public, shoot, check_page):
         if not upstream or urllib.parse.parse_qs(upstream[0][2]).get("id_token_hint") != [hint]:
             sys.exit(f"screenshots: the IdP's end-session was not visited with the hint: {idp_seen}")
         wait_for(lambda: any(s[0] == "POST" and s[1] == "/bcl" for s in rp_seen), "the portal's back-channel token")
+        wait_for(lambda: len([s for s in idp_seen if s[1] == "/revoke"]) >= 2, "the upstream tokens' revocation")
+        revoked = [(s[4].get("token_type_hint"), s[4].get("token"), s[5]) for s in idp_seen if s[1] == "/revoke"]
+        if revoked != [(["refresh_token"], ["rt-carol-1"], basic), (["access_token"], ["at-carol-1"], basic)]:
+            sys.exit(f"screenshots: the IdP's revocation endpoint received {revoked}")
         shoot("end-session-done.png")
         print("checked: /end-session → front-channel iframe loaded by Chromium → IdP end-session → callback → "
-              "portal with its state; back-channel delivered")
+              "portal with its state; back-channel delivered; refresh then access token revoked (RFC 7009)")
     finally:
         idp.shutdown()
         rp.shutdown()

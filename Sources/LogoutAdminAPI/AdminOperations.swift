@@ -8,6 +8,8 @@ public protocol AdminOperations: Sendable {
     func issuers() async throws -> IssuerList
     func issuer(named name: String) async throws -> IssuerResource
     func deleteIssuer(named name: String) async throws
+    /// Changes the browser-logout members of an issuer in place.
+    func updateIssuer(named name: String, _ change: IssuerChange) async throws -> IssuerResource
 
     func createRelyingParty(_ registration: RelyingPartyRegistration) async throws -> RelyingPartyResource
     func relyingParties() async throws -> RelyingPartyList
@@ -30,6 +32,11 @@ public protocol AdminOperations: Sendable {
     func deliveryActivity() async throws -> DeliveryActivity
 
     func logout(_ command: LogoutCommand) async throws -> LogoutRecorded
+
+    /// Upstream token revocations (BR-8), newest first.
+    func revocations(_ query: RevocationQuery) async throws -> RevocationList
+    /// Queues a failed revocation again.
+    func retryRevocation(id: Int64) async throws -> QueuedCount
 
     func signingKeys() async throws -> SigningKeyList
     func rotateSigningKeys(_ request: KeyRotationRequest) async throws -> KeyRotation

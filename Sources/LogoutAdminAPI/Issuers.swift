@@ -141,3 +141,50 @@ public struct IssuerList: Codable, Sendable, Equatable {
     public var issuers: [IssuerResource]
     public init(issuers: [IssuerResource]) { self.issuers = issuers }
 }
+
+/// `PATCH /admin/v1/issuers/{name}`: what browser logout uses of an issuer, changed in place (its
+/// sessions and queued revocations stay). A member left out is kept; `null` removes it.
+public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
+    public var endSessionEndpoint: Nullable<String>
+    public var revocationEndpoint: Nullable<String>
+    public var clientID: Nullable<String>
+    public var clientSecret: Nullable<String>
+
+    public init(
+        endSessionEndpoint: Nullable<String> = .absent,
+        revocationEndpoint: Nullable<String> = .absent,
+        clientID: Nullable<String> = .absent,
+        clientSecret: Nullable<String> = .absent
+    ) {
+        self.endSessionEndpoint = endSessionEndpoint
+        self.revocationEndpoint = revocationEndpoint
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case endSessionEndpoint = "end_session_endpoint"
+        case revocationEndpoint = "revocation_endpoint"
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
+    }
+
+    public static let members = Set(CodingKeys.allCases.map(\.rawValue))
+    public static let what = "the issuer change"
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        endSessionEndpoint = try c.decodeNullable(String.self, forKey: .endSessionEndpoint)
+        revocationEndpoint = try c.decodeNullable(String.self, forKey: .revocationEndpoint)
+        clientID = try c.decodeNullable(String.self, forKey: .clientID)
+        clientSecret = try c.decodeNullable(String.self, forKey: .clientSecret)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeNullable(endSessionEndpoint, forKey: .endSessionEndpoint)
+        try c.encodeNullable(revocationEndpoint, forKey: .revocationEndpoint)
+        try c.encodeNullable(clientID, forKey: .clientID)
+        try c.encodeNullable(clientSecret, forKey: .clientSecret)
+    }
+}

@@ -97,6 +97,22 @@ extension AdminClient {
         try await send(.POST, "/admin/v1/deliveries/recover", body: request, as: QueuedCount.self)
     }
 
+    public func updateIssuer(named name: String, _ change: IssuerChange) async throws -> IssuerResource {
+        try await send(.PATCH, "/admin/v1/issuers/" + Self.segment(name), body: change, as: IssuerResource.self)
+    }
+
+    public func revocations(_ query: RevocationQuery) async throws -> RevocationList {
+        let items: [(String, String?)] = [
+            ("status", query.status?.rawValue), ("event_id", query.eventID.map(String.init)),
+            ("limit", String(query.limit)),
+        ]
+        return try await get("/admin/v1/revocations" + Self.query(items), as: RevocationList.self)
+    }
+
+    public func retryRevocation(id: Int64) async throws -> QueuedCount {
+        try await send(.POST, "/admin/v1/revocations/\(id)/retry", body: Empty?.none, as: QueuedCount.self)
+    }
+
     public func logout(_ command: LogoutCommand) async throws -> LogoutRecorded {
         try await send(.POST, "/admin/v1/logout", body: command, as: LogoutRecorded.self)
     }

@@ -141,6 +141,36 @@ public enum Views {
         }
     }
 
+    public static func revocations(_ list: RevocationList, now: Timestamp) -> Table {
+        var table = Table(["ID", "EVENT", "SESSION", "ISSUER", "TOKEN", "STATUS", "ATTEMPTS", "WHEN", "LAST", "ERROR"])
+        for revocation in list.revocations {
+            let status: Table.Cell
+            let when: String
+            switch revocation.status {
+            case .revoked:
+                status = .init("revoked", .good)
+                when = "revoked " + RelativeTime.describe(revocation.finishedAt, now: now)
+            case .failed:
+                status = .init("failed", .bad)
+                when = "failed " + RelativeTime.describe(revocation.finishedAt, now: now)
+            case .retrying:
+                status = .init("retrying", .warning)
+                when = "next " + RelativeTime.describe(revocation.nextAttemptAt, now: now)
+            case .pending:
+                status = .init("pending")
+                when = "next " + RelativeTime.describe(revocation.nextAttemptAt, now: now)
+            }
+            table.add([
+                .init(String(revocation.id)), .init(String(revocation.eventID)), .init(String(revocation.sessionID)),
+                .init(revocation.issuer), .init(revocation.tokenTypeHint.rawValue), status,
+                .init(String(revocation.attempts)), .init(when, .dim),
+                .init(revocation.lastStatusCode.map(String.init) ?? "-"),
+                .init(revocation.reason ?? revocation.lastError ?? ""),
+            ])
+        }
+        return table
+    }
+
     static func status(_ delivery: DeliveryResource) -> Table.Cell {
         if delivery.inFlightSince != nil { return .init("in flight", .warning) }
         switch delivery.status {

@@ -22,8 +22,21 @@ public struct DeliverySender: Sendable {
     }
 
     public func send(token: String, to uri: String, timeout: Duration) async -> AttemptResult {
+        await post(form: "logout_token=" + token, to: uri, field: "backchannel_logout_uri", timeout: timeout)
+    }
+
+    /// POSTs a form body (already encoded) with an optional `Authorization` header, under the same
+    /// rules as a delivery: no redirects, a bounded answer, one deadline. `field` names the URL's
+    /// setting in errors.
+    public func post(
+        form: String,
+        authorization: String? = nil,
+        to uri: String,
+        field: String,
+        timeout: Duration
+    ) async -> AttemptResult {
         guard let url = URL(string: uri), url.scheme == "http" || url.scheme == "https" else {
-            return .transportFailure(.blocked, detail: "the backchannel_logout_uri is not an http(s) URL")
+            return .transportFailure(.blocked, detail: "the \(field) is not an http(s) URL")
         }
         do {
             return try await withDeadline(timeout) {
@@ -32,7 +45,8 @@ public struct DeliverySender: Sendable {
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
                 request.headers.add(name: "User-Agent", value: "logoutd")
-                request.body = .bytes(ByteBuffer(string: "logout_token=" + token))
+                if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+                request.body = .bytes(ByteBuffer(string: form))
                 let response = try await client.execute(request, deadline: .distantFuture)
                 let body = try await Self.readPrefix(of: response.body)
                 let status = Int(response.status.code)

@@ -67,6 +67,14 @@ enum AdminRequest {
         )
     }
 
+    static func revocationQuery(_ request: Request) throws -> RevocationQuery {
+        RevocationQuery(
+            status: try enumeration(request, "status", RevocationStatus.self),
+            eventID: try number(request, "event_id"),
+            limit: try limit(request)
+        )
+    }
+
     static func string(_ request: Request, _ name: String) -> String? {
         request.uri.queryParameters[Substring(name)].map(String.init)
     }

@@ -83,6 +83,11 @@ public enum AdminRoutes {
         router.get("/admin/v1/issuers/{name}") { _, context in
             JSONResponse.make(.ok, try await ops.issuer(named: try AdminRequest.parameter(context, "name")))
         }
+        router.patch("/admin/v1/issuers/{name}") { request, context in
+            let change = try await AdminRequest.body(IssuerChange.self, request, context)
+            let name = try AdminRequest.parameter(context, "name")
+            return JSONResponse.make(.ok, try await ops.updateIssuer(named: name, change))
+        }
         router.delete("/admin/v1/issuers/{name}") { _, context in
             try await ops.deleteIssuer(named: try AdminRequest.parameter(context, "name"))
             return Response(status: .noContent)
@@ -141,6 +146,13 @@ public enum AdminRoutes {
         router.post("/admin/v1/deliveries/recover") { request, context in
             let recovery = try await AdminRequest.body(RecoveryRequest.self, request, context)
             return JSONResponse.make(.accepted, try await ops.recoverDeliveries(recovery))
+        }
+
+        router.get("/admin/v1/revocations") { request, _ in
+            JSONResponse.make(.ok, try await ops.revocations(try AdminRequest.revocationQuery(request)))
+        }
+        router.post("/admin/v1/revocations/{id}/retry") { _, context in
+            JSONResponse.make(.accepted, try await ops.retryRevocation(id: try AdminRequest.identifier(context, "id")))
         }
 
         router.post("/admin/v1/logout") { request, context in

@@ -123,8 +123,14 @@ extension LogoutDatabase {
             ])
         }
         if !sessions.isEmpty {
+            try queueRevocations(of: sessions, eventID: eventID, nowMs: nowMs, db: db)
+            // An ended session keeps no upstream token: those to revoke moved to their revocation.
             let endSession = try db.cachedStatement(
-                sql: "UPDATE sessions SET ended_at = ?, ended_by_event = ? WHERE id = ?"
+                sql: """
+                    UPDATE sessions SET ended_at = ?, ended_by_event = ?, id_token = NULL, access_token = NULL,
+                        refresh_token = NULL
+                    WHERE id = ?
+                    """
             )
             for session in sessions {
                 try endSession.execute(arguments: [nowMs, eventID, session.id])

@@ -140,7 +140,7 @@ extension LogoutDatabase {
     }
 
     /// At start, every lease belongs to a process that is gone (one daemon per database, held by
-    /// the lock file): its deliveries are due again at once. Returns how many.
+    /// the lock file): its deliveries and revocations are due again at once. Returns how many.
     public func releaseAllLeases(now: Timestamp) async throws -> Int {
         try await pool.write { db in
             try db.execute(
@@ -150,7 +150,15 @@ extension LogoutDatabase {
                     """,
                 arguments: [now.column]
             )
-            return db.changesCount
+            let released = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE revocations SET lease_until = NULL, next_attempt_at = ?
+                    WHERE lease_until IS NOT NULL AND status IN ('pending', 'retrying')
+                    """,
+                arguments: [now.column]
+            )
+            return released + db.changesCount
         }
     }
 

@@ -27,6 +27,15 @@ extension LogoutDatabase {
         }
     }
 
+    public func replaceIssuer(_ issuer: StoredIssuer) async throws {
+        try await pool.write { db in
+            guard try IssuerRow.exists(db, key: issuer.issuer.name) else {
+                throw RegistryError.notFound("no issuer named \(issuer.issuer.name)")
+            }
+            try IssuerRow(issuer).update(db)
+        }
+    }
+
     public func issuersSharingAnIss() async throws -> [[String]] {
         try await pool.read { db in
             try String.fetchAll(

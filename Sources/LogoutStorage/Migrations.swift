@@ -25,7 +25,43 @@ enum Migrations {
         migrator.registerMigration("v7") { db in
             try db.execute(sql: v7)
         }
+        migrator.registerMigration("v8") { db in
+            try db.execute(sql: v8)
+        }
     }
+
+    /// Token revocation (BR-8): one row per upstream token of an ended session, queued like a
+    /// delivery. The sealed token moves here from its session (still bound to the session's row
+    /// and column) and is erased once revoked; `after_id` holds an access token back until the
+    /// refresh token of its session has been tried. Sessions ended before this version keep no
+    /// token: nothing would ever use them again.
+    static let v8 = """
+        CREATE TABLE revocations (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            session_id INTEGER NOT NULL,
+            issuer_name TEXT NOT NULL REFERENCES issuers(name) ON DELETE CASCADE,
+            client_id TEXT NOT NULL,
+            token_type TEXT NOT NULL CHECK (token_type IN ('refresh_token', 'access_token')),
+            token BLOB,
+            after_id INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'retrying', 'revoked', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            next_attempt_at INTEGER,
+            lease_until INTEGER,
+            finished_at INTEGER,
+            last_status_code INTEGER,
+            last_error TEXT,
+            reason TEXT,
+            CHECK ((status IN ('pending', 'retrying')) = (next_attempt_at IS NOT NULL))
+        );
+        CREATE INDEX revocations_next ON revocations(next_attempt_at) WHERE status IN ('pending', 'retrying');
+        CREATE INDEX revocations_by_event ON revocations(event_id);
+        UPDATE sessions SET id_token = NULL, access_token = NULL, refresh_token = NULL
+            WHERE ended_at IS NOT NULL
+                AND (id_token IS NOT NULL OR access_token IS NOT NULL OR refresh_token IS NOT NULL);
+        """
 
     /// Browser logout through the upstream IdP (BR-6): where the browser goes once the IdP's own
     /// end-session sends it back, keyed by a hash of the single-use `state` we gave it. In the

@@ -78,6 +78,12 @@ public struct AdminPages: Sendable {
             if let id = query["not_retried"].flatMap({ Int64($0) }) {
                 error = "Delivery \(id) was not queued again: it was delivered, or no longer exists."
             }
+            if let id = query["revocation_retried"].flatMap({ Int64($0) }) {
+                notice = "Revocation \(id) is queued again."
+            }
+            if let id = query["revocation_not_retried"].flatMap({ Int64($0) }) {
+                error = "Revocation \(id) was not queued again: it succeeded, or no longer exists."
+            }
             let page = DeliveryLogPage(operations: operations)
             let view = try await page.view(
                 PageFilters(query: query),
@@ -88,16 +94,30 @@ public struct AdminPages: Sendable {
             )
             return html(.ok, "log", view)
         }
-        router.post("/admin/deliveries/{id}/retry") { request, context in
-            let (_, form) = try await formRequest(request)
-            let id = try AdminRequestID.parse(context.parameters.get("id"))
-            let filters = Self.filters(fromBack: form.values(named: "back").first ?? "")
-            let separator = filters.queryString.isEmpty ? "?" : "&"
-            do {
-                _ = try await operations.retryDelivery(id: id)
-                return Self.redirect(to: "/admin/" + filters.queryString + separator + "retried=\(id)")
-            } catch let refusal as AdminError where refusal.kind == .conflict || refusal.kind == .notFound {
-                return Self.redirect(to: "/admin/" + filters.queryString + separator + "not_retried=\(id)")
+        // Retry buttons: back to the page the form came from, with a notice of what happened.
+        for (path, outcome, retry) in [
+            (
+                "/admin/deliveries/{id}/retry", "retried",
+                { @Sendable id in _ = try await operations.retryDelivery(id: id) }
+            ),
+            (
+                "/admin/revocations/{id}/retry", "revocation_retried",
+                { @Sendable id in _ = try await operations.retryRevocation(id: id) }
+            ),
+        ] as [(RouterPath, String, @Sendable (Int64) async throws -> Void)] {
+            router.post(path) { request, context in
+                let (_, form) = try await formRequest(request)
+                let id = try AdminRequestID.parse(context.parameters.get("id"))
+                let filters = Self.filters(fromBack: form.values(named: "back").first ?? "")
+                let back = "/admin/" + filters.queryString + (filters.queryString.isEmpty ? "?" : "&")
+                do {
+                    try await retry(id)
+                    return Self.redirect(to: back + "\(outcome)=\(id)")
+                } catch let refusal as AdminError where refusal.kind == .conflict || refusal.kind == .notFound {
+                    return Self.redirect(
+                        to: back + "\(outcome.replacingOccurrences(of: "retried", with: "not_retried"))=\(id)"
+                    )
+                }
             }
         }
     }

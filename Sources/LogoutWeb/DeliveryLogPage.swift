@@ -27,7 +27,12 @@ struct DeliveryLogPage: Sendable {
                 let detailed = delivery.attempts > 0 ? (try? await operations.delivery(id: delivery.id)) : nil
                 deliveries.append(Self.view(detailed ?? delivery, now: now))
             }
-            eventViews.append(Self.view(event, deliveries: deliveries, hidden: hidden[event.id] ?? 0, now: now))
+            var eventView = Self.view(event, deliveries: deliveries, hidden: hidden[event.id] ?? 0, now: now)
+            if event.outcome == .accepted {
+                eventView.revocations = try await operations.revocations(RevocationQuery(eventID: event.id))
+                    .revocations.reversed().map { Self.view($0, now: now) }
+            }
+            eventViews.append(eventView)
         }
         let oldest = events.last?.id
         var older = filters
@@ -112,6 +117,36 @@ struct DeliveryLogPage: Sendable {
             deliveries: deliveries,
             hasDeliveries: !deliveries.isEmpty,
             hiddenDeliveries: hidden > 0 ? "\(hidden) more deliveries of this event do not match the filter" : nil
+        )
+    }
+
+    static func view(_ revocation: RevocationResource, now: Timestamp) -> RevocationView {
+        let statusClass: String
+        var when = "—"
+        switch revocation.status {
+        case .revoked:
+            statusClass = "ok"
+            when = "revoked " + RelativeTime.describe(revocation.finishedAt, now: now)
+        case .failed: statusClass = "bad"
+        case .retrying:
+            statusClass = "warn"
+            when = RelativeTime.describe(revocation.nextAttemptAt, now: now)
+        case .pending:
+            statusClass = "idle"
+            when = RelativeTime.describe(revocation.nextAttemptAt, now: now)
+        }
+        return RevocationView(
+            id: String(revocation.id),
+            issuer: revocation.issuer,
+            tokenType: revocation.tokenTypeHint.rawValue,
+            session: String(revocation.sessionID),
+            status: revocation.status.rawValue,
+            statusClass: statusClass,
+            attempts: String(revocation.attempts),
+            lastStatus: revocation.lastStatusCode.map(String.init) ?? "—",
+            detail: revocation.reason ?? revocation.lastError ?? "",
+            when: when,
+            canRetry: revocation.status == .failed
         )
     }
 

@@ -43,6 +43,26 @@ struct EventView {
     var deliveries: [DeliveryView]
     var hasDeliveries: Bool
     var hiddenDeliveries: String?
+    /// Stored, not computed: the templates read values by reflection, which sees no computed property.
+    var revocations: [RevocationView] = [] {
+        didSet { hasRevocations = !revocations.isEmpty }
+    }
+    var hasRevocations = false
+}
+
+/// One upstream token revocation of an event (BR-8).
+struct RevocationView {
+    var id: String
+    var issuer: String
+    var tokenType: String
+    var session: String
+    var status: String
+    var statusClass: String
+    var attempts: String
+    var lastStatus: String
+    var detail: String
+    var when: String
+    var canRetry: Bool
 }
 
 struct DeliveryView {

@@ -89,6 +89,24 @@ enum Templates {
               </table>
               {{/hasDeliveries}}
               {{#hiddenDeliveries}}<p class="meta">{{hiddenDeliveries}}</p>{{/hiddenDeliveries}}
+              {{#hasRevocations}}
+              <table class="revocations">
+                <thead><tr><th>Upstream token</th><th>Status</th><th>Attempts</th><th>HTTP</th><th>Detail</th><th>When</th><th></th></tr></thead>
+                <tbody>
+                {{#revocations}}
+                <tr>
+                  <td><code>{{tokenType}}</code> of session {{session}} at <code>{{issuer}}</code></td>
+                  <td><span class="badge {{statusClass}}">{{status}}</span></td>
+                  <td class="num">{{attempts}}</td>
+                  <td class="num">{{lastStatus}}</td>
+                  <td class="detail">{{detail}}</td>
+                  <td>{{when}}</td>
+                  <td>{{#canRetry}}<form method="post" action="/admin/revocations/{{id}}/retry"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="back" value="{{back}}"><button type="submit">Retry</button></form>{{/canRetry}}</td>
+                </tr>
+                {{/revocations}}
+                </tbody>
+              </table>
+              {{/hasRevocations}}
             </section>
             {{/events}}
             {{#olderLink}}<p class="pager"><a href="{{olderLink}}">Older events →</a></p>{{/olderLink}}
@@ -136,7 +154,7 @@ enum Templates {
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         td.detail { color: var(--muted); max-width: 380px; overflow-wrap: anywhere; }
         tr.history td { background: #fafbfd; } details summary { cursor: pointer; color: var(--accent); font-size: 12.5px; }
-        details table { margin: 6px 0 2px; }
+        details table { margin: 6px 0 2px; } table.revocations { margin-top: 8px; }
         .reason { color: var(--failed); margin: 0; }
         .notice { background: #e8f1fd; border: 1px solid #b9d1f3; border-radius: 6px; padding: 8px 12px; }
         .notice.error { background: #fdecec; border-color: #f1b8b8; }

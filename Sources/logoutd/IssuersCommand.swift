@@ -8,7 +8,7 @@ struct IssuersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "issuers",
         abstract: "Who may notify logoutd: OpenID providers (by their keys) and apps (by a shared secret).",
-        subcommands: [Add.self, List.self, Show.self, Remove.self]
+        subcommands: [Add.self, Update.self, List.self, Show.self, Remove.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -54,6 +54,34 @@ struct IssuersCommand: AsyncParsableCommand {
             try await admin.withClient { client in
                 let created = try await client.createIssuer(registration)
                 admin.done(created, "issuer \(created.name) registered (\(created.keySource))")
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an issuer's end-session and revocation settings; its sessions stay.",
+            discussion: """
+                Example (then `logoutd revocations retry ID` for what failed):
+                  logoutd issuers update idp --client-secret-file new.secret
+                """
+        )
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "Its name.") var name: String
+        @Option(help: "Its own end-session endpoint.") var endSessionEndpoint: String?
+        @Option(help: "Its RFC 7009 revocation endpoint.") var revocationEndpoint: String?
+        @Option(name: .customLong("client-id"), help: "Our client_id at this IdP.") var clientID: String?
+        @Option(help: "A file holding our client secret at this IdP.") var clientSecretFile: String?
+
+        func run() async throws {
+            var change = IssuerChange()
+            if let endSessionEndpoint { change.endSessionEndpoint = .value(endSessionEndpoint) }
+            if let revocationEndpoint { change.revocationEndpoint = .value(revocationEndpoint) }
+            if let clientID { change.clientID = .value(clientID) }
+            if let clientSecretFile { change.clientSecret = .value(try Files.secret(clientSecretFile)) }
+            try await admin.withClient { client in
+                let updated = try await client.updateIssuer(named: name, change)
+                admin.done(updated, "issuer \(updated.name) updated")
             }
         }
     }

@@ -22,7 +22,8 @@ struct Logoutd: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, CheckConfig.self, IssuersCommand.self, RelyingPartiesCommand.self, SessionsCommand.self,
-            EventsCommand.self, DeliveriesCommand.self, AdminLogoutCommand.self, KeysCommand.self,
+            EventsCommand.self, DeliveriesCommand.self, RevocationsCommand.self, AdminLogoutCommand.self,
+            KeysCommand.self,
             BackupCommand.self, TokenCommand.self, DevRPCommand.self,
         ]
     )

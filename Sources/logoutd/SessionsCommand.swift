@@ -28,10 +28,19 @@ struct SessionsCommand: AsyncParsableCommand {
         @Option(help: "The session id as the RP knows it.") var rpSid: String?
         @Flag(help: "The RP knows no session id: its tokens carry sub only.") var noRpSid = false
         @Option(help: "When the session ends by itself (RFC 3339).") var expiresAt: String?
+        @Option(help: "A file holding the session's upstream ID token (sealed, never shown).") var idTokenFile: String?
+        @Option(help: "A file holding its upstream access token, revoked when the session ends.")
+        var accessTokenFile: String?
+        @Option(help: "A file holding its upstream refresh token, revoked when the session ends.")
+        var refreshTokenFile: String?
 
         func run() async throws {
             var registration = SessionRegistration(issuer: issuer, sub: sub, sid: sid, clientID: clientID, rpSub: rpSub)
             registration.rpSid = noRpSid ? .null : (rpSid.map { .value($0) } ?? .absent)
+            // Files, not arguments: a token on the command line is visible to every user in `ps`.
+            registration.idToken = try idTokenFile.map(Files.secret)
+            registration.accessToken = try accessTokenFile.map(Files.secret)
+            registration.refreshToken = try refreshTokenFile.map(Files.secret)
             if let expiresAt {
                 guard let instant = Timestamp(rfc3339: expiresAt) else {
                     throw CLIFailure(message: "--expires-at must be an RFC 3339 time", status: 2).exit()

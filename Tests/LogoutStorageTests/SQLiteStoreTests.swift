@@ -35,6 +35,32 @@ import Testing
         #expect(try await db.events(EventQuery(outcome: .rejected)).count == 10)
     }
 
+    /// BR-8: an ended session keeps none of its upstream tokens, in any column; a revoked token
+    /// leaves no bytes behind in its revocation either.
+    @Test func anEndedSessionKeepsNoTokenAndARevokedOneIsGone() async throws {
+        let f = try await RevocationStoreTests.fixture(.sqlite)
+        let db = f.store as! LogoutDatabase
+        _ = try await db.insertSession(RevocationStoreTests.session(issuer: "rev", refresh: [1], access: [2]), now: now)
+        _ = try await db.recordLogout(RevocationStoreTests.logout(issuer: "rev", jti: "1"), now: now)
+        let stored = try await db.pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql:
+                    "SELECT COUNT(*) FROM sessions WHERE id_token IS NOT NULL OR access_token IS NOT NULL OR refresh_token IS NOT NULL"
+            )
+        }
+        #expect(stored == 0)
+        let claimed = try await db.claimDueRevocations(limit: 1, lease: .seconds(30), now: now)
+        try await db.recordRevocation(
+            id: try #require(claimed.first?.id),
+            RevocationTransition(status: .revoked, attempts: 1, lastStatusCode: 200, finishedAt: now)
+        )
+        let tokens = try await db.pool.read { db in
+            try Bool.fetchAll(db, sql: "SELECT token IS NOT NULL FROM revocations ORDER BY id")
+        }
+        #expect(tokens == [false, true], "the revoked refresh token is erased; the access token waits")
+    }
+
     /// Schema v2 moves sessions from a free iss string to a registered issuer (SEC-5).
     @Test func theV2MigrationAttachesSessionsToARegistration() async throws {
         let path = directory.file("old.sqlite3")

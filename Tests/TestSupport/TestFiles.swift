@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -20,22 +21,35 @@ public final class TemporaryDirectory: @unchecked Sendable {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read, close).
+/// A TCP port on 127.0.0.1 for a child process to listen on, that was free a moment ago.
+///
+/// Taken below the kernel's ephemeral range (32768 and up on Linux) and never handed out twice
+/// by this process: a port the kernel picked (bind to 0) is ephemeral, so between our check and
+/// the child's bind the kernel could give it to any other socket of the test run (a test server,
+/// the source port of an outgoing connection), which failed a daemon start with EADDRINUSE.
 public func freeLoopbackPort() -> Int {
+    while true {
+        let port = nextCandidatePort.withLock { next -> Int in
+            defer { next = next >= 32_000 ? 20_000 : next + 1 }
+            return next
+        }
+        if canBindLoopback(port) { return port }
+    }
+}
+
+private let nextCandidatePort = Mutex(20_000 + Int.random(in: 0..<12_000))
+
+private func canBindLoopback(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) {
+    address.sin_port = UInt16(port).bigEndian
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    } == 0
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.

@@ -10,6 +10,7 @@ public struct RecordedRequest: Sendable {
     public let path: String
     public let query: String?
     public let contentType: String?
+    public let authorization: String?
     public let body: String
     public let receivedAt: Date
 
@@ -69,6 +70,7 @@ public final class TestServer: Sendable {
                 path: request.uri.path,
                 query: request.uri.query,
                 contentType: request.headers[.contentType],
+                authorization: request.headers[.authorization],
                 body: String(buffer: buffer),
                 receivedAt: Date()
             )

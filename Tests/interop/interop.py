@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 import jwt  # PyJWT
 import requests
@@ -269,6 +270,11 @@ class IdpyIdP:
                 "provider_config": {"path": ".well-known/openid-configuration", "class": ProviderConfiguration, "kwargs": {}},
                 "authorization": {"path": "authorization", "class": Authorization, "kwargs": {}},
                 "token": {"path": "token", "class": Token, "kwargs": {}},
+                "token_revocation": {
+                    "path": "revoke",
+                    "class": "idpyoidc.server.oauth2.token_revocation.TokenRevocation",
+                    "kwargs": {"client_authn_method": ["client_secret_basic"]},
+                },
                 "session": {
                     "path": "end_session",
                     "class": Session,
@@ -299,10 +305,13 @@ class IdpyIdP:
             keyjar=self.keyjar,
         )
         self.context = self.server.context
+        # Unreserved characters only: idpyoidc 5.0.0 does not form-decode client_secret_basic
+        # credentials (RFC 6749 §2.3.1), so a secret with ':' or '/' fails there (docs/interop.md).
+        self.client_secret = secrets.token_hex(16)
         self.context.cdb = {
             self.CLIENT_ID: {
                 "client_id": self.CLIENT_ID,
-                "client_secret": secrets.token_hex(16),
+                "client_secret": self.client_secret,
                 "redirect_uris": [("https://logoutd.example/cb", None)],
                 "backchannel_logout_uri": backchannel_logout_uri,
                 "allowed_scopes": ["openid"],
@@ -352,6 +361,67 @@ class IdpyIdP:
             expires_at=utc_time_sans_frac() + 900,
         )
         return sid
+
+    def login_with_tokens(self, user_id):
+        """A session with an access token and a refresh token minted by idpyoidc: returns the sid,
+        the two token values, and the grant to inspect later."""
+        sid = self.login(user_id)
+        manager = self.context.session_manager
+        grant = manager[sid]
+        tokens = {}
+        for token_class in ("access_token", "refresh_token"):
+            tokens[token_class] = grant.mint_token(
+                session_id=sid,
+                context=self.context,
+                token_class=token_class,
+                token_handler=manager.token_handler[token_class],
+                expires_in=900,
+            )
+        return sid, tokens["access_token"], tokens["refresh_token"]
+
+    def serve_revocation(self):
+        """idpyoidc's own RFC 7009 endpoint on loopback HTTP, its client authentication included:
+        the request goes through the endpoint's parse_request, process_request and do_response."""
+        from idpyoidc.message import Message
+
+        endpoint = self.server.get_endpoint("token_revocation")
+        calls = self.revocation_calls = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                http_info = {
+                    "headers": {"authorization": self.headers.get("Authorization", "")},
+                    "url": self.path,
+                    "method": "POST",
+                }
+                try:
+                    request = endpoint.parse_request(body, http_info=http_info)
+                    if isinstance(request, Message) and "error" in request:
+                        status, answer = 401, request.to_json()
+                    else:
+                        result = endpoint.process_request(request)
+                        if isinstance(result, Message) and "error" in result:
+                            status, answer = 400, result.to_json()
+                        else:
+                            status, answer = 200, ""
+                except Exception as problem:  # idpyoidc raises on bad client authentication
+                    status, answer = 401, json.dumps({"error": "invalid_client", "error_description": str(problem)})
+                calls.append((urllib.parse.parse_qs(body).get("token_type_hint", [""])[0], status))
+                data = answer.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.revocation_server = server
+        return f"http://127.0.0.1:{server.server_address[1]}/revoke"
 
     def logout(self, sid):
         """The IdP's own verified logout: it signs a logout token and POSTs it to logoutd."""
@@ -555,6 +625,39 @@ def test_pyjwt_app_token(env):
     expect(len(sink.tokens) == before + 1, "a retransmitted app token was fanned out again")
 
 
+def test_idpyoidc_revokes_upstream_tokens(env):
+    """logoutd → idpyoidc (RFC 7009): a logout ends a session holding idpyoidc's access and refresh
+    tokens; logoutd revokes both at idpyoidc's own revocation endpoint with client_secret_basic."""
+    logoutd, idp = env["logoutd"], env["idp"]
+    revoke_url = idp.serve_revocation()
+    changed = logoutd.must(
+        "PATCH",
+        "/admin/v1/issuers/idpy",
+        {"revocation_endpoint": revoke_url, "client_id": idp.CLIENT_ID, "client_secret": idp.client_secret},
+        status=200,
+    )
+    expect(changed.get("revocation_endpoint") == revoke_url, f"issuer: {changed}")
+    sid, access, refresh = idp.login_with_tokens("frank")
+    expect(not access.revoked and not refresh.revoked, "fresh tokens are already revoked")
+    logoutd.must(
+        "POST",
+        "/admin/v1/sessions",
+        {"issuer": idp.ISSUER, "sub": "frank", "sid": sid, "client_id": "sink-rp",
+         "access_token": access.value, "refresh_token": refresh.value},
+    )
+    event = logoutd.must("POST", "/admin/v1/logout", {"issuer": "idpy", "sid": sid}, status=202)
+    found = {}
+
+    def revoked():
+        found["list"] = logoutd.must("GET", f"/admin/v1/revocations?event_id={event['event_id']}", status=200)["revocations"]
+        return len(found["list"]) == 2 and all(r["status"] in ("revoked", "failed") for r in found["list"])
+
+    expect(wait_until(revoked, 15, 0.1), f"revocations did not finish: {found.get('list')}")
+    expect(all(r["status"] == "revoked" and not r["token_stored"] for r in found["list"]), f"{found['list']}")
+    expect(idp.revocation_calls == [("refresh_token", 200), ("access_token", 200)], f"calls: {idp.revocation_calls}")
+    expect(access.revoked and refresh.revoked, "idpyoidc still holds the tokens as valid")
+
+
 TESTS = [
     test_idpyoidc_to_logoutd,
     test_pyjwt_app_token,
@@ -562,6 +665,7 @@ TESTS = [
     test_full_chain,
     test_tampered_idpyoidc_token_is_rejected,
     test_rejected_delivery_fails_without_endless_retries,
+    test_idpyoidc_revokes_upstream_tokens,
 ]
 
 

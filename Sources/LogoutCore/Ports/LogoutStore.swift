@@ -51,6 +51,9 @@ public protocol RegistryStore: Sendable {
     func issuer(named name: String) async throws -> StoredIssuer?
     /// Removes an issuer and its sessions.
     func deleteIssuer(named name: String) async throws
+    /// Replaces an issuer's stored row, keeping its sessions and queued work.
+    /// - Throws: `RegistryError.notFound` when no issuer has that name.
+    func replaceIssuer(_ issuer: StoredIssuer) async throws
     /// Groups of issuer names registered under one `iss` before registrations were unique.
     func issuersSharingAnIss() async throws -> [[String]]
 
@@ -127,6 +130,7 @@ public struct PurgeCounts: Sendable, Equatable {
 /// Everything the daemon needs from one store.
 public typealias LogoutStore = IntakeStore & DeliveryQueueStore & RegistryStore & LogStore & MaintenanceStore
     & BrowserLogoutStore
+    & RevocationStore
     & KeyScheduleStore
 
 /// Browser logout's short-lived records (BR-6).
@@ -136,4 +140,17 @@ public protocol BrowserLogoutStore: Sendable {
     /// Removes the record of `stateHash` and returns it unless it has expired: a second call,
     /// or a call after `expiresAt`, finds nothing.
     func takeEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn?
+}
+
+/// The queue of upstream token revocations (BR-8), drained like the deliveries' queue.
+public protocol RevocationStore: Sendable {
+    /// Leases up to `limit` due revocations; an access token waits for its session's refresh token.
+    func claimDueRevocations(limit: Int, lease: Duration, now: Timestamp) async throws -> [ClaimedRevocation]
+    /// Stores an attempt's outcome, ending its lease; erases the token once revoked.
+    func recordRevocation(id: Int64, _ transition: RevocationTransition) async throws
+    /// The earliest due time of a waiting revocation, leased ones included.
+    func nextRevocationDueAt() async throws -> Timestamp?
+    func revocations(_ query: RevocationQuery) async throws -> [RevocationRecord]
+    /// Queues a failed revocation again.
+    func retryRevocation(id: Int64, now: Timestamp) async throws -> RetryOutcome
 }

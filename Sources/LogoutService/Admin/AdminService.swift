@@ -10,6 +10,7 @@ struct AdminService: AdminOperations {
     let sessionAdmin: SessionAdmin
     let logAdmin: LogAdmin
     let keyAdmin: KeyAdmin
+    let revocationAdmin: RevocationAdmin
 
     init(context: AdminContext) {
         issuerAdmin = IssuerAdmin(context: context)
@@ -17,6 +18,7 @@ struct AdminService: AdminOperations {
         sessionAdmin = SessionAdmin(context: context, relyingParties: relyingPartyAdmin)
         logAdmin = LogAdmin(context: context)
         keyAdmin = KeyAdmin(context: context)
+        revocationAdmin = RevocationAdmin(context: context)
     }
 
     func createIssuer(_ registration: IssuerRegistration) async throws -> IssuerResource {
@@ -25,6 +27,9 @@ struct AdminService: AdminOperations {
     func issuers() async throws -> IssuerList { try await issuerAdmin.list() }
     func issuer(named name: String) async throws -> IssuerResource { try await issuerAdmin.get(named: name) }
     func deleteIssuer(named name: String) async throws { try await issuerAdmin.delete(named: name) }
+    func updateIssuer(named name: String, _ change: IssuerChange) async throws -> IssuerResource {
+        try await issuerAdmin.update(named: name, change)
+    }
 
     func createRelyingParty(_ registration: RelyingPartyRegistration) async throws -> RelyingPartyResource {
         try await relyingPartyAdmin.create(registration)
@@ -56,6 +61,11 @@ struct AdminService: AdminOperations {
     }
 
     func logout(_ command: LogoutCommand) async throws -> LogoutRecorded { try await logAdmin.logout(command) }
+
+    func revocations(_ query: RevocationQuery) async throws -> RevocationList {
+        try await revocationAdmin.list(query)
+    }
+    func retryRevocation(id: Int64) async throws -> QueuedCount { try await revocationAdmin.retry(id: id) }
 
     func signingKeys() async throws -> SigningKeyList { keyAdmin.list() }
     func rotateSigningKeys(_ request: KeyRotationRequest) async throws -> KeyRotation {

@@ -118,6 +118,32 @@ struct IssuerAdmin: Sendable {
         return IssuerResource(stored.issuer)
     }
 
+    func update(named name: String, _ change: IssuerChange) async throws -> IssuerResource {
+        guard var stored = try await context.storage({ try await context.store.issuer(named: name) }) else {
+            throw AdminError.notFound("no issuer named \(name)")
+        }
+        for (field, value) in [
+            ("end_session_endpoint", change.endSessionEndpoint.value),
+            ("revocation_endpoint", change.revocationEndpoint.value),
+        ] {
+            if let value { try RegistrationRules.url(value, field: field, allowHTTP: context.allowPrivateNetworks) }
+        }
+        if !change.endSessionEndpoint.isAbsent { stored.issuer.endSessionEndpoint = change.endSessionEndpoint.value }
+        if !change.revocationEndpoint.isAbsent { stored.issuer.revocationEndpoint = change.revocationEndpoint.value }
+        if !change.clientID.isAbsent { stored.issuer.clientID = change.clientID.value }
+        if !change.clientSecret.isAbsent {
+            stored.sealedClientSecret = try change.clientSecret.value.map {
+                try context.secrets.seal(Array($0.utf8), for: .issuerClientSecret(name))
+            }
+            stored.issuer.hasClientSecret = stored.sealedClientSecret != nil
+        }
+        let updated = stored
+        try await context.storage { try await context.store.replaceIssuer(updated) }
+        try await context.directory.reload(from: context.store)
+        context.logger.info("issuer changed", metadata: ["issuer": "\(name)"])
+        return IssuerResource(updated.issuer)
+    }
+
     func delete(named name: String) async throws {
         let existing = try await get(named: name)
         try await context.storage { try await context.store.deleteIssuer(named: name) }

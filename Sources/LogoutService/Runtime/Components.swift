@@ -35,6 +35,7 @@ struct Components: Sendable {
     let endSession: EndSessionService
     let admin: AdminService
     let dispatcher: DeliveryDispatcher
+    let revocations: RevocationWorker
     let maintenance: MaintenanceService
     let rejectionLog: RejectionLogService
     let metricsCollector: MetricsCollector
@@ -219,6 +220,15 @@ struct Components: Sendable {
                 waker: waker,
                 metrics: metrics,
                 heartbeat: heartbeat,
+                wallClock: now,
+                logger: logger
+            ),
+            revocations: RevocationWorker(
+                store: database,
+                sender: DeliverySender(clients: clients),
+                secrets: secrets,
+                settings: .init(retryPolicy: config.retryPolicy, attemptTimeout: config.deliveryTimeout),
+                metrics: metrics,
                 wallClock: now,
                 logger: logger
             ),

@@ -92,6 +92,7 @@ public enum Daemon {
             configuration: .init(
                 services: [
                     .init(service: components.dispatcher),
+                    .init(service: components.revocations),
                     .init(service: components.maintenance),
                     .init(service: components.rejectionLog),
                     .init(service: components.metricsCollector),

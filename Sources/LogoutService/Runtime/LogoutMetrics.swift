@@ -49,6 +49,11 @@ struct LogoutMetrics: Sendable {
             .recordNanoseconds(duration.wholeMilliseconds * 1_000_000)
     }
 
+    /// A revocation attempt's outcome: `revoked`, `retrying` or `failed` (BR-8).
+    func revocation(issuer: String, status: RevocationStatus) {
+        counter("logoutd_revocations_total", ["issuer": issuer, "outcome": status.rawValue])
+    }
+
     /// The queue as the store sees it, and each RP's breaker (set every few seconds).
     func queue(_ statistics: QueueStatistics, now: Timestamp) {
         for (status, count) in [
