@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""logoutd's benchmark against this machine's own limits (run through Benchmarks/run).
+
+Every figure is measured on loopback with the release build, each scenario on a fresh daemon and
+database, at least three times (min / median / max), and throughput figures carry their ratio to
+the ceiling measured in the same run: wrk posting a token-sized form to nginx `return 200`.
+
+  ceiling     wrk -> nginx return 200, token-sized POST
+  ingest      distinct ES256, RS256 and HS256 tokens, never repeated: accepted/s (counted in the
+              database: acknowledged and committed) and wrk's p50/p99/p99.9 at saturation; and
+              ES256 at a fixed 1,000/s (open loop, latency from the scheduled send time)
+  fanout      20 RPs on 20 nginx ports following every subject; a burst of logouts; deliveries
+              counted in the RPs' access logs, from the first acknowledgement to the last arrival;
+              acknowledgement-to-arrival latency per delivery
+  isolation   the same RPs plus 5 that accept and never answer, at a steady 100 logouts/s:
+              acknowledgement latency and the healthy RPs' delivery latency, with and without them
+  scale       1,000,000 sessions and 1,000,000 delivered rows: start time, lookup (acknowledgement
+              of a logout ending one of them), database size, RSS; a backlog of 200,000 pending
+              deliveries drained, RSS sampled while it drains
+  peer        idpyoidc's own back-channel logout (do_verified_logout) in the isolation scenario
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (ROOT, Daemon, Hanging, Keys, Nginx, make_tokens, path_for, percentiles,  # noqa: E402
+                      post_at_rate, wrk, write_wrk_tokens)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.binary = args.binary
+        self.work = args.work
+        os.makedirs(self.work, exist_ok=True)
+        self.keys = Keys(self.work)
+        self.serial = 0
+        self.lost = []
+
+    def folder(self, name):
+        self.serial += 1
+        path = os.path.join(self.work, f"{self.serial:03d}-{name}")
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def tokens(self, alg, count, subjects=1_000_000):
+        self.serial += 1
+        return make_tokens(self.keys, alg, count, f"r{os.getpid()}x{self.serial}", subjects)
+
+    # -- ceiling ------------------------------------------------------------------------------
+    def ceiling(self):
+        folder = self.folder("ceiling")
+        nginx = Nginx(folder, 1, log=False)
+        try:
+            # One real token, posted again and again: nginx does not read it, only its size matters.
+            tokens_file = os.path.join(folder, "tokens.lua")
+            with open(tokens_file, "w") as f:
+                f.write("tokens = {}\nlocal t = " + json.dumps("logout_token=" + self.tokens("ES256", 1)[0])
+                        + "\nfor i = 1, 4000000 do tokens[i] = t end\n")
+            result = wrk(f"http://127.0.0.1:{nginx.ports[0]}", "/", tokens_file, self.args.seconds)
+            return {"requests_per_s": result["ok"] / result["seconds"], "p99_ms": result["p99_ms"]}
+        finally:
+            nginx.stop()
+
+    # -- ingest -------------------------------------------------------------------------------
+    def ingest(self, alg):
+        folder = self.folder("ingest-" + alg)
+        seconds = self.args.seconds if alg != "RS256" else max(2, self.args.seconds // 2)
+        count = {"ES256": 14_000, "RS256": 9_000, "HS256": 14_000}[alg] * seconds
+        if self.args.smoke:
+            count = 2_000
+        tokens = self.tokens(alg, count)
+        tokens_file = os.path.join(folder, "tokens.lua")
+        write_wrk_tokens(tokens_file, tokens)
+        daemon = Daemon(self.binary, folder)
+        daemon.start()
+        try:
+            daemon.register_issuers(self.keys)
+            result = wrk(daemon.url, path_for(alg), tokens_file, seconds)
+            accepted = daemon.query("SELECT COUNT(*) FROM events WHERE outcome = 'accepted'")[0][0]
+            rejected = daemon.query("SELECT COUNT(*) FROM events WHERE outcome != 'accepted'")[0][0]
+            if result["exhausted"]:
+                print(f"  note: {alg} ran out of distinct tokens ({result['exhausted']} requests)", file=sys.stderr)
+            if rejected or result["non_200"]:
+                self.lost.append(f"ingest {alg}: {rejected} events not accepted, {result['non_200']} non-200")
+            return {"accepted_per_s": accepted / result["seconds"], "p50_ms": result["p50_ms"],
+                    "p99_ms": result["p99_ms"], "p999_ms": result["p999_ms"], "peak_rss_mib": self.mib(daemon)}
+        finally:
+            daemon.stop()
+
+    def ingest_fixed(self, rate=1000):
+        folder = self.folder("ingest-fixed")
+        seconds = 3 if self.args.smoke else self.args.seconds
+        tokens = self.tokens("ES256", rate * seconds)
+        daemon = Daemon(self.binary, folder)
+        daemon.start()
+        try:
+            daemon.register_issuers(self.keys)
+            results = post_at_rate(daemon.url, path_for("ES256"), tokens, rate)
+            latencies = [r[1] * 1000 for r in results if r and r[0] == 200]
+            failed = sum(1 for r in results if not r or r[0] != 200)
+            accepted = daemon.query("SELECT COUNT(*) FROM events WHERE outcome = 'accepted'")[0][0]
+            if failed or accepted != len(tokens):
+                self.lost.append(f"ingest at {rate}/s: {failed} not answered 200, {accepted} of {len(tokens)} recorded")
+            out = {f"{k}_ms": v for k, v in percentiles(latencies).items()}
+            out["offered_per_s"] = rate
+            return out
+        finally:
+            daemon.stop()
+
+    # -- fan-out ------------------------------------------------------------------------------
+    def setup_rps(self, daemon, nginx, hanging=None):
+        for i, port in enumerate(nginx.ports):
+            daemon.admin("POST", "/admin/v1/rps", {"client_id": f"rp{i}", "subjects": "all", "issuers": ["es256"],
+                                                   "backchannel_logout_uri": f"http://127.0.0.1:{port}/bcl"})
+        for i, port in enumerate(hanging.ports if hanging else []):
+            daemon.admin("POST", "/admin/v1/rps", {"client_id": f"hang{i}", "subjects": "all", "issuers": ["es256"],
+                                                   "backchannel_logout_uri": f"http://127.0.0.1:{port}/bcl"})
+
+    def wait_delivered(self, nginx, expected_per_rp, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            received = nginx.received()
+            if all(len(times) >= expected_per_rp for times in received):
+                return received
+            time.sleep(0.25)
+        return nginx.received()
+
+    def delivery_latencies(self, daemon, healthy_prefix="rp"):
+        """Per delivered attempt: its arrival (start + duration) minus its event's acknowledgement
+        (received_at), in ms; arrivals themselves are counted at the RPs."""
+        rows = daemon.query(
+            "SELECT (a.started_at + a.duration_ms) - e.received_at FROM attempts a "
+            "JOIN deliveries d ON d.id = a.delivery_id JOIN events e ON e.id = d.event_id "
+            "WHERE a.status_code = 200 AND d.client_id LIKE ?", (healthy_prefix + "%",))
+        return [r[0] for r in rows]
+
+    def fanout(self):
+        folder = self.folder("fanout")
+        logouts = 100 if self.args.smoke else self.args.fanout_logouts
+        tokens = self.tokens("ES256", logouts)
+        nginx = Nginx(os.path.join(folder, "rps"), 20)
+        daemon = Daemon(self.binary, folder)
+        daemon.start()
+        try:
+            daemon.register_issuers(self.keys)
+            self.setup_rps(daemon, nginx)
+            results = post_at_rate(daemon.url, path_for("ES256"), tokens, 0, connections=16)
+            acknowledged = [r for r in results if r and r[0] == 200]
+            first_ack = min(r[2] for r in acknowledged)
+            received = self.wait_delivered(nginx, len(acknowledged))
+            counts = [len(t) for t in received]
+            if len(acknowledged) != logouts or any(c != len(acknowledged) for c in counts):
+                self.lost.append(f"fanout: {len(acknowledged)} of {logouts} acknowledged; RPs received {counts}")
+            last = max(max(t) for t in received if t)
+            delivered = sum(counts)
+            latency = percentiles(self.delivery_latencies(daemon))
+            return {"deliveries_per_s": delivered / (last - first_ack), "deliveries": delivered,
+                    "ack_to_delivery_p50_ms": latency["p50"], "ack_to_delivery_p99_ms": latency["p99"],
+                    "peak_rss_mib": self.mib(daemon)}
+        finally:
+            daemon.stop()
+            nginx.stop()
+
+    # -- isolation ----------------------------------------------------------------------------
+    def steady(self, with_hanging):
+        folder = self.folder("isolation-" + ("hanging" if with_hanging else "healthy"))
+        seconds = 3 if self.args.smoke else self.args.seconds
+        rate = 100
+        tokens = self.tokens("ES256", rate * seconds)
+        nginx = Nginx(os.path.join(folder, "rps"), 20)
+        hanging = Hanging(5) if with_hanging else None
+        daemon = Daemon(self.binary, folder)
+        daemon.start()
+        try:
+            daemon.register_issuers(self.keys)
+            self.setup_rps(daemon, nginx, hanging)
+            results = post_at_rate(daemon.url, path_for("ES256"), tokens, rate)
+            acks = [r[1] * 1000 for r in results if r and r[0] == 200]
+            received = self.wait_delivered(nginx, len(acks))
+            counts = [len(t) for t in received]
+            if len(acks) != len(tokens) or any(c != len(acks) for c in counts):
+                self.lost.append(f"isolation: {len(acks)} of {len(tokens)} acknowledged; healthy RPs got {counts}")
+            ack = percentiles(acks)
+            delivery = percentiles(self.delivery_latencies(daemon))
+            return {"ack_p50_ms": ack["p50"], "ack_p99_ms": ack["p99"], "healthy_delivery_p50_ms": delivery["p50"],
+                    "healthy_delivery_p99_ms": delivery["p99"]}
+        finally:
+            daemon.stop()
+            nginx.stop()
+            if hanging:
+                hanging.stop()
+
+    @staticmethod
+    def mib(daemon):
+        return max(daemon.peak_rss, daemon.high_water_rss()) / 1048576
+
+
+def summarize(values):
+    numbers = [v for v in values if isinstance(v, (int, float))]
+    if not numbers:
+        return {"runs": values}
+    return {"min": min(numbers), "median": statistics.median(numbers), "max": max(numbers), "runs": numbers}
+
+
+def filesystem(path):
+    return subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True).stdout.strip()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--build", default="release", help="release or debug (the smoke run only)")
+    parser.add_argument("--work", default=os.path.join(ROOT, ".build", "bench-work"))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--fanout-logouts", type=int, default=2000)
+    parser.add_argument("--scenarios", default="ceiling,ingest,fanout,isolation,scale,peer")
+    parser.add_argument("--smoke", action="store_true", help="small counts, one run: checks that nothing is lost")
+    parser.add_argument("--allow-tmpfs", action="store_true")
+    parser.add_argument("--compare", default=None, help="another logoutd binary (before a change), run alternately")
+    parser.add_argument("--json", default=None, help="where to write the JSON report")
+    args = parser.parse_args()
+    args.work = os.path.abspath(args.work)
+    args.binary = os.path.abspath(args.binary)
+    if args.smoke:
+        args.runs, args.seconds = 1, 2
+    elif args.build != "release":
+        sys.exit("bench: figures come from the release build only (--smoke may use another)")
+    os.makedirs(args.work, exist_ok=True)
+    fs = filesystem(args.work)
+    if fs == "tmpfs" and not args.allow_tmpfs:
+        sys.exit(f"bench: {args.work} is on tmpfs, where fsync is free: the figures would lie (--allow-tmpfs to insist)")
+    bench = Bench(args)
+    chosen = args.scenarios.split(",")
+    figures = {}
+
+    def record(name, result):
+        print(f"  {name}: " + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
+                                        for k, v in result.items()), flush=True)
+        for key, value in result.items():
+            figures.setdefault(name, {}).setdefault(key, []).append(value)
+
+    # With --compare, the other binary runs every scenario too, alternating with this one inside
+    # each run, so "before" and "after" share the machine's mood.
+    binaries = [("before:", os.path.abspath(args.compare)), ("", args.binary)] if args.compare else [("", args.binary)]
+    for run in range(args.runs):
+        print(f"run {run + 1} of {args.runs}", flush=True)
+        if "ceiling" in chosen:
+            record("ceiling", bench.ceiling())
+        for label, binary in binaries:
+            bench.binary = binary
+            if "ingest" in chosen:
+                for alg in ("ES256", "RS256", "HS256"):
+                    record(f"{label}ingest_{alg}", bench.ingest(alg))
+                record(f"{label}ingest_ES256_at_1000_per_s", bench.ingest_fixed())
+            if "fanout" in chosen:
+                record(f"{label}fanout", bench.fanout())
+            if "isolation" in chosen:
+                record(f"{label}isolation_20_healthy", bench.steady(False))
+                record(f"{label}isolation_20_healthy_5_hanging", bench.steady(True))
+        bench.binary = args.binary
+    if "scale" in chosen:
+        from benchscale import scale
+        record("scale", scale(bench))
+    if "peer" in chosen and not args.smoke:
+        from benchpeer import peer
+        record("peer_idpyoidc", peer(bench))
+
+    report = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "filesystem": fs,
+                          "build": args.build, "binary": args.binary,
+                          "commit": subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                                   capture_output=True, text=True).stdout.strip()},
+              "runs": args.runs, "figures": {}, "lost": bench.lost}
+    ceiling = statistics.median(figures["ceiling"]["requests_per_s"]) if "ceiling" in figures else None
+    for name, values in figures.items():
+        report["figures"][name] = {key: summarize(v) for key, v in values.items()}
+        for key, summary in report["figures"][name].items():
+            if ceiling and key.endswith("_per_s") and "median" in summary and key != "offered_per_s":
+                summary["ratio_to_ceiling"] = summary["median"] / ceiling
+    text = json.dumps(report, indent=2)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+    print(f"\n{'figure':<52} {'median':>10} {'min':>10} {'max':>10} {'× ceiling':>10}")
+    for name, values in report["figures"].items():
+        for key, summary in values.items():
+            if "median" not in summary:
+                print(f"{name + '.' + key:<52} {str(summary['runs'])[:40]}")
+                continue
+            ratio = f"{summary['ratio_to_ceiling']:.3f}" if "ratio_to_ceiling" in summary else ""
+            print(f"{name + '.' + key:<52} {summary['median']:>10.1f} {summary['min']:>10.1f} {summary['max']:>10.1f} "
+                  f"{ratio:>10}")
+    if args.json:
+        print(f"\nJSON report: {args.json}")
+    if bench.lost:
+        print("LOST: " + "; ".join(bench.lost), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
