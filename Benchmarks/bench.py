@@ -295,8 +295,9 @@ def main():
                 print(f"{name + '.' + key:<52} {str(summary['runs'])[:40]}")
                 continue
             ratio = f"{summary['ratio_to_ceiling']:.3f}" if "ratio_to_ceiling" in summary else ""
-            print(f"{name + '.' + key:<52} {summary['median']:>10.1f} {summary['min']:>10.1f} {summary['max']:>10.1f} "
-                  f"{ratio:>10}")
+            digits = 3 if abs(summary["max"]) < 10 else 1
+            print(f"{name + '.' + key:<52} {summary['median']:>10.{digits}f} {summary['min']:>10.{digits}f} "
+                  f"{summary['max']:>10.{digits}f} {ratio:>10}")
     if args.json:
         print(f"\nJSON report: {args.json}")
     if bench.lost:

@@ -97,10 +97,22 @@ def make_tokens(keys, alg, count, prefix, subjects=1_000_000):
         return [token for part in pool.map(_sign_range, chunks) for token in part]
 
 
+_next_port = [20_000 + (os.getpid() * 7919) % 12_000]
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port below the kernel's ephemeral range (32768 and up), never handed out twice:
+    a port picked by binding to 0 is ephemeral, and the source port of any outgoing connection
+    (logoutd's to its RPs, wrk's) could take it before nginx or logoutd binds it."""
+    while True:
+        port = _next_port[0]
+        _next_port[0] = 20_000 if port >= 32_000 else port + 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
 
 
 def percentiles(values, points=(50, 99, 99.9)):
@@ -253,7 +265,9 @@ http {{
 """
         with open(os.path.join(folder, "nginx.conf"), "w") as f:
             f.write(config)
-        subprocess.run(["nginx", "-c", os.path.join(folder, "nginx.conf")], check=True, stderr=subprocess.DEVNULL)
+        started = subprocess.run(["nginx", "-c", os.path.join(folder, "nginx.conf")], capture_output=True, text=True)
+        if started.returncode != 0:
+            raise RuntimeError("nginx did not start: " + started.stderr.strip())
         deadline = time.monotonic() + 10
         while not os.path.exists(os.path.join(folder, "nginx.pid")) and time.monotonic() < deadline:
             time.sleep(0.02)

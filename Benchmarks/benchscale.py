@@ -65,6 +65,18 @@ def scale(bench):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(nginx.received()[0]) < lookups:
         time.sleep(0.2)
+    # The lookup itself, as the intake runs it (RES-2: live sessions of a subject at an issuer),
+    # on the same file through SQLite's own index, without HTTP, signature or commit around it.
+    connection = sqlite3.connect(f"file:{daemon.db}?mode=ro", uri=True)
+    statement = ("SELECT s.id FROM sessions s JOIN issuers i ON i.name = s.issuer_name WHERE s.issuer_name = ? "
+                 "AND s.sub = ? AND s.ended_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)")
+    query_times = []
+    for index in range(0, sessions, max(1, sessions // 2000)):
+        began = time.perf_counter()
+        connection.execute(statement, ("es256", f"S-u{index}", now)).fetchall()
+        query_times.append((time.perf_counter() - began) * 1_000_000)
+    connection.close()
+    query = percentiles(query_times)
     size = sum(os.path.getsize(daemon.db + suffix) for suffix in ("", "-wal") if os.path.exists(daemon.db + suffix))
     rss_loaded = daemon.rss()
     daemon.stop()
@@ -99,6 +111,7 @@ def scale(bench):
     lookup = percentiles(acks)
     mib = 1048576
     return {"sessions": sessions, "delivered_rows": delivered, "fill_s": filled, "start_s": start_seconds,
+            "lookup_query_p50_us": query["p50"], "lookup_query_p99_us": query["p99"],
             "lookup_ack_p50_ms": lookup["p50"], "lookup_ack_p99_ms": lookup["p99"], "database_mib": size / mib,
             "rss_loaded_mib": rss_loaded / mib, "backlog": backlog, "backlog_drain_s": drain_seconds,
             "backlog_per_s": drained / drain_seconds if drain_seconds else None,

@@ -13,13 +13,15 @@ import Testing
         return Machine.Now(wall: wall0 + elapsed + wallStep, monotonic: t0 + elapsed)
     }
 
-    static func settings(concurrency: Int = 64, perRP: Int = 8) -> Machine.Settings {
+    /// Slow start is off unless a row is about it: the other rows count slots from the first claim.
+    static func settings(concurrency: Int = 64, perRP: Int = 8, slowStart: Bool = false) -> Machine.Settings {
         Machine.Settings(
             concurrency: concurrency,
             perRPConcurrency: perRP,
             retryPolicy: RetryPolicy(jitter: 0),
             attemptTimeout: .seconds(10),
-            shutdownTimeout: .seconds(15)
+            shutdownTimeout: .seconds(15),
+            slowStart: slowStart
         )
     }
 
@@ -99,6 +101,40 @@ import Testing
         #expect(Self.reports(next).map(\.transition.status) == [.delivered])
         #expect(Self.started(next) == [5])
         #expect(machine.inFlightTotal == 4 && machine.waitingTotal == 5)
+    }
+
+    /// DEL-7 slow start: an RP gets one slot until it answers, its full share once it has, and
+    /// one again after an attempt without an answer; a hanging RP holds one slot, not eight.
+    @Test func anRPEarnsItsSlotsByAnsweringAndLosesThemByHanging() {
+        var machine = Machine(settings: Self.settings(perRP: 4, slowStart: true))
+        guard case .claim(let first)? = machine.wake(Self.now()).first else {
+            Issue.record("no claim")
+            return
+        }
+        #expect(first.defaultAvailable == 2, "one slot, claimed twice ahead")
+        let claimed = Self.deliveries("a", 1...10)
+        #expect(Self.started(machine.claimed(claimed, limit: 128, now: Self.now())) == [1])
+        var generator = SystemRandomNumberGenerator()
+        let answered = machine.attemptFinished(
+            Self.outcome(claimed[0], .response(HTTPAnswer(status: 503))),
+            now: Self.now(1),
+            using: &generator
+        )
+        #expect(Self.started(answered) == [2, 3, 4, 5], "an answer, even an error, earns the full share")
+        let hung = machine.attemptFinished(
+            Self.outcome(claimed[1], .transportFailure(.timeout, detail: "no answer within 10 s")),
+            now: Self.now(11),
+            using: &generator
+        )
+        #expect(Self.started(hung).isEmpty, "three still in flight, one slot now")
+        for delivery in claimed[2...4] {
+            _ = machine.attemptFinished(
+                Self.outcome(delivery, .transportFailure(.timeout, detail: "no answer")),
+                now: Self.now(11),
+                using: &generator
+            )
+        }
+        #expect(machine.inFlightTotal == 1, "back to one slot after attempts without an answer")
     }
 
     /// DEL-7: the global cap holds across RPs; the next claim asks only for what RPs can take.

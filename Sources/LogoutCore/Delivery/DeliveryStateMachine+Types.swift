@@ -20,6 +20,11 @@ extension DeliveryStateMachine {
         /// A wall-clock move larger than this against the monotonic clock is a step.
         public var clockStepTolerance: Duration
         public var breaker: CircuitBreaker.Policy
+        /// DEL-7: an RP gets one slot until it answers (any HTTP status), and again after an
+        /// attempt that got no answer (timeout, refused, reset); then up to `perRPConcurrency`.
+        /// RPs that hang then hold one slot each, not `perRPConcurrency`, of the global cap the
+        /// healthy ones share.
+        public var slowStart: Bool
 
         public init(
             concurrency: Int = 64,
@@ -31,7 +36,8 @@ extension DeliveryStateMachine {
             busyPoll: Duration = .milliseconds(20),
             batchFactor: Int = 2,
             clockStepTolerance: Duration = .seconds(2),
-            breaker: CircuitBreaker.Policy = .init()
+            breaker: CircuitBreaker.Policy = .init(),
+            slowStart: Bool = true
         ) {
             self.concurrency = concurrency
             self.perRPConcurrency = perRPConcurrency
@@ -43,6 +49,7 @@ extension DeliveryStateMachine {
             self.batchFactor = batchFactor
             self.clockStepTolerance = clockStepTolerance
             self.breaker = breaker
+            self.slowStart = slowStart
         }
 
         /// A lease outlives the longest attempt plus the wait for a slot, so a delivery is never

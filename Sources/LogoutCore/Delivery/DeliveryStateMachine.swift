@@ -25,6 +25,8 @@ public struct DeliveryStateMachine: Sendable {
     /// `recorded` input reaches the machine, and that late input must close the old lease only.
     private(set) var held: [Int64: Int] = [:]
     private(set) var claiming = false
+    /// RPs whose last attempt got an HTTP answer: they have earned their full concurrency.
+    private(set) var answering: Set<String> = []
     private(set) var phase: Phase = .running
     private var rotation = 0
     private var clockReference: Now?
@@ -65,12 +67,13 @@ public struct DeliveryStateMachine: Sendable {
             guard room > 0 else { return actions + [.sleep(until: now.monotonic + settings.idlePoll)] }
             claiming = true
             var available: [String: Int] = [:]
-            for (clientID, count) in inFlight { available[clientID, default: perRPBatch] -= count }
-            for (clientID, list) in waiting { available[clientID, default: perRPBatch] -= list.count }
+            for clientID in answering { available[clientID] = claimAhead(clientID) }
+            for (clientID, count) in inFlight { available[clientID, default: claimAhead(clientID)] -= count }
+            for (clientID, list) in waiting { available[clientID, default: claimAhead(clientID)] -= list.count }
             let request = ClaimRequest(
                 limit: room,
                 available: available.mapValues { max(0, $0) },
-                defaultAvailable: perRPBatch,
+                defaultAvailable: settings.slowStart ? settings.batchFactor : perRPBatch,
                 rotation: rotation,
                 lease: settings.lease
             )
@@ -143,6 +146,11 @@ public struct DeliveryStateMachine: Sendable {
     ) -> [Action] {
         let delivery = outcome.delivery
         releaseSlot(delivery.clientID)
+        if case .response = outcome.result {
+            answering.insert(delivery.clientID)
+        } else {
+            answering.remove(delivery.clientID)
+        }
         guard held[delivery.id] != nil else { return [] }  // cancelled at a stop: already handed back
         let transition = DeliveryTransition.afterAttempt(
             outcome.result,
@@ -189,12 +197,20 @@ public struct DeliveryStateMachine: Sendable {
 
     private var perRPBatch: Int { settings.batchFactor * settings.perRPConcurrency }
 
+    /// The slots an RP may use now (slow start: one until it answers).
+    private func slots(_ clientID: String) -> Int {
+        settings.slowStart && !answering.contains(clientID) ? 1 : settings.perRPConcurrency
+    }
+
+    /// How many deliveries of an RP a claim may hold, in flight and waiting.
+    private func claimAhead(_ clientID: String) -> Int { settings.batchFactor * slots(clientID) }
+
     /// Moves waiting deliveries into free slots, within the global and per-RP bounds (DEL-7).
     private mutating func startWaiting() -> [Action] {
         var ready: [ClaimedDelivery] = []
         var total = inFlightTotal
         for clientID in waiting.keys.sorted() where total < settings.concurrency {
-            while total < settings.concurrency, inFlight[clientID, default: 0] < settings.perRPConcurrency,
+            while total < settings.concurrency, inFlight[clientID, default: 0] < slots(clientID),
                 let next = waiting[clientID]?.first
             {
                 waiting[clientID]?.removeFirst()
