@@ -179,26 +179,23 @@ log:
             self.peak_rss = max(self.peak_rss, self.rss())
             time.sleep(0.2)
 
-    def rss(self):
-        """Resident memory now, in bytes (0 once stopped)."""
+    def _status(self, field):
+        """A memory line of /proc/PID/status, in bytes (None once the process is gone)."""
         try:
             with open(f"/proc/{self.process.pid}/status") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field + ":"):
                         return int(line.split()[1]) * 1024
         except (OSError, AttributeError):
             pass
-        return 0
+        return None
+
+    def rss(self):
+        """Resident memory now, in bytes (0 once stopped)."""
+        return self._status("VmRSS") or 0
 
     def high_water_rss(self):
-        try:
-            with open(f"/proc/{self.process.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return self.peak_rss
+        return self._status("VmHWM") or self.peak_rss
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -352,7 +349,9 @@ def wrk(url, path, tokens_file, seconds, threads=2, connections=32):
 async def _open_loop(host, port, path, bodies, rate, connections):
     """Sends bodies[i] at start + i/rate over a pool of keep-alive connections; a latency is
     measured from the scheduled time, so a stall counts against every request it delays."""
-    queue = asyncio.Queue()
+    # Closed loop (rate 0): the queue holds one request per connection, so a put waits for a
+    # free connection. Open loop: unbounded, every request keeps its scheduled time.
+    queue = asyncio.Queue(maxsize=0 if rate else connections)
     results = [None] * len(bodies)
     start = time.monotonic() + 0.2
 
@@ -387,12 +386,7 @@ async def _open_loop(host, port, path, bodies, rate, connections):
         delay = scheduled - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        if rate:
-            await queue.put((index, scheduled))
-        else:
-            await queue.put((index, time.monotonic()))
-            while queue.qsize() > connections:
-                await asyncio.sleep(0)
+        await queue.put((index, scheduled))
     for _ in workers:
         await queue.put(None)
     await asyncio.gather(*workers)

@@ -20,10 +20,12 @@ def main():
         idp.context.cdb[f"rp{index}"] = dict(template, client_id=f"rp{index}", backchannel_logout_uri=uri)
     # The same delivery timeout as logoutd's default (10 s); without one, requests waits forever.
     idp.context.httpc_params = {"timeout": 10}
-    sid = None
+    # One user with a session at every RP; logging out the first ends them all (alla=True).
+    sids = []
     for index in range(len(uris)):
         IdpyIdP.CLIENT_ID = f"rp{index}"
-        sid = idp.login("peer-user") if sid is None else (idp.login("peer-user") or sid)
+        sids.append(idp.login("peer-user"))
+    sid = sids[0]
     started = time.monotonic()
     started_wall = time.time()
     error = None

@@ -94,14 +94,15 @@ public struct AdminPages: Sendable {
             )
             return html(.ok, "log", view)
         }
-        // Retry buttons: back to the page the form came from, with a notice of what happened.
-        for (path, outcome, retry) in [
+        // Retry buttons: back to the page the form came from, with a notice of what happened
+        // (`retried=ID` or `not_retried=ID`, after the prefix that names what was retried).
+        for (path, notice, retry) in [
             (
-                "/admin/deliveries/{id}/retry", "retried",
+                "/admin/deliveries/{id}/retry", "",
                 { @Sendable id in _ = try await operations.retryDelivery(id: id) }
             ),
             (
-                "/admin/revocations/{id}/retry", "revocation_retried",
+                "/admin/revocations/{id}/retry", "revocation_",
                 { @Sendable id in _ = try await operations.retryRevocation(id: id) }
             ),
         ] as [(RouterPath, String, @Sendable (Int64) async throws -> Void)] {
@@ -112,11 +113,9 @@ public struct AdminPages: Sendable {
                 let back = "/admin/" + filters.queryString + (filters.queryString.isEmpty ? "?" : "&")
                 do {
                     try await retry(id)
-                    return Self.redirect(to: back + "\(outcome)=\(id)")
+                    return Self.redirect(to: back + "\(notice)retried=\(id)")
                 } catch let refusal as AdminError where refusal.kind == .conflict || refusal.kind == .notFound {
-                    return Self.redirect(
-                        to: back + "\(outcome.replacingOccurrences(of: "retried", with: "not_retried"))=\(id)"
-                    )
+                    return Self.redirect(to: back + "\(notice)not_retried=\(id)")
                 }
             }
         }
