@@ -6,6 +6,8 @@ database, at least three times (min / median / max), and throughput figures carr
 the ceiling measured in the same run: wrk posting a token-sized form to nginx `return 200`.
 
   ceiling     wrk -> nginx return 200, token-sized POST; and the fixed-rate generator against nginx
+  floor       ES256 sign/verify per core (openssl speed) and the SQLite statements of a logout and a
+              delivery on logoutd's schema: an upper bound of fan-out and ingest with no HTTP at all
   ingest      distinct ES256, RS256 and HS256 tokens, never repeated: accepted/s (counted in the
               database: acknowledged and committed) and wrk's p50/p99/p99.9 at saturation; and
               ES256 at a fixed 1,000/s (open loop, latency from the scheduled send time)
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,7 +49,9 @@ class Bench:
     def folder(self, name):
         self.serial += 1
         path = os.path.join(self.work, f"{self.serial:03d}-{name}")
-        os.makedirs(path, exist_ok=True)
+        # A second run on the same work folder starts from an empty database, not the last one's.
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
         return path
 
     def tokens(self, alg, count, subjects=1_000_000):
@@ -89,14 +94,17 @@ class Bench:
         daemon.start()
         try:
             daemon.register_issuers(self.keys)
+            cpu_before = daemon.cpu_seconds()
             result = wrk(daemon.url, path_for(alg), tokens_file, seconds)
+            cpu = daemon.cpu_seconds() - cpu_before
             accepted = daemon.query("SELECT COUNT(*) FROM events WHERE outcome = 'accepted'")[0][0]
             rejected = daemon.query("SELECT COUNT(*) FROM events WHERE outcome != 'accepted'")[0][0]
             if result["exhausted"]:
                 print(f"  note: {alg} ran out of distinct tokens ({result['exhausted']} requests)", file=sys.stderr)
             if rejected or result["non_200"]:
                 self.lost.append(f"ingest {alg}: {rejected} events not accepted, {result['non_200']} non-200")
-            return {"accepted_per_s": accepted / result["seconds"], "p50_ms": result["p50_ms"],
+            return {"accepted_per_s": accepted / result["seconds"], "daemon_cpu_us_per_logout": cpu / accepted * 1e6,
+                    "p50_ms": result["p50_ms"],
                     "p99_ms": result["p99_ms"], "p999_ms": result["p999_ms"], "peak_rss_mib": self.mib(daemon)}
         finally:
             daemon.stop()
@@ -158,6 +166,7 @@ class Bench:
         try:
             daemon.register_issuers(self.keys)
             self.setup_rps(daemon, nginx)
+            cpu_before = daemon.cpu_seconds()
             results = post_at_rate(daemon.url, path_for("ES256"), tokens, 0, connections=16)
             acknowledged = [r for r in results if r and r[0] == 200]
             first_ack = min(r[2] for r in acknowledged)
@@ -167,8 +176,10 @@ class Bench:
                 self.lost.append(f"fanout: {len(acknowledged)} of {logouts} acknowledged; RPs received {counts}")
             last = max(max(t) for t in received if t)
             delivered = sum(counts)
+            cpu = daemon.cpu_seconds() - cpu_before
             latency = percentiles(self.delivery_latencies(daemon))
             return {"deliveries_per_s": delivered / (last - first_ack), "deliveries": delivered,
+                    "daemon_cpu_us_per_delivery": cpu / delivered * 1e6,
                     "ack_to_delivery_p50_ms": latency["p50"], "ack_to_delivery_p99_ms": latency["p99"],
                     "peak_rss_mib": self.mib(daemon)}
         finally:
@@ -228,7 +239,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--fanout-logouts", type=int, default=2000)
-    parser.add_argument("--scenarios", default="ceiling,ingest,fanout,isolation,scale,peer")
+    parser.add_argument("--scenarios", default="ceiling,floor,ingest,fanout,isolation,scale,peer")
     parser.add_argument("--smoke", action="store_true", help="small counts, one run: checks that nothing is lost")
     parser.add_argument("--allow-tmpfs", action="store_true")
     parser.add_argument("--compare", default=None, help="another logoutd binary (before a change), run alternately")
@@ -273,6 +284,9 @@ def main():
                 record(f"{label}isolation_20_healthy", bench.steady(False))
                 record(f"{label}isolation_20_healthy_5_hanging", bench.steady(True))
         bench.binary = args.binary
+    if "floor" in chosen:
+        from benchfloor import floor
+        record("floor", floor(bench))
     if "scale" in chosen:
         from benchscale import scale
         record("scale", scale(bench))

@@ -197,6 +197,13 @@ log:
     def high_water_rss(self):
         return self._status("VmHWM") or self.peak_rss
 
+    def cpu_seconds(self):
+        """User + system CPU the daemon has used so far (all its threads). Less at the mercy of
+        the machine's mood than a rate: the figure to compare a change by."""
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         if self.process and self.process.poll() is None:
             self.peak_rss = max(self.peak_rss, self.high_water_rss())

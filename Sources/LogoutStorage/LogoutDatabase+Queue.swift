@@ -75,52 +75,73 @@ extension LogoutDatabase {
         }
     }
 
-    /// Stores one attempt and the delivery's new state; concurrent reports share a commit.
-    public func recordAttempt(_ report: AttemptReport) async throws {
+    /// Stores outcomes and their deliveries' new states in one write; concurrent writes share a
+    /// commit. An RP's breaker is read and saved once per call, whatever the number of its outcomes.
+    public func recordAttempts(_ reports: [AttemptReport]) async throws {
+        guard !reports.isEmpty else { return }
         try await committer.write { db in
-            let t = report.transition
-            if let input = report.breaker,
-                let clientID = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT client_id FROM deliveries WHERE id = ?"),
-                    arguments: [report.deliveryID]
-                )
-            {
-                var breaker = try CircuitBreaker.load(clientID: clientID, db)
-                let before = breaker
-                breaker.record(
+            var breakers: [String: (before: CircuitBreaker, after: CircuitBreaker)] = [:]
+            for report in reports {
+                try Self.storeOutcome(report, db)
+                guard let input = report.breaker, let clientID = try Self.clientID(of: report, db) else { continue }
+                var entry = try breakers[clientID] ?? Self.breakerEntry(clientID: clientID, db)
+                entry.after.record(
                     input.verdict,
                     now: report.attempt.map { $0.startedAt + $0.duration } ?? .distantPast,
                     policy: input.policy
                 )
-                if breaker != before { try breaker.save(clientID: clientID, db) }
+                breakers[clientID] = entry
             }
-            try db.cachedStatement(
-                sql: """
-                    UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = NULL,
-                        leased_at = NULL, delivered_at = ?, last_status_code = ?, last_error = ?, reason = ?,
-                        finished_at = ?
-                    WHERE id = ?
-                    """
-            ).execute(arguments: [
-                t.status.rawValue, t.attempts, t.nextAttemptAt?.column, t.deliveredAt?.column, t.lastStatusCode,
-                t.lastError.map { SafeText.truncated($0, limit: 1024) },
-                t.reason.map { SafeText.truncated($0, limit: 1024) },
-                t.finishedAt?.column, report.deliveryID,
-            ])
-            if let attempt = report.attempt {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
-                            error_class, jti, rp_error, next_attempt_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [
-                    attempt.deliveryID, attempt.attempt, attempt.startedAt.column, attempt.duration.wholeMilliseconds,
-                    attempt.statusCode, attempt.errorClass?.rawValue, attempt.jti,
-                    attempt.rpError.map { SafeText.truncated($0, limit: 1024) }, attempt.nextAttemptAt?.column,
-                ])
+            for (clientID, entry) in breakers where entry.after != entry.before {
+                try entry.after.save(clientID: clientID, db)
             }
         }
+    }
+
+    private static func breakerEntry(
+        clientID: String,
+        _ db: Database
+    ) throws -> (before: CircuitBreaker, after: CircuitBreaker) {
+        let breaker = try CircuitBreaker.load(clientID: clientID, db)
+        return (breaker, breaker)
+    }
+
+    /// The report's RP; read from the row only for a report that does not name it.
+    private static func clientID(of report: AttemptReport, _ db: Database) throws -> String? {
+        if !report.clientID.isEmpty { return report.clientID }
+        return try String.fetchOne(
+            db.cachedStatement(sql: "SELECT client_id FROM deliveries WHERE id = ?"),
+            arguments: [report.deliveryID]
+        )
+    }
+
+    private static func storeOutcome(_ report: AttemptReport, _ db: Database) throws {
+        let t = report.transition
+        try db.cachedStatement(
+            sql: """
+                UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = NULL,
+                    leased_at = NULL, delivered_at = ?, last_status_code = ?, last_error = ?, reason = ?,
+                    finished_at = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: [
+            t.status.rawValue, t.attempts, t.nextAttemptAt?.column, t.deliveredAt?.column, t.lastStatusCode,
+            t.lastError.map { SafeText.truncated($0, limit: 1024) },
+            t.reason.map { SafeText.truncated($0, limit: 1024) },
+            t.finishedAt?.column, report.deliveryID,
+        ])
+        guard let attempt = report.attempt else { return }
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
+                    error_class, jti, rp_error, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            attempt.deliveryID, attempt.attempt, attempt.startedAt.column, attempt.duration.wholeMilliseconds,
+            attempt.statusCode, attempt.errorClass?.rawValue, attempt.jti,
+            attempt.rpError.map { SafeText.truncated($0, limit: 1024) }, attempt.nextAttemptAt?.column,
+        ])
     }
 
     /// Gives leased deliveries back to the queue, due at `now` (graceful stop, Q-5).

@@ -161,6 +161,66 @@ import Testing
         #expect(try await f.store.retryDelivery(id: 999_999, now: f.now) == .notFound)
     }
 
+    /// One write holds a dispatcher pass's outcomes: each delivery gets its own state, and the
+    /// RP's breaker learns from every one of them, in order, not from the last only.
+    @Test(arguments: StoreKind.allCases)
+    func aBatchOfOutcomesFinishesEachDeliveryAndFeedsTheBreakerEveryVerdict(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        for index in 0..<3 {
+            _ = try await f.store.insertSession(f.session("a", sub: "u\(index)"), now: f.now)
+            _ = try await f.store.recordLogout(
+                f.logout(sub: "u\(index)", jti: "j\(index)", hash: "h\(index)"),
+                now: f.now
+            )
+        }
+        let claimed = try await f.store.claimDue(f.claim(available: ["a": 2]), now: f.now)
+        #expect(claimed.count == 2)
+        let policy = CircuitBreaker.Policy(threshold: 2, initialPause: .seconds(30))
+        var generator = SystemRandomNumberGenerator()
+        let transition = DeliveryTransition.afterAttempt(
+            .response(HTTPAnswer(status: 503)),
+            attemptsBefore: 0,
+            createdAt: f.now,
+            finishedAt: f.now,
+            policy: RetryPolicy(jitter: 0),
+            using: &generator
+        )
+        let reports = claimed.map { delivery in
+            AttemptReport(
+                deliveryID: delivery.id,
+                clientID: "a",
+                eventID: delivery.eventID,
+                attempt: AttemptRecord(
+                    deliveryID: delivery.id,
+                    attempt: 1,
+                    startedAt: f.now,
+                    duration: .milliseconds(5),
+                    statusCode: 503,
+                    errorClass: .http5xx,
+                    jti: "jti-\(delivery.id)",
+                    rpError: nil,
+                    nextAttemptAt: transition.nextAttemptAt
+                ),
+                transition: transition,
+                breaker: BreakerInput(
+                    verdict: .retryable(.http5xx, reason: "HTTP 503", retryAfter: nil),
+                    policy: policy
+                )
+            )
+        }
+        try await f.store.recordAttempts(reports)
+        for delivery in claimed {
+            let (record, attempts) = try #require(try await f.store.delivery(id: delivery.id))
+            #expect(record.status == .retrying && record.attempts == 1 && record.inFlightSince == nil)
+            #expect(attempts.map(\.jti) == ["jti-\(delivery.id)"])
+        }
+        // Two failures reached the threshold of two: the breaker is open and nothing is claimed,
+        // though all three deliveries are due.
+        #expect(try await f.store.claimDue(f.claim(), now: f.now + .seconds(1)).isEmpty)
+        #expect(try await f.store.claimDue(f.claim(), now: f.now + .seconds(31)).count == 1)
+    }
+
     /// a wall clock that stepped back makes due times look far ahead; they are bounded.
     @Test(arguments: StoreKind.allCases)
     func dueTimesBeyondTheLongestBackoffAreBrought(kind: StoreKind) async throws {

@@ -24,8 +24,9 @@ public protocol IntakeStore: Sendable {
 public protocol DeliveryQueueStore: Sendable {
     /// Leases due deliveries within the request's bounds.
     func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery]
-    /// Stores one attempt and the delivery's new state, ending its lease.
-    func recordAttempt(_ report: AttemptReport) async throws
+    /// Stores attempts and their deliveries' new states, ending their leases, all or none: the
+    /// dispatcher hands over every outcome that finished since its last pass at once.
+    func recordAttempts(_ reports: [AttemptReport]) async throws
     /// Gives leased deliveries back to the queue, due at `now` (graceful stop).
     func releaseLeases(ids: [Int64], now: Timestamp) async throws
     /// At start: every lease belongs to a process that is gone. Returns how many were released.
@@ -35,6 +36,13 @@ public protocol DeliveryQueueStore: Sendable {
     /// A due time further ahead than `latest` from `now` can only come from a wall clock that
     /// stepped back: it is brought to `now + latest` (rulebook Q-5). Returns how many moved.
     func boundDueTimes(now: Timestamp, latest: Duration) async throws -> Int
+}
+
+extension DeliveryQueueStore {
+    /// Stores one attempt and the delivery's new state, ending its lease.
+    public func recordAttempt(_ report: AttemptReport) async throws {
+        try await recordAttempts([report])
+    }
 }
 
 /// A registry conflict or miss, for `409` and `404`.

@@ -75,6 +75,7 @@ final class DeliveryDispatcher: Service {
                 while !Task.isCancelled {
                     var sleepUntil: ContinuousClock.Instant?
                     var storeFailed = false
+                    var outcomes: [AttemptReport] = []
                     while !actions.isEmpty {
                         let action = actions.removeFirst()
                         if case .stop = action { return }
@@ -82,7 +83,16 @@ final class DeliveryDispatcher: Service {
                             sleepUntil = until
                             continue
                         }
+                        if case .record(let report) = action {
+                            outcomes.append(report)
+                            continue
+                        }
                         actions += await perform(action, machine: &machine, group: &group, storeFailed: &storeFailed)
+                    }
+                    // Every outcome of this pass goes to the store in one write.
+                    if !outcomes.isEmpty {
+                        let batch = outcomes
+                        group.addTask { await self.store(batch) }
                     }
                     // A pass that reached its sleep with the store answering is progress: the
                     // systemd watchdog pings on it (a wedged loop or a refusing store stops it).
@@ -144,7 +154,7 @@ final class DeliveryDispatcher: Service {
                 }
             }
         case .record(let report):
-            group.addTask { await self.store(report) }
+            group.addTask { await self.store([report]) }
         case .boundDueTimes(let latest):
             let moved = (try? await queue.boundDueTimes(now: now.wall, latest: latest)) ?? 0
             logger.warning(
@@ -207,22 +217,34 @@ final class DeliveryDispatcher: Service {
         )
     }
 
-    private func store(_ report: AttemptReport) async {
-        var stored = true
-        do {
-            try await queue.recordAttempt(report)
-        } catch {
-            // The lease expires and the delivery is attempted again: at least once, never lost.
-            stored = false
-            logger.error(
-                "cannot record a delivery attempt",
-                metadata: ["delivery.id": "\(report.deliveryID)", "error": "\(error)"]
-            )
+    /// Stores a pass's outcomes in one write. When that write fails, each is tried alone, so one
+    /// outcome the store refuses does not hold back the others.
+    private func store(_ reports: [AttemptReport]) async {
+        var events: [Event] = []
+        if (try? await queue.recordAttempts(reports)) != nil {
+            for report in reports { events.append(stored(report)) }
+        } else {
+            for report in reports {
+                do {
+                    try await queue.recordAttempts([report])
+                    events.append(stored(report))
+                } catch {
+                    // The lease expires and the delivery is attempted again: at least once, never lost.
+                    logger.error(
+                        "cannot record a delivery attempt",
+                        metadata: ["delivery.id": "\(report.deliveryID)", "error": "\(error)"]
+                    )
+                    events.append(.recorded(report.deliveryID, stored: false))
+                }
+            }
         }
-        if stored {
-            log(report)
-            count(report)
-        }
-        self.report(.recorded(report.deliveryID, stored: stored))
+        inbox.withLock { $0.append(contentsOf: events) }
+        waker.signal()
+    }
+
+    private func stored(_ report: AttemptReport) -> Event {
+        log(report)
+        count(report)
+        return .recorded(report.deliveryID, stored: true)
     }
 }
