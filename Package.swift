@@ -67,7 +67,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Outbound HTTP: deliveries and issuer key fetches (AsyncHTTPClient).
+        // Outbound HTTP: deliveries (kept-alive HTTP/1.1 on NIO) and issuer key fetches
+        // (AsyncHTTPClient).
         .target(
             name: "LogoutDelivery",
             dependencies: [
@@ -76,6 +77,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -226,7 +228,13 @@ let package = Package(
         ),
         .testTarget(
             name: "LogoutDeliveryTests",
-            dependencies: ["LogoutDelivery", "LogoutCore", "TestSupport"],
+            dependencies: [
+                "LogoutDelivery", "LogoutCore", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

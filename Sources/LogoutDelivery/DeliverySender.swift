@@ -9,9 +9,9 @@ import NIOPosix
 /// POSTs one logout token to one RP and reports what happened (DEL-1 to DEL-6).
 ///
 /// It decides nothing: classification and retries are the core's. It never follows redirects,
-/// reads at most 4 KiB of an answer, and cuts the whole attempt at one deadline: AsyncHTTPClient's
-/// own deadline ends with the response head, so reading a trickled body would outlive it; the
-/// deadline here covers the address check, the exchange and the body.
+/// reads at most 4 KiB of an answer, and cuts the whole attempt at one deadline, which covers the
+/// address check, the connection, the exchange and a trickled body alike. The exchange runs on
+/// `DeliveryConnections`, kept-alive HTTP/1.1 connections per RP.
 public struct DeliverySender: Sendable {
     public static let maximumResponseBytes = 4096
 
@@ -38,44 +38,38 @@ public struct DeliverySender: Sendable {
         guard let url = URL(string: uri), url.scheme == "http" || url.scheme == "https" else {
             return .transportFailure(.blocked, detail: "the \(field) is not an http(s) URL")
         }
+        let started = ContinuousClock.now
         do {
-            return try await withDeadline(timeout) {
-                let client = try await clients.client(for: url)
-                var request = HTTPClientRequest(url: uri)
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-                request.headers.add(name: "User-Agent", value: "logoutd")
-                if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-                request.body = .bytes(ByteBuffer(string: form))
-                let response = try await client.execute(request, deadline: .distantFuture)
-                let body = try await Self.readPrefix(of: response.body)
-                let status = Int(response.status.code)
-                var rpError: String?
-                if !(200..<400).contains(status) {
-                    rpError = RPErrorText.extract(from: body, contentType: response.headers.first(name: "Content-Type"))
-                }
-                return .response(
-                    HTTPAnswer(
-                        status: status,
-                        location: response.headers.first(name: "Location").map { String($0.prefix(512)) },
-                        retryAfter: response.headers.first(name: "Retry-After"),
-                        rpError: rpError
-                    )
+            let address = try await clients.checkedAddress(for: url, timeout: timeout)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            headers.add(name: "User-Agent", value: "logoutd")
+            if let authorization { headers.add(name: "Authorization", value: authorization) }
+            let answer = try await clients.connections.post(
+                url: url,
+                address: address,
+                headers: headers,
+                body: ByteBuffer(string: form),
+                timeout: timeout - started.duration(to: .now)
+            )
+            var rpError: String?
+            if !(200..<400).contains(answer.status) {
+                rpError = RPErrorText.extract(
+                    from: answer.body,
+                    contentType: answer.headers.first(name: "Content-Type")
                 )
             }
+            return .response(
+                HTTPAnswer(
+                    status: answer.status,
+                    location: answer.headers.first(name: "Location").map { String($0.prefix(512)) },
+                    retryAfter: answer.headers.first(name: "Retry-After"),
+                    rpError: rpError
+                )
+            )
         } catch {
             return TransportErrorClassifier.classify(error)
         }
-    }
-
-    /// Reads up to 4 KiB and stops: an RP cannot make us buffer a large answer.
-    static func readPrefix(of body: HTTPClientResponse.Body) async throws -> [UInt8] {
-        var collected: [UInt8] = []
-        for try await chunk in body {
-            collected.append(contentsOf: chunk.readableBytesView.prefix(maximumResponseBytes - collected.count))
-            if collected.count >= maximumResponseBytes { break }
-        }
-        return collected
     }
 }
 

@@ -64,7 +64,8 @@ public final class GuardedHTTPClients: Sendable {
 
     private struct Pinned {
         let address: String
-        let client: HTTPClient
+        /// Made on first use: deliveries connect through `connections`, only key fetches need it.
+        var client: HTTPClient?
         var resolvedAt: ContinuousClock.Instant
         var usedAt: ContinuousClock.Instant
     }
@@ -76,12 +77,19 @@ public final class GuardedHTTPClients: Sendable {
 
     private let configuration: Configuration
     private let shared: HTTPClient
+    /// Kept-alive connections for deliveries and revocations, to the addresses checked here.
+    public let connections: DeliveryConnections
     private let state = Mutex(State())
     private let resolve: Resolve
 
     public init(configuration: Configuration, resolve: Resolve? = nil) {
         self.configuration = configuration
         shared = Self.makeClient(configuration: configuration, dnsOverride: [:])
+        connections = DeliveryConnections(
+            connectTimeout: configuration.connectTimeout,
+            maximumIdlePerHost: configuration.connectionsPerHost,
+            maximumBodyBytes: DeliverySender.maximumResponseBytes
+        )
         let system = AddressResolver()
         self.resolve = resolve ?? { try await system.resolve($0) }
     }
@@ -116,23 +124,34 @@ public final class GuardedHTTPClients: Sendable {
 
     /// The client to use for `url`, after the address check.
     public func client(for url: URL) async throws -> HTTPClient {
+        guard let address = try await checkedAddress(for: url), let host = url.host else { return shared }
+        return pinnedClient(Self.normalizedHost(host), address: address)
+    }
+
+    /// The address the guard checked for `url`'s host, to connect to instead of resolving it
+    /// again; `nil` when the host is to be used as it is (an IP literal the guard accepted, or
+    /// any host with `allowPrivateNetworks`). A resolution (every `resolutionTTL` per host) is
+    /// bounded by `timeout`; a cached one costs a dictionary lookup.
+    public func checkedAddress(for url: URL, timeout: Duration = .seconds(10)) async throws -> String? {
         guard let rawHost = url.host, !rawHost.isEmpty else { throw GuardError.invalidURL("the URL has no host") }
-        if configuration.allowPrivateNetworks { return shared }
+        if configuration.allowPrivateNetworks { return nil }
         let host = Self.normalizedHost(rawHost)
         let now = ContinuousClock.now
         retireExpired(now: now)
         let ttl = configuration.resolutionTTL
-        let cached = state.withLock { state -> HTTPClient? in
+        let cached = state.withLock { state -> String? in
             guard var entry = state.pinned[host], entry.resolvedAt.duration(to: now) < ttl else { return nil }
             entry.usedAt = now
             state.pinned[host] = entry
-            return entry.client
+            return entry.address
         }
         if let cached { return cached }
 
         let addresses: [AddressResolver.Address]
         do {
-            addresses = try await resolve(host)
+            addresses = try await withDeadline(timeout) { try await self.resolve(host) }
+        } catch is DeadlineExceeded {
+            throw GuardError.resolution("no answer from the resolver for \(host) within the attempt's timeout")
         } catch {
             throw GuardError.resolution(String(describing: error))
         }
@@ -144,28 +163,44 @@ public final class GuardedHTTPClients: Sendable {
                 )
             }
         }
-        if AddressResolver.literal(host) != nil { return shared }
-        return pin(host, to: first.text, now: now)
+        if AddressResolver.literal(host) != nil { return nil }
+        remember(host, address: first.text, now: now)
+        return first.text
     }
 
-    private func pin(_ host: String, to address: String, now: ContinuousClock.Instant) -> HTTPClient {
-        state.withLock { state -> HTTPClient in
+    /// Keeps a checked resolution; a different address retires the old one's client.
+    private func remember(_ host: String, address: String, now: ContinuousClock.Instant) {
+        state.withLock { state in
             if var existing = state.pinned[host], existing.address == address {
                 existing.resolvedAt = now
                 existing.usedAt = now
                 state.pinned[host] = existing
-                return existing.client
+                return
             }
-            let client = Self.makeClient(configuration: configuration, dnsOverride: [host: address])
-            let entry = Pinned(address: address, client: client, resolvedAt: now, usedAt: now)
-            if let replaced = state.pinned.updateValue(entry, forKey: host) {
-                state.retired.append((replaced.client, now))
+            let entry = Pinned(address: address, client: nil, resolvedAt: now, usedAt: now)
+            if let replaced = state.pinned.updateValue(entry, forKey: host), let client = replaced.client {
+                state.retired.append((client, now))
             }
             if state.pinned.count > configuration.maximumHosts,
                 let oldest = state.pinned.min(by: { $0.value.usedAt < $1.value.usedAt })
             {
                 state.pinned[oldest.key] = nil
-                state.retired.append((oldest.value.client, now))
+                if let client = oldest.value.client { state.retired.append((client, now)) }
+            }
+        }
+    }
+
+    /// The client whose DNS is pinned to the checked `address` of `host`.
+    private func pinnedClient(_ host: String, address: String) -> HTTPClient {
+        state.withLock { state -> HTTPClient in
+            if let client = state.pinned[host]?.client, state.pinned[host]?.address == address { return client }
+            let client = Self.makeClient(configuration: configuration, dnsOverride: [host: address])
+            if var entry = state.pinned[host], entry.address == address {
+                entry.client = client
+                state.pinned[host] = entry
+            } else {
+                // Evicted between the check and now: the client lives until its grace is over.
+                state.retired.append((client, .now))
             }
             return client
         }
@@ -193,12 +228,13 @@ public final class GuardedHTTPClients: Sendable {
                 state.pinned.removeAll()
                 state.retired.removeAll()
             }
-            return state.pinned.values.map(\.client) + state.retired.map(\.client)
+            return state.pinned.values.compactMap(\.client) + state.retired.map(\.client)
         }
         clients.append(shared)
         for client in clients {
             try? await client.shutdown()
         }
+        await connections.shutdown()
     }
 }
 

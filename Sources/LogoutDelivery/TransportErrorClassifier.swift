@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import LogoutCore
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -23,6 +24,10 @@ enum TransportErrorClassifier {
             return (.timeout, "no answer within the delivery timeout")
         case is CancellationError:
             return (.timeout, "the attempt was cancelled")
+        case is HTTP1ExchangeHandler.ClosedBeforeAnswer, is HTTP1ExchangeHandler.ClosedDuringAnswer:
+            return (.connection, "the RP closed the connection")
+        case let parser as HTTPParserError:
+            return (.connection, "the answer is not valid HTTP/1.1 (\(parser))")
         case let guardError as GuardedHTTPClients.GuardError:
             switch guardError {
             case .refused(let text), .invalidURL(let text): return (.blocked, text)

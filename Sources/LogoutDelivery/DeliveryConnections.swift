@@ -1,0 +1,220 @@
+import Foundation
+import LogoutCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// Kept-alive HTTP/1.1 connections to RPs, for deliveries and revocations: the hot path of a
+/// fan-out. AsyncHTTPClient spent about a third of the daemon's CPU per delivery (a task, a
+/// deadline timer and a flush per request part, a pool state machine); an exchange here is one
+/// write to a connection taken from a list, answered through one promise.
+///
+/// Connections are keyed by scheme, host, port and the address the SSRF guard checked (DEL-8),
+/// so a new DNS answer never reuses a connection to the old address; TLS verifies the host name
+/// with the system's trust roots. Redirects are never followed: the answer is handed back as is.
+public final class DeliveryConnections: Sendable {
+    struct Key: Hashable, Sendable {
+        var tls: Bool
+        var host: String
+        var port: Int
+        /// The checked address to connect to; `nil` connects to `host` itself.
+        var address: String?
+    }
+
+    private struct Idle: Sendable {
+        let channel: any Channel
+        let since: ContinuousClock.Instant
+    }
+
+    private let group: any EventLoopGroup
+    private let connectTimeout: Duration
+    private let maximumIdlePerHost: Int
+    private let idleTimeout: Duration
+    private let maximumBodyBytes: Int
+    private let tls: NIOSSLContext?
+    private let idle = Mutex<[Key: [Idle]]>([:])
+
+    public init(
+        connectTimeout: Duration,
+        maximumIdlePerHost: Int,
+        maximumBodyBytes: Int,
+        idleTimeout: Duration = .seconds(60),
+        tlsConfiguration: TLSConfiguration = .makeClientConfiguration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.connectTimeout = connectTimeout
+        self.maximumIdlePerHost = maximumIdlePerHost
+        self.maximumBodyBytes = maximumBodyBytes
+        self.idleTimeout = idleTimeout
+        self.group = group
+        // Without a TLS context (no trust roots could be loaded) https deliveries fail as TLS
+        // errors, each with its reason, instead of the daemon refusing to start.
+        tls = try? NIOSSLContext(configuration: tlsConfiguration)
+    }
+
+    /// POSTs `body` and returns the answer, within `timeout` from now (connect included).
+    func post(
+        url: URL,
+        address: String?,
+        headers: HTTPHeaders,
+        body: ByteBuffer,
+        timeout: Duration
+    ) async throws -> HTTP1ExchangeHandler.Answer {
+        guard let host = url.host, !host.isEmpty else { throw GuardedHTTPClients.GuardError.invalidURL("no host") }
+        let secure = url.scheme == "https"
+        let key = Key(
+            tls: secure,
+            host: GuardedHTTPClients.normalizedHost(host),
+            port: url.port ?? (secure ? 443 : 80),
+            address: address
+        )
+        var target = url.path.isEmpty ? "/" : url.path
+        if let query = url.query { target += "?" + query }
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target, headers: headers)
+        let defaultPort = url.port == nil || url.port == (secure ? 443 : 80)
+        let hostHeader = key.host.contains(":") ? "[\(key.host)]" : key.host
+        head.headers.replaceOrAdd(name: "Host", value: defaultPort ? hostHeader : "\(hostHeader):\(key.port)")
+        head.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+
+        let deadline = ContinuousClock.now + timeout
+        if let channel = takeIdle(key) {
+            do {
+                return try await exchange(on: channel, key: key, head: head, body: body, deadline: deadline)
+            } catch is HTTP1ExchangeHandler.ClosedBeforeAnswer {
+                // The RP closed an idle connection as we used it: once more on a fresh one.
+                try Task.checkCancellation()
+            }
+        }
+        let channel = try await connect(key, deadline: deadline)
+        return try await exchange(on: channel, key: key, head: head, body: body, deadline: deadline)
+    }
+
+    /// Closes every idle connection (at shutdown).
+    public func shutdown() async {
+        let all = idle.withLock { idle in
+            defer { idle.removeAll() }
+            return idle.values.flatMap { $0.map(\.channel) }
+        }
+        for channel in all { try? await channel.close() }
+    }
+
+    private func exchange(
+        on channel: any Channel,
+        key: Key,
+        head: HTTPRequestHead,
+        body: ByteBuffer,
+        deadline: ContinuousClock.Instant
+    ) async throws -> HTTP1ExchangeHandler.Answer {
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        guard remaining > .zero else {
+            channel.close(promise: nil)
+            throw DeadlineExceeded()
+        }
+        let promise = channel.eventLoop.makePromise(of: HTTP1ExchangeHandler.Answer.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        // A write that never reached the handler (the connection closed in between) has no
+        // deadline running: its failure is the answer's. Completing an answered promise again
+        // does nothing.
+        written.futureResult.whenFailure { error in
+            if case ChannelError.ioOnClosedChannel = error {
+                promise.fail(HTTP1ExchangeHandler.ClosedBeforeAnswer())
+            } else {
+                promise.fail(error)
+            }
+        }
+        channel.writeAndFlush(
+            HTTP1ExchangeHandler.Exchange(
+                head: head,
+                body: body,
+                timeout: .nanoseconds(Int64(remaining.wholeMilliseconds) * 1_000_000),
+                answer: promise
+            ),
+            promise: written
+        )
+        let answer = try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        if answer.reusable { giveBack(channel, key: key) }
+        return answer
+    }
+
+    private func connect(_ key: Key, deadline: ContinuousClock.Instant) async throws -> any Channel {
+        let remaining = min(connectTimeout, ContinuousClock.now.duration(to: deadline))
+        guard remaining > .zero else { throw DeadlineExceeded() }
+        if key.tls && tls == nil { throw NIOSSLError.failedToLoadCertificate }
+        let sslContext = key.tls ? tls : nil
+        let serverName = AddressResolver.literal(key.host) == nil ? key.host : nil
+        let maximumBodyBytes = maximumBodyBytes
+        let loop = group.next()
+        let ready = loop.makePromise(of: Void.self)
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.milliseconds(max(1, remaining.wholeMilliseconds)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                    }
+                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(
+                        HTTP1ExchangeHandler(maximumBodyBytes: maximumBodyBytes, tls: sslContext != nil, ready: ready)
+                    )
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: key.address ?? key.host, port: key.port).get()
+        } catch {
+            ready.fail(error)
+            throw error
+        }
+        // A refused certificate ends here with its own error, before any request is written.
+        do {
+            try await ready.futureResult.get()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+        return channel
+    }
+
+    private func takeIdle(_ key: Key) -> (any Channel)? {
+        let now = ContinuousClock.now
+        var stale: [any Channel] = []
+        let taken = idle.withLock { idle -> (any Channel)? in
+            while let last = idle[key]?.popLast() {
+                if last.channel.isActive && last.since.duration(to: now) < idleTimeout { return last.channel }
+                stale.append(last.channel)
+            }
+            return nil
+        }
+        for channel in stale { channel.close(promise: nil) }
+        return taken
+    }
+
+    private func giveBack(_ channel: any Channel, key: Key) {
+        let now = ContinuousClock.now
+        var closing: [any Channel] = []
+        idle.withLock { idle in
+            // Connections the RP closed, or idle too long, leave the list here too, so an RP that
+            // gets no more deliveries does not keep them open.
+            var list = idle[key, default: []].filter { entry in
+                let keep = entry.channel.isActive && entry.since.duration(to: now) < idleTimeout
+                if !keep { closing.append(entry.channel) }
+                return keep
+            }
+            if list.count < maximumIdlePerHost {
+                list.append(Idle(channel: channel, since: now))
+            } else {
+                closing.append(channel)
+            }
+            idle[key] = list
+        }
+        for channel in closing { channel.close(promise: nil) }
+    }
+}

@@ -1,0 +1,134 @@
+import NIOCore
+import NIOHTTP1
+import NIOTLS
+
+/// One POST and its answer at a time on a kept-alive HTTP/1.1 connection (NIOHTTP1 encodes and
+/// parses; this handler only sequences). It writes the head, the body and the end with a single
+/// flush, so a delivery costs one `write` system call, and ends the exchange at its deadline from
+/// the event loop's own timer: no task, no second timer per attempt.
+final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = Exchange
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// What the pool writes into the channel: the request and where its answer goes.
+    struct Exchange: Sendable {
+        var head: HTTPRequestHead
+        var body: ByteBuffer
+        var timeout: TimeAmount
+        var answer: EventLoopPromise<Answer>
+    }
+
+    struct Answer: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        /// At most `maximumBodyBytes` of the body.
+        var body: [UInt8]
+        /// Whether the connection can carry the next exchange.
+        var reusable: Bool
+    }
+
+    /// The connection ended before any byte of an answer: on a connection reused from the pool
+    /// that is a keep-alive race with the RP's idle timeout, worth one more try on a new one.
+    struct ClosedBeforeAnswer: Error {}
+    /// The connection ended in the middle of an answer.
+    struct ClosedDuringAnswer: Error {}
+
+    private let maximumBodyBytes: Int
+    /// Succeeds once the connection can carry a request (TCP up, and the TLS handshake done when
+    /// there is one); fails with the reason it never could, such as a certificate refused.
+    private let ready: EventLoopPromise<Void>
+    private let tls: Bool
+    private var answer: EventLoopPromise<Answer>?
+    private var deadline: Scheduled<Void>?
+    private var head: HTTPResponseHead?
+    private var body: [UInt8] = []
+    private var received = false
+
+    init(maximumBodyBytes: Int, tls: Bool, ready: EventLoopPromise<Void>) {
+        self.maximumBodyBytes = maximumBodyBytes
+        self.tls = tls
+        self.ready = ready
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if !tls { ready.succeed() }
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { ready.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let exchange = unwrapOutboundIn(data)
+        guard answer == nil else {
+            exchange.answer.fail(ChannelError.inappropriateOperationForState)
+            return
+        }
+        answer = exchange.answer
+        head = nil
+        body = []
+        received = false
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: exchange.timeout) {
+            self.fail(DeadlineExceeded(), context: context)
+        }
+        context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(exchange.body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard answer != nil else {
+            // Bytes nobody asked for: the connection's framing can no longer be trusted.
+            context.close(promise: nil)
+            return
+        }
+        received = true
+        switch unwrapInboundIn(data) {
+        case .head(let response):
+            // 1xx answers (100 Continue) precede the real one.
+            if response.status.code >= 200 || response.status.code == 101 { head = response }
+        case .body(var buffer):
+            let room = maximumBodyBytes - body.count
+            if room > 0, let bytes = buffer.readBytes(length: min(room, buffer.readableBytes)) {
+                body += bytes
+            }
+            // More than we read: answer now and drop the connection rather than drain it.
+            if buffer.readableBytes > 0 { complete(reusable: false, context: context) }
+        case .end:
+            complete(reusable: head?.isKeepAlive ?? false, context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ready.fail(ClosedBeforeAnswer())
+        fail(received ? ClosedDuringAnswer() : ClosedBeforeAnswer(), context: context)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        ready.fail(error)
+        fail(error, context: context)
+    }
+
+    private func complete(reusable: Bool, context: ChannelHandlerContext) {
+        guard let answer, let head else { return }
+        self.answer = nil
+        deadline?.cancel()
+        deadline = nil
+        answer.succeed(Answer(status: Int(head.status.code), headers: head.headers, body: body, reusable: reusable))
+        if !reusable { context.close(promise: nil) }
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        if let answer {
+            self.answer = nil
+            answer.fail(error)
+        }
+        context.close(promise: nil)
+    }
+}
