@@ -10,6 +10,8 @@ import Testing
         ),
         (#""\u00e9\ud83d\ude00\n""#, .string("é😀\n")),
         (#"{"iat":9223372036854775807}"#, .object(["iat": .number(Double(Int64.max))])),
+        // Plain text before and after an escape: the fast path hands over to the escaping one.
+        (#"["ab\"cd", "", "plain é"]"#, .array([.string("ab\"cd"), .string(""), .string("plain é")])),
     ])
     func parsesValidJSON(text: String, expected: JSONValue) throws {
         #expect(try StrictJSONParser.parse(Array(text.utf8)) == expected)
@@ -30,7 +32,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "{", "{\"a\":}", "[1,]", "01", "1.", "\"\u{01}\"", "\"\\ud800\"", "{} x", "nul", "1e999",
+        "", "{", "{\"a\":}", "[1,]", "\"unterminated", "\"ab\\", "01", "1.", "\"\u{01}\"", "\"\\ud800\"", "{} x", "nul",
+        "1e999",
         String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
     ])
     func refusesMalformedJSON(text: String) {

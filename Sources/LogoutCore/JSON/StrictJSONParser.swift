@@ -136,6 +136,21 @@ public struct StrictJSONParser {
 
     private mutating func parseString() throws(Failure) -> String {
         index += 1  // opening quote
+        // Most strings of a token have no escape: validate the bytes in place, in one step.
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                guard let string = String(validating: bytes[start..<index], as: UTF8.self) else {
+                    throw Failure("invalid UTF-8 in JSON string")
+                }
+                index += 1
+                return string
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            index += 1
+        }
+        index = start
         var scalars = String.UnicodeScalarView()
         var runStart = index
         func flushRun(_ parser: inout StrictJSONParser, upTo end: Int) throws(Failure) {
