@@ -121,11 +121,18 @@ public enum PublicRoutes {
         }
     }
 
+    /// The media type before any parameter, around it only HTTP's optional white space (space and
+    /// tab), compared without case. Plain Swift: Foundation's trimming bridged through `NSString`
+    /// on every logout.
     public static func isFormEncoded(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        return mediaType == "application/x-www-form-urlencoded"
+        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+        while let first = mediaType.first, first == 0x20 || first == 0x09 { mediaType = mediaType.dropFirst() }
+        while let last = mediaType.last, last == 0x20 || last == 0x09 { mediaType = mediaType.dropLast() }
+        let expected = "application/x-www-form-urlencoded".utf8
+        return mediaType.count == expected.count
+            && zip(mediaType, expected).allSatisfy { byte, lower in
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == lower : byte == lower
+            }
     }
 
     static let tooLarge = PublicError(.contentTooLarge, "the body is larger than \(maximumBodyBytes) bytes")
