@@ -201,20 +201,29 @@ public final class DeliveryConnections: Sendable {
         let now = ContinuousClock.now
         var closing: [any Channel] = []
         idle.withLock { idle in
-            // Connections the RP closed, or idle too long, leave the list here too, so an RP that
-            // gets no more deliveries does not keep them open.
-            var list = idle[key, default: []].filter { entry in
-                let keep = entry.channel.isActive && entry.since.duration(to: now) < idleTimeout
-                if !keep { closing.append(entry.channel) }
-                return keep
-            }
+            var list = idle[key, default: []].filter { keep($0, now: now, else: &closing) }
             if list.count < maximumIdlePerHost {
                 list.append(Idle(channel: channel, since: now))
             } else {
                 closing.append(channel)
             }
             idle[key] = list
+            // Now and then every list: an RP that gets no more deliveries, or an address DNS no
+            // longer gives, must not keep its connections (or their keys) for good.
+            if list.count == 1 && idle.count > 1 {
+                for (other, entries) in idle where other != key {
+                    let kept = entries.filter { keep($0, now: now, else: &closing) }
+                    idle[other] = kept.isEmpty ? nil : kept
+                }
+            }
         }
         for channel in closing { channel.close(promise: nil) }
+    }
+
+    /// Whether an idle connection may still serve; if not it goes to `closing`.
+    private func keep(_ entry: Idle, now: ContinuousClock.Instant, else closing: inout [any Channel]) -> Bool {
+        let usable = entry.channel.isActive && entry.since.duration(to: now) < idleTimeout
+        if !usable { closing.append(entry.channel) }
+        return usable
     }
 }

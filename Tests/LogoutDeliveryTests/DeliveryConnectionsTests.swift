@@ -80,6 +80,27 @@ import Testing
         try await rp.stop()
     }
 
+    /// An RP that gets no more deliveries does not keep a connection open past the idle timeout.
+    @Test func idleConnectionsAreClosedAfterTheIdleTimeout() async throws {
+        let quiet = try await CountingServer.start()
+        let busy = try await CountingServer.start()
+        let connections = DeliveryConnections(
+            connectTimeout: .seconds(2),
+            maximumIdlePerHost: 8,
+            maximumBodyBytes: 4096,
+            idleTimeout: .milliseconds(200)
+        )
+        _ = try await post(connections, to: "http://127.0.0.1:\(quiet.port)/bcl")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(quiet.closed == 0)
+        _ = try await post(connections, to: "http://127.0.0.1:\(busy.port)/bcl")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(quiet.closed == 1 && busy.closed == 0)
+        await connections.shutdown()
+        try await quiet.stop()
+        try await busy.stop()
+    }
+
     /// A body trickled a byte at a time cannot outlive the attempt's deadline.
     @Test func aTrickledAnswerEndsAtTheDeadline() async throws {
         let rp = try await CountingServer.start(trickle: true)
@@ -147,10 +168,12 @@ final class CountingServer: Sendable {
 
     final class State: Sendable {
         let accepted = Atomic<Int>(0)
+        let closed = Atomic<Int>(0)
         let requests = Mutex<[String]>([])
     }
 
     var accepted: Int { state.accepted.load(ordering: .relaxed) }
+    var closed: Int { state.closed.load(ordering: .relaxed) }
     var requests: [String] { state.requests.withLock { $0 } }
 
     static func start(
@@ -200,6 +223,11 @@ final class CountingServer: Sendable {
             self.state = state
             self.closeAfterAnswer = closeAfterAnswer
             self.trickle = trickle
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            state.closed.add(1, ordering: .relaxed)
+            context.fireChannelInactive()
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
