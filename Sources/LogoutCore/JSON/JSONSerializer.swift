@@ -41,8 +41,10 @@ public enum JSONSerializer {
         }
     }
 
+    /// Made once: `writeString` runs for every string of every minted token.
+    private static let hex = Array("0123456789abcdef".utf8)
+
     private static func writeString(_ text: String, into output: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         output.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
