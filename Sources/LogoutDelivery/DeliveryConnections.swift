@@ -1,5 +1,4 @@
 import Foundation
-import LogoutCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -128,7 +127,7 @@ public final class DeliveryConnections: Sendable {
             HTTP1ExchangeHandler.Exchange(
                 head: head,
                 body: body,
-                timeout: .nanoseconds(Int64(remaining.wholeMilliseconds) * 1_000_000),
+                timeout: TimeAmount(remaining),
                 answer: promise
             ),
             promise: written
@@ -152,7 +151,7 @@ public final class DeliveryConnections: Sendable {
         let loop = group.next()
         let ready = loop.makePromise(of: Void.self)
         let bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(.milliseconds(max(1, remaining.wholeMilliseconds)))
+            .connectTimeout(TimeAmount(remaining))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

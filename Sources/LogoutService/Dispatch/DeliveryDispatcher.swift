@@ -153,8 +153,6 @@ final class DeliveryDispatcher: Service {
                     self.report(.finished(outcome))
                 }
             }
-        case .record(let report):
-            group.addTask { await self.store([report]) }
         case .boundDueTimes(let latest):
             let moved = (try? await queue.boundDueTimes(now: now.wall, latest: latest)) ?? 0
             logger.warning(
@@ -170,8 +168,8 @@ final class DeliveryDispatcher: Service {
         case .cancelAttempts:
             logger.warning("cancelling attempts at shutdown", metadata: ["count": "\(machine.inFlightTotal)"])
             group.cancelAll()
-        case .sleep, .stop:
-            break
+        case .sleep, .stop, .record:
+            break  // `run()` handles these: it sleeps, stops, and stores a pass's outcomes at once
         }
         return []
     }
@@ -221,25 +219,34 @@ final class DeliveryDispatcher: Service {
     /// outcome the store refuses does not hold back the others.
     private func store(_ reports: [AttemptReport]) async {
         var events: [Event] = []
-        if (try? await queue.recordAttempts(reports)) != nil {
-            for report in reports { events.append(stored(report)) }
-        } else {
-            for report in reports {
-                do {
-                    try await queue.recordAttempts([report])
-                    events.append(stored(report))
-                } catch {
-                    // The lease expires and the delivery is attempted again: at least once, never lost.
-                    logger.error(
-                        "cannot record a delivery attempt",
-                        metadata: ["delivery.id": "\(report.deliveryID)", "error": "\(error)"]
-                    )
-                    events.append(.recorded(report.deliveryID, stored: false))
-                }
-            }
+        do {
+            try await queue.recordAttempts(reports)
+            events = reports.map(stored)
+        } catch  where reports.count > 1 {
+            for report in reports { events.append(await store(alone: report)) }
+        } catch {
+            events = [failedToStore(reports[0], error)]
         }
         inbox.withLock { $0.append(contentsOf: events) }
         waker.signal()
+    }
+
+    private func store(alone report: AttemptReport) async -> Event {
+        do {
+            try await queue.recordAttempts([report])
+            return stored(report)
+        } catch {
+            return failedToStore(report, error)
+        }
+    }
+
+    /// The lease expires and the delivery is attempted again: at least once, never lost.
+    private func failedToStore(_ report: AttemptReport, _ error: any Error) -> Event {
+        logger.error(
+            "cannot record a delivery attempt",
+            metadata: ["delivery.id": "\(report.deliveryID)", "error": "\(error)"]
+        )
+        return .recorded(report.deliveryID, stored: false)
     }
 
     private func stored(_ report: AttemptReport) -> Event {
