@@ -36,6 +36,8 @@ let package = Package(
         // Already in the graph through swift-configuration's YAML trait; used directly to find the
         // line of an unknown config key.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // The shared store of several replicas (`database.url`).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(
             url: "https://github.com/apple/swift-configuration.git",
             from: "1.4.0",
@@ -64,6 +66,18 @@ let package = Package(
             dependencies: [
                 "LogoutCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // PostgreSQL registry and durable queue, shared by several replicas (postgres-nio).
+        .target(
+            name: "LogoutPostgres",
+            dependencies: [
+                "LogoutCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,6 +153,7 @@ let package = Package(
                 "LogoutWeb",
                 "LogoutJWT",
                 "LogoutStorage",
+                "LogoutPostgres",
                 "LogoutDelivery",
                 "LogoutHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -191,6 +206,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
@@ -212,7 +229,9 @@ let package = Package(
         .testTarget(
             name: "LogoutStorageTests",
             dependencies: [
-                "LogoutStorage", "LogoutCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "LogoutStorage", "LogoutPostgres", "LogoutCore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,12 +1,18 @@
 import Foundation
+import Logging
 import LogoutCore
+import LogoutPostgres
 import LogoutStorage
 import TestSupport
 import Testing
 
-/// The stores the conformance suite runs against. SQLite always; a second backend joins here.
+/// The stores the conformance suite runs against: SQLite always, PostgreSQL where a server is
+/// there (`TestPostgres`), each test on a database of its own.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    case postgres
+
+    static var allCases: [StoreKind] { TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite] }
 
     var testDescription: String { rawValue }
 }
@@ -24,9 +30,27 @@ struct StoreFixture: Sendable {
         let store: any LogoutStore
         switch kind {
         case .sqlite: store = try LogoutDatabase(path: folder.file("db.sqlite3"), busyTimeout: .milliseconds(200))
+        case .postgres: store = try await openPostgres(url: try await TestPostgres.freshDatabase())
         }
         try await store.insertIssuer(issuer("idp", iss: "https://idp"))
         return StoreFixture(folder: folder, store: store)
+    }
+
+    /// The values of a fixture around a store opened elsewhere (a replica of a shared store).
+    static func around(_ store: any LogoutStore) -> StoreFixture {
+        StoreFixture(folder: TemporaryDirectory(), store: store)
+    }
+
+    /// A store on the database at `url`, as one replica named `owner`.
+    static func openPostgres(url: String, owner: String = "test") async throws -> PostgresStore {
+        try await PostgresStore.open(
+            try PostgresLocation(url: url),
+            password: nil,
+            owner: owner,
+            perRPLeaseCap: 1_000,
+            operationTimeout: .seconds(10),
+            logger: Logger(label: "test")
+        )
     }
 
     private init(folder: TemporaryDirectory, store: any LogoutStore) {

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import LogoutCore
+import PostgresNIO
+
+/// One connection lent to an operation, with the reads it needs by column name.
+struct PostgresSession {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    func row(_ query: PostgresQuery) async throws -> PostgresRandomAccessRow? {
+        try await rows(query).first
+    }
+
+    func execute(_ query: PostgresQuery) async throws {
+        _ = try await connection.query(query, logger: logger).collect()
+    }
+
+    /// The first column of the first row, `nil` when there is no row.
+    func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? {
+        guard let row = try await connection.query(query, logger: logger).collect().first else { return nil }
+        return try row.makeRandomAccess()[0].decode(T.self)
+    }
+
+    /// How many rows a statement with `RETURNING 1` changed.
+    func count(_ query: PostgresQuery) async throws -> Int {
+        try await connection.query(query, logger: logger).collect().count
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// The column's value; a type that does not match the column is a bug of ours.
+    func get<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        try self[column].decode(T.self)
+    }
+
+    func time(_ column: String) throws -> Timestamp {
+        Timestamp(millisecondsSince1970: try get(column, as: Int64.self))
+    }
+
+    func optionalTime(_ column: String) throws -> Timestamp? {
+        try get(column, as: Int64?.self).map(Timestamp.init(millisecondsSince1970:))
+    }
+
+    func bytes(_ column: String) throws -> [UInt8]? {
+        try get(column, as: ByteBuffer?.self).map { Array($0.readableBytesView) }
+    }
+}
+
+extension PostgresStore {
+    /// A read on a pooled connection, bounded by the operation timeout.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+        try await bounded {
+            try await self.client.withConnection { connection in
+                try await body(PostgresSession(connection: connection, logger: self.logger))
+            }
+        }
+    }
+
+    /// One transaction, committed before this returns. A serialization failure or a deadlock
+    /// between replicas rolls it back; it is then run again, a few times at most.
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+        try await bounded {
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    return try await self.client.withConnection { connection in
+                        _ = try await connection.query("BEGIN", logger: self.logger).collect()
+                        do {
+                            let result = try await body(PostgresSession(connection: connection, logger: self.logger))
+                            _ = try await connection.query("COMMIT", logger: self.logger).collect()
+                            return result
+                        } catch {
+                            _ = try? await connection.query("ROLLBACK", logger: self.logger).collect()
+                            throw error
+                        }
+                    }
+                } catch let error as PSQLError where attempt < 4 && Self.isRetryable(error) {
+                    continue
+                }
+            }
+        }
+    }
+
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        // serialization_failure, deadlock_detected
+        return state == "40001" || state == "40P01"
+    }
+
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+
+    /// Runs `body`, or fails after the operation timeout: a server that does not answer must
+    /// turn into an error the caller can answer with (a 503), not into a request that hangs.
+    func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = operationTimeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw Failure(description: "the database did not answer within \(timeout)")
+            }
+            return value
+        }
+    }
+}
+
+/// `WHERE` conditions built from optional filters, numbered `$1…` in order.
+struct PostgresConditions {
+    private var clauses: [String] = []
+    private(set) var binds = PostgresBindings()
+
+    /// `clause` uses `?` for each value, in order.
+    mutating func add(_ clause: String, _ values: String...) {
+        var text = ""
+        var index = 0
+        for character in clause {
+            if character == "?" {
+                binds.append(values[index])
+                index += 1
+                text += "$\(binds.count)"
+            } else {
+                text.append(character)
+            }
+        }
+        clauses.append(text)
+    }
+
+    mutating func add(_ clause: String, _ value: Int64) {
+        binds.append(value)
+        clauses.append(clause.replacingOccurrences(of: "?", with: "$\(binds.count)"))
+    }
+
+    var whereClause: String { clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ") }
+
+    /// The next placeholder, for a value appended after the conditions (a `LIMIT`).
+    mutating func placeholder(for value: Int) -> String {
+        binds.append(Int64(value))
+        return "$\(binds.count)"
+    }
+}

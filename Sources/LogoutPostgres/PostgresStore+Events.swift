@@ -1,0 +1,205 @@
+import LogoutCore
+import PostgresNIO
+import Synchronization
+
+/// An `events` row to insert.
+struct Event {
+    var receivedAt: Timestamp
+    var source: String
+    var iss: String?
+    var sub: String?
+    var sid: String?
+    var jti: String?
+    var tokenHash: String?
+    var outcome: EventRecord.Outcome
+    var reason: String?
+    var deliveries: Int
+    var clientAddress: String?
+}
+
+extension PostgresStore {
+    static func insertEvent(_ db: PostgresSession, _ event: Event) async throws -> Int64 {
+        let id = try await db.value(
+            """
+            INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
+                client_address)
+            VALUES (\(event.receivedAt.millisecondsSince1970), \(event.source), \(event.iss.map { String($0.prefix(1024)) }),
+                \(event.sub), \(event.sid), \(event.jti.map { String($0.prefix(256)) }),
+                \(event.tokenHash.map { String($0.prefix(16)) }), \(event.outcome.rawValue), \(event.reason),
+                \(Int64(event.deliveries)), \(event.clientAddress))
+            RETURNING id
+            """,
+            as: Int64.self
+        )
+        guard let id else { throw Failure(description: "an inserted event returned no id") }
+        return id
+    }
+
+    static func insertEvents(_ db: PostgresSession, _ events: ArraySlice<Event>) async throws {
+        var binds = PostgresBindings()
+        var rows: [String] = []
+        for event in events {
+            let first = binds.count + 1
+            binds.append(event.receivedAt.millisecondsSince1970)
+            binds.append(event.source)
+            binds.append(event.iss.map { String($0.prefix(1024)) })
+            binds.append(event.sub)
+            binds.append(event.sid)
+            binds.append(event.jti.map { String($0.prefix(256)) })
+            binds.append(event.tokenHash.map { String($0.prefix(16)) })
+            binds.append(event.outcome.rawValue)
+            binds.append(event.reason)
+            binds.append(Int64(event.deliveries))
+            binds.append(event.clientAddress)
+            rows.append("(" + (first..<first + 11).map { "$\($0)" }.joined(separator: ", ") + ")")
+        }
+        try await db.execute(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
+                        client_address)
+                    VALUES \(rows.joined(separator: ", "))
+                    """,
+                binds: binds
+            )
+        )
+    }
+
+    /// Queues a rejected (or deferred) request for the log without waiting (SEC-4); false when
+    /// the queue is full and the entry was dropped.
+    @discardableResult
+    public func enqueueRejection(_ rejection: RejectedLogout, now: Timestamp) -> Bool {
+        rejections.withLock { buffer in
+            guard buffer.entries.count < RejectionBuffer.capacity else {
+                buffer.dropped += 1
+                return false
+            }
+            buffer.entries.append((rejection.bounded, now))
+            return true
+        }
+    }
+
+    /// Commits queued rejections in one transaction; on failure they are queued again (up to
+    /// the bound), so a short outage of the server loses none.
+    public func flushRejections() async throws {
+        let batch = rejections.withLock { buffer in
+            let taken = buffer.entries
+            buffer.entries = []
+            return taken
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await write { db in
+                let events = batch.map { entry, now in
+                    Event(
+                        receivedAt: now,
+                        source: entry.source,
+                        iss: entry.iss,
+                        sub: entry.sub,
+                        sid: entry.sid,
+                        jti: entry.jti,
+                        tokenHash: entry.tokenHash,
+                        outcome: entry.outcome == .deferred ? .deferred : .rejected,
+                        reason: entry.reason,
+                        deliveries: 0,
+                        clientAddress: entry.clientAddress
+                    )
+                }
+                // Many rows per statement: a flush of thousands is a few round trips, not thousands.
+                for start in stride(from: 0, to: events.count, by: 500) {
+                    try await Self.insertEvents(db, events[start..<min(start + 500, events.count)])
+                }
+            }
+        } catch {
+            rejections.withLock { buffer in
+                let room = max(0, RejectionBuffer.capacity - buffer.entries.count)
+                buffer.dropped += max(0, batch.count - room)
+                buffer.entries.insert(contentsOf: batch.prefix(room), at: 0)
+            }
+            throw error
+        }
+    }
+
+    public func takeDroppedRejections() -> Int {
+        rejections.withLock { buffer in
+            defer { buffer.dropped = 0 }
+            return buffer.dropped
+        }
+    }
+
+    /// Sessions with their issuer's `iss`.
+    static let selectSessions = """
+        SELECT s.id, s.issuer_name, i.issuer, s.sub, s.sid, s.client_id, s.rp_sub, s.rp_sid, s.created_at,
+            s.expires_at, s.ended_at
+        FROM sessions s JOIN issuers i ON i.name = s.issuer_name
+        """
+
+    static func session(_ row: PostgresRandomAccessRow) throws -> Session {
+        Session(
+            id: try row.get("id"),
+            issuerName: try row.get("issuer_name"),
+            issuer: try row.get("issuer"),
+            sub: try row.get("sub"),
+            sid: try row.get("sid"),
+            clientID: try row.get("client_id"),
+            rpSub: try row.get("rp_sub"),
+            rpSid: try row.get("rp_sid"),
+            createdAt: try row.time("created_at"),
+            expiresAt: try row.optionalTime("expires_at"),
+            endedAt: try row.optionalTime("ended_at")
+        )
+    }
+
+    static func event(_ row: PostgresRandomAccessRow) throws -> EventRecord {
+        EventRecord(
+            id: try row.get("id"),
+            receivedAt: try row.time("received_at"),
+            source: try row.get("source"),
+            iss: try row.get("iss"),
+            sub: try row.get("sub"),
+            sid: try row.get("sid"),
+            jti: try row.get("jti"),
+            tokenHash: try row.get("token_hash"),
+            outcome: EventRecord.Outcome(rawValue: try row.get("outcome")) ?? .rejected,
+            reason: try row.get("reason"),
+            deliveries: Int(try row.get("deliveries", as: Int64.self)),
+            clientAddress: try row.get("client_address")
+        )
+    }
+
+    static func delivery(_ row: PostgresRandomAccessRow) throws -> DeliveryRecord {
+        let leasedAt = try row.optionalTime("leased_at")
+        let leased = try row.get("lease_until", as: Int64?.self) != nil && leasedAt != nil
+        return DeliveryRecord(
+            id: try row.get("id"),
+            eventID: try row.get("event_id"),
+            clientID: try row.get("client_id"),
+            sub: try row.get("sub"),
+            sid: try row.get("sid"),
+            status: DeliveryStatus(rawValue: try row.get("status")) ?? .pending,
+            attempts: Int(try row.get("attempts", as: Int64.self)),
+            createdAt: try row.time("created_at"),
+            // In flight, the stored due time is the lease's end: not a time anything is due.
+            nextAttemptAt: leased ? nil : try row.optionalTime("next_attempt_at"),
+            deliveredAt: try row.optionalTime("delivered_at"),
+            lastStatusCode: try row.get("last_status_code", as: Int64?.self).map(Int.init),
+            lastError: try row.get("last_error"),
+            reason: try row.get("reason"),
+            inFlightSince: leased ? leasedAt : nil
+        )
+    }
+
+    static func attempt(_ row: PostgresRandomAccessRow) throws -> AttemptRecord {
+        AttemptRecord(
+            deliveryID: try row.get("delivery_id"),
+            attempt: Int(try row.get("attempt", as: Int64.self)),
+            startedAt: try row.time("started_at"),
+            duration: .milliseconds(try row.get("duration_ms", as: Int64.self)),
+            statusCode: try row.get("status_code", as: Int64?.self).map(Int.init),
+            errorClass: try row.get("error_class", as: String?.self).flatMap(ErrorClass.init(rawValue:)),
+            jti: try row.get("jti"),
+            rpError: try row.get("rp_error"),
+            nextAttemptAt: try row.optionalTime("next_attempt_at")
+        )
+    }
+}

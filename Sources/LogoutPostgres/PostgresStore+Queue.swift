@@ -1,0 +1,259 @@
+import LogoutCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// Leases due deliveries, at most `available[clientID]` per RP and `limit` in all, starting
+    /// the round at `rotation` (DEL-7).
+    ///
+    /// Across replicas: an RP's row is locked (`SKIP LOCKED`: an RP another replica is claiming
+    /// for right now is left to it this round), then its live leases are counted, all replicas
+    /// together, so the per-RP cap and the breaker's single probe hold cluster-wide (Q-4); rows
+    /// are taken with `FOR UPDATE SKIP LOCKED`, so two claims never lease the same delivery.
+    public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
+        guard request.limit > 0 else { return [] }
+        let (owner, cap) = (self.owner, perRPLeaseCap)
+        return try await write { db in
+            let nowMs = now.millisecondsSince1970
+            let leaseEnd = (now + request.lease).millisecondsSince1970
+            let rps = try await db.rows(
+                "SELECT client_id FROM relying_parties WHERE enabled ORDER BY client_id"
+            ).map { try $0.get("client_id", as: String.self) }
+            guard !rps.isEmpty else { return [] }
+            let start = request.rotation % rps.count
+            var claimed: [ClaimedDelivery] = []
+            for clientID in rps[start...] + rps[..<start] {
+                let remaining = request.limit - claimed.count
+                guard remaining > 0 else { break }
+                var slots = min(request.available[clientID] ?? request.defaultAvailable, remaining)
+                guard slots > 0 else { continue }
+                guard
+                    let row = try await db.row(
+                        """
+                        SELECT r.*, \(unescaped: PostgresRows.breakerColumns),
+                            (SELECT count(*) FROM deliveries d WHERE d.client_id = r.client_id
+                                AND d.lease_until > \(nowMs) AND d.status IN ('pending', 'retrying')) AS leased
+                        FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id
+                        WHERE r.client_id = \(clientID) AND r.enabled
+                        FOR NO KEY UPDATE OF r SKIP LOCKED
+                        """
+                    )
+                else { continue }
+                let stored = try PostgresRows.relyingParty(row)
+                var breaker = stored.breaker
+                let admission = breaker.admission(now: now)
+                if admission == .none { continue }
+                if admission == .probe { slots = min(slots, 1) }
+                slots = min(slots, cap - Int(try row.get("leased", as: Int64.self)))
+                guard slots > 0 else { continue }
+                let rp = stored.relyingParty
+                let leased = try await db.rows(
+                    """
+                    WITH due AS (
+                        SELECT id, next_attempt_at AS due_at FROM deliveries
+                        WHERE client_id = \(clientID) AND status IN ('pending', 'retrying') AND next_attempt_at <= \(nowMs)
+                        ORDER BY next_attempt_at, id LIMIT \(Int64(slots))
+                        FOR UPDATE SKIP LOCKED)
+                    UPDATE deliveries d SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd), leased_at = \(nowMs),
+                        lease_owner = \(owner)
+                    FROM due WHERE d.id = due.id
+                    RETURNING d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at, due.due_at,
+                        (d.sid IS NULL AND d.sub IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM sessions s
+                            WHERE s.client_id = d.client_id AND s.rp_sub = d.sub AND s.created_at > d.created_at
+                                AND s.ended_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > \(nowMs))
+                        )) AS newer_session
+                    """
+                )
+                let ordered = try leased.sorted {
+                    (try $0.get("due_at", as: Int64.self), try $0.get("id", as: Int64.self))
+                        < (try $1.get("due_at", as: Int64.self), try $1.get("id", as: Int64.self))
+                }
+                for row in ordered {
+                    claimed.append(
+                        ClaimedDelivery(
+                            id: try row.get("id"),
+                            eventID: try row.get("event_id"),
+                            clientID: clientID,
+                            sub: try row.get("sub"),
+                            sid: try row.get("sid"),
+                            attempts: Int(try row.get("attempts", as: Int64.self)),
+                            createdAt: try row.time("created_at"),
+                            uri: rp.backchannelLogoutURI,
+                            signingAlgorithm: rp.signingAlgorithm,
+                            sealedClientSecret: stored.sealedClientSecret,
+                            tokenIssuer: rp.tokenIssuer,
+                            newerSessionExists: try row.get("newer_session")
+                        )
+                    )
+                }
+                if admission == .probe && !leased.isEmpty {
+                    breaker.probeStarted(now: now, lease: request.lease)
+                    try await db.execute(PostgresRows.saveBreaker(breaker, clientID: clientID))
+                }
+            }
+            return claimed
+        }
+    }
+
+    /// Stores outcomes and their deliveries' new states in one transaction. The RPs' rows are
+    /// locked in name order first, so each breaker is read, fed every verdict and saved without
+    /// another replica's outcomes slipping in between.
+    ///
+    /// An outcome for a delivery whose lease another replica has taken over since (this one
+    /// stalled past its lease), or that has ended meanwhile, is dropped: the other replica's
+    /// attempt decides.
+    public func recordAttempts(_ reports: [AttemptReport]) async throws {
+        guard !reports.isEmpty else { return }
+        let owner = self.owner
+        try await write { db in
+            let named = Set(reports.map(\.clientID).filter { !$0.isEmpty })
+            if !named.isEmpty {
+                try await db.execute(
+                    """
+                    SELECT client_id FROM relying_parties WHERE client_id = ANY(\(named.sorted()))
+                    ORDER BY client_id FOR NO KEY UPDATE
+                    """
+                )
+            }
+            var breakers: [String: (before: CircuitBreaker, after: CircuitBreaker)] = [:]
+            for report in reports {
+                guard let clientID = try await Self.storeOutcome(report, owner: owner, db) else { continue }
+                guard let input = report.breaker else { continue }
+                var entry: (before: CircuitBreaker, after: CircuitBreaker)
+                if let known = breakers[clientID] {
+                    entry = known
+                } else {
+                    entry = try await Self.breakerEntry(clientID: clientID, db)
+                }
+                entry.after.record(
+                    input.verdict,
+                    now: report.attempt.map { $0.startedAt + $0.duration } ?? .distantPast,
+                    policy: input.policy
+                )
+                breakers[clientID] = entry
+            }
+            for (clientID, entry) in breakers where entry.after != entry.before {
+                try await db.execute(PostgresRows.saveBreaker(entry.after, clientID: clientID))
+            }
+        }
+    }
+
+    private static func breakerEntry(
+        clientID: String,
+        _ db: PostgresSession
+    ) async throws -> (before: CircuitBreaker, after: CircuitBreaker) {
+        let row = try await db.row(
+            "SELECT \(unescaped: PostgresRows.breakerColumns) FROM breakers b WHERE b.client_id = \(clientID)"
+        )
+        let breaker = try row.map(PostgresRows.breaker) ?? CircuitBreaker()
+        return (breaker, breaker)
+    }
+
+    /// Returns the delivery's RP, or `nil` when the outcome was not stored.
+    private static func storeOutcome(
+        _ report: AttemptReport,
+        owner: String,
+        _ db: PostgresSession
+    ) async throws -> String? {
+        let t = report.transition
+        guard
+            let clientID = try await db.value(
+                """
+                UPDATE deliveries SET status = \(t.status.rawValue), attempts = \(Int64(t.attempts)),
+                    next_attempt_at = \(t.nextAttemptAt?.millisecondsSince1970), lease_until = NULL, leased_at = NULL,
+                    lease_owner = NULL, delivered_at = \(t.deliveredAt?.millisecondsSince1970),
+                    last_status_code = \(t.lastStatusCode.map(Int64.init)),
+                    last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
+                    reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
+                    finished_at = \(t.finishedAt?.millisecondsSince1970)
+                WHERE id = \(report.deliveryID)
+                    AND (lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying')))
+                RETURNING client_id
+                """,
+                as: String.self
+            )
+        else { return nil }
+        if let attempt = report.attempt {
+            try await db.execute(
+                """
+                INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, jti,
+                    rp_error, next_attempt_at, replica)
+                VALUES (\(attempt.deliveryID), \(Int64(attempt.attempt)), \(attempt.startedAt.millisecondsSince1970),
+                    \(attempt.duration.wholeMilliseconds), \(attempt.statusCode.map(Int64.init)),
+                    \(attempt.errorClass?.rawValue), \(attempt.jti),
+                    \(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
+                    \(attempt.nextAttemptAt?.millisecondsSince1970), \(owner))
+                ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = excluded.started_at,
+                    duration_ms = excluded.duration_ms, status_code = excluded.status_code,
+                    error_class = excluded.error_class, jti = excluded.jti, rp_error = excluded.rp_error,
+                    next_attempt_at = excluded.next_attempt_at, replica = excluded.replica
+                """
+            )
+        }
+        return clientID
+    }
+
+    /// Gives this replica's leased deliveries back to the queue, due at `now` (graceful stop).
+    public func releaseLeases(ids: [Int64], now: Timestamp) async throws {
+        guard !ids.isEmpty else { return }
+        let owner = self.owner
+        try await write { db in
+            try await db.execute(
+                """
+                UPDATE deliveries SET lease_until = NULL, leased_at = NULL, lease_owner = NULL,
+                    next_attempt_at = \(now.millisecondsSince1970)
+                WHERE id = ANY(\(ids)) AND status IN ('pending', 'retrying') AND lease_owner = \(owner)
+                """
+            )
+            try await Self.notifyQueue(db)
+        }
+    }
+
+    /// At start: the leases this replica held when it last stopped are released; those of other
+    /// replicas are theirs (a dead replica's expire by themselves and are then claimed again).
+    public func releaseAllLeases(now: Timestamp) async throws -> Int {
+        let owner = self.owner
+        return try await write { db in
+            let deliveries = try await db.count(
+                """
+                UPDATE deliveries SET lease_until = NULL, leased_at = NULL, lease_owner = NULL,
+                    next_attempt_at = \(now.millisecondsSince1970)
+                WHERE lease_owner = \(owner) AND status IN ('pending', 'retrying') RETURNING 1
+                """
+            )
+            let revocations = try await db.count(
+                """
+                UPDATE revocations SET lease_until = NULL, lease_owner = NULL, next_attempt_at = \(now.millisecondsSince1970)
+                WHERE lease_owner = \(owner) AND status IN ('pending', 'retrying') RETURNING 1
+                """
+            )
+            return deliveries + revocations
+        }
+    }
+
+    public func nextDueAt() async throws -> Timestamp? {
+        try await read { db in
+            try await db.value(
+                """
+                SELECT next_attempt_at FROM deliveries WHERE status IN ('pending', 'retrying')
+                ORDER BY next_attempt_at LIMIT 1
+                """,
+                as: Int64.self
+            ).map(Timestamp.init(millisecondsSince1970:))
+        }
+    }
+
+    /// Q-5: due times further ahead than `latest` come from a wall clock that stepped back.
+    public func boundDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
+        let bound = (now + latest).millisecondsSince1970
+        return try await write { db in
+            try await db.count(
+                """
+                UPDATE deliveries SET next_attempt_at = \(bound)
+                WHERE status IN ('pending', 'retrying') AND lease_until IS NULL AND next_attempt_at > \(bound)
+                RETURNING 1
+                """
+            )
+        }
+    }
+}

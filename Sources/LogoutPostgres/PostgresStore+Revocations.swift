@@ -1,0 +1,176 @@
+import LogoutCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// BR-8: the refresh token, then the access token, of every ended session whose issuer has a
+    /// `revocation_endpoint`, in the logout's own transaction. The sealed token is copied as it
+    /// is: it stays bound to its session.
+    static func queueRevocations(
+        of sessions: [Session],
+        eventID: Int64,
+        nowMs: Int64,
+        _ db: PostgresSession
+    ) async throws {
+        for session in sessions {
+            var previous: Int64?
+            for type in RevocationTokenType.allCases {
+                let column = type == .refreshToken ? "s.refresh_token" : "s.access_token"
+                if let id = try await db.value(
+                    """
+                    INSERT INTO revocations (event_id, session_id, issuer_name, client_id, token_type, token, after_id,
+                        status, created_at, next_attempt_at)
+                    SELECT \(eventID), s.id, s.issuer_name, s.client_id, \(type.rawValue), \(unescaped: column), \(previous),
+                        'pending', \(nowMs), \(nowMs)
+                    FROM sessions s JOIN issuers i ON i.name = s.issuer_name
+                    WHERE s.id = \(session.id) AND i.revocation_endpoint IS NOT NULL AND \(unescaped: column) IS NOT NULL
+                    RETURNING id
+                    """,
+                    as: Int64.self
+                ) {
+                    previous = id
+                }
+            }
+        }
+    }
+
+    /// An access token whose session's refresh token is still being tried waits for it.
+    static let notWaiting = """
+        (r.after_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM revocations p WHERE p.id = r.after_id AND p.status IN ('pending', 'retrying')))
+        """
+
+    /// Leases up to `limit` due revocations (`SKIP LOCKED`: never one another replica holds).
+    public func claimDueRevocations(limit: Int, lease: Duration, now: Timestamp) async throws -> [ClaimedRevocation] {
+        guard limit > 0 else { return [] }
+        let owner = self.owner
+        return try await write { db in
+            let leaseEnd = (now + lease).millisecondsSince1970
+            let rows = try await db.rows(
+                """
+                WITH due AS (
+                    SELECT r.id, r.next_attempt_at AS due_at FROM revocations r
+                    WHERE r.status IN ('pending', 'retrying') AND r.next_attempt_at <= \(now.millisecondsSince1970)
+                        AND \(unescaped: Self.notWaiting)
+                    ORDER BY r.next_attempt_at, r.id LIMIT \(Int64(limit))
+                    FOR UPDATE OF r SKIP LOCKED)
+                UPDATE revocations r SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd), lease_owner = \(owner)
+                FROM due, issuers i
+                WHERE r.id = due.id AND i.name = r.issuer_name
+                RETURNING r.id, r.event_id, r.session_id, r.issuer_name, r.token_type, r.token, r.attempts, r.created_at,
+                    due.due_at, i.revocation_endpoint, i.client_id AS issuer_client_id, i.client_secret
+                """
+            )
+            return try rows.sorted {
+                (try $0.get("due_at", as: Int64.self), try $0.get("id", as: Int64.self))
+                    < (try $1.get("due_at", as: Int64.self), try $1.get("id", as: Int64.self))
+            }.compactMap { row in
+                guard let type = RevocationTokenType(rawValue: try row.get("token_type")) else { return nil }
+                return ClaimedRevocation(
+                    id: try row.get("id"),
+                    eventID: try row.get("event_id"),
+                    sessionID: try row.get("session_id"),
+                    issuerName: try row.get("issuer_name"),
+                    tokenType: type,
+                    sealedToken: try row.bytes("token"),
+                    endpoint: try row.get("revocation_endpoint"),
+                    clientID: try row.get("issuer_client_id"),
+                    sealedClientSecret: try row.bytes("client_secret"),
+                    attempts: Int(try row.get("attempts", as: Int64.self)),
+                    createdAt: try row.time("created_at")
+                )
+            }
+        }
+    }
+
+    public func recordRevocation(id: Int64, _ t: RevocationTransition) async throws {
+        try await write { db in
+            try await db.execute(
+                """
+                UPDATE revocations SET status = \(t.status.rawValue), attempts = \(Int64(t.attempts)),
+                    next_attempt_at = \(t.nextAttemptAt?.millisecondsSince1970), lease_until = NULL, lease_owner = NULL,
+                    finished_at = \(t.finishedAt?.millisecondsSince1970), last_status_code = \(t.lastStatusCode.map(Int64.init)),
+                    last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
+                    reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
+                    token = CASE WHEN \(t.eraseToken) THEN NULL ELSE token END
+                WHERE id = \(id)
+                """
+            )
+        }
+    }
+
+    public func nextRevocationDueAt() async throws -> Timestamp? {
+        try await read { db in
+            try await db.value(
+                """
+                SELECT r.next_attempt_at FROM revocations r
+                WHERE r.status IN ('pending', 'retrying') AND \(unescaped: Self.notWaiting)
+                ORDER BY r.next_attempt_at LIMIT 1
+                """,
+                as: Int64.self
+            ).map(Timestamp.init(millisecondsSince1970:))
+        }
+    }
+
+    public func revocations(_ query: RevocationQuery) async throws -> [RevocationRecord] {
+        try await read { db in
+            var conditions = PostgresConditions()
+            if let status = query.status { conditions.add("status = ?", status.rawValue) }
+            if let eventID = query.eventID { conditions.add("event_id = ?", eventID) }
+            let limit = conditions.placeholder(for: query.limit)
+            return try await db.rows(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT id, event_id, session_id, issuer_name, client_id, token_type, status, attempts, created_at,
+                            next_attempt_at, finished_at, last_status_code, last_error, reason, token IS NOT NULL AS stored
+                        FROM revocations \(conditions.whereClause) ORDER BY id DESC LIMIT \(limit)
+                        """,
+                    binds: conditions.binds
+                )
+            ).compactMap { row in
+                guard let type = RevocationTokenType(rawValue: try row.get("token_type")),
+                    let status = RevocationStatus(rawValue: try row.get("status"))
+                else { return nil }
+                return RevocationRecord(
+                    id: try row.get("id"),
+                    eventID: try row.get("event_id"),
+                    sessionID: try row.get("session_id"),
+                    issuerName: try row.get("issuer_name"),
+                    clientID: try row.get("client_id"),
+                    tokenType: type,
+                    status: status,
+                    attempts: Int(try row.get("attempts", as: Int64.self)),
+                    createdAt: try row.time("created_at"),
+                    nextAttemptAt: try row.optionalTime("next_attempt_at"),
+                    finishedAt: try row.optionalTime("finished_at"),
+                    lastStatusCode: try row.get("last_status_code", as: Int64?.self).map(Int.init),
+                    lastError: try row.get("last_error"),
+                    reason: try row.get("reason"),
+                    tokenStored: try row.get("stored")
+                )
+            }
+        }
+    }
+
+    public func retryRevocation(id: Int64, now: Timestamp) async throws -> RetryOutcome {
+        try await write { db in
+            guard
+                let status = try await db.value(
+                    "SELECT status FROM revocations WHERE id = \(id) FOR UPDATE",
+                    as: String.self
+                )
+            else { return .notFound }
+            if status == RevocationStatus.revoked.rawValue { return .alreadyDelivered }
+            if status == RevocationStatus.failed.rawValue {
+                let nowMs = now.millisecondsSince1970
+                try await db.execute(
+                    """
+                    UPDATE revocations SET status = 'pending', attempts = 0, created_at = \(nowMs), next_attempt_at = \(nowMs),
+                        lease_until = NULL, lease_owner = NULL, finished_at = NULL, reason = NULL
+                    WHERE id = \(id)
+                    """
+                )
+            }
+            return .queued
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import LogoutCore
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// The shared `LogoutStore` of several replicas: registry, log and durable queue in PostgreSQL.
+///
+/// Every write is one transaction on a pooled connection with `synchronous_commit = on`, so an
+/// acknowledgement follows a commit that is on the server's disk. PostgreSQL groups the WAL
+/// flushes of transactions that commit together, which is the group commit the embedded store
+/// does by hand. Replicas coordinate through the rows themselves: a unique replay key, row locks
+/// taken with `SKIP LOCKED` for claims, leases naming their owner, and breakers in a table.
+public final class PostgresStore: LogoutStore {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    let logger: Logger
+    /// The name this replica's leases carry, so that its next start releases its own leases
+    /// only, never those of a replica still running.
+    public let owner: String
+    /// Leases per RP held at once by all replicas together (the cluster-wide per-RP cap).
+    let perRPLeaseCap: Int
+    /// How long one operation may wait for the server before the caller gets an error (a 503
+    /// for a notifier), instead of hanging while the server is down.
+    let operationTimeout: Duration
+    let rejections = Mutex(RejectionBuffer())
+    public let location: PostgresLocation
+    /// The last migration applied, for the start-up log line: `open` fails unless all are.
+    public var schemaVersion: String { PostgresSchema.migrations.last?.name ?? "?" }
+
+    /// Connects, then migrates under an advisory lock: replicas starting together migrate once.
+    public static func open(
+        _ location: PostgresLocation,
+        password: String?,
+        owner: String,
+        perRPLeaseCap: Int = 8,
+        operationTimeout: Duration = .seconds(5),
+        maximumConnections: Int = 16,
+        logger: Logger
+    ) async throws -> PostgresStore {
+        let store = PostgresStore(
+            location: location,
+            password: password,
+            owner: owner,
+            perRPLeaseCap: perRPLeaseCap,
+            operationTimeout: operationTimeout,
+            maximumConnections: maximumConnections,
+            logger: logger
+        )
+        do {
+            try await store.bounded { try await PostgresSchema.migrate(store.client, logger: logger) }
+        } catch {
+            store.close()
+            throw Failure(description: "cannot open the database \(location): \(PostgresStore.describe(error))")
+        }
+        return store
+    }
+
+    private init(
+        location: PostgresLocation,
+        password: String?,
+        owner: String,
+        perRPLeaseCap: Int,
+        operationTimeout: Duration,
+        maximumConnections: Int,
+        logger: Logger
+    ) {
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: password,
+            database: location.database,
+            tls: Self.tls(location.tls)
+        )
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = operationTimeout
+        configuration.options.additionalStartupParameters = [
+            ("application_name", "logoutd"),
+            // IN-17: an acknowledgement waits for the commit to be durable, whatever the
+            // server's default says.
+            ("synchronous_commit", "on"),
+        ]
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.runner = Task { await client.run() }
+        self.location = location
+        self.owner = owner
+        self.perRPLeaseCap = max(1, perRPLeaseCap)
+        self.operationTimeout = operationTimeout
+        self.logger = logger
+    }
+
+    private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable:
+            return .disable
+        case .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            return .require(configuration)
+        case .verifyFull:
+            return .require(.makeClientConfiguration())
+        }
+    }
+
+    /// Stops the pool; operations after this fail.
+    public func close() {
+        runner.cancel()
+    }
+
+    /// A cheap check for `/readyz`: the server answers a read.
+    public func isReadable() async -> Bool {
+        (try? await read { try await $0.value("SELECT 1::BIGINT", as: Int64.self) }) == 1
+    }
+
+    /// The server's own words for an error, without the query's bound values (which may be
+    /// tokens' hashes or sealed secrets).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return "\(error.code): \(message)"
+            }
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+}
+
+/// Rejected requests waiting for the next flush (SEC-4): bounded, never waited for.
+struct RejectionBuffer {
+    static let capacity = 4096
+    var entries: [(RejectedLogout, Timestamp)] = []
+    var dropped = 0
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The PostgreSQL server the tests of the shared store use: `LOGOUTD_TEST_POSTGRES_URL` when set
+/// (scripts/with-postgres), else a throwaway cluster this test process starts once through
+/// scripts/postgres-cluster and stops at exit. Each test gets a database of its own.
+///
+/// Without PostgreSQL installed the PostgreSQL rows are left out, unless
+/// `LOGOUTD_REQUIRE_POSTGRES=1` (as in .ci/run), which makes their absence a failure instead of
+/// a silent skip.
+public enum TestPostgres {
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private struct Cluster: Sendable {
+        let url: String
+        let control: String?
+    }
+
+    private static let cluster: Result<Cluster, Unavailable> = start()
+
+    /// Whether the PostgreSQL rows run: a server is there, or is required (and then fails).
+    public static var isAvailable: Bool {
+        if ProcessInfo.processInfo.environment["LOGOUTD_REQUIRE_POSTGRES"] == "1" { return true }
+        if case .success = cluster { return true }
+        return false
+    }
+
+    /// The server's URL (of its `postgres` database).
+    public static func serverURL() throws -> String {
+        try cluster.get().url
+    }
+
+    /// `stop`, `start` or `restart` of the server, for tests of an outage.
+    public static func control(_ action: String) async throws {
+        guard let control = try cluster.get().control else {
+            throw Unavailable(
+                description: "LOGOUTD_TEST_POSTGRES_CTL is not set: this server cannot be stopped by a test"
+            )
+        }
+        let result = try await ChildProcess.run(control, [action], mergeErrors: true)
+        guard result.status == 0 else {
+            throw Unavailable(description: "\(control) \(action) failed: \(result.output)")
+        }
+    }
+
+    /// A new, empty database on the server; returns its URL.
+    public static func freshDatabase() async throws -> String {
+        let url = try serverURL()
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await execute("CREATE DATABASE \(name)", on: url)
+        return url.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+    }
+
+    /// Runs one statement on the database of `url` (a test's own setup or inspection).
+    public static func execute(_ sql: String, on url: String) async throws {
+        _ = try await query(sql, on: url)
+    }
+
+    /// The rows of one query, every column as text.
+    public static func query(_ sql: String, on url: String) async throws -> [[String?]] {
+        guard let components = URLComponents(string: url), let host = components.host,
+            let user = components.user
+        else { throw Unavailable(description: "not a PostgreSQL URL: \(url)") }
+        let configuration = PostgresConnection.Configuration(
+            host: host,
+            port: components.port ?? 5432,
+            username: user,
+            password: nil,
+            database: String(components.path.dropFirst()),
+            tls: .disable
+        )
+        let logger = Logger(label: "test-postgres")
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do {
+            var rows: [[String?]] = []
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+                rows.append(row.map { cell in cell.bytes.map { String(buffer: $0) } })
+            }
+            try await connection.close()
+            return rows
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    private static func start() -> Result<Cluster, Unavailable> {
+        let environment = ProcessInfo.processInfo.environment
+        if let url = environment["LOGOUTD_TEST_POSTGRES_URL"], !url.isEmpty {
+            return .success(Cluster(url: url, control: environment["LOGOUTD_TEST_POSTGRES_CTL"]))
+        }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "logoutd-test-pg-\(ProcessInfo.processInfo.processIdentifier)"
+        ).path
+        // system(3), not Foundation's Process: this runs inside a static initializer, possibly
+        // while the test process is already exiting, where waiting for a Process never ends.
+        let output = folder + ".url"
+        let errors = folder + ".err"
+        let status = system("'\(script)' start '\(folder)' >'\(output)' 2>'\(errors)'")
+        defer {
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: errors)
+        }
+        guard status == 0, let url = try? String(contentsOfFile: output, encoding: .utf8) else {
+            let reason = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "status \(status)"
+            return .failure(Unavailable(description: "no PostgreSQL for the tests: \(reason)"))
+        }
+        stopAtExit(script: script, folder: folder)
+        return .success(Cluster(url: url.trimmingCharacters(in: .whitespacesAndNewlines), control: folder + "/ctl"))
+    }
+
+    private static let stopCommand = Mutex<(String, String)?>(nil)
+
+    private static func stopAtExit(script: String, folder: String) {
+        stopCommand.withLock { $0 = (script, folder) }
+        // Foundation's Process cannot be waited for once the process is exiting: system(3) can.
+        atexit {
+            guard let (script, folder) = TestPostgres.stopCommand.withLock({ $0 }) else { return }
+            _ = system("'\(script)' stop '\(folder)' >/dev/null 2>&1")
+        }
+    }
+}
