@@ -105,6 +105,14 @@ public final class SigningKeyring: Sendable {
         }
     }
 
+    /// Takes another replica's changes over: the key files and schedule as they are now in the
+    /// shared store (a rotation made elsewhere).
+    public func replace(files: SigningKeyStore, scheduled: [KeySchedule.Key]) {
+        state.withLock { state in
+            state = State(files: files, scheduled: Dictionary(scheduled.map { ($0.keyID, $0) }) { $1 })
+        }
+    }
+
     public func setSignsFrom(keyID: String, to signsFrom: Timestamp) {
         state.withLock { $0.scheduled[keyID]?.signsFrom = signsFrom }
     }

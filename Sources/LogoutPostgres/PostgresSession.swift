@@ -99,8 +99,11 @@ extension PostgresStore {
 
     /// Runs `body`, or fails after the operation timeout: a server that does not answer must
     /// turn into an error the caller can answer with (a 503), not into a request that hangs.
-    func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let timeout = operationTimeout
+    func bounded<T: Sendable>(
+        _ limit: Duration? = nil,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let timeout = limit ?? operationTimeout
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {

@@ -17,6 +17,30 @@ struct Event {
     var clientAddress: String?
 }
 
+extension Event {
+    init(
+        _ logout: AcceptedLogout,
+        at now: Timestamp,
+        outcome: EventRecord.Outcome,
+        reason: String? = nil,
+        deliveries: Int = 0
+    ) {
+        self.init(
+            receivedAt: now,
+            source: logout.request.source,
+            iss: logout.iss,
+            sub: logout.request.sub,
+            sid: logout.request.sid,
+            jti: logout.jti,
+            tokenHash: logout.tokenHash,
+            outcome: outcome,
+            reason: reason,
+            deliveries: deliveries,
+            clientAddress: logout.clientAddress
+        )
+    }
+}
+
 extension PostgresStore {
     static func insertEvent(_ db: PostgresSession, _ event: Event) async throws -> Int64 {
         let id = try await db.value(

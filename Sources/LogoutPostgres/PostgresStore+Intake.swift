@@ -45,17 +45,10 @@ extension PostgresStore {
                 _ = try await insertEvent(
                     db,
                     Event(
-                        receivedAt: now,
-                        source: request.source,
-                        iss: logout.iss,
-                        sub: request.sub,
-                        sid: request.sid,
-                        jti: logout.jti,
-                        tokenHash: logout.tokenHash,
+                        logout,
+                        at: now,
                         outcome: sameToken ? .duplicate : .rejected,
-                        reason: sameToken ? nil : "IN-12: jti was already used by a different token",
-                        deliveries: 0,
-                        clientAddress: logout.clientAddress
+                        reason: sameToken ? nil : "IN-12: jti was already used by a different token"
                     )
                 )
                 return sameToken
@@ -80,22 +73,7 @@ extension PostgresStore {
             relyingParties: relyingParties,
             followers: followers
         )
-        let eventID = try await insertEvent(
-            db,
-            Event(
-                receivedAt: now,
-                source: request.source,
-                iss: logout.iss,
-                sub: request.sub,
-                sid: request.sid,
-                jti: logout.jti,
-                tokenHash: logout.tokenHash,
-                outcome: .accepted,
-                reason: nil,
-                deliveries: plan.count,
-                clientAddress: logout.clientAddress
-            )
-        )
+        let eventID = try await insertEvent(db, Event(logout, at: now, outcome: .accepted, deliveries: plan.count))
         // One statement for all deliveries: a fan-out to many RPs costs one round trip.
         for chunk in stride(from: 0, to: plan.count, by: 1000).map({ plan[$0..<min($0 + 1000, plan.count)] }) {
             var binds = PostgresBindings()

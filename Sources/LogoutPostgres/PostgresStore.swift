@@ -53,7 +53,11 @@ public final class PostgresStore: LogoutStore {
             logger: logger
         )
         do {
-            try await store.bounded { try await PostgresSchema.migrate(store.client, logger: logger) }
+            // A migration may take long on a large database, but a server that does not answer
+            // at all must not hold the start forever.
+            try await store.bounded(max(operationTimeout, .seconds(120))) {
+                try await PostgresSchema.migrate(store.client, logger: logger)
+            }
         } catch {
             store.close()
             throw Failure(description: "cannot open the database \(location): \(PostgresStore.describe(error))")
@@ -61,7 +65,7 @@ public final class PostgresStore: LogoutStore {
         return store
     }
 
-    private init(
+    init(
         location: PostgresLocation,
         password: String?,
         owner: String,

@@ -17,6 +17,9 @@ struct CheckConfig: AsyncParsableCommand {
             for (key, value) in config.summary {
                 print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
             }
+            if let database = try await StoreCheck.run(config) {
+                print("database: " + database)
+            }
             print("configuration is valid")
         } catch {
             FileHandle.standardError.write(Data("logoutd: invalid configuration: \(error)\n".utf8))

@@ -32,10 +32,12 @@ final class DaemonProcess: @unchecked Sendable {
     ///   - delivery: extra lines for the `delivery:` section, such as `per_rp_concurrency: 4`.
     ///   - extra: extra top-level YAML, such as `"tokens:\n  unknown_kid_cooldown: \"1s\""`.
     ///   - listener: extra lines for the `public:` section, such as `header_timeout: "2s"`.
+    ///   - database: a PostgreSQL `database.url` instead of the SQLite file.
     init(
         folder: TemporaryDirectory = TemporaryDirectory(),
         delivery: [String] = [],
         listener: [String] = [],
+        database: String? = nil,
         extra: String = ""
     ) throws {
         self.folder = folder
@@ -52,7 +54,7 @@ final class DaemonProcess: @unchecked Sendable {
               listen: "127.0.0.1:\(adminPort)"
               token_file: "admin-token"
             database:
-              path: "data/logoutd.sqlite3"
+              \(database.map { "url: \"\($0)\"" } ?? "path: \"data/logoutd.sqlite3\"")
             keys:
               dir: "keys"
             delivery:

@@ -29,12 +29,26 @@ import Testing
             """
             issuer: "http://127.0.0.1:8080"
             database:
-              url: "postgres://db/logoutd"
+              pth: "data/logoutd.sqlite3"
             """
         )
-        #expect(message.contains("unknown key database.url"))
+        #expect(message.contains("unknown key database.pth"))
         #expect(message.contains("line 3"))
         #expect(message.contains("did you mean database.path?"))
+    }
+
+    /// Contract C2: `database.url` chooses the shared store; it names one store, holds no
+    /// password, and the password's own variable is no unknown key.
+    @Test(arguments: [
+        ("database:\n  url: \"postgres://app@db:5433/logout\"\n", "accepted"),
+        ("database:\n  url: \"postgres://app@db/l\"\n  path: \"x.sqlite3\"\n", "name two different stores"),
+        ("database:\n  url: \"postgres://app:pw@db/l\"\n", "must not hold a password"),
+        ("database:\n  url: \"postgres://app@db/l?sslmode=allow\"\n", "sslmode must be one of"),
+        ("database:\n  max_connections: 1\n", "database.max_connections"),
+    ])
+    func theDatabaseURLIsReadStrictly(yaml: String, expected: String) async {
+        let message = await failure(yaml, environment: ["LOGOUTD_DATABASE_PASSWORD": "secret"])
+        #expect(message.contains(expected), "\(message)")
     }
 
     @Test(arguments: [

@@ -61,7 +61,7 @@ struct Harness {
     }
 
     var admin: AdminService { components.admin }
-    var database: LogoutDatabase { components.database }
+    var database: any LogoutStore { components.database }
 
     /// An IdP with an inline JWKS and an app with a shared secret, both expecting `logoutd`.
     func registerIssuers(idpKeys: [TokenForge.Key]) async throws {

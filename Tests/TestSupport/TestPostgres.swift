@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import PostgresNIO
@@ -45,11 +46,42 @@ public enum TestPostgres {
                 description: "LOGOUTD_TEST_POSTGRES_CTL is not set: this server cannot be stopped by a test"
             )
         }
-        let result = try await ChildProcess.run(control, [action], mergeErrors: true)
-        guard result.status == 0 else {
-            throw Unavailable(description: "\(control) \(action) failed: \(result.output)")
+        let (status, output) = await shell("'\(control)' \(action)")
+        guard status == 0 else { throw Unavailable(description: "\(control) \(action) failed: \(output)") }
+    }
+
+    /// A cluster of the test's own, for a test that stops and starts its server (others keep
+    /// theirs). `stop()` removes it.
+    public struct PrivateCluster: Sendable {
+        public let url: String
+        let folder: String
+        let script: String
+
+        public func control(_ action: String) async throws {
+            let (status, output) = await shell("'\(folder)/ctl' \(action)")
+            guard status == 0 else { throw Unavailable(description: "ctl \(action) failed: \(output)") }
+        }
+
+        public func stop() async {
+            _ = await shell("'\(script)' stop '\(folder)'")
         }
     }
+
+    public static func privateCluster() async throws -> PrivateCluster {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "logoutd-test-pg-" + UUID().uuidString
+        ).path
+        let (status, output) = await shell("'\(clusterScript)' start '\(folder)'")
+        guard status == 0 else { throw Unavailable(description: "no PostgreSQL cluster: \(output)") }
+        return PrivateCluster(
+            url: output.split(separator: "\n").last.map(String.init) ?? "",
+            folder: folder,
+            script: clusterScript
+        )
+    }
+
+    static let clusterScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster").path
 
     /// A new, empty database on the server; returns its URL.
     public static func freshDatabase() async throws -> String {
@@ -64,7 +96,7 @@ public enum TestPostgres {
         _ = try await query(sql, on: url)
     }
 
-    /// The rows of one query, every column as text.
+    /// The rows of one query; text columns only (cast others with `::text`).
     public static func query(_ sql: String, on url: String) async throws -> [[String?]] {
         guard let components = URLComponents(string: url), let host = components.host,
             let user = components.user
@@ -82,7 +114,7 @@ public enum TestPostgres {
         do {
             var rows: [[String?]] = []
             for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
-                rows.append(row.map { cell in cell.bytes.map { String(buffer: $0) } })
+                rows.append(try row.map { cell in try cell.decode(String?.self) })
             }
             try await connection.close()
             return rows
@@ -97,8 +129,7 @@ public enum TestPostgres {
         if let url = environment["LOGOUTD_TEST_POSTGRES_URL"], !url.isEmpty {
             return .success(Cluster(url: url, control: environment["LOGOUTD_TEST_POSTGRES_CTL"]))
         }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/postgres-cluster").path
+        let script = clusterScript
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "logoutd-test-pg-\(ProcessInfo.processInfo.processIdentifier)"
         ).path
@@ -106,7 +137,9 @@ public enum TestPostgres {
         // while the test process is already exiting, where waiting for a Process never ends.
         let output = folder + ".url"
         let errors = folder + ".err"
-        let status = system("'\(script)' start '\(folder)' >'\(output)' 2>'\(errors)'")
+        // No fsync: the suite creates a database per test, under load; no test pulls the power
+        // (the outage test stops its own cluster cleanly).
+        let status = system("LOGOUTD_PG_FSYNC=off '\(script)' start '\(folder)' >'\(output)' 2>'\(errors)'")
         defer {
             try? FileManager.default.removeItem(atPath: output)
             try? FileManager.default.removeItem(atPath: errors)
@@ -117,6 +150,20 @@ public enum TestPostgres {
         }
         stopAtExit(script: script, folder: folder)
         return .success(Cluster(url: url.trimmingCharacters(in: .whitespacesAndNewlines), control: folder + "/ctl"))
+    }
+
+    /// A command through system(3) on a thread of its own: these commands start a PostgreSQL
+    /// server that outlives them, and waiting for them with Foundation's Process never ends.
+    static func shell(_ command: String) async -> (Int32, String) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let output = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+                defer { try? FileManager.default.removeItem(atPath: output) }
+                let status = system("\(command) >'\(output)' 2>&1")
+                let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                continuation.resume(returning: (status, text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            }
+        }
     }
 
     private static let stopCommand = Mutex<(String, String)?>(nil)

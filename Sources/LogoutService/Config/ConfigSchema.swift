@@ -10,7 +10,8 @@ enum ConfigSchema {
         "public.idle_timeout", "public.max_header_bytes",
         "admin.listen", "admin.token_file", "admin.max_connections", "admin.header_timeout", "admin.body_timeout",
         "admin.idle_timeout", "admin.max_header_bytes",
-        "database.path", "database.busy_timeout", "database.retention", "database.rejected_retention",
+        "database.path", "database.url", "database.max_connections", "database.busy_timeout", "database.retention",
+        "database.rejected_retention",
         "keys.dir", "keys.secrets_file", "keys.rotation_overlap",
         "delivery.timeout", "delivery.connect_timeout", "delivery.max_attempts", "delivery.backoff_initial",
         "delivery.backoff_max", "delivery.backoff_multiplier", "delivery.window", "delivery.concurrency",
@@ -23,7 +24,9 @@ enum ConfigSchema {
     ]
 
     /// `LOGOUTD_` variables that are not config keys and belong to tools around the daemon.
-    static let foreignEnvironmentPrefixes = ["LOGOUTD_TEST_", "LOGOUTD_BENCH_"]
+    /// `LOGOUTD_DATABASE_PASSWORD` is read by itself: a password is no config key, so that no
+    /// file or `check-config` output ever holds it.
+    static let foreignEnvironmentPrefixes = ["LOGOUTD_TEST_", "LOGOUTD_BENCH_", "LOGOUTD_DATABASE_PASSWORD"]
 
     static func environmentName(_ key: String) -> String {
         "LOGOUTD_" + key.uppercased().replacingOccurrences(of: ".", with: "_")

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import LogoutCore
+import LogoutPostgres
 import SystemPackage
 
 extension LogoutdConfiguration {
@@ -75,7 +76,21 @@ extension LogoutdConfiguration {
             try values.string("admin.token_file") ?? credential("admin-token") ?? config.adminTokenFile,
             base: baseDirectory
         )
-        config.databasePath = absolute(try values.string("database.path") ?? config.databasePath, base: baseDirectory)
+        let path = try values.string("database.path")
+        config.databasePath = absolute(path ?? config.databasePath, base: baseDirectory)
+        if let url = try values.string("database.url") {
+            guard path == nil else {
+                throw Failure(description: "database.url and database.path name two different stores: set one")
+            }
+            do {
+                config.databaseURL = try PostgresLocation(url: url)
+            } catch {
+                throw Failure(description: "\(error)")
+            }
+        }
+        config.databasePasswordFile = credential("database-password")
+        config.databaseMaxConnections =
+            try values.int("database.max_connections", in: 2...1000) ?? config.databaseMaxConnections
         config.databaseBusyTimeout = try values.duration("database.busy_timeout") ?? config.databaseBusyTimeout
         config.databaseRetention = try values.duration("database.retention") ?? config.databaseRetention
         config.rejectedRetention = try values.duration("database.rejected_retention") ?? config.rejectedRetention

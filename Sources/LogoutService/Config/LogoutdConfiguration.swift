@@ -1,6 +1,7 @@
 import Foundation
 import LogoutCore
 import LogoutHTTP
+import LogoutPostgres
 
 /// The daemon's settings (contract C2): YAML file, overridden by `LOGOUTD_*` environment variables.
 /// Every key is listed in `ConfigSchema` and documented in docs/configuration.md.
@@ -12,6 +13,12 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     public var adminLimits = ListenerLimits.adminDefaults
     public var adminTokenFile = "data/admin-token"
     public var databasePath = "data/logoutd.sqlite3"
+    /// `database.url`: the shared PostgreSQL store of several replicas instead of the SQLite file.
+    public var databaseURL: PostgresLocation?
+    /// The credential file `database-password` under systemd; `LOGOUTD_DATABASE_PASSWORD` wins.
+    public var databasePasswordFile: String?
+    /// Connections this replica keeps to PostgreSQL at most.
+    public var databaseMaxConnections = 16
     /// How long a write waits for a lock held by another process before answering 503.
     public var databaseBusyTimeout: Duration = .seconds(2)
     /// How long events, deliveries and ended sessions stay in the log.
@@ -92,7 +99,9 @@ public struct LogoutdConfiguration: Sendable, Equatable {
                 ("admin.token_file", adminTokenFile),
             ] + adminLimits.summary(prefix: "admin")
             + [
-                ("database.path", databasePath),
+                ("database.path", databaseURL == nil ? databasePath : "(not used: database.url is set)"),
+                ("database.url", databaseURL?.description ?? "(not set: the SQLite file at database.path)"),
+                ("database.max_connections", String(databaseMaxConnections)),
                 ("database.busy_timeout", formatDuration(databaseBusyTimeout)),
                 ("database.retention", formatDuration(databaseRetention)),
                 ("database.rejected_retention", formatDuration(rejectedRetention)),

@@ -1,7 +1,6 @@
 import Logging
 import LogoutCore
 import LogoutJWT
-import LogoutStorage
 
 extension Components {
     /// Loads our signing keys (`keys.dir`, and `$CREDENTIALS_DIRECTORY` under systemd) and their
@@ -9,7 +8,7 @@ extension Components {
     /// by dropping a key in as well as with `keys rotate` (OUT-4).
     static func openKeyring(
         _ config: LogoutdConfiguration,
-        database: LogoutDatabase,
+        database: any KeyScheduleStore,
         now: Timestamp,
         logger: Logger
     ) async throws -> SigningKeyring {

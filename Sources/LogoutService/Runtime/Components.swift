@@ -6,9 +6,11 @@ import LogoutCore
 import LogoutDelivery
 import LogoutHTTP
 import LogoutJWT
+import LogoutPostgres
 import LogoutStorage
 import LogoutWeb
 import Prometheus
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -17,8 +19,8 @@ import Prometheus
 /// Everything the daemon is made of, wired once: the daemon runs it, tests drive it.
 struct Components: Sendable {
     let configuration: LogoutdConfiguration
-    let lock: ProcessLock
-    let database: LogoutDatabase
+    let backend: StoreBackend
+    var database: any LogoutStore { backend.store }
     let keys: SigningKeyring
     let secrets: SecretBox
     let adminToken: String
@@ -69,11 +71,11 @@ struct Components: Sendable {
     ) async throws -> Components {
         // Everything we create (database, WAL, keys, token) is for this service's user only.
         umask(0o077)
-        let lock = try ProcessLock(path: config.databasePath + ".lock")
-        let database = try LogoutDatabase(path: config.databasePath, busyTimeout: config.databaseBusyTimeout)
+        let backend = try await StoreBackend.open(config, logger: logger)
+        let database = backend.store
         logger.notice(
             "database ready",
-            metadata: ["path": "\(config.databasePath)", "schema": "\(database.schemaVersion)"]
+            metadata: ["store": "\(backend.location)", "schema": "\(backend.schemaVersion)"]
         )
         try FileManager.default.createDirectory(
             atPath: config.keysDirectory,
@@ -88,11 +90,33 @@ struct Components: Sendable {
         }
         let backup = DatabaseBackup(store: database, databasePath: config.databasePath, now: now, logger: logger)
         backup.removeLeftovers()
-        let keys = try await openKeyring(config, database: database, now: now(), logger: logger)
+        let keys: SigningKeyring
+        if let shared = backend.shared {
+            // One replica at a time: the first on an empty database creates the keys, the others
+            // fetch them, so every replica publishes and signs with the same ones.
+            let opened = Mutex<SigningKeyring?>(nil)
+            try await shared.withKeyLock {
+                try await KeySync.fetch(store: shared, secrets: secrets, directory: config.keysDirectory)
+                let ring = try await openKeyring(config, database: database, now: now(), logger: logger)
+                try await KeySync.share(
+                    store: shared,
+                    secrets: secrets,
+                    files: try SigningKeyStore.open(directory: config.keysDirectory)
+                )
+                opened.withLock { $0 = ring }
+            }
+            guard let ring = opened.withLock({ $0 }) else { throw StoreBackend.Failure(description: "no signing keys") }
+            keys = ring
+        } else {
+            keys = try await openKeyring(config, database: database, now: now(), logger: logger)
+        }
         let adminToken = try AdminToken.loadOrCreate(path: config.adminTokenFile)
         let released = try await database.releaseAllLeases(now: now())
         if released > 0 {
-            logger.notice("deliveries in flight at the last stop are due again", metadata: ["count": "\(released)"])
+            logger.notice(
+                "deliveries in flight at the last stop are due again",
+                metadata: ["count": "\(released)", "replica": "\(StoreBackend.replicaName(config))"]
+            )
         }
         for names in try await database.issuersSharingAnIss() {
             logger.warning(
@@ -147,8 +171,7 @@ struct Components: Sendable {
         let heartbeat = Heartbeat()
         return Components(
             configuration: config,
-            lock: lock,
-            database: database,
+            backend: backend,
             keys: keys,
             secrets: secrets,
             adminToken: adminToken,
@@ -253,7 +276,7 @@ struct Components: Sendable {
         await clients.shutdown()
         await jwksClients.shutdown()
         do {
-            try database.close()
+            try backend.close()
         } catch {
             logger?.warning("the database did not close cleanly", metadata: ["error": "\(error)"])
         }

@@ -88,9 +88,24 @@ public enum Daemon {
             )
             systemd.append(.init(service: service))
         }
+        var listeners: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let shared = components.backend.shared {
+            listeners.append(.init(service: QueueListener(store: shared, waker: components.waker)))
+            listeners.append(
+                .init(
+                    service: KeySync(
+                        store: shared,
+                        secrets: components.secrets,
+                        configuration: config,
+                        keys: components.keys,
+                        logger: logger
+                    )
+                )
+            )
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: listeners + [
                     .init(service: components.dispatcher),
                     .init(service: components.revocations),
                     .init(service: components.maintenance),
@@ -107,7 +122,7 @@ public enum Daemon {
         logger.notice(
             "logoutd starting",
             metadata: [
-                "issuer": "\(config.issuer)", "database": "\(config.databasePath)",
+                "issuer": "\(config.issuer)", "database": "\(components.backend.location)",
                 "keys": "\(components.keys.publishedJWKS(now: .now).count)",
             ]
         )
