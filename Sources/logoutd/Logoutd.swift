@@ -24,7 +24,7 @@ struct Logoutd: AsyncParsableCommand {
             Serve.self, CheckConfig.self, IssuersCommand.self, RelyingPartiesCommand.self, SessionsCommand.self,
             EventsCommand.self, DeliveriesCommand.self, RevocationsCommand.self, AdminLogoutCommand.self,
             KeysCommand.self,
-            BackupCommand.self, TokenCommand.self, DevRPCommand.self,
+            BackupCommand.self, MigrateStoreCommand.self, TokenCommand.self, DevRPCommand.self,
         ]
     )
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LogoutCore
 import NIOHTTP1
+import Synchronization
 import TestSupport
 import Testing
 
@@ -194,5 +195,96 @@ struct ScaleOutEndToEndTests {
         acknowledged.append(20)
         let expected = Set(acknowledged.map { "s\($0)" })
         #expect(await eventually(timeout: 60, interval: 0.25) { Set(Self.claims(rp).map(\.sid)) == expected })
+    }
+}
+
+/// `logoutd migrate-store`: a SQLite deployment moved to PostgreSQL with a short stop.
+@Suite(.serialized, .enabled(if: TestPostgres.isAvailable, "needs PostgreSQL"))
+struct MigrateStoreEndToEndTests {
+    @Test func aStoppedSQLiteDaemonMovesToPostgresWithItsQueueAndKeys() async throws {
+        let up = Mutex(false)
+        let rp = try await TestServer.start { _, _ in up.withLock { $0 } ? .ok : Behavior(status: 503) }
+        let sqlite = try DaemonProcess(delivery: ["backoff_initial: \"1s\"", "backoff_max: \"1s\""])
+        try await sqlite.start()
+        try await sqlite.registerIdP(ScaleOutEndToEndTests.idpKey)
+        try await sqlite.admin(
+            .POST,
+            "/admin/v1/rps",
+            ["client_id": "shop", "backchannel_logout_uri": .string(rp.url + "/bcl")]
+        )
+        for index in 0..<3 {
+            try await sqlite.admin(
+                .POST,
+                "/admin/v1/sessions",
+                [
+                    "issuer": "https://idp.example", "sub": .string("u\(index)"), "sid": .string("s\(index)"),
+                    "client_id": "shop", "rp_sid": .string("s\(index)"),
+                ]
+            )
+        }
+        let token = try TokenForge.logoutToken(
+            issuer: "https://idp.example",
+            audience: "logoutd",
+            sub: "u0",
+            sid: "s0",
+            key: ScaleOutEndToEndTests.idpKey
+        )
+        #expect(try await sqlite.postLogout(token).status == .ok)
+        #expect(await eventually(timeout: 10) { !rp.received.isEmpty })
+        let jwks = try await sqlite.get(sqlite.publicURL + "/.well-known/jwks.json").body
+        let url = try await TestPostgres.freshDatabase()
+        let path = sqlite.folder.file("data/logoutd.sqlite3")
+
+        // Refused while the daemon runs: its lock is held.
+        let running = try await ChildProcess.run(
+            DaemonProcess.binary,
+            ["migrate-store", "--from", "sqlite:" + path, "--to", url],
+            mergeErrors: true
+        )
+        #expect(running.status == 1 && running.output.contains("stop the logoutd running"))
+        await sqlite.stop()
+        let moved = try await ChildProcess.run(
+            DaemonProcess.binary,
+            ["migrate-store", "--from", "sqlite:" + path, "--to", url],
+            mergeErrors: true
+        )
+        #expect(moved.status == 0, "\(moved.output)")
+        #expect(moved.output.contains("sessions") && moved.output.contains("deliveries"))
+        // A second copy into the same database is refused, all or nothing.
+        let again = try await ChildProcess.run(
+            DaemonProcess.binary,
+            ["migrate-store", "--from", "sqlite:" + path, "--to", url],
+            mergeErrors: true
+        )
+        #expect(again.status == 1 && again.output.contains("migrate into an empty one"))
+
+        // The same folder (keys, secrets key, admin token), now on PostgreSQL.
+        let postgres = try DaemonProcess(folder: sqlite.folder, database: url)
+        try await postgres.start()
+        defer { Task { await postgres.stop() } }
+        #expect(try await postgres.get(postgres.publicURL + "/.well-known/jwks.json").body == jwks)
+        let sessions = try await postgres.admin(.GET, "/admin/v1/sessions").json["sessions"]?.arrayValue ?? []
+        #expect(sessions.count == 2)
+        // The delivery that was retrying on SQLite lands from PostgreSQL once the RP answers.
+        let before = rp.received.count
+        up.withLock { $0 = true }
+        #expect(await eventually(timeout: 20) { rp.received.count > before })
+        #expect(
+            await eventually(timeout: 10) {
+                let delivered = try? await postgres.admin(.GET, "/admin/v1/deliveries?status=delivered").json[
+                    "deliveries"
+                ]?.arrayValue
+                return delivered?.count == 1
+            }
+        )
+        // A new logout on PostgreSQL gets an id after the copied ones.
+        let second = try TokenForge.logoutToken(
+            issuer: "https://idp.example",
+            audience: "logoutd",
+            sub: "u1",
+            sid: "s1",
+            key: ScaleOutEndToEndTests.idpKey
+        )
+        #expect(try await postgres.postLogout(second).status == .ok)
     }
 }

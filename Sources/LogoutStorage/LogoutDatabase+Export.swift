@@ -1,0 +1,29 @@
+import Foundation
+import GRDB
+import LogoutCore
+
+extension LogoutDatabase {
+    /// Every row of `table`, in a read transaction of its own (`logoutd migrate-store`, run
+    /// while the daemon is stopped, so the tables read one after the other are consistent).
+    public func export(table: String) async throws -> StoreTable {
+        guard StoreTable.copyOrder.contains(table) else {
+            throw Failure(description: "no table \(table) to export")
+        }
+        return try await pool.read { db in
+            let columns = try db.columns(in: table).map(\.name)
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map { row in
+                columns.map { column -> StoreValue in
+                    let value: DatabaseValue = row[column]
+                    switch value.storage {
+                    case .null: return .null
+                    case .int64(let number): return .integer(number)
+                    case .double(let number): return .real(number)
+                    case .string(let text): return .text(text)
+                    case .blob(let data): return .blob([UInt8](data))
+                    }
+                }
+            }
+            return StoreTable(name: table, columns: columns, rows: rows)
+        }
+    }
+}
