@@ -4,6 +4,14 @@ import PostgresNIO
 /// Registry writes are admin actions: rare, one short transaction each. Unique keys decide
 /// between two replicas registering the same name or `iss` at once.
 extension PostgresStore {
+    /// The channel on which replicas hear that the issuers changed.
+    static let registryChannel = "logoutd_registry"
+
+    /// Tells every replica, once this transaction commits, to reload its issuers.
+    static func notifyRegistry(_ db: PostgresSession) async throws {
+        try await db.execute("SELECT pg_notify(\(registryChannel), '')")
+    }
+
     public func insertIssuer(_ issuer: StoredIssuer) async throws {
         try await write { db in
             if try await db.value("SELECT 1::BIGINT FROM issuers WHERE name = \(issuer.issuer.name)", as: Int64.self)
@@ -26,6 +34,7 @@ extension PostgresStore {
                     "an issuer named \(issuer.issuer.name) or with its iss was registered meanwhile"
                 )
             }
+            try await Self.notifyRegistry(db)
         }
     }
 
@@ -38,6 +47,7 @@ extension PostgresStore {
             } catch  where Self.isUniqueViolation(error) {
                 throw RegistryError.conflict("another issuer is registered with iss \(issuer.issuer.issuer)")
             }
+            try await Self.notifyRegistry(db)
         }
     }
 
@@ -63,6 +73,7 @@ extension PostgresStore {
             guard try await db.count("DELETE FROM issuers WHERE name = \(name) RETURNING 1") > 0 else {
                 throw RegistryError.notFound("no issuer named \(name)")
             }
+            try await Self.notifyRegistry(db)
         }
     }
 

@@ -69,6 +69,42 @@ struct ScaleOutEndToEndTests {
         #expect(daemon.log.contains("database ready") && !daemon.log.contains("password"))
     }
 
+    /// An issuer registered through one replica checks tokens on the others at once (they keep
+    /// issuers in memory and reload them when told through `LISTEN/NOTIFY`).
+    @Test func anIssuerRegisteredOnOneReplicaIsKnownToTheOthers() async throws {
+        let url = try await TestPostgres.freshDatabase()
+        let rp = try await TestServer.start()
+        let first = try DaemonProcess(database: url)
+        try await first.start()
+        let folder = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder.file("keys"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: first.folder.file("keys/secrets.key"),
+            toPath: folder.file("keys/secrets.key")
+        )
+        let second = try DaemonProcess(folder: folder, database: url)
+        try await second.start()
+        defer {
+            Task {
+                await first.stop()
+                await second.stop()
+            }
+        }
+        try await register(first, rps: [("shop", rp)], subjects: 1)
+        #expect(
+            await eventually(timeout: 10) {
+                (try? await second.postLogout(try logout(0)).status) == .ok
+            }
+        )
+        #expect(await eventually(timeout: 10) { Self.claims(rp).map(\.sid) == ["s0"] })
+        try await first.admin(.DELETE, "/admin/v1/issuers/idp")
+        #expect(
+            await eventually(timeout: 10) {
+                (try? await second.postLogout(try logout(1)).status) == .badRequest
+            }
+        )
+    }
+
     /// Three replicas, logouts posted round-robin; one is killed (SIGKILL) and one stopped
     /// (SIGTERM) mid-burst. Every acknowledged logout reaches every RP it names, no token is
     /// received twice (one attempt, one replica), no two attempts of a delivery overlap, and

@@ -92,6 +92,9 @@ public enum Daemon {
         if let shared = components.backend.shared {
             listeners.append(.init(service: QueueListener(store: shared, waker: components.waker)))
             listeners.append(
+                .init(service: RegistryListener(store: shared, directory: components.directory, logger: logger))
+            )
+            listeners.append(
                 .init(
                     service: KeySync(
                         store: shared,
