@@ -15,8 +15,16 @@ extension PostgresStore {
         return try await write { db in
             let nowMs = now.millisecondsSince1970
             let leaseEnd = (now + request.lease).millisecondsSince1970
+            // Only RPs with something due, found in one round trip (one probe of the due index
+            // per RP), so an idle pass costs one query however many RPs are registered.
             let rps = try await db.rows(
-                "SELECT client_id FROM relying_parties WHERE enabled ORDER BY client_id"
+                """
+                SELECT r.client_id FROM relying_parties r
+                WHERE r.enabled AND EXISTS (
+                    SELECT 1 FROM deliveries d WHERE d.client_id = r.client_id
+                        AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= \(nowMs))
+                ORDER BY r.client_id
+                """
             ).map { try $0.get("client_id", as: String.self) }
             guard !rps.isEmpty else { return [] }
             let start = request.rotation % rps.count
