@@ -13,7 +13,7 @@ import Synchronization
 /// scripts/postgres-cluster and stops at exit. Each test gets a database of its own.
 ///
 /// Without PostgreSQL installed the PostgreSQL rows are left out, unless
-/// `LOGOUTD_REQUIRE_POSTGRES=1` (as in .ci/run), which makes their absence a failure instead of
+/// `LOGOUTD_TEST_REQUIRE_POSTGRES=1` (as in .ci/run), which makes their absence a failure instead of
 /// a silent skip.
 public enum TestPostgres {
     public struct Unavailable: Error, CustomStringConvertible {
@@ -29,7 +29,7 @@ public enum TestPostgres {
 
     /// Whether the PostgreSQL rows run: a server is there, or is required (and then fails).
     public static var isAvailable: Bool {
-        if ProcessInfo.processInfo.environment["LOGOUTD_REQUIRE_POSTGRES"] == "1" { return true }
+        if ProcessInfo.processInfo.environment["LOGOUTD_TEST_REQUIRE_POSTGRES"] == "1" { return true }
         if case .success = cluster { return true }
         return false
     }
