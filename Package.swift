@@ -232,6 +232,7 @@ let package = Package(
                 "LogoutStorage", "LogoutPostgres", "LogoutCore", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

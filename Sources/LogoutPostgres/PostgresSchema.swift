@@ -18,45 +18,41 @@ enum PostgresSchema {
     /// replicas starting together wait for each other and the second finds nothing to do.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withConnection { connection in
-            _ = try await connection.query("SELECT pg_advisory_lock(\(migrationLock))", logger: logger).collect()
+            try await connection.run("SELECT pg_advisory_lock(\(migrationLock))", logger: logger)
             do {
-                _ = try await connection.query(
+                try await connection.run(
                     """
                     CREATE TABLE IF NOT EXISTS logoutd_migrations (
                         name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
                     """,
                     logger: logger
-                ).collect()
-                var applied = Set<String>()
-                for try await name in try await connection.query(
-                    "SELECT name FROM logoutd_migrations",
-                    logger: logger
-                ).decode(String.self) {
-                    applied.insert(name)
-                }
+                )
+                let applied = Set(
+                    try await connection.run("SELECT name FROM logoutd_migrations", logger: logger)
+                        .map { try $0.decode(String.self) }
+                )
                 for migration in migrations where !applied.contains(migration.name) {
-                    _ = try await connection.query("BEGIN", logger: logger).collect()
+                    try await connection.run("BEGIN", logger: logger)
                     do {
                         for statement in statements(of: migration.sql) {
-                            _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                                .collect()
+                            try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                         }
-                        _ = try await connection.query(
+                        try await connection.run(
                             "INSERT INTO logoutd_migrations (name) VALUES (\(migration.name))",
                             logger: logger
-                        ).collect()
-                        _ = try await connection.query("COMMIT", logger: logger).collect()
+                        )
+                        try await connection.run("COMMIT", logger: logger)
                     } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger).collect()
+                        _ = try? await connection.run("ROLLBACK", logger: logger)
                         throw error
                     }
                     logger.notice("database schema migrated", metadata: ["migration": "\(migration.name)"])
                 }
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger).collect()
+                _ = try? await connection.run("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger)
                 throw error
             }
-            _ = try await connection.query("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger).collect()
+            try await connection.run("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger)
         }
     }
 

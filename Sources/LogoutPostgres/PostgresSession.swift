@@ -9,7 +9,7 @@ struct PostgresSession {
     let logger: Logger
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+        try await connection.run(query, logger: logger).map { $0.makeRandomAccess() }
     }
 
     func row(_ query: PostgresQuery) async throws -> PostgresRandomAccessRow? {
@@ -17,18 +17,18 @@ struct PostgresSession {
     }
 
     func execute(_ query: PostgresQuery) async throws {
-        _ = try await connection.query(query, logger: logger).collect()
+        try await connection.run(query, logger: logger)
     }
 
     /// The first column of the first row, `nil` when there is no row.
     func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? {
-        guard let row = try await connection.query(query, logger: logger).collect().first else { return nil }
+        guard let row = try await connection.run(query, logger: logger).first else { return nil }
         return try row.makeRandomAccess()[0].decode(T.self)
     }
 
     /// How many rows a statement with `RETURNING 1` changed.
     func count(_ query: PostgresQuery) async throws -> Int {
-        try await connection.query(query, logger: logger).collect().count
+        try await connection.run(query, logger: logger).count
     }
 }
 
@@ -55,14 +55,24 @@ extension PostgresStore {
     /// A read on a pooled connection, bounded by the operation timeout.
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         try await bounded {
-            try await self.client.withConnection { connection in
-                try await body(PostgresSession(connection: connection, logger: self.logger))
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    return try await self.client.withConnection { connection in
+                        try await body(PostgresSession(connection: connection, logger: self.driverLogger))
+                    }
+                } catch is ClosedConnection where attempt < 4 {
+                    continue
+                }
             }
         }
     }
 
     /// One transaction, committed before this returns. A serialization failure or a deadlock
-    /// between replicas rolls it back; it is then run again, a few times at most.
+    /// between replicas rolls it back; it is then run again, a few times at most. So is one that
+    /// met a connection the server had closed (after a database restart the pool still lends
+    /// some): `ClosedConnection` means the statement, and so `COMMIT`, was never sent.
     func write<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         try await bounded {
             var attempt = 0
@@ -70,17 +80,21 @@ extension PostgresStore {
                 attempt += 1
                 do {
                     return try await self.client.withConnection { connection in
-                        _ = try await connection.query("BEGIN", logger: self.logger).collect()
+                        try await connection.run("BEGIN", logger: self.driverLogger)
                         do {
-                            let result = try await body(PostgresSession(connection: connection, logger: self.logger))
-                            _ = try await connection.query("COMMIT", logger: self.logger).collect()
+                            let result = try await body(
+                                PostgresSession(connection: connection, logger: self.driverLogger)
+                            )
+                            try await connection.run("COMMIT", logger: self.driverLogger)
                             return result
                         } catch {
-                            _ = try? await connection.query("ROLLBACK", logger: self.logger).collect()
+                            _ = try? await connection.run("ROLLBACK", logger: self.driverLogger)
                             throw error
                         }
                     }
                 } catch let error as PSQLError where attempt < 4 && Self.isRetryable(error) {
+                    continue
+                } catch is ClosedConnection where attempt < 4 {
                     continue
                 }
             }
@@ -104,18 +118,11 @@ extension PostgresStore {
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let timeout = limit ?? operationTimeout
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw Failure(description: "the database did not answer within \(timeout)")
-            }
-            return value
-        }
+        return try await withDeadline(
+            timeout,
+            timedOut: { Failure(description: "the database did not answer within \(timeout)") },
+            body
+        )
     }
 }
 

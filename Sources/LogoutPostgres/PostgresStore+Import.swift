@@ -18,8 +18,8 @@ extension PostgresStore {
 
     private func importAll(_ tables: [StoreTable], now: Timestamp) async throws -> [(String, Int)] {
         try await client.withConnection { connection in
-            let db = PostgresSession(connection: connection, logger: self.logger)
-            _ = try await connection.query("BEGIN", logger: self.logger).collect()
+            let db = PostgresSession(connection: connection, logger: self.driverLogger)
+            try await connection.run("BEGIN", logger: self.driverLogger)
             do {
                 let used = try await db.value(
                     """
@@ -62,10 +62,10 @@ extension PostgresStore {
                     WHERE lease_until IS NOT NULL AND status IN ('pending', 'retrying')
                     """
                 )
-                _ = try await connection.query("COMMIT", logger: self.logger).collect()
+                try await connection.run("COMMIT", logger: self.driverLogger)
                 return counts
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: self.logger).collect()
+                _ = try? await connection.run("ROLLBACK", logger: self.driverLogger)
                 throw error
             }
         }

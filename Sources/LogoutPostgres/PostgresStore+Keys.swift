@@ -58,14 +58,14 @@ extension PostgresStore {
         let lock: Int64 = PostgresSchema.migrationLock + 1
         try await bounded(.seconds(120)) {
             try await self.client.withConnection { connection in
-                _ = try await connection.query("SELECT pg_advisory_lock(\(lock))", logger: self.logger).collect()
+                try await connection.run("SELECT pg_advisory_lock(\(lock))", logger: self.driverLogger)
                 do {
                     try await body()
                 } catch {
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(\(lock))", logger: self.logger).collect()
+                    _ = try? await connection.run("SELECT pg_advisory_unlock(\(lock))", logger: self.driverLogger)
                     throw error
                 }
-                _ = try await connection.query("SELECT pg_advisory_unlock(\(lock))", logger: self.logger).collect()
+                try await connection.run("SELECT pg_advisory_unlock(\(lock))", logger: self.driverLogger)
             }
         }
     }

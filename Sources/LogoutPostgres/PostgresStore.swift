@@ -20,6 +20,9 @@ public final class PostgresStore: LogoutStore {
     let client: PostgresClient
     private let runner: Task<Void, Never>
     let logger: Logger
+    /// What the driver logs with: never below `info`, since at `trace` postgres-nio logs every
+    /// message from the server, rows (token hashes, sealed secrets) included.
+    let driverLogger: Logger
     /// The name this replica's leases carry, so that its next start releases its own leases
     /// only, never those of a replica still running.
     public let owner: String
@@ -56,7 +59,7 @@ public final class PostgresStore: LogoutStore {
             // A migration may take long on a large database, but a server that does not answer
             // at all must not hold the start forever.
             try await store.bounded(max(operationTimeout, .seconds(120))) {
-                try await PostgresSchema.migrate(store.client, logger: logger)
+                try await PostgresSchema.migrate(store.client, logger: store.driverLogger)
             }
         } catch {
             store.close()
@@ -90,7 +93,9 @@ public final class PostgresStore: LogoutStore {
             // server's default says.
             ("synchronous_commit", "on"),
         ]
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        var driverLogger = logger
+        driverLogger.logLevel = max(logger.logLevel, .info)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
         self.client = client
         self.runner = Task { await client.run() }
         self.location = location
@@ -98,6 +103,7 @@ public final class PostgresStore: LogoutStore {
         self.perRPLeaseCap = max(1, perRPLeaseCap)
         self.operationTimeout = operationTimeout
         self.logger = logger
+        self.driverLogger = driverLogger
     }
 
     private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {

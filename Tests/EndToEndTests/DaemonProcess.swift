@@ -99,6 +99,18 @@ final class DaemonProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// What a failing test shows: the deliveries not yet delivered, as the admin API lists them,
+    /// and the daemon's last warnings and errors.
+    func diagnosis() async -> String {
+        var text = ""
+        for status in ["pending", "retrying", "failed"] {
+            let answer = try? await admin(.GET, "/admin/v1/deliveries?status=\(status)&limit=50")
+            text += "\(status): \(answer?.body ?? "(no answer)")\n"
+        }
+        let lines = log.split(separator: "\n").filter { $0.contains("warning") || $0.contains("error") }
+        return text + "log:\n" + lines.suffix(40).joined(separator: "\n")
+    }
+
     var adminToken: String {
         ((try? String(contentsOfFile: folder.file("admin-token"), encoding: .utf8)) ?? "").trimmingCharacters(
             in: .whitespacesAndNewlines

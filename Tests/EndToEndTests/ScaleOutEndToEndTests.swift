@@ -233,9 +233,12 @@ struct ScaleOutEndToEndTests {
         // Up to a lease (32 s) and a backoff after the outage. A logout answered 503 may still
         // have committed once the server was back (its wait for a connection outlived the
         // answer): the notifier's retry is then a duplicate, so more than `expected` may arrive.
-        #expect(
-            await eventually(timeout: 150, interval: 0.25) { expected.isSubset(of: Set(Self.claims(rp).map(\.sid))) }
-        )
+        let delivered = await eventually(timeout: 150, interval: 0.25) {
+            expected.isSubset(of: Set(Self.claims(rp).map(\.sid)))
+        }
+        let missing = expected.subtracting(Self.claims(rp).map(\.sid)).sorted()
+        let diagnosis = delivered ? "" : await daemon.diagnosis()
+        #expect(delivered, "not delivered: \(missing)\n\(diagnosis)")
     }
 }
 

@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import LogoutCore
+import PostgresNIO
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import LogoutPostgres
+
+/// The store's logger may be at `trace` (an operator chasing a problem); the driver's must not
+/// follow it there: at `trace` postgres-nio logs every message from the server, rows included,
+/// and rows hold token hashes and sealed secrets.
+@Suite(.enabled(if: TestPostgres.isAvailable, "needs PostgreSQL"))
+struct PostgresLoggingTests {
+    final class Lines: Sendable {
+        let all = Mutex<[String]>([])
+    }
+
+    struct Capture: LogHandler {
+        let lines: Lines
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            lines.all.withLock { $0.append("\(event.level) \(event.message) \(all)") }
+        }
+    }
+
+    @Test func rowsNeverReachTheLogAtTrace() async throws {
+        let lines = Lines()
+        let shared = Capture(lines: lines)
+        var logger = Logger(label: "test") { _ in shared }
+        logger.logLevel = Logger.Level.trace
+        let store = try await PostgresStore.open(
+            try PostgresLocation(url: try await TestPostgres.freshDatabase()),
+            password: nil,
+            owner: "replica",
+            logger: logger
+        )
+        defer { store.close() }
+        let secret = "row-value-\(UUID().uuidString)"
+        let read = try await store.read { db in try await db.value("SELECT \(secret)::TEXT", as: String.self) }
+        #expect(read == secret)
+        #expect(store.driverLogger.logLevel == Logger.Level.info)
+        // The driver shows a row's bytes in hexadecimal.
+        let hex = secret.utf8.prefix(16).map { String(format: "%02x", $0) }.joined()
+        #expect(!lines.all.withLock { $0 }.contains { $0.contains(secret) || $0.contains(hex) })
+        #expect(!lines.all.withLock { $0 }.isEmpty, "the driver logs nothing at all: the test would prove nothing")
+    }
+}
