@@ -59,7 +59,7 @@ import Testing
         var trusting = TLSConfiguration.makeClientConfiguration()
         trusting.trustRoots = .certificates([certificate])
         let trusted = DeliveryConnections(
-            connectTimeout: .seconds(2),
+            connectTimeout: .seconds(10),
             maximumIdlePerHost: 8,
             maximumBodyBytes: 4096,
             tlsConfiguration: trusting
@@ -69,7 +69,7 @@ import Testing
         // The system's roots do not know this certificate: a TLS failure, nothing delivered.
         let clients = GuardedHTTPClients(configuration: .init(allowPrivateNetworks: true))
         let refused = await DeliverySender(clients: clients)
-            .send(token: "t", to: "https://localhost:\(rp.port)/bcl", timeout: .seconds(5))
+            .send(token: "t", to: "https://localhost:\(rp.port)/bcl", timeout: .seconds(30))
         if case .transportFailure(.tls, _) = refused {
         } else {
             Issue.record("not a TLS failure: \(refused)")
@@ -124,7 +124,10 @@ import Testing
         to url: String,
         address: String? = nil,
         token: String = "t",
-        timeout: Duration = .seconds(5)
+        // Generous: these tests are about what is sent and kept, not about time, and a TLS
+        // handshake of a debug build took over 5 s while the whole suite was starting on 2 cores.
+        // `aTrickledAnswerEndsAtTheDeadline` checks the deadline with a short one of its own.
+        timeout: Duration = .seconds(30)
     ) async throws -> HTTP1ExchangeHandler.Answer {
         try await connections.post(
             url: URL(string: url)!,
