@@ -43,13 +43,6 @@ extension PostgresStore {
         )
     }
 
-    /// The sealed columns and the column that names their row.
-    static let sealedColumns: [(table: String, key: String, columns: [String])] = [
-        ("issuers", "name", ["shared_secret", "client_secret"]),
-        ("relying_parties", "client_id", ["client_secret"]),
-        ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
-    ]
-
     /// SEC-6, as on the embedded store: once, under a row lock on the marker, so two replicas
     /// starting together do not re-seal twice.
     public func bindSealedSecretsIfNeeded(
@@ -61,7 +54,7 @@ extension PostgresStore {
                 return nil
             }
             var count = 0
-            for (table, key, columns) in Self.sealedColumns {
+            for (table, key, columns) in SealedField.storedColumns {
                 for column in columns {
                     let rows = try await db.rows(
                         PostgresQuery(

@@ -3,13 +3,6 @@ import GRDB
 import LogoutCore
 
 extension LogoutDatabase {
-    /// The sealed columns and the column that names their row.
-    static let sealedColumns: [(table: String, key: String, columns: [String])] = [
-        ("issuers", "name", ["shared_secret", "client_secret"]),
-        ("relying_parties", "client_id", ["client_secret"]),
-        ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
-    ]
-
     /// Re-seals, once, every secret stored before sealed values were bound to their row and
     /// column (SEC-6). `reseal` opens the old value and seals it bound to its field; all rows
     /// change in one transaction, and a marker in `meta` makes later starts skip this.
@@ -22,7 +15,7 @@ extension LogoutDatabase {
                 return nil
             }
             var count = 0
-            for (table, key, columns) in Self.sealedColumns {
+            for (table, key, columns) in SealedField.storedColumns {
                 for column in columns {
                     let rows = try Row.fetchAll(
                         db,

@@ -15,6 +15,14 @@ public struct SealedField: Sendable, Equatable, Hashable, CustomStringConvertibl
         self.row = row
     }
 
+    /// Every column that holds sealed values, with the column that names its row: both stores
+    /// re-seal these (SEC-6), so a new sealed column is added here once.
+    public static let storedColumns: [(table: String, key: String, columns: [String])] = [
+        ("issuers", "name", ["shared_secret", "client_secret"]),
+        ("relying_parties", "client_id", ["client_secret"]),
+        ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
+    ]
+
     public var associatedData: [UInt8] { Array("logoutd/\(table).\(column)/\(row)".utf8) }
 
     public var description: String { "\(table).\(column) of \(row)" }
