@@ -15,23 +15,27 @@ struct DeadlineTests {
         }
     }
 
+    // The bounds are far from the durations they compare with: at the start of the full suite on
+    // a 2-core machine a 0.2 s deadline was answered after up to 7 s (the cooperative threads
+    // busy with other tests). These tests tell "answered by the deadline" from "waited for the
+    // body"; they do not measure latency.
     @Test func aBodyThatIgnoresCancellationDoesNotHoldItsCaller() async throws {
         let started = ContinuousClock.now
         await #expect(throws: TimedOut.self) {
             try await withDeadline(.milliseconds(200), timedOut: { TimedOut() }) {
-                await Self.deaf(for: 10)
+                await Self.deaf(for: 120)
                 return 1
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func aBodyWithinItsDeadlineGivesItsResultOrItsError() async throws {
-        let value = try await withDeadline(.seconds(5), timedOut: { TimedOut() }) { 42 }
+        let value = try await withDeadline(.seconds(60), timedOut: { TimedOut() }) { 42 }
         #expect(value == 42)
         struct Refused: Error {}
         await #expect(throws: Refused.self) {
-            try await withDeadline(.seconds(5), timedOut: { TimedOut() }) { () async throws -> Int in throw Refused() }
+            try await withDeadline(.seconds(60), timedOut: { TimedOut() }) { () async throws -> Int in throw Refused() }
         }
     }
 
@@ -39,14 +43,14 @@ struct DeadlineTests {
     @Test func aCancelledCallerCancelsTheBody() async throws {
         let started = ContinuousClock.now
         let task = Task {
-            try await withDeadline(.seconds(30), timedOut: { TimedOut() }) {
-                try await Task.sleep(for: .seconds(30))
+            try await withDeadline(.seconds(300), timedOut: { TimedOut() }) {
+                try await Task.sleep(for: .seconds(300))
                 return 1
             }
         }
         try await Task.sleep(for: .milliseconds(100))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 }
