@@ -67,18 +67,23 @@ final class DaemonProcess: @unchecked Sendable {
         process = Process()
     }
 
+    /// Every test daemon runs without a single capability, as under its own systemd unit
+    /// (`CapabilityBoundingSet=` empty): a socket option or syscall that needs one (SO_DEBUG, set
+    /// by a `tcp_nodelay` at the wrong level, failed every delivery there) fails a test here,
+    /// not a deployment. Root without capabilities is still root for files it owns.
+    static let withoutCapabilities = [
+        "/usr/bin/setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all", "--no-new-privs", "--",
+    ]
+
     func start() async throws {
         process = Process()
-        if let openFilesSoftLimit {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = [
-                "-c", "ulimit -Sn \(openFilesSoftLimit) && exec \"$0\" \"$@\"", Self.binary, "serve", "--config",
-                configPath,
-            ]
-        } else {
-            process.executableURL = URL(fileURLWithPath: Self.binary)
-            process.arguments = ["serve", "--config", configPath]
+        guard FileManager.default.isExecutableFile(atPath: Self.withoutCapabilities[0]) else {
+            throw DaemonError(description: "setpriv (util-linux) is needed to start the daemon without capabilities")
         }
+        let command = Self.withoutCapabilities + [Self.binary, "serve", "--config", configPath]
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let limit = openFilesSoftLimit.map { "ulimit -Sn \($0) && " } ?? ""
+        process.arguments = ["-c", limit + "exec \"$0\" \"$@\""] + command
         var inherited = ProcessInfo.processInfo.environment
         for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { inherited[name] = nil }
         process.environment = inherited.merging(environment) { $1 }
@@ -98,6 +103,17 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// The daemon's effective, permitted and bounding capability sets, from `/proc`.
+    func capabilities() throws -> [String: String] {
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        var sets: [String: String] = [:]
+        for line in status.split(separator: "\n") where line.hasPrefix("Cap") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            sets[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces)
+        }
+        return sets
+    }
 
     /// What a failing test shows: the deliveries not yet delivered, as the admin API lists them,
     /// and the daemon's last warnings and errors.

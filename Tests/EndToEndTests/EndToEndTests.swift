@@ -54,6 +54,11 @@ import Testing
         let rpC = try await TestServer.start()
         let daemon = try DaemonProcess()
         try await daemon.start()
+        // As under its own unit: no capability at all, so what a sandbox refuses fails here.
+        let capabilities = try daemon.capabilities()
+        for set in ["CapEff", "CapPrm", "CapBnd", "CapAmb"] {
+            #expect(capabilities[set] == "0000000000000000", "\(set) \(capabilities[set] ?? "?")")
+        }
 
         // Issuers: an OpenID provider with a jwks_uri, and an app with a shared secret.
         var answer = try await daemon.admin(
