@@ -260,7 +260,7 @@ let package = Package(
         .testTarget(
             name: "LogoutServiceTests",
             dependencies: [
-                "LogoutService", "LogoutCore", "LogoutStorage", "LogoutHTTP", "LogoutJWT", "TestSupport",
+                "LogoutService", "LogoutCore", "LogoutStorage", "LogoutHTTP", "LogoutJWT", "LogoutWeb", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -10,6 +10,9 @@ public struct AdminError: Error, Sendable, Equatable, CustomStringConvertible, C
         case conflict
         /// `422`: readable, but a member is wrong.
         case unprocessable
+        /// `415`: a write whose body is not `application/json` (SEC-7): a page on another site
+        /// can post `text/plain` without a preflight, never JSON.
+        case unsupportedMediaType
         /// `503`: the store is busy or failing; retry.
         case unavailable
     }
@@ -39,6 +42,7 @@ public struct AdminError: Error, Sendable, Equatable, CustomStringConvertible, C
         case .notFound: return 404
         case .conflict: return 409
         case .unprocessable: return 422
+        case .unsupportedMediaType: return 415
         case .unavailable: return 503
         }
     }
@@ -50,6 +54,7 @@ public struct AdminError: Error, Sendable, Equatable, CustomStringConvertible, C
         case 401: kind = .unauthorized
         case 404: kind = .notFound
         case 409: kind = .conflict
+        case 415: kind = .unsupportedMediaType
         case 503: kind = .unavailable
         default: kind = .unprocessable
         }

@@ -23,7 +23,7 @@ public struct LogoutRequestContext: RequestContext, RemoteAddressRequestContext 
 
     /// Who pays for a rejection (SEC-4): an IPv4 address, or an IPv6 client's /64, since one
     /// host commonly holds a whole /64.
-    var budgetKey: String? {
+    public var budgetKey: String? {
         guard case .v6 = remoteAddress, let text = remoteAddress?.ipAddress else { return clientAddress }
         return ClientAddress.budgetKey(text)
     }

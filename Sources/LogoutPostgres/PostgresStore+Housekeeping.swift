@@ -140,21 +140,44 @@ extension PostgresStore {
         }
     }
 
-    public func takeEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn? {
-        try await write { db -> EndSessionReturn? in
-            guard
-                let row = try await db.row(
-                    "DELETE FROM end_session_returns WHERE state_hash = \(stateHash) RETURNING return_to, language, expires_at"
-                )
-            else { return nil }
-            let expiresAt = try row.time("expires_at")
-            guard now < expiresAt else { return nil }
-            return EndSessionReturn(
+    public func findEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn? {
+        try await read { db in
+            try Self.endSessionReturn(
+                try await db.row(
+                    "SELECT return_to, language, expires_at FROM end_session_returns WHERE state_hash = \(stateHash)"
+                ),
                 stateHash: stateHash,
-                returnTo: try row.get("return_to"),
-                language: PageLanguage(rawValue: try row.get("language")) ?? .en,
-                expiresAt: expiresAt
+                now: now
             )
         }
+    }
+
+    public func takeEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn? {
+        try await write { db in
+            try Self.endSessionReturn(
+                try await db.row(
+                    "DELETE FROM end_session_returns WHERE state_hash = \(stateHash) RETURNING return_to, language, expires_at"
+                ),
+                stateHash: stateHash,
+                now: now
+            )
+        }
+    }
+
+    /// The record a query read (or removed) for `stateHash`, unless it has expired.
+    private static func endSessionReturn(
+        _ row: PostgresRandomAccessRow?,
+        stateHash: String,
+        now: Timestamp
+    ) throws -> EndSessionReturn? {
+        guard let row else { return nil }
+        let expiresAt = try row.time("expires_at")
+        guard now < expiresAt else { return nil }
+        return EndSessionReturn(
+            stateHash: stateHash,
+            returnTo: try row.get("return_to"),
+            language: PageLanguage(rawValue: try row.get("language")) ?? .en,
+            expiresAt: expiresAt
+        )
     }
 }

@@ -42,15 +42,17 @@ extension PostgresStore {
                 )
             {
                 let sameToken = try previous.get("token_hash", as: String.self) == replay.tokenHash
-                _ = try await insertEvent(
-                    db,
-                    Event(
-                        logout,
-                        at: now,
-                        outcome: sameToken ? .duplicate : .rejected,
-                        reason: sameToken ? nil : "IN-12: jti was already used by a different token"
+                if replay.logsRepeats || !sameToken {
+                    _ = try await insertEvent(
+                        db,
+                        Event(
+                            logout,
+                            at: now,
+                            outcome: sameToken ? .duplicate : .rejected,
+                            reason: sameToken ? nil : "IN-12: jti was already used by a different token"
+                        )
                     )
-                )
+                }
                 return sameToken
                     ? .duplicate(originalEventID: try previous.get("event_id")) : .replayConflict
             }

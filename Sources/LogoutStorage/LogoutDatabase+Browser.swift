@@ -15,24 +15,43 @@ extension LogoutDatabase {
         }
     }
 
-    public func takeEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn? {
-        try await committer.write { db -> EndSessionReturn? in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql:
-                        "DELETE FROM end_session_returns WHERE state_hash = ? RETURNING return_to, language, expires_at",
-                    arguments: [stateHash]
-                )
-            else { return nil }
-            let expiresAt = Timestamp(column: row["expires_at"])
-            guard now < expiresAt else { return nil }
-            return EndSessionReturn(
+    public func findEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn? {
+        try await pool.read { db in
+            try Self.endSessionReturn(
+                db,
+                "SELECT return_to, language, expires_at FROM end_session_returns WHERE state_hash = ?",
                 stateHash: stateHash,
-                returnTo: row["return_to"],
-                language: PageLanguage(rawValue: row["language"]) ?? .en,
-                expiresAt: expiresAt
+                now: now
             )
         }
+    }
+
+    public func takeEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn? {
+        try await committer.write { db in
+            try Self.endSessionReturn(
+                db,
+                "DELETE FROM end_session_returns WHERE state_hash = ? RETURNING return_to, language, expires_at",
+                stateHash: stateHash,
+                now: now
+            )
+        }
+    }
+
+    /// The record `sql` reads (or removes) for `stateHash`, unless it has expired.
+    private static func endSessionReturn(
+        _ db: Database,
+        _ sql: String,
+        stateHash: String,
+        now: Timestamp
+    ) throws -> EndSessionReturn? {
+        guard let row = try Row.fetchOne(db, sql: sql, arguments: [stateHash]) else { return nil }
+        let expiresAt = Timestamp(column: row["expires_at"])
+        guard now < expiresAt else { return nil }
+        return EndSessionReturn(
+            stateHash: stateHash,
+            returnTo: row["return_to"],
+            language: PageLanguage(rawValue: row["language"]) ?? .en,
+            expiresAt: expiresAt
+        )
     }
 }

@@ -58,6 +58,7 @@ extension LogoutDatabase {
             )
             if let previous, (previous["expires_at"] as Int64) > nowMs {
                 let sameToken = (previous["token_hash"] as String) == replay.tokenHash
+                guard replay.logsRepeats || !sameToken else { return .duplicate(originalEventID: previous["event_id"]) }
                 _ = try insertEvent(
                     db,
                     receivedAt: now,

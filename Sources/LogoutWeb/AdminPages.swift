@@ -19,27 +19,27 @@ public struct AdminPages: Sendable {
     let authenticate: @Sendable (String) -> Bool
     let sessions: PageSessions
     let now: @Sendable () -> Timestamp
+    /// A failed sign-in, charged to the address's rejection budget (SEC-4): the `Retry-After`
+    /// of a `429` when the budget is spent.
+    let rejectLogin: @Sendable (BrowserRequest) -> Duration?
     let templates: MustacheLibrary
 
     public init(
         operations: any AdminOperations,
         authenticate: @escaping @Sendable (String) -> Bool,
         sessions: PageSessions,
-        now: @escaping @Sendable () -> Timestamp
+        now: @escaping @Sendable () -> Timestamp,
+        rejectLogin: @escaping @Sendable (BrowserRequest) -> Duration? = { _ in nil }
     ) throws {
         self.operations = operations
         self.authenticate = authenticate
         self.sessions = sessions
         self.now = now
+        self.rejectLogin = rejectLogin
         var library = MustacheLibrary()
         try library.register(Templates.login, named: "login")
         try library.register(Templates.log, named: "log")
         templates = library
-    }
-
-    /// Paths the pages own: the admin API's bearer check leaves them to `AdminPages`.
-    public static func owns(_ path: String) -> Bool {
-        path == "/admin" || (path.hasPrefix("/admin/") && !path.hasPrefix("/admin/v1/"))
     }
 
     public func register(on router: Router<LogoutRequestContext>) {
@@ -57,7 +57,7 @@ public struct AdminPages: Sendable {
             if signedIn(request) != nil { return Self.redirect(to: "/admin/") }
             return html(.ok, "login", ["title": "sign in"])
         }
-        router.post("/admin/login") { request, _ in try await login(request) }
+        router.post("/admin/login") { request, context in try await login(request, context) }
         router.post("/admin/logout") { request, _ in
             let (access, _) = try await formRequest(request)
             if case .session(let session) = access { sessions.close(session.id) }
@@ -136,11 +136,7 @@ public struct AdminPages: Sendable {
     }
 
     func signedIn(_ request: Request) -> Access? {
-        if let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer ",
-            authenticate(String(header.dropFirst(7)))
-        {
-            return .bearer
-        }
+        if BearerAuthentication.isAuthorized(request, authenticate) { return .bearer }
         guard let id = Self.cookieValue(request.headers[values: .cookie], name: PageSessions.cookieName),
             let session = sessions.find(id, now: now())
         else { return nil }
@@ -163,10 +159,21 @@ public struct AdminPages: Sendable {
         return (access, form)
     }
 
-    func login(_ request: Request) async throws -> Response {
+    func login(_ request: Request, _ context: LogoutRequestContext) async throws -> Response {
         try Self.refuseCrossSite(request)
         let form = try await Self.form(request)
         guard let token = form.values(named: "token").first, authenticate(token) else {
+            let browser = BrowserRequest(clientAddress: context.clientAddress, budgetKey: context.budgetKey)
+            if let retryAfter = rejectLogin(browser) {
+                var response = html(
+                    .tooManyRequests,
+                    "login",
+                    ["title": "sign in", "error": "Too many failed sign-ins from this address; try again later."]
+                )
+                let (seconds, attoseconds) = retryAfter.components
+                response.headers[.retryAfter] = String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
+                return response
+            }
             return html(.unauthorized, "login", ["title": "sign in", "error": "That is not the admin token."])
         }
         let session = sessions.open(now: now())

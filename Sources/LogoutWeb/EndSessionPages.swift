@@ -33,25 +33,25 @@ public struct EndSessionPages: Sendable {
         router.get("/end-session") { request, context in
             let language = Self.language(request, uiLocales: nil)
             guard let form = FormBody(Array((request.uri.query ?? "").utf8)) else {
-                return page(.refused(TokenRejection("BR-1", "the query is not valid URL encoding")), language)
+                return refuse(TokenRejection("BR-1", "the query is not valid URL encoding"), request, context, language)
             }
             return await handle(form.fields, request, context)
         }
-        router.get("/end-session/callback") { request, _ in
+        router.get("/end-session/callback") { request, context in
             let fallback = Self.language(request, uiLocales: nil)
-            guard let form = FormBody(Array((request.uri.query ?? "").utf8)), form.values(named: "state").count <= 1
-            else {
-                return page(.refused(TokenRejection("BR-6", "the callback's query is not valid")), fallback)
-            }
-            let (outcome, language) = await handler.callback(state: form.values(named: "state").first)
-            if case .redirect(let location) = outcome { return Self.redirect(to: location) }
-            return page(outcome, language ?? fallback)
+            let (answer, language) = await handler.callback(
+                query: request.uri.query,
+                browser: Self.browser(request, context)
+            )
+            return respond(answer, language ?? fallback)
         }
         router.post("/end-session") { request, context in
             let language = Self.language(request, uiLocales: nil)
             guard let contentType = request.headers[.contentType], PublicRoutes.isFormEncoded(contentType) else {
-                return page(
-                    .refused(TokenRejection("BR-1", "the form must be application/x-www-form-urlencoded")),
+                return refuse(
+                    TokenRejection("BR-1", "the form must be application/x-www-form-urlencoded"),
+                    request,
+                    context,
                     language
                 )
             }
@@ -59,10 +59,10 @@ public struct EndSessionPages: Sendable {
             do {
                 body = try await request.body.collect(upTo: Self.maximumBodyBytes)
             } catch {
-                return page(.refused(TokenRejection("BR-1", "the form is larger than 16 KiB")), language)
+                return refuse(TokenRejection("BR-1", "the form is larger than 16 KiB"), request, context, language)
             }
             guard let form = FormBody(Array(body.readableBytesView)) else {
-                return page(.refused(TokenRejection("BR-1", "the form is not valid URL encoding")), language)
+                return refuse(TokenRejection("BR-1", "the form is not valid URL encoding"), request, context, language)
             }
             return await handle(form.fields, request, context)
         }
@@ -77,12 +77,41 @@ public struct EndSessionPages: Sendable {
         do {
             parsed = try EndSessionRequest.parse(fields)
         } catch {
-            return page(.refused(error), Self.language(request, uiLocales: nil))
+            return refuse(error, request, context, Self.language(request, uiLocales: nil))
         }
         let language = Self.language(request, uiLocales: parsed.uiLocales)
-        let outcome = await handler.endSession(parsed, language: language, clientAddress: context.clientAddress)
-        if case .redirect(let location) = outcome { return Self.redirect(to: location) }
-        return page(outcome, language)
+        let answer = await handler.endSession(parsed, language: language, browser: Self.browser(request, context))
+        return respond(answer, language)
+    }
+
+    func refuse(
+        _ why: TokenRejection,
+        _ request: Request,
+        _ context: LogoutRequestContext,
+        _ language: PageLanguage
+    ) -> Response {
+        page(handler.refuse(why, browser: Self.browser(request, context)), language)
+    }
+
+    /// The answer as a redirect or a page, with the cookie it sets or spends.
+    func respond(_ answer: EndSessionAnswer, _ language: PageLanguage) -> Response {
+        var response: Response
+        if case .redirect(let location) = answer.outcome {
+            response = Self.redirect(to: location)
+        } else {
+            response = page(answer.outcome, language)
+        }
+        if let binding = answer.binding { response.headers.append(HTTPField(name: .setCookie, value: binding.header)) }
+        if let spent = answer.spent { response.headers.append(HTTPField(name: .setCookie, value: spent.clearing)) }
+        return response
+    }
+
+    static func browser(_ request: Request, _ context: LogoutRequestContext) -> BrowserRequest {
+        BrowserRequest(
+            clientAddress: context.clientAddress,
+            budgetKey: context.budgetKey,
+            cookies: request.headers[values: .cookie]
+        )
     }
 
     static func redirect(to location: String) -> Response {
@@ -106,6 +135,12 @@ public struct EndSessionPages: Sendable {
             view["message"] = texts.refused
             view["detailLabel"] = texts.detail
             view["detail"] = "\(why.rule): \(why.description)"
+        case .rateLimited(let retryAfter):
+            status = .tooManyRequests
+            let (seconds, attoseconds) = retryAfter.components
+            headers[.retryAfter] = String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
+            view["title"] = texts.rateLimitedTitle
+            view["message"] = texts.rateLimited
         case .unavailable(_, let retryAfter):
             status = .serviceUnavailable
             headers[.retryAfter] = String(max(1, retryAfter.components.seconds))

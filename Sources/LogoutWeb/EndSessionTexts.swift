@@ -10,6 +10,8 @@ struct EndSessionTexts {
     var refused: String
     var unavailableTitle: String
     var unavailable: String
+    var rateLimitedTitle: String
+    var rateLimited: String
     var detail: String
     var signingOutTitle: String
     var signingOut: String
@@ -27,6 +29,9 @@ struct EndSessionTexts {
                     "The application sent a sign-out request that could not be verified, so you were not sent back to it. Sign out in the application again, or close this window.",
                 unavailableTitle: "Sign-out unavailable",
                 unavailable: "Signing out is not possible right now. Please try again in a moment.",
+                rateLimitedTitle: "Too many requests",
+                rateLimited:
+                    "Too many sign-out requests that could not be verified came from your network. Please try again in a minute.",
                 detail: "Detail for the application's developers:",
                 signingOutTitle: "Signing you out",
                 signingOut: "You are being signed out of every application that used this sign-in.",
@@ -43,6 +48,9 @@ struct EndSessionTexts {
                     "L'application a envoyé une demande de déconnexion qui n'a pas pu être vérifiée ; vous n'y avez donc pas été renvoyé. Déconnectez-vous à nouveau depuis l'application, ou fermez cette fenêtre.",
                 unavailableTitle: "Déconnexion indisponible",
                 unavailable: "La déconnexion est impossible pour le moment. Veuillez réessayer dans un instant.",
+                rateLimitedTitle: "Trop de demandes",
+                rateLimited:
+                    "Trop de demandes de déconnexion invalides proviennent de votre réseau. Veuillez réessayer dans une minute.",
                 detail: "Détail pour les développeurs de l'application :",
                 signingOutTitle: "Déconnexion en cours",
                 signingOut:

@@ -124,7 +124,7 @@ struct CLIFailure: Error {
                 let status: Int32
                 switch refusal.kind {
                 case .notFound: status = 5
-                case .invalidRequest, .unprocessable: status = 6
+                case .invalidRequest, .unprocessable, .unsupportedMediaType: status = 6
                 case .conflict: status = 7
                 case .unavailable: status = 8
                 case .unauthorized: status = 4

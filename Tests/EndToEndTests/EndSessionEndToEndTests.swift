@@ -177,18 +177,25 @@ import Testing
         #expect(ourState != "xyz" && ourState.count >= 40, "a fresh random state, not the RP's")
         #expect(await eventually { shop.received.count == 1 }, "the fan-out does not wait for the IdP")
 
+        // The detour is bound to this browser: a cookie of its own, Lax so that the IdP's
+        // top-level redirect brings it back, HttpOnly, gone with the flow.
+        let setCookie = try #require(start.headers.first(name: "Set-Cookie"))
+        #expect(setCookie.contains("SameSite=Lax") && setCookie.contains("HttpOnly") && setCookie.contains("Path=/"))
+        let cookie = String(setCookie.prefix { $0 != ";" })
+
         let atIdP = try await AdminPageEndToEndTests.send(upstream)
         let callback = try #require(atIdP.headers.first(name: "Location"))
         #expect(callback.hasPrefix(daemon.publicURL + "/end-session/callback?state="))
-        let back = try await AdminPageEndToEndTests.send(callback)
+        let back = try await AdminPageEndToEndTests.send(callback, headers: [("Cookie", cookie)])
         #expect(back.status == .seeOther && back.headers.first(name: "Location") == Self.signedOut + "?state=xyz")
+        #expect(back.headers.first(name: "Set-Cookie")?.contains("Max-Age=0") == true, "the cookie is spent")
 
         // Single use: a replayed or forged state is a page, never a redirect.
         for url in [
             callback, daemon.publicURL + "/end-session/callback?state=forged",
             daemon.publicURL + "/end-session/callback",
         ] {
-            let page = try await AdminPageEndToEndTests.send(url)
+            let page = try await AdminPageEndToEndTests.send(url, headers: [("Cookie", cookie)])
             #expect(page.status == .badRequest && page.headers.first(name: "Location") == nil, "\(url)")
             #expect(page.body.contains("BR-6:"), "\(url)")
         }

@@ -159,7 +159,7 @@ import Testing
         let badSession = try await daemon.request(
             daemon.adminURL + "/admin/v1/sessions",
             method: .POST,
-            headers: [("Authorization", "Bearer \(daemon.adminToken)")],
+            headers: [("Authorization", "Bearer \(daemon.adminToken)"), ("Content-Type", "application/json")],
             body: #"{"issuer":"https://idp.example","sub":"bob\u0000","client_id":"rp"}"#
         )
         #expect(badSession.status == .unprocessableEntity, "\(badSession.body)")

@@ -101,6 +101,8 @@ import Testing
                 ])
         )
         #expect(page.status == .ok, "\(page.body)")
+        // The interstitial sets the cookie that binds the upstream detour to this browser (BR-9).
+        let cookie = String(try #require(page.headers.first(name: "Set-Cookie")).prefix { $0 != ";" })
         let frame = try #require(Self.attribute("src", ofTag: "<iframe", in: page.body))
         #expect(frame.hasPrefix(wiki.url + "/fc?"))
         _ = try await AdminPageEndToEndTests.send(frame)
@@ -108,7 +110,7 @@ import Testing
         #expect(continueLink.hasPrefix(idp.url + "/logout?"), "\(continueLink)")
         let atIdP = try await AdminPageEndToEndTests.send(continueLink)
         let callback = try #require(atIdP.headers.first(name: "Location"))
-        let back = try await AdminPageEndToEndTests.send(callback)
+        let back = try await AdminPageEndToEndTests.send(callback, headers: [("Cookie", cookie)])
         #expect(back.status == .seeOther)
         #expect(back.headers.first(name: "Location") == EndSessionEndToEndTests.signedOut + "?state=xyz")
 

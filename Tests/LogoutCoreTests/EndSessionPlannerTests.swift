@@ -11,6 +11,9 @@ import Testing
         "shop": [registered, "https://shop.example/bye?lang=fr"], "billing": ["https://billing.example/"],
     ]
 
+    /// Registered RPs that may not be the hint's RP (BR-9).
+    static let audiences: [String: HintAudience] = ["closed": .disabled, "stranger": .noSession]
+
     static func request(
         hint: String? = "eyJ.hint",
         uri: String? = registered,
@@ -26,7 +29,11 @@ import Testing
         case .signedOutPage: return "page"
         case .refused(let why): return why.rule
         case .verify:
-            switch Planner.decide(request, hint: hint, redirectURIs: { redirects[$0] }) {
+            let audience = { (clientID: String) -> HintAudience in
+                if let uris = redirects[clientID] { return .eligible(postLogoutRedirectURIs: uris) }
+                return audiences[clientID] ?? .unregistered
+            }
+            switch Planner.decide(request, hint: hint, audience: audience) {
             case .refused(let why): return why.rule
             case .logout(_, let clientID, let redirect?): return "logout \(clientID) → \(redirect)"
             case .logout(_, let clientID, nil): return "logout \(clientID) → page"
@@ -55,6 +62,7 @@ import Testing
             ("client_id of the hint", request(clientID: "shop"), "logout shop → \(registered)?state=af0ifjsldkj"),
             ("client_id the hint was not issued to", request(clientID: "billing"), "BR-4"),
             ("client_id of no registered RP", request(clientID: "ghost"), "BR-4"),
+            ("client_id of a disabled RP", request(clientID: "closed"), "BR-4"),
         ] as [(String, EndSessionRequest, String)]
     )
     func conformanceCases(name: String, request: EndSessionRequest, expected: String) {
@@ -73,6 +81,29 @@ import Testing
         hint.audiences = ["shop", "unknown"]
         hint.authorizedParty = nil
         #expect(Self.outcome(Self.request(), hint: hint) == "logout shop → \(Self.registered)?state=af0ifjsldkj")
+    }
+
+    /// BR-9: an audience that is disabled or holds no session of the hint's issuer and subject
+    /// is never the RP, and is named in the refusal ahead of unknown ones.
+    @Test(
+        arguments: [
+            (["closed"], nil, "BR-9"),
+            (["stranger"], nil, "BR-9"),
+            (["ghost", "stranger"], nil, "BR-9"),
+            (["ghost"], nil, "BR-4"),
+            (["shop", "closed"], nil, "logout shop → \(registered)?state=af0ifjsldkj"),
+            (["shop", "stranger"], "stranger", "logout shop → \(registered)?state=af0ifjsldkj"),
+            (["closed"], "closed", "BR-9"),
+        ] as [([String], String?, String)]
+    )
+    func audiencesThatMayNotEndSessions(audiences: [String], azp: String?, expected: String) {
+        var hint = Self.hint
+        hint.audiences = audiences
+        hint.authorizedParty = azp
+        #expect(Self.outcome(Self.request(), hint: hint) == expected, "\(audiences) azp \(azp ?? "-")")
+        if audiences.contains("closed") && expected.hasPrefix("BR") {
+            #expect(Self.outcome(Self.request(clientID: "closed"), hint: hint) == "BR-9", "client_id of a disabled RP")
+        }
     }
 
     @Test(

@@ -1,7 +1,8 @@
 import LogoutCore
 import Testing
 
-/// BR-2: the rules of an `id_token_hint` other than its signature (checked with the issuer's keys).
+/// BR-2, BR-9: the rules of an `id_token_hint` other than its signature (checked with the
+/// issuer's keys) and its RP (checked against the registry).
 @Suite struct IdTokenHintValidatorTests {
     static let now = Timestamp(millisecondsSince1970: 1_800_000_000_000)
     static let seconds = 1_800_000_000.0
@@ -60,7 +61,11 @@ import Testing
         arguments: [
             ("another issuer", claims(["iss": "https://other.example"]), "BR-2"),
             ("no iss", claims(["iss": nil]), "BR-2"),
-            ("a logout token", claims(["events": ["http://schemas.openid.net/event/backchannel-logout": [:]]]), "BR-2"),
+            ("a logout token", claims(["events": ["http://schemas.openid.net/event/backchannel-logout": [:]]]), "BR-9"),
+            (
+                "a SET",
+                claims(["events": ["https://schemas.openid.net/secevent/caep/event-type/session-revoked": [:]]]), "BR-9"
+            ),
             ("no sub", claims(["sub": nil]), "BR-2"),
             ("a NUL in sub", claims(["sub": "alice\u{0}zz"]), "BR-2"),
             ("sid not a string", claims(["sid": 7]), "BR-2"),
@@ -69,7 +74,11 @@ import Testing
             ("empty aud", claims(["aud": .array([])]), "BR-2"),
             ("no exp", claims(["exp": nil]), "BR-2"),
             ("expired longer ago than allowed", claims(["exp": .number(seconds - 86_400 - 61)]), "BR-2"),
-            ("iat in the future", claims(["iat": .number(seconds + 600)]), "BR-2"),
+            ("iat in the future", claims(["iat": .number(seconds + 600)]), "BR-9"),
+            ("iat in the future beyond the skew", claims(["iat": .number(seconds + 61)]), "BR-9"),
+            ("no iat", claims(["iat": nil]), "BR-9"),
+            ("iat not a number", claims(["iat": "yesterday"]), "BR-9"),
+            ("exp not finite", claims(["exp": .number(.infinity)]), "BR-2"),
         ] as [(String, [String: JSONValue], String)]
     )
     func refusesClaims(name: String, claims: [String: JSONValue], rule: String) {
@@ -84,8 +93,15 @@ import Testing
     @Test func acceptsAnExpiredHintWithinTheBoundAndReadsItsClaims() throws {
         #expect(
             try Self.check(Self.claims())
-                == IdTokenHint(iss: "https://idp.example", sub: "user", sid: "s1", audiences: ["shop"])
+                == IdTokenHint(
+                    iss: "https://idp.example",
+                    sub: "user",
+                    sid: "s1",
+                    audiences: ["shop"],
+                    expiresAt: Timestamp(secondsSince1970: Self.seconds - 3000)
+                )
         )
+        _ = try Self.check(Self.claims(["iat": .number(Self.seconds + 59)]))
         let several = try Self.check(Self.claims(["aud": ["shop", "billing"], "azp": "shop", "sid": nil]))
         #expect(several.audiences == ["shop", "billing"] && several.authorizedParty == "shop" && several.sid == nil)
         _ = try Self.check(Self.claims(["exp": .number(Self.seconds - 86_400 + 30)]))

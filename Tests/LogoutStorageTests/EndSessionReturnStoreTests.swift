@@ -19,7 +19,13 @@ import Testing
             EndSessionReturn(stateHash: "h2", returnTo: nil, language: .en, expiresAt: now + .seconds(600)),
             now: now
         )
+        // Found without being spent: a callback from another browser reads, never takes.
+        #expect(try await store.findEndSessionReturn(stateHash: "h1", now: now + .seconds(5)) == record)
+        #expect(try await store.findEndSessionReturn(stateHash: "h1", now: now + .seconds(5)) == record)
+        #expect(try await store.findEndSessionReturn(stateHash: "nope", now: now) == nil)
+        #expect(try await store.findEndSessionReturn(stateHash: "h2", now: now + .seconds(600)) == nil, "expired")
         #expect(try await store.takeEndSessionReturn(stateHash: "h1", now: now + .seconds(5)) == record)
+        #expect(try await store.findEndSessionReturn(stateHash: "h1", now: now + .seconds(6)) == nil, "spent")
         #expect(try await store.takeEndSessionReturn(stateHash: "h1", now: now + .seconds(6)) == nil, "used twice")
         #expect(try await store.takeEndSessionReturn(stateHash: "nope", now: now) == nil)
         #expect(try await store.takeEndSessionReturn(stateHash: "h2", now: now + .seconds(600)) == nil, "expired")

@@ -46,6 +46,45 @@ import Testing
         #expect(outcomes == [.rejected, .duplicate, .accepted])
     }
 
+    /// BR-9: a repeated `id_token_hint` records nothing at all, not even a `duplicate` event,
+    /// and ends nothing more; another token under its key is still a conflict.
+    @Test(arguments: StoreKind.allCases)
+    func aRepeatedHintRecordsNothing(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        _ = try await f.store.insertSession(f.session("a"), now: f.now)
+        var hint = f.logout(jti: nil, hash: "hint-hash")
+        hint.request.source = "end-session"
+        hint.replay = ReplayKey(
+            issuerName: "idp",
+            key: "id_token_hint:hint-hash",
+            tokenHash: "hint-hash",
+            expiresAt: f.now + .seconds(86_400),
+            logsRepeats: false
+        )
+        guard case .accepted(let first, 1, _) = try await f.store.recordLogout(hint, now: f.now) else {
+            Issue.record("the first use did not end the session")
+            return
+        }
+        // A new session of the same subject after the first use: a replay must not end it.
+        _ = try await f.store.insertSession(f.session("a"), now: f.now + .seconds(1))
+        for second in 2..<17 {
+            #expect(
+                try await f.store.recordLogout(hint, now: f.now + .seconds(Int64(second)))
+                    == .duplicate(originalEventID: first)
+            )
+        }
+        #expect(try await f.store.events(EventQuery()).map(\.outcome) == [.accepted])
+        #expect(try await f.store.sessions(SessionQuery()).count == 1, "a replay ended the new session")
+        #expect(try await f.store.deliveries(DeliveryQuery()).count == 1)
+        // Past the replay record's life, the same hint would be a new logout (the validator
+        // refuses it by then: its record outlives its acceptance).
+        guard case .accepted = try await f.store.recordLogout(hint, now: f.now + .seconds(86_401)) else {
+            Issue.record("an expired replay record still blocked")
+            return
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func concurrentLogoutsAllLand(kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)

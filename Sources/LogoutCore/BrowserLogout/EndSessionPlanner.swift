@@ -35,44 +35,51 @@ public enum EndSessionPlanner {
         return .verify(hint: hint)
     }
 
-    /// - Parameter redirectURIs: the `post_logout_redirect_uris` of a registered, enabled RP, or
-    ///   `nil` when no such RP exists.
+    /// - Parameter audience: what each RP named by the hint (or by `client_id`) may do with it
+    ///   (BR-9); the registry's answer, read by the caller.
     public static func decide(
         _ request: EndSessionRequest,
         hint: IdTokenHint,
-        redirectURIs: (String) -> [String]?
+        audience: (String) -> HintAudience
     ) -> Decision {
         let clientID: String
+        let redirectURIs: [String]
         if let asked = request.clientID {
             // §2: client_id, when given, must be the RP the hint was issued to.
-            guard hint.audiences.contains(asked), redirectURIs(asked) != nil else {
-                return .refused(
-                    TokenRejection("BR-4", "client_id is not a registered RP the id_token_hint was issued to")
-                )
+            guard hint.audiences.contains(asked) else {
+                return .refused(TokenRejection("BR-4", "client_id is not an RP the id_token_hint was issued to"))
             }
-            clientID = asked
-        } else if let party = hint.authorizedParty, hint.audiences.contains(party), redirectURIs(party) != nil {
-            clientID = party
+            let answer = audience(asked)
+            guard let uris = answer.redirectURIs else { return .refused(answer.refusal(asked)) }
+            (clientID, redirectURIs) = (asked, uris)
+        } else if let party = hint.authorizedParty, hint.audiences.contains(party),
+            let uris = audience(party).redirectURIs
+        {
+            (clientID, redirectURIs) = (party, uris)
         } else {
-            let registered = hint.audiences.filter { redirectURIs($0) != nil }
-            guard registered.count == 1 else {
-                return .refused(
-                    TokenRejection(
-                        "BR-4",
-                        registered.isEmpty
-                            ? "the id_token_hint was not issued to a registered RP"
-                            : "the id_token_hint names several registered RPs: send client_id"
+            let answers = hint.audiences.map { ($0, audience($0)) }
+            let eligible = answers.compactMap { name, answer in answer.redirectURIs.map { (name, $0) } }
+            guard eligible.count == 1 else {
+                if eligible.count > 1 {
+                    return .refused(
+                        TokenRejection("BR-4", "the id_token_hint names several registered RPs: send client_id")
                     )
-                )
+                }
+                // The most telling reason: a registered RP's (disabled, no session) before "unknown".
+                let registered = answers.filter { $0.1 != .unregistered }
+                guard let (name, answer) = registered.first else {
+                    return .refused(TokenRejection("BR-4", "the id_token_hint was not issued to a registered RP"))
+                }
+                return .refused(answer.refusal(name))
             }
-            clientID = registered[0]
+            (clientID, redirectURIs) = eligible[0]
         }
         guard let target = request.postLogoutRedirectURI else {
             return .logout(hint, clientID: clientID, redirect: nil)
         }
         // BR-5: exactly one of the URIs registered for that RP, compared as strings: another
         // query, case or trailing slash is another URI.
-        guard redirectURIs(clientID)?.contains(target) == true else {
+        guard redirectURIs.contains(target) else {
             return .refused(
                 TokenRejection("BR-5", "post_logout_redirect_uri is not one registered for \(quoted(clientID))")
             )

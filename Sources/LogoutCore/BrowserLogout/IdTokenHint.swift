@@ -7,13 +7,24 @@ public struct IdTokenHint: Sendable, Equatable {
     public var audiences: [String]
     /// `azp`: the party it was issued to when there are several audiences.
     public var authorizedParty: String?
+    /// `exp`: the hint is accepted until `tokens.expired_hint_max_age` after it, so its replay
+    /// record is kept that long (BR-9).
+    public var expiresAt: Timestamp?
 
-    public init(iss: String, sub: String, sid: String? = nil, audiences: [String], authorizedParty: String? = nil) {
+    public init(
+        iss: String,
+        sub: String,
+        sid: String? = nil,
+        audiences: [String],
+        authorizedParty: String? = nil,
+        expiresAt: Timestamp? = nil
+    ) {
         self.iss = iss
         self.sub = sub
         self.sid = sid
         self.audiences = audiences
         self.authorizedParty = authorizedParty
+        self.expiresAt = expiresAt
     }
 }
 
@@ -59,7 +70,7 @@ public enum IdTokenHintValidator {
             throw TokenRejection("BR-2", "the id_token_hint's iss is not the registered issuer")
         }
         if claims["events"] != nil {
-            throw TokenRejection("BR-2", "a logout token is not an id_token_hint")
+            throw TokenRejection("BR-9", "a token with events (a logout token or a SET) is not an id_token_hint")
         }
         let sub = try identifier(claims, "sub")
         guard let sub else { throw TokenRejection("BR-2", "the id_token_hint has no sub") }
@@ -80,18 +91,25 @@ public enum IdTokenHintValidator {
         guard !audiences.isEmpty, audiences.allSatisfy({ !SafeText.hasControlCharacters($0) }) else {
             throw TokenRejection("BR-2", "the id_token_hint's aud is empty or holds a control character")
         }
-        guard let exp = claims["exp"]?.numberValue else {
+        guard let exp = claims["exp"]?.numberValue, exp.isFinite else {
             throw TokenRejection("BR-2", "the id_token_hint has no exp")
         }
         guard now <= exp + maximumExpiredAge.seconds + skew else {
             throw TokenRejection("BR-2", "the id_token_hint expired more than \(formatDuration(maximumExpiredAge)) ago")
         }
-        if let iat = claims["iat"] {
-            guard let value = iat.numberValue, value <= now + skew else {
-                throw TokenRejection("BR-2", "the id_token_hint's iat is not a NumericDate in the past")
-            }
+        // BR-9: every ID token has an `iat` (OIDC Core §2); one from the future was not issued yet.
+        guard let iat = claims["iat"] else { throw TokenRejection("BR-9", "the id_token_hint has no iat") }
+        guard let issuedAt = iat.numberValue, issuedAt.isFinite, issuedAt <= now + skew else {
+            throw TokenRejection("BR-9", "the id_token_hint's iat is not a NumericDate in the past")
         }
-        return IdTokenHint(iss: iss, sub: sub, sid: sid, audiences: audiences, authorizedParty: authorizedParty)
+        return IdTokenHint(
+            iss: iss,
+            sub: sub,
+            sid: sid,
+            audiences: audiences,
+            authorizedParty: authorizedParty,
+            expiresAt: Timestamp(secondsSince1970: exp)
+        )
     }
 
     private static func identifier(_ claims: [String: JSONValue], _ name: String) throws(TokenRejection) -> String? {

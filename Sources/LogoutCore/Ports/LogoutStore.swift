@@ -145,6 +145,9 @@ public typealias LogoutStore = IntakeStore & DeliveryQueueStore & RegistryStore 
 public protocol BrowserLogoutStore: Sendable {
     /// Keeps `record` (and forgets expired ones, so the table stays small).
     func saveEndSessionReturn(_ record: EndSessionReturn, now: Timestamp) async throws
+    /// The record of `stateHash` unless it has expired, read without a write: a state we never
+    /// issued costs no transaction (SEC-4).
+    func findEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn?
     /// Removes the record of `stateHash` and returns it unless it has expired: a second call,
     /// or a call after `expiresAt`, finds nothing.
     func takeEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn?

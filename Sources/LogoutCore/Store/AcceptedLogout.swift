@@ -34,12 +34,17 @@ public struct ReplayKey: Sendable, Equatable {
     /// signature is encoded, is a retransmission, not a conflict.
     public var tokenHash: String
     public var expiresAt: Timestamp
+    /// A repeated logout token is an event of its own (`duplicate`, IN-12): a notifier retrying
+    /// is worth seeing. A repeated `id_token_hint` is a double click or the back button, and
+    /// records nothing at all (BR-9): no row kept for a month, no planner run.
+    public var logsRepeats: Bool
 
-    public init(issuerName: String, key: String, tokenHash: String, expiresAt: Timestamp) {
+    public init(issuerName: String, key: String, tokenHash: String, expiresAt: Timestamp, logsRepeats: Bool = true) {
         self.issuerName = issuerName
         self.key = key
         self.tokenHash = tokenHash
         self.expiresAt = expiresAt
+        self.logsRepeats = logsRepeats
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LogoutAdminAPI
 import LogoutCore
+import LogoutDelivery
 
 /// Checks on what admins register, so a mistake is refused with its fix instead of failing at
 /// the first logout.
@@ -42,6 +43,27 @@ enum RegistrationRules {
         if scheme == "http" && !allowHTTP {
             throw AdminError.invalid(
                 "\(field) must use https (allow plain http per RP with allow_http, or with delivery.allow_private_networks in development)"
+            )
+        }
+    }
+
+    /// A page we send browsers to (`post_logout_redirect_uris`): https. Plain http only in
+    /// development (`delivery.allow_private_networks`) and only to a host no one else can own:
+    /// `localhost` or a loopback or private IP literal. A plain http page on a public name hands
+    /// the RP's `state` to anyone on the path, and lets them answer in the RP's place.
+    static func browserURL(_ value: String, field: String, allowPrivateNetworks: Bool) throws(AdminError) {
+        try url(value, field: field, allowHTTP: true)
+        guard let url = URL(string: value), url.scheme?.lowercased() == "http", let host = url.host?.lowercased()
+        else { return }
+        let local: Bool
+        switch AddressResolver.literal(host) {
+        case .v4(let bytes)?: local = AddressPolicy.check(ipv4: bytes) != .allowed
+        case .v6(let bytes)?: local = AddressPolicy.check(ipv6: bytes) != .allowed
+        case nil: local = host == "localhost"
+        }
+        guard allowPrivateNetworks, local else {
+            throw AdminError.invalid(
+                "\(field) must use https (plain http only for localhost or a loopback or private IP address, with delivery.allow_private_networks)"
             )
         }
     }

@@ -104,7 +104,11 @@ struct RelyingPartyAdmin: Sendable {
         )
         if let tokenIssuer { try RegistrationRules.identifier(tokenIssuer, field: "token_issuer", maximum: 1024) }
         for redirect in redirects {
-            try RegistrationRules.url(redirect, field: "post_logout_redirect_uris", allowHTTP: true)
+            try RegistrationRules.browserURL(
+                redirect,
+                field: "post_logout_redirect_uris",
+                allowPrivateNetworks: context.allowPrivateNetworks
+            )
         }
         if let frontchannel {
             try RegistrationRules.url(

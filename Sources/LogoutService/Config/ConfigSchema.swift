@@ -9,7 +9,7 @@ enum ConfigSchema {
         "public.listen", "public.max_connections", "public.header_timeout", "public.body_timeout",
         "public.idle_timeout", "public.max_header_bytes",
         "admin.listen", "admin.token_file", "admin.max_connections", "admin.header_timeout", "admin.body_timeout",
-        "admin.idle_timeout", "admin.max_header_bytes",
+        "admin.idle_timeout", "admin.max_header_bytes", "admin.page_session_lifetime", "admin.page_idle_timeout",
         "database.path", "database.url", "database.max_connections", "database.busy_timeout", "database.retention",
         "database.rejected_retention",
         "keys.dir", "keys.secrets_file", "keys.rotation_overlap",

@@ -67,6 +67,8 @@ extension LogoutdConfiguration {
             config.adminListen = try ListenAddress.parse(text, key: "admin.listen")
         }
         config.adminLimits = try values.listenerLimits("admin", defaults: config.adminLimits)
+        config.pageSessionLifetime = try values.duration("admin.page_session_lifetime") ?? config.pageSessionLifetime
+        config.pageIdleTimeout = try values.duration("admin.page_idle_timeout") ?? config.pageIdleTimeout
         let credential = { (name: String) -> String? in
             guard let directory = credentialsDirectory, !directory.isEmpty else { return nil }
             let path = directory + "/" + name
@@ -138,6 +140,11 @@ extension LogoutdConfiguration {
         }
         guard deliveryTimeout > .zero, deliveryConnectTimeout > .zero else {
             throw Failure(description: "delivery.timeout and delivery.connect_timeout must be positive")
+        }
+        guard pageIdleTimeout > .zero, pageSessionLifetime >= pageIdleTimeout else {
+            throw Failure(
+                description: "admin.page_idle_timeout must be positive and at most admin.page_session_lifetime"
+            )
         }
         guard expiredHintMaxAge >= .zero, expiredHintMaxAge <= .seconds(30 * 24 * 3600) else {
             throw Failure(description: "tokens.expired_hint_max_age must be between 0s and 720h")

@@ -59,6 +59,10 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     /// How long after its `exp` an `id_token_hint` still ends sessions at `/end-session` (BR-2):
     /// people log out long after their ID token expired, but not with one found in an old log.
     public var expiredHintMaxAge: Duration = .seconds(24 * 3600)
+    /// A signed-in browser of the delivery log page: signed out this long after its login
+    /// whatever it does, and after this long without a request.
+    public var pageSessionLifetime: Duration = .seconds(8 * 3600)
+    public var pageIdleTimeout: Duration = .seconds(30 * 60)
     /// Rejected requests one client address may cause per minute before `429` (SEC-4).
     public var rejectionsPerClient = 120
     /// Rejected requests attributed to one issuer (or to no known issuer) per minute.
@@ -97,6 +101,8 @@ public struct LogoutdConfiguration: Sendable, Equatable {
             + [
                 ("admin.listen", adminListen.description),
                 ("admin.token_file", adminTokenFile),
+                ("admin.page_session_lifetime", formatDuration(pageSessionLifetime)),
+                ("admin.page_idle_timeout", formatDuration(pageIdleTimeout)),
             ] + adminLimits.summary(prefix: "admin")
             + [
                 ("database.path", databaseURL == nil ? databasePath : "(not used: database.url is set)"),

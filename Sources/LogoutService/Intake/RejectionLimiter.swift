@@ -1,7 +1,8 @@
 import LogoutCore
 import Synchronization
 
-/// The rejection budgets of the public listener (SEC-4), shared by every request.
+/// The rejection budgets (SEC-4), one for the daemon: the back-channel endpoint, `/end-session`,
+/// its callback and the admin login form charge the same per-address buckets.
 final class RejectionLimiter: Sendable {
     struct Limits: Sendable, Equatable {
         /// Rejections one client address (an IPv6 client's /64) may cause per minute.
@@ -11,6 +12,7 @@ final class RejectionLimiter: Sendable {
     }
 
     private let budget = Mutex(RejectionBudget())
+    private let logThrottle = Mutex(LogThrottle())
     private let limits: Limits
     private let now: @Sendable () -> ContinuousClock.Instant
 
@@ -19,10 +21,21 @@ final class RejectionLimiter: Sendable {
         self.now = now
     }
 
-    func charge(client: String?, issuer: String) -> RejectionBudget.Verdict {
-        var accounts = [RejectionBudget.Account("issuer:" + issuer, perMinute: limits.perIssuer)]
+    /// - Parameter issuer: the issuer a refused token named (or `unknown`); `nil` for the
+    ///   browser routes, whose refusals are the address's alone.
+    func charge(client: String?, issuer: String?) -> RejectionBudget.Verdict {
+        var accounts: [RejectionBudget.Account] = []
+        if let issuer { accounts.append(RejectionBudget.Account("issuer:" + issuer, perMinute: limits.perIssuer)) }
         if let client { accounts.append(RejectionBudget.Account("client:" + client, perMinute: limits.perClient)) }
+        guard !accounts.isEmpty else { return .record }
         let instant = now()
         return budget.withLock { $0.charge(accounts, now: instant) }
+    }
+
+    /// Whether a refusal from `client` goes to the log now (once a minute per address); the
+    /// count is how many were left out before it.
+    func shouldLog(client: String?) -> Int? {
+        let instant = now()
+        return logThrottle.withLock { $0.admit("client:" + (client ?? "unknown"), now: instant) }
     }
 }

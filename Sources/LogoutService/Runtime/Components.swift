@@ -42,8 +42,11 @@ struct Components: Sendable {
     let rejectionLog: RejectionLogService
     let metricsCollector: MetricsCollector
     let backup: DatabaseBackup
-    let pageSessions = PageSessions()
+    let pageSessions: PageSessions
+    /// The rejection budgets every anonymous route charges (SEC-4).
+    let limiter: RejectionLimiter
     let now: @Sendable () -> Timestamp
+    let logger: Logger
 
     /// The delivery log page, over the same operations as the admin API.
     var pages: AdminPages {
@@ -52,7 +55,23 @@ struct Components: Sendable {
             operations: admin,
             authenticate: { [token = adminToken] in Digests.constantTimeEquals($0, token) },
             sessions: pageSessions,
-            now: now
+            now: now,
+            rejectLogin: { [limiter, metrics, logger = logger] browser in
+                metrics.requestRejected(rule: "SEC-3")
+                if case .exhausted(_, let retryAfter) = limiter.charge(client: browser.budgetKey, issuer: nil) {
+                    metrics.rateLimited(scope: "client")
+                    return retryAfter
+                }
+                if let suppressed = limiter.shouldLog(client: browser.budgetKey) {
+                    logger.notice(
+                        "admin page sign-in refused: wrong token",
+                        metadata: [
+                            "client": "\(browser.clientAddress ?? "unknown")", "refusals_not_logged": "\(suppressed)",
+                        ]
+                    )
+                }
+                return nil
+            }
         )
     }
 
@@ -169,6 +188,9 @@ struct Components: Sendable {
         try await directory.reload(from: database)
         let waker = Waker()
         let heartbeat = Heartbeat()
+        let limiter = RejectionLimiter(
+            limits: .init(perClient: config.rejectionsPerClient, perIssuer: config.rejectionsPerIssuer)
+        )
         return Components(
             configuration: config,
             backend: backend,
@@ -187,9 +209,7 @@ struct Components: Sendable {
                 store: database,
                 directory: directory,
                 signatures: SignatureChecker(keyCache: keyCache),
-                limiter: RejectionLimiter(
-                    limits: .init(perClient: config.rejectionsPerClient, perIssuer: config.rejectionsPerIssuer)
-                ),
+                limiter: limiter,
                 waker: waker,
                 metrics: metrics,
                 now: now,
@@ -207,6 +227,8 @@ struct Components: Sendable {
                 waker: waker,
                 metrics: metrics,
                 maximumExpiredAge: config.expiredHintMaxAge,
+                limiter: limiter,
+                secureCookies: config.issuer.lowercased().hasPrefix("https://"),
                 now: now,
                 logger: logger
             ),
@@ -266,7 +288,10 @@ struct Components: Sendable {
             rejectionLog: RejectionLogService(store: database, metrics: metrics, logger: logger),
             metricsCollector: MetricsCollector(store: database, metrics: metrics, now: now, logger: logger),
             backup: backup,
-            now: now
+            pageSessions: PageSessions(lifetime: config.pageSessionLifetime, idleTimeout: config.pageIdleTimeout),
+            limiter: limiter,
+            now: now,
+            logger: logger
         )
     }
 
