@@ -1,8 +1,8 @@
 import LogoutCore
 
 /// One input through every parser an anonymous client reaches: the form body, the compact JWS
-/// (with its base64url and strict JSON), and the token rules. Besides "no crash", it checks
-/// properties that a parser bug would break.
+/// (with its base64url and strict JSON), the token rules, and the browser routes' parameters
+/// (`BrowserFuzzTarget`). Besides "no crash", it checks properties that a parser bug would break.
 enum FuzzTarget {
     static let policy = IssuerPolicy(
         name: "fuzz",
@@ -13,12 +13,13 @@ enum FuzzTarget {
     )
 
     static func run(_ data: [UInt8]) {
-        if let form = FormBody(data) {
-            for token in form.values(named: "logout_token") { checkToken(token) }
-        }
-        checkToken(String(decoding: data, as: UTF8.self))
+        let text = String(decoding: data, as: UTF8.self)
+        let form = FormBody(data)
+        for token in form?.values(named: "logout_token") ?? [] { checkToken(token) }
+        checkToken(text)
         checkJSON(data)
         checkBase64URL(data)
+        BrowserFuzzTarget.run(text: text, form: form)
     }
 
     static func checkToken(_ token: String) {

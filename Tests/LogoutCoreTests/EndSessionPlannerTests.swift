@@ -109,6 +109,10 @@ import Testing
     @Test(
         arguments: [
             ("a parameter twice", [("state", "a"), ("state", "b")], "BR-1"),
+            (
+                "a parameter twice, empty first",
+                [("post_logout_redirect_uri", ""), ("post_logout_redirect_uri", "b")], "BR-1"
+            ),
             ("a control character", [("state", "a\u{0}b")], "BR-1"),
             ("too long", [("state", String(repeating: "s", count: 8193))], "BR-1"),
         ] as [(String, [(String, String)], String)]

@@ -31,12 +31,14 @@ public struct EndSessionRequest: Sendable, Equatable {
     }
 
     /// Reads the known parameters; others are ignored (§2 allows extensions). An empty value
-    /// counts as absent. A parameter given twice is refused (BR-1): two readers could pick
-    /// different ones, and the redirect target must be the one that was checked.
+    /// counts as absent. A parameter given twice is refused (BR-1), even when one of the two is
+    /// empty: two readers could pick different ones, and the redirect target must be the one that
+    /// was checked.
     public static func parse(_ fields: [(name: String, value: String)]) throws(TokenRejection) -> EndSessionRequest {
         var values: [String: String] = [:]
+        var seen: Set<String> = []
         for (name, value) in fields where names.contains(name) {
-            guard values[name] == nil else {
+            guard seen.insert(name).inserted else {
                 throw TokenRejection("BR-1", "the parameter \(name) is given more than once")
             }
             guard value.utf8.count <= maximumLength else {
