@@ -77,7 +77,7 @@ enum BrowserFuzzTarget {
         precondition(!SafeText.hasControlCharacters(state), "the callback's state holds a control character")
     }
 
-    /// BR-2, as the service applies it between the header and the signature: an accepted header
+    /// BR-2 and BR-9, as the service applies them between the header and the signature: an accepted header
     /// names one of the issuer's asymmetric algorithms and cannot pick its key or pass for a
     /// logout token; accepted claims are the issuer's, for a subject, with an audience, not a
     /// logout token's, and not expired longer ago than allowed.
@@ -123,9 +123,21 @@ enum BrowserFuzzTarget {
                 !identifiers.contains(where: SafeText.hasControlCharacters),
                 "a hint holds a control character"
             )
-            guard let exp = jws.payload["exp"]?.numberValue else {
-                preconditionFailure("a hint without exp was accepted")
+            guard let exp = jws.payload["exp"]?.numberValue, exp.isFinite else {
+                preconditionFailure("a hint without a finite exp was accepted")
             }
+            // BR-9: an ID token has an iat, not in the future beyond the skew.
+            guard let iat = jws.payload["iat"]?.numberValue else {
+                preconditionFailure("a hint without iat was accepted")
+            }
+            precondition(
+                iat <= now.secondsSince1970 + policy.clockSkew.seconds,
+                "a hint issued in the future was accepted"
+            )
+            precondition(
+                hint.expiresAt == Timestamp(secondsSince1970: exp),
+                "the hint's expiry is not its exp"
+            )
             precondition(
                 now.secondsSince1970 <= exp + maximumExpiredAge.seconds + policy.clockSkew.seconds,
                 "a hint that expired too long ago was accepted"
@@ -136,7 +148,7 @@ enum BrowserFuzzTarget {
     }
 
     static func checkRefusal(_ error: TokenRejection) {
-        precondition(error.rule == "BR-2", "the hint was refused with \(error.rule)")
+        precondition(error.rule == "BR-2" || error.rule == "BR-9", "the hint was refused with \(error.rule)")
         precondition(!SafeText.hasControlCharacters(error.description), "a refusal holds a control character")
     }
 }

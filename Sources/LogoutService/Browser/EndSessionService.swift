@@ -305,16 +305,11 @@ struct EndSessionService: EndSessionHandling {
             "BR-6",
             "this sign-out link was already used, has expired, or was not issued by us"
         )
-        guard let form = FormBody(Array((query ?? "").utf8)), form.values(named: "state").count <= 1 else {
-            return (
-                EndSessionAnswer(refuse(TokenRejection("BR-6", "the callback's query is not valid"), browser: browser)),
-                nil
-            )
-        }
-        guard let state = form.values(named: "state").first, !state.isEmpty, state.utf8.count <= 256,
-            !SafeText.hasControlCharacters(state)
-        else {
-            return (EndSessionAnswer(refuse(refused, source: "callback", browser)), nil)
+        let state: String
+        do {
+            state = try EndSessionCallbackQuery.parse(query)
+        } catch {
+            return (EndSessionAnswer(refuse(error, source: "callback", browser)), nil)
         }
         let stateHash = Digests.tokenHash(state)
         let binding = binding(for: state)
