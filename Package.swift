@@ -187,8 +187,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The parsers an anonymous client reaches, under libFuzzer (scripts/fuzz) or a seeded
-        // random harness (the same binary built without -sanitize=fuzzer, run by .ci/run).
+        // The parsers an anonymous client reaches, under libFuzzer (scripts/fuzz, run by .ci/run)
+        // or a seeded random harness (the same binary without -sanitize=fuzzer: scripts/fuzz --random).
         .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "logoutd-fuzz",
