@@ -37,6 +37,19 @@ public struct SecretBox: Sendable {
         return SecretBox(key: key)
     }
 
+    /// A keyed digest of `message` (HMAC-SHA-256, hex) under a key derived from the secrets key
+    /// for `purpose` alone: values the browser carries back that nobody without the key can
+    /// compute, the same on every replica that shares the key.
+    public func mac(_ message: String, purpose: String) -> String {
+        let derived = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: key,
+            info: Array(("logoutd " + purpose).utf8),
+            outputByteCount: 32
+        )
+        let code = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: derived)
+        return Digests.hex(code)
+    }
+
     public func seal(_ plaintext: [UInt8], for field: SealedField) throws -> [UInt8] {
         guard let combined = try AES.GCM.seal(plaintext, using: key, authenticating: field.associatedData).combined
         else {

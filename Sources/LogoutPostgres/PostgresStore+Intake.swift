@@ -18,6 +18,17 @@ extension PostgresStore {
         }
     }
 
+    public func replayRecorded(_ replay: ReplayKey, now: Timestamp) async throws -> Bool {
+        try await read { db in
+            try await db.row(
+                """
+                SELECT 1 FROM replay WHERE issuer_name = \(replay.issuerName) AND jti = \(replay.key)
+                    AND token_hash = \(replay.tokenHash) AND expires_at > \(now.millisecondsSince1970)
+                """
+            ) != nil
+        }
+    }
+
     static func recordLogout(
         _ logout: AcceptedLogout,
         now: Timestamp,

@@ -11,6 +11,16 @@ extension LogoutDatabase {
         }
     }
 
+    public func replayRecorded(_ replay: ReplayKey, now: Timestamp) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM replay WHERE issuer_name = ? AND jti = ? AND token_hash = ? AND expires_at > ?",
+                arguments: [replay.issuerName, replay.key, replay.tokenHash, now.column]
+            ) ?? false
+        }
+    }
+
     /// Queues a rejected (or deferred) request for the log without waiting: it rides along in a
     /// later commit and never delays an acknowledgement (SEC-4). Returns false when the queue is
     /// full and the entry was dropped.

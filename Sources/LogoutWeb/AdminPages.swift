@@ -19,9 +19,7 @@ public struct AdminPages: Sendable {
     let authenticate: @Sendable (String) -> Bool
     let sessions: PageSessions
     let now: @Sendable () -> Timestamp
-    /// A failed sign-in, charged to the address's rejection budget (SEC-4): the `Retry-After`
-    /// of a `429` when the budget is spent.
-    let rejectLogin: @Sendable (BrowserRequest) -> Duration?
+    let signIns: SignInBudget
     let templates: MustacheLibrary
 
     public init(
@@ -29,13 +27,13 @@ public struct AdminPages: Sendable {
         authenticate: @escaping @Sendable (String) -> Bool,
         sessions: PageSessions,
         now: @escaping @Sendable () -> Timestamp,
-        rejectLogin: @escaping @Sendable (BrowserRequest) -> Duration? = { _ in nil }
+        signIns: SignInBudget = .unlimited
     ) throws {
         self.operations = operations
         self.authenticate = authenticate
         self.sessions = sessions
         self.now = now
-        self.rejectLogin = rejectLogin
+        self.signIns = signIns
         var library = MustacheLibrary()
         try library.register(Templates.login, named: "login")
         try library.register(Templates.log, named: "log")
@@ -162,23 +160,28 @@ public struct AdminPages: Sendable {
     func login(_ request: Request, _ context: LogoutRequestContext) async throws -> Response {
         try Self.refuseCrossSite(request)
         let form = try await Self.form(request)
+        let browser = BrowserRequest(clientAddress: context.clientAddress, budgetKey: context.budgetKey)
+        // Past the address's budget no token is even compared, the right one included: an
+        // answer that still told right from wrong would let guessing go on at any rate.
+        if let retryAfter = signIns.spent(browser) { return tooManySignIns(retryAfter) }
         guard let token = form.values(named: "token").first, authenticate(token) else {
-            let browser = BrowserRequest(clientAddress: context.clientAddress, budgetKey: context.budgetKey)
-            if let retryAfter = rejectLogin(browser) {
-                var response = html(
-                    .tooManyRequests,
-                    "login",
-                    ["title": "sign in", "error": "Too many failed sign-ins from this address; try again later."]
-                )
-                let (seconds, attoseconds) = retryAfter.components
-                response.headers[.retryAfter] = String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
-                return response
-            }
+            if let retryAfter = signIns.charge(browser) { return tooManySignIns(retryAfter) }
             return html(.unauthorized, "login", ["title": "sign in", "error": "That is not the admin token."])
         }
         let session = sessions.open(now: now())
         var response = Self.redirect(to: "/admin/")
         response.headers[.setCookie] = Self.cookie(value: session.id, maxAge: Int(sessions.lifetime.seconds))
+        return response
+    }
+
+    func tooManySignIns(_ retryAfter: Duration) -> Response {
+        var response = html(
+            .tooManyRequests,
+            "login",
+            ["title": "sign in", "error": "Too many failed sign-ins from this address; try again later."]
+        )
+        let (seconds, attoseconds) = retryAfter.components
+        response.headers[.retryAfter] = String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
         return response
     }
 

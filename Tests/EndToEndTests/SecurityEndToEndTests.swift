@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import LogoutCore
+import LogoutJWT
 import NIOHTTP1
 import TestSupport
 import Testing
@@ -32,10 +34,18 @@ import Testing
         fields.map { "\($0)=\(FormEncoding.encode($1))" }.joined(separator: "&")
     }
 
-    /// The IdP, the app (HS256 only), `shop` with a session at the IdP, `billing` with a
-    /// session at the app only, `closed` disabled with an IdP session.
-    static func registry(_ daemon: DaemonProcess) async throws {
+    /// The IdP (with its own end-session when given), the app (HS256 only), `shop` with a session
+    /// at the IdP, `billing` with a session at the app only, `closed` disabled with an IdP session.
+    static func registry(_ daemon: DaemonProcess, endSessionEndpoint: String? = nil) async throws {
         try await daemon.registerIdP(Self.idpKey)
+        if let endSessionEndpoint {
+            let updated = try await daemon.admin(
+                .PATCH,
+                "/admin/v1/issuers/idp",
+                ["end_session_endpoint": .string(endSessionEndpoint)]
+            )
+            #expect(updated.status == .ok, "\(updated.body)")
+        }
         let app = try await daemon.admin(
             .POST,
             "/admin/v1/issuers",
@@ -161,7 +171,7 @@ import Testing
                 "a logout token",
                 try Self.idToken(extra: #","events":{"http://schemas.openid.net/event/backchannel-logout":{}}"#), "BR-9"
             ),
-            ("an unregistered audience", try Self.idToken(aud: "ghost"), "BR-4"),
+            ("an unregistered audience", try Self.idToken(aud: "ghost"), "BR-9"),
         ]
         for (name, token, rule) in refusals {
             let uri = name == "a disabled RP" ? "https://closed.example/bye" : Self.signedOut
@@ -173,6 +183,28 @@ import Testing
             #expect(page.body.contains(rule + ":"), "\(name): \(page.body)")
         }
         #expect(try await events(daemon).count == before + 1, "a refused hint was recorded as a logout")
+        let pages = try await daemon.admin(.GET, "/admin/v1/events?limit=1").body
+        #expect(!pages.contains("disabled"), "the refusal told an issuer which RP is disabled")
+
+        // RES-4: an RP following every subject of the IdP holds no session rows, and may still
+        // be where a hint sends the browser.
+        let follower = try await daemon.admin(
+            .POST,
+            "/admin/v1/rps",
+            [
+                "client_id": "portal", "backchannel_logout_uri": "http://127.0.0.1:9/bcl", "subjects": "all",
+                "issuers": ["idp"], "post_logout_redirect_uris": ["https://portal.example/bye"],
+            ]
+        )
+        #expect(follower.status == .created, "\(follower.body)")
+        let followed = try await AdminPageEndToEndTests.send(
+            endSession
+                + Self.query([
+                    ("id_token_hint", try Self.idToken(sub: "v", aud: "portal")),
+                    ("post_logout_redirect_uri", "https://portal.example/bye"),
+                ])
+        )
+        #expect(followed.status == .seeOther, "\(followed.body)")
         await daemon.stop()
     }
 
@@ -240,13 +272,7 @@ import Testing
         }
         let daemon = try DaemonProcess()
         try await daemon.start()
-        try await Self.registry(daemon)
-        let updated = try await daemon.admin(
-            .PATCH,
-            "/admin/v1/issuers/idp",
-            ["end_session_endpoint": .string(idp.url + "/logout")]
-        )
-        #expect(updated.status == .ok, "\(updated.body)")
+        try await Self.registry(daemon, endSessionEndpoint: idp.url + "/logout")
         let start = try await AdminPageEndToEndTests.send(
             daemon.publicURL + "/end-session?"
                 + Self.query([
@@ -259,9 +285,14 @@ import Testing
         let atIdP = try await AdminPageEndToEndTests.send(try #require(start.headers.first(name: "Location")))
         let callback = try #require(atIdP.headers.first(name: "Location"))
 
+        // Whoever holds the link knows the state; the cookie must not be computable from it.
+        let state = try #require(FormBody(Array(callback.split(separator: "?")[1].utf8))?.values(named: "state").first)
+        let name = "logoutd_es_" + Digests.tokenHash("name:" + state).prefix(12)
+        #expect(cookie.hasPrefix(name + "="))
         for (name, headers) in [
             ("no cookie", [(String, String)]()), ("a wrong value", [("Cookie", cookie.prefix { $0 != "=" } + "=x")]),
             ("another flow's cookie", [("Cookie", "logoutd_es_000000000000=" + String(repeating: "0", count: 64))]),
+            ("a value hashed from the state", [("Cookie", name + "=" + Digests.tokenHash("browser:" + state))]),
         ] {
             let page = try await AdminPageEndToEndTests.send(callback, headers: headers)
             #expect(page.status == .ok, "\(name): \(page.status)")
@@ -272,5 +303,68 @@ import Testing
         #expect(back.status == .seeOther && back.headers.first(name: "Location") == Self.signedOut + "?state=rp")
         await daemon.stop()
         await idp.stop()
+    }
+
+    /// BR-9 and SEC-4: a valid hint sent again and again from one address records nothing and,
+    /// past the address's budget, no longer writes a return record for the trip upstream; every
+    /// answer is still the way out, never a refusal.
+    @Test func aRepeatedHintCannotFillTheReturnTable() async throws {
+        let idp = try await TestServer.start()
+        let daemon = try DaemonProcess(extra: "limits:\n  rejections_per_minute: 20")
+        try await daemon.start()
+        try await Self.registry(daemon, endSessionEndpoint: idp.url + "/logout")
+        let hint = try Self.idToken()
+        let url =
+            daemon.publicURL + "/end-session?"
+            + Self.query([("id_token_hint", hint), ("post_logout_redirect_uri", Self.signedOut)])
+        var upstream = 0
+        for _ in 0..<120 {
+            let answer = try await AdminPageEndToEndTests.send(url)
+            #expect(answer.status == .seeOther)
+            let location = answer.headers.first(name: "Location") ?? ""
+            if location.hasPrefix(idp.url) { upstream += 1 } else { #expect(location == Self.signedOut) }
+        }
+        #expect(upstream >= 21 && upstream <= 30, "\(upstream) trips upstream for 120 clicks, budget 20")
+        await daemon.stop()
+        let database = try DatabaseQueue(path: daemon.folder.file("data/logoutd.sqlite3"))
+        let returns = try await database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM end_session_returns") }
+        #expect(returns == upstream, "return records")
+        let events = try await database.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM events WHERE source = 'end-session'")
+        }
+        #expect(events == 1)
+        await idp.stop()
+    }
+
+    /// SEC-4: hints that name a new `kid` each time get `503` while the issuer's keys refresh;
+    /// they are charged like refusals and logged once, or they would be a way around the budget.
+    @Test func hintsWithUnknownKeyIDsAreChargedToo() async throws {
+        let jwks = try await TestServer.start { _, _ in .json(TokenForge.json(try! TokenForge.jwks([Self.idpKey]))) }
+        let daemon = try DaemonProcess(extra: "limits:\n  rejections_per_minute: 20")
+        try await daemon.start()
+        let issuer = try await daemon.admin(
+            .POST,
+            "/admin/v1/issuers",
+            [
+                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
+                "jwks_uri": .string(jwks.url + "/jwks"),
+            ]
+        )
+        #expect(issuer.status == .created, "\(issuer.body)")
+        var statuses: [UInt] = []
+        for index in 0..<80 {
+            let hint = try Self.idToken(key: TokenForge.newES256(kid: "rotated-\(index)"))
+            let page = try await AdminPageEndToEndTests.send(
+                daemon.publicURL + "/end-session?" + Self.query([("id_token_hint", hint)])
+            )
+            statuses.append(page.status.code)
+            #expect(page.headers.first(name: "Location") == nil)
+        }
+        #expect(statuses.filter { $0 != 429 }.count <= 25, "\(statuses)")
+        #expect(statuses.suffix(40).allSatisfy { $0 == 429 }, "\(statuses)")
+        let lines = daemon.log.split(separator: "\n").filter { $0.contains("issuer keys unavailable") }
+        #expect(lines.count <= 2, "\(lines.count) warnings for 80 hints from one address")
+        await daemon.stop()
+        await jwks.stop()
     }
 }

@@ -62,7 +62,6 @@ import Testing
             ("client_id of the hint", request(clientID: "shop"), "logout shop → \(registered)?state=af0ifjsldkj"),
             ("client_id the hint was not issued to", request(clientID: "billing"), "BR-4"),
             ("client_id of no registered RP", request(clientID: "ghost"), "BR-4"),
-            ("client_id of a disabled RP", request(clientID: "closed"), "BR-4"),
         ] as [(String, EndSessionRequest, String)]
     )
     func conformanceCases(name: String, request: EndSessionRequest, expected: String) {
@@ -72,7 +71,7 @@ import Testing
     @Test func theRPIsTheHintsOnlyRegisteredAudienceOrItsAuthorizedParty() {
         var hint = Self.hint
         hint.audiences = ["ghost"]
-        #expect(Self.outcome(Self.request(), hint: hint) == "BR-4")
+        #expect(Self.outcome(Self.request(), hint: hint) == "BR-9", "no eligible RP; the page does not say why")
         hint.audiences = ["shop", "billing"]
         #expect(Self.outcome(Self.request(), hint: hint) == "BR-4", "two registered audiences, no azp or client_id")
         hint.authorizedParty = "shop"
@@ -83,16 +82,18 @@ import Testing
         #expect(Self.outcome(Self.request(), hint: hint) == "logout shop → \(Self.registered)?state=af0ifjsldkj")
     }
 
-    /// BR-9: an audience that is disabled or holds no session of the hint's issuer and subject
-    /// is never the RP, and is named in the refusal ahead of unknown ones.
+    /// BR-9: an audience that is unknown, disabled or holds no session of the hint's issuer and
+    /// subject is never the RP, and the page does not tell which of these it is.
     @Test(
         arguments: [
             (["closed"], nil, "BR-9"),
             (["stranger"], nil, "BR-9"),
             (["ghost", "stranger"], nil, "BR-9"),
-            (["ghost"], nil, "BR-4"),
+            (["ghost"], nil, "BR-9"),
             (["shop", "closed"], nil, "logout shop → \(registered)?state=af0ifjsldkj"),
-            (["shop", "stranger"], "stranger", "logout shop → \(registered)?state=af0ifjsldkj"),
+            // `azp` decides: an ineligible authorized party is refused, not replaced by another audience.
+            (["shop", "stranger"], "stranger", "BR-9"),
+            (["shop", "stranger"], "shop", "logout shop → \(registered)?state=af0ifjsldkj"),
             (["closed"], "closed", "BR-9"),
         ] as [([String], String?, String)]
     )

@@ -41,7 +41,7 @@ import Testing
     @Test(
         arguments: [
             ("a live session", [session()], "eligible"),
-            ("a session without expiry or sid", [session(sid: nil)], "noSession"),
+            ("a session registered without a sid", [session(sid: nil)], "eligible"),
             ("a session ended an hour ago", [session(ended: .seconds(-3600))], "eligible"),
             ("a session ended two days ago", [session(ended: .seconds(-172_800))], "noSession"),
             ("a session expired an hour ago", [session(expires: .seconds(-3600))], "eligible"),
@@ -87,6 +87,41 @@ import Testing
             window: Self.window
         )
         #expect(answer == .eligible(postLogoutRedirectURIs: ["https://shop.example/bye"]))
+    }
+
+    /// RES-4: an RP that hears of every logout of the hint's issuer holds no session rows.
+    @Test func anRPFollowingTheIssuersSubjectsIsEligibleWithoutSessions() {
+        var follower = Self.shop
+        follower.subjects = .all
+        follower.issuers = ["idp"]
+        let eligible = HintAudience.of(
+            follower,
+            sessions: [],
+            issuerName: "idp",
+            hint: Self.hint,
+            now: Self.now,
+            window: Self.window
+        )
+        #expect(eligible == .eligible(postLogoutRedirectURIs: ["https://shop.example/bye"]))
+        let other = HintAudience.of(
+            follower,
+            sessions: [],
+            issuerName: "app",
+            hint: Self.hint,
+            now: Self.now,
+            window: Self.window
+        )
+        #expect(other == .noSession, "it follows idp, not app")
+        follower.enabled = false
+        let disabled = HintAudience.of(
+            follower,
+            sessions: [],
+            issuerName: "idp",
+            hint: Self.hint,
+            now: Self.now,
+            window: Self.window
+        )
+        #expect(disabled == .disabled)
     }
 
     @Test func unregisteredAndDisabledRPsAreNeverEligible() {

@@ -79,6 +79,8 @@ import Testing
             ("no iat", claims(["iat": nil]), "BR-9"),
             ("iat not a number", claims(["iat": "yesterday"]), "BR-9"),
             ("exp not finite", claims(["exp": .number(.infinity)]), "BR-2"),
+            ("exp more than a year ahead", claims(["exp": .number(seconds + 367 * 86_400)]), "BR-9"),
+            ("exp centuries ahead", claims(["exp": .number(1e300)]), "BR-9"),
         ] as [(String, [String: JSONValue], String)]
     )
     func refusesClaims(name: String, claims: [String: JSONValue], rule: String) {

@@ -31,6 +31,9 @@ public struct IdTokenHint: Sendable, Equatable {
 /// The rules of an `id_token_hint` (RP-Initiated Logout 1.0 §2, §4; RFC 8725 §3.11), apart from
 /// its signature, which the service checks with the issuer's keys between the two steps.
 public enum IdTokenHintValidator {
+    /// The longest an `id_token_hint` may claim to stay valid from now.
+    public static let maximumLifetime: Duration = .seconds(366 * 86_400)
+
     /// BR-2: the header rules of every token verified with an issuer's keys (never `none`, the
     /// issuer's algorithms, no key-selecting members), and a type that is not another kind of
     /// token: a logout token (`typ: logout+jwt`) is not an ID token.
@@ -93,6 +96,11 @@ public enum IdTokenHintValidator {
         }
         guard let exp = claims["exp"]?.numberValue, exp.isFinite else {
             throw TokenRejection("BR-2", "the id_token_hint has no exp")
+        }
+        // An ID token lives minutes or hours; its replay record lives until it expires, so one
+        // that claims to live for years is not an ID token we keep a record for (BR-9).
+        guard exp <= now + maximumLifetime.seconds else {
+            throw TokenRejection("BR-9", "the id_token_hint's exp is more than a year ahead")
         }
         guard now <= exp + maximumExpiredAge.seconds + skew else {
             throw TokenRejection("BR-2", "the id_token_hint expired more than \(formatDuration(maximumExpiredAge)) ago")

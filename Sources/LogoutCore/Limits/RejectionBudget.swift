@@ -68,6 +68,13 @@ public struct RejectionBudget: Sendable {
         return .record
     }
 
+    /// How long until `account` can pay for one rejection, without charging it: `nil` when it
+    /// can now. The admin sign-in form asks before it checks a token (SEC-4).
+    public func waitBeforeCharging(_ account: Account, now: ContinuousClock.Instant) -> Duration? {
+        let bucket = Self.refill(buckets[account.key], perMinute: account.perMinute, now: now)
+        return bucket.tokens < 1 ? Self.timeUntilOneToken(bucket) : nil
+    }
+
     private static func refill(_ bucket: Bucket?, perMinute: Int, now: ContinuousClock.Instant) -> Bucket {
         let capacity = Double(max(0, perMinute))
         guard let bucket else { return Bucket(tokens: capacity, capacity: capacity, updated: now) }

@@ -11,6 +11,9 @@ public protocol IntakeStore: Sendable {
     /// Records the event, its replay record, the sessions it ends and all its deliveries in one
     /// durable transaction; returns once it is committed.
     func recordLogout(_ logout: AcceptedLogout, now: Timestamp) async throws -> RecordedLogout
+    /// Whether `replay` is recorded and unexpired, read without a write: a repeated
+    /// `id_token_hint` is answered from it and commits nothing (BR-9).
+    func replayRecorded(_ replay: ReplayKey, now: Timestamp) async throws -> Bool
     /// Queues a rejected request for the log without waiting; false when the queue is full and
     /// the entry was dropped.
     func enqueueRejection(_ rejection: RejectedLogout, now: Timestamp) -> Bool

@@ -49,22 +49,33 @@ enum RegistrationRules {
 
     /// A page we send browsers to (`post_logout_redirect_uris`): https. Plain http only in
     /// development (`delivery.allow_private_networks`) and only to a host no one else can own:
-    /// `localhost` or a loopback or private IP literal. A plain http page on a public name hands
-    /// the RP's `state` to anyone on the path, and lets them answer in the RP's place.
+    /// `localhost`, a loopback address, or an RFC 1918 or unique-local address, as literals. A
+    /// plain http page on a public name hands the RP's `state` to anyone on the path, and lets
+    /// them answer in the RP's place.
     static func browserURL(_ value: String, field: String, allowPrivateNetworks: Bool) throws(AdminError) {
         try url(value, field: field, allowHTTP: true)
-        guard let url = URL(string: value), url.scheme?.lowercased() == "http", let host = url.host?.lowercased()
-        else { return }
-        let local: Bool
-        switch AddressResolver.literal(host) {
-        case .v4(let bytes)?: local = AddressPolicy.check(ipv4: bytes) != .allowed
-        case .v6(let bytes)?: local = AddressPolicy.check(ipv6: bytes) != .allowed
-        case nil: local = host == "localhost"
-        }
-        guard allowPrivateNetworks, local else {
+        guard isBrowserURL(value, allowPrivateNetworks: allowPrivateNetworks) else {
             throw AdminError.invalid(
                 "\(field) must use https (plain http only for localhost or a loopback or private IP address, with delivery.allow_private_networks)"
             )
+        }
+    }
+
+    /// The scheme and host half of `browserURL`, also applied when a browser is about to be sent
+    /// to a URI registered before the rule.
+    static func isBrowserURL(_ value: String, allowPrivateNetworks: Bool) -> Bool {
+        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased()
+        else { return false }
+        if scheme == "https" { return true }
+        guard scheme == "http", allowPrivateNetworks else { return false }
+        switch AddressResolver.literal(host) {
+        case .v4(let b)?:
+            return b[0] == 127 || b[0] == 10 || (b[0] == 172 && (16...31).contains(b[1]))
+                || (b[0] == 192 && b[1] == 168)
+        case .v6(let b)?:
+            return b[0..<15].allSatisfy { $0 == 0 } && b[15] == 1 || b[0] & 0xFE == 0xFC
+        case nil:
+            return host == "localhost"
         }
     }
 

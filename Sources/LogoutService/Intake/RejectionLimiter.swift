@@ -32,10 +32,19 @@ final class RejectionLimiter: Sendable {
         return budget.withLock { $0.charge(accounts, now: instant) }
     }
 
-    /// Whether a refusal from `client` goes to the log now (once a minute per address); the
-    /// count is how many were left out before it.
-    func shouldLog(client: String?) -> Int? {
+    /// The `Retry-After` while `client`'s budget is spent, without charging it.
+    func spent(client: String?) -> Duration? {
+        guard let client else { return nil }
         let instant = now()
-        return logThrottle.withLock { $0.admit("client:" + (client ?? "unknown"), now: instant) }
+        let account = RejectionBudget.Account("client:" + client, perMinute: limits.perClient)
+        return budget.withLock { $0.waitBeforeCharging(account, now: instant) }
+    }
+
+    /// Whether a refusal from `client` on `route` goes to the log now (once a minute per address
+    /// and route, so one route's flood does not hide another's lines); the count is how many
+    /// were left out before it.
+    func shouldLog(client: String?, route: String) -> Int? {
+        let instant = now()
+        return logThrottle.withLock { $0.admit(route + "/" + (client ?? "unknown"), now: instant) }
     }
 }

@@ -56,22 +56,30 @@ struct Components: Sendable {
             authenticate: { [token = adminToken] in Digests.constantTimeEquals($0, token) },
             sessions: pageSessions,
             now: now,
-            rejectLogin: { [limiter, metrics, logger = logger] browser in
-                metrics.requestRejected(rule: "SEC-3")
-                if case .exhausted(_, let retryAfter) = limiter.charge(client: browser.budgetKey, issuer: nil) {
-                    metrics.rateLimited(scope: "client")
-                    return retryAfter
+            signIns: SignInBudget(
+                spent: { [limiter, metrics] browser in
+                    let wait = limiter.spent(client: browser.budgetKey)
+                    if wait != nil { metrics.rateLimited(scope: "client") }
+                    return wait
+                },
+                charge: { [limiter, metrics, logger = logger] browser in
+                    metrics.requestRejected(rule: "SEC-3")
+                    if case .exhausted(_, let retryAfter) = limiter.charge(client: browser.budgetKey, issuer: nil) {
+                        metrics.rateLimited(scope: "client")
+                        return retryAfter
+                    }
+                    if let suppressed = limiter.shouldLog(client: browser.budgetKey, route: "admin-login") {
+                        logger.notice(
+                            "admin page sign-in refused: wrong token",
+                            metadata: [
+                                "client": "\(browser.clientAddress ?? "unknown")",
+                                "refusals_not_logged": "\(suppressed)",
+                            ]
+                        )
+                    }
+                    return nil
                 }
-                if let suppressed = limiter.shouldLog(client: browser.budgetKey) {
-                    logger.notice(
-                        "admin page sign-in refused: wrong token",
-                        metadata: [
-                            "client": "\(browser.clientAddress ?? "unknown")", "refusals_not_logged": "\(suppressed)",
-                        ]
-                    )
-                }
-                return nil
-            }
+            )
         )
     }
 
@@ -228,7 +236,9 @@ struct Components: Sendable {
                 metrics: metrics,
                 maximumExpiredAge: config.expiredHintMaxAge,
                 limiter: limiter,
+                secrets: secrets,
                 secureCookies: config.issuer.lowercased().hasPrefix("https://"),
+                allowPrivateNetworks: config.allowPrivateNetworks,
                 now: now,
                 logger: logger
             ),
