@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import LogoutCore
-import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -46,6 +45,9 @@ public final class PostgresStore: LogoutStore {
         maximumConnections: Int = 16,
         logger: Logger
     ) async throws -> PostgresStore {
+        if let warning = location.certificateWarning {
+            logger.warning("\(warning)")
+        }
         let store = PostgresStore(
             location: location,
             password: password,
@@ -83,7 +85,7 @@ public final class PostgresStore: LogoutStore {
             username: location.user,
             password: password,
             database: location.database,
-            tls: Self.tls(location.tls)
+            tls: location.tlsConfiguration.map { .require($0) } ?? .disable
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = operationTimeout
@@ -104,19 +106,6 @@ public final class PostgresStore: LogoutStore {
         self.operationTimeout = operationTimeout
         self.logger = logger
         self.driverLogger = driverLogger
-    }
-
-    private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
-        switch mode {
-        case .disable:
-            return .disable
-        case .require:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            return .require(configuration)
-        case .verifyFull:
-            return .require(.makeClientConfiguration())
-        }
     }
 
     /// Stops the pool; operations after this fail.

@@ -17,6 +17,9 @@ struct CheckConfig: AsyncParsableCommand {
             for (key, value) in config.summary {
                 print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
             }
+            for warning in StoreCheck.warnings(config) {
+                FileHandle.standardError.write(Data("logoutd: warning: \(warning)\n".utf8))
+            }
             if let database = try await StoreCheck.run(config) {
                 print("database: " + database)
             }

@@ -90,4 +90,9 @@ public enum StoreCheck {
             logger: Logger(label: "logoutd.check-config")
         )
     }
+
+    /// What the daemon warns of at start about the store (`sslmode=require`).
+    public static func warnings(_ config: LogoutdConfiguration) -> [String] {
+        config.databaseURL?.certificateWarning.map { [$0] } ?? []
+    }
 }
