@@ -24,6 +24,9 @@ struct CheckConfig: AsyncParsableCommand {
                 print("database: " + database)
             }
             print("configuration is valid")
+        } catch let failure as StoreCheck.Unreachable {
+            FileHandle.standardError.write(Data("logoutd: cannot connect to the database: \(failure)\n".utf8))
+            throw ExitCode(1)
         } catch {
             FileHandle.standardError.write(Data("logoutd: invalid configuration: \(error)\n".utf8))
             throw ExitCode(1)

@@ -91,6 +91,20 @@ public enum TestPostgres {
         return url.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
     }
 
+    /// A new user who must give `password` (scripts/postgres-cluster lets the members of
+    /// `logoutd_password_login` in by password only), and a database it owns; returns its URL.
+    public static func passwordUser(password: String) async throws -> String {
+        let url = try serverURL()
+        let name = "r_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await execute(
+            "CREATE ROLE \(name) LOGIN PASSWORD '\(password)' IN ROLE logoutd_password_login",
+            on: url
+        )
+        try await execute("CREATE DATABASE \(name) OWNER \(name)", on: url)
+        return url.replacingOccurrences(of: "logoutd@", with: "\(name)@")
+            .replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+    }
+
     /// Runs one statement on the database of `url` (a test's own setup or inspection).
     public static func execute(_ sql: String, on url: String) async throws {
         _ = try await query(sql, on: url)
