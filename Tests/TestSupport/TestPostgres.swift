@@ -65,13 +65,17 @@ public enum TestPostgres {
         public func stop() async {
             _ = await shell("'\(script)' stop '\(folder)'")
         }
+
+        /// The CA of a cluster started with TLS: its server's certificate names `localhost`.
+        public var certificateAuthority: String { folder + "/ca.pem" }
     }
 
-    public static func privateCluster() async throws -> PrivateCluster {
+    /// - Parameter tls: the server offers TLS, with a certificate for `localhost` only.
+    public static func privateCluster(tls: Bool = false) async throws -> PrivateCluster {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "logoutd-test-pg-" + UUID().uuidString
         ).path
-        let (status, output) = await shell("'\(clusterScript)' start '\(folder)'")
+        let (status, output) = await shell("LOGOUTD_PG_TLS=\(tls ? "on" : "off") '\(clusterScript)' start '\(folder)'")
         guard status == 0 else { throw Unavailable(description: "no PostgreSQL cluster: \(output)") }
         return PrivateCluster(
             url: output.split(separator: "\n").last.map(String.init) ?? "",
