@@ -41,12 +41,16 @@ extension PostgresStore {
 extension PostgresStore {
     /// `check-config`: connects with the given settings and reports the server, whether commits
     /// are synchronous (IN-17) and the schema's state, without migrating anything.
+    ///
+    /// - Throws: `PostgresConnectFailure` as the daemon's start would, so that the check tells
+    ///   what the start would meet.
     public static func check(
         _ location: PostgresLocation,
         password: String?,
         timeout: Duration,
         logger: Logger
     ) async throws -> String {
+        try await probe(location, password: password, timeout: timeout, logger: driverLogger(logger))
         let store = PostgresStore(
             location: location,
             password: password,

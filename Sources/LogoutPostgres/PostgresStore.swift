@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import LogoutCore
-import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -36,7 +35,12 @@ public final class PostgresStore: LogoutStore {
     /// The last migration applied, for the start-up log line: `open` fails unless all are.
     public var schemaVersion: String { PostgresSchema.migrations.last?.name ?? "?" }
 
-    /// Connects, then migrates under an advisory lock: replicas starting together migrate once.
+    /// Connects once by hand (`probe`: a server that will not let us in fails the start within
+    /// `operationTimeout`, with its cause), then starts the pool and migrates under an advisory
+    /// lock: replicas starting together migrate once.
+    ///
+    /// - Throws: `PostgresConnectFailure` when the first connection fails, `Failure` when the
+    ///   migration does.
     public static func open(
         _ location: PostgresLocation,
         password: String?,
@@ -46,6 +50,11 @@ public final class PostgresStore: LogoutStore {
         maximumConnections: Int = 16,
         logger: Logger
     ) async throws -> PostgresStore {
+        // Before the probe: a start that fails still says it.
+        if let warning = location.certificateWarning {
+            logger.warning("\(warning)")
+        }
+        try await probe(location, password: password, timeout: operationTimeout, logger: driverLogger(logger))
         let store = PostgresStore(
             location: location,
             password: password,
@@ -83,18 +92,12 @@ public final class PostgresStore: LogoutStore {
             username: location.user,
             password: password,
             database: location.database,
-            tls: Self.tls(location.tls)
+            tls: location.tlsConfiguration.map { .require($0) } ?? .disable
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = operationTimeout
-        configuration.options.additionalStartupParameters = [
-            ("application_name", "logoutd"),
-            // IN-17: an acknowledgement waits for the commit to be durable, whatever the
-            // server's default says.
-            ("synchronous_commit", "on"),
-        ]
-        var driverLogger = logger
-        driverLogger.logLevel = max(logger.logLevel, .info)
+        configuration.options.additionalStartupParameters = Self.startupParameters
+        let driverLogger = Self.driverLogger(logger)
         let client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
         self.client = client
         self.runner = Task { await client.run() }
@@ -106,17 +109,10 @@ public final class PostgresStore: LogoutStore {
         self.driverLogger = driverLogger
     }
 
-    private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
-        switch mode {
-        case .disable:
-            return .disable
-        case .require:
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .none
-            return .require(configuration)
-        case .verifyFull:
-            return .require(.makeClientConfiguration())
-        }
+    static func driverLogger(_ logger: Logger) -> Logger {
+        var driverLogger = logger
+        driverLogger.logLevel = max(logger.logLevel, .info)
+        return driverLogger
     }
 
     /// Stops the pool; operations after this fail.

@@ -76,6 +76,16 @@ final class DaemonProcess: @unchecked Sendable {
     ]
 
     func start() async throws {
+        try launch()
+        let ready = await eventually(timeout: 20, interval: 0.05) {
+            guard process.isRunning else { return false }
+            return (try? await self.get(publicURL + "/readyz").status) == .ok
+        }
+        guard ready else { throw DaemonError(description: "logoutd did not become ready:\n" + self.log) }
+    }
+
+    /// Starts the process without waiting for it to become ready: for a start meant to fail.
+    func launch() throws {
         process = Process()
         guard FileManager.default.isExecutableFile(atPath: Self.withoutCapabilities[0]) else {
             throw DaemonError(description: "setpriv (util-linux) is needed to start the daemon without capabilities")
@@ -95,11 +105,6 @@ final class DaemonProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        let ready = await eventually(timeout: 20, interval: 0.05) {
-            guard process.isRunning else { return false }
-            return (try? await self.get(publicURL + "/readyz").status) == .ok
-        }
-        guard ready else { throw DaemonError(description: "logoutd did not become ready:\n" + self.log) }
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

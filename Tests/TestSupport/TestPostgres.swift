@@ -65,13 +65,17 @@ public enum TestPostgres {
         public func stop() async {
             _ = await shell("'\(script)' stop '\(folder)'")
         }
+
+        /// The CA of a cluster started with TLS: its server's certificate names `localhost`.
+        public var certificateAuthority: String { folder + "/ca.pem" }
     }
 
-    public static func privateCluster() async throws -> PrivateCluster {
+    /// - Parameter tls: the server offers TLS, with a certificate for `localhost` only.
+    public static func privateCluster(tls: Bool = false) async throws -> PrivateCluster {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "logoutd-test-pg-" + UUID().uuidString
         ).path
-        let (status, output) = await shell("'\(clusterScript)' start '\(folder)'")
+        let (status, output) = await shell("LOGOUTD_PG_TLS=\(tls ? "on" : "off") '\(clusterScript)' start '\(folder)'")
         guard status == 0 else { throw Unavailable(description: "no PostgreSQL cluster: \(output)") }
         return PrivateCluster(
             url: output.split(separator: "\n").last.map(String.init) ?? "",
@@ -89,6 +93,20 @@ public enum TestPostgres {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await execute("CREATE DATABASE \(name)", on: url)
         return url.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+    }
+
+    /// A new user who must give `password` (scripts/postgres-cluster lets the members of
+    /// `logoutd_password_login` in by password only), and a database it owns; returns its URL.
+    public static func passwordUser(password: String) async throws -> String {
+        let url = try serverURL()
+        let name = "r_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await execute(
+            "CREATE ROLE \(name) LOGIN PASSWORD '\(password)' IN ROLE logoutd_password_login",
+            on: url
+        )
+        try await execute("CREATE DATABASE \(name) OWNER \(name)", on: url)
+        return url.replacingOccurrences(of: "logoutd@", with: "\(name)@")
+            .replacingOccurrences(of: "/postgres?", with: "/\(name)?")
     }
 
     /// Runs one statement on the database of `url` (a test's own setup or inspection).

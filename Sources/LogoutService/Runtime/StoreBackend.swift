@@ -43,7 +43,7 @@ struct StoreBackend: Sendable {
             password: try databasePassword(config),
             owner: replicaName(config),
             perRPLeaseCap: config.perRPConcurrency,
-            operationTimeout: max(config.databaseBusyTimeout, .seconds(1)),
+            operationTimeout: operationTimeout(config),
             maximumConnections: config.databaseMaxConnections,
             logger: logger
         )
@@ -55,6 +55,11 @@ struct StoreBackend: Sendable {
             shared: store,
             closeStore: { store.close() }
         )
+    }
+
+    /// How long one PostgreSQL operation, and the first connection at start, may take.
+    static func operationTimeout(_ config: LogoutdConfiguration) -> Duration {
+        max(config.databaseBusyTimeout, .seconds(1))
     }
 
     /// `LOGOUTD_DATABASE_PASSWORD`, else the credential file `database-password`, else none
@@ -79,15 +84,31 @@ struct StoreBackend: Sendable {
 
 /// `check-config`'s look at the store: PostgreSQL is reached with the configured settings.
 public enum StoreCheck {
+    /// The configuration is valid but the server does not let us in: the start would fail too.
+    public struct Unreachable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// `nil` for the SQLite file (opened at start); a line about the server otherwise.
-    /// - Throws: when the server cannot be reached or refuses the credentials.
+    /// - Throws: when the server cannot be reached or refuses the credentials, with the line the
+    ///   daemon's start would fail with, after as long as the start would wait.
     public static func run(_ config: LogoutdConfiguration) async throws -> String? {
         guard let url = config.databaseURL else { return nil }
-        return try await PostgresStore.check(
-            url,
-            password: try StoreBackend.databasePassword(config),
-            timeout: .seconds(5),
-            logger: Logger(label: "logoutd.check-config")
-        )
+        let password = try StoreBackend.databasePassword(config)
+        do {
+            return try await PostgresStore.check(
+                url,
+                password: password,
+                timeout: StoreBackend.operationTimeout(config),
+                logger: Logger(label: "logoutd.check-config")
+            )
+        } catch let failure as PostgresConnectFailure {
+            throw Unreachable(description: failure.description)
+        }
+    }
+
+    /// What the daemon warns of at start about the store (`sslmode=require`).
+    public static func warnings(_ config: LogoutdConfiguration) -> [String] {
+        config.databaseURL?.certificateWarning.map { [$0] } ?? []
     }
 }
