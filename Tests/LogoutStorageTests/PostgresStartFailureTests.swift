@@ -11,8 +11,9 @@ import Testing
 /// sslUnsupported)` at `info`, and the start waited. The test cluster offers no TLS.
 @Suite struct PostgresStartFailureTests {
     static let timeout = Duration.seconds(2)
-    /// What a loaded 2-core machine adds; the pool waited 60 s and more.
-    static let margin = Duration.seconds(3)
+    /// What a loaded 2-core machine adds (a full suite on CI stretched a 2 s bound to 8.5 s), still
+    /// far below what this test is for: the pool waited 60 s and more before naming no cause.
+    static let margin = Duration.seconds(20)
 
     /// The failure of opening `url`, checked for the bound and for being one line.
     func failure(
