@@ -3,53 +3,14 @@ import PostgresNIO
 import Synchronization
 
 /// An `events` row to insert.
-struct Event {
-    var receivedAt: Timestamp
-    var source: String
-    var iss: String?
-    var sub: String?
-    var sid: String?
-    var jti: String?
-    var tokenHash: String?
-    var outcome: EventRecord.Outcome
-    var reason: String?
-    var deliveries: Int
-    var clientAddress: String?
-}
-
-extension Event {
-    init(
-        _ logout: AcceptedLogout,
-        at now: Timestamp,
-        outcome: EventRecord.Outcome,
-        reason: String? = nil,
-        deliveries: Int = 0
-    ) {
-        self.init(
-            receivedAt: now,
-            source: logout.request.source,
-            iss: logout.iss,
-            sub: logout.request.sub,
-            sid: logout.request.sid,
-            jti: logout.jti,
-            tokenHash: logout.tokenHash,
-            outcome: outcome,
-            reason: reason,
-            deliveries: deliveries,
-            clientAddress: logout.clientAddress
-        )
-    }
-}
-
 extension PostgresStore {
-    static func insertEvent(_ db: PostgresSession, _ event: Event) async throws -> Int64 {
+    static func insertEvent(_ db: PostgresSession, _ event: NewEvent) async throws -> Int64 {
         let id = try await db.value(
             """
             INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
                 client_address)
-            VALUES (\(event.receivedAt.millisecondsSince1970), \(event.source), \(event.iss.map { String($0.prefix(1024)) }),
-                \(event.sub), \(event.sid), \(event.jti.map { String($0.prefix(256)) }),
-                \(event.tokenHash.map { String($0.prefix(16)) }), \(event.outcome.rawValue), \(event.reason),
+            VALUES (\(event.receivedAt.millisecondsSince1970), \(event.source), \(event.iss), \(event.sub),
+                \(event.sid), \(event.jti), \(event.tokenHash), \(event.outcome.rawValue), \(event.reason),
                 \(Int64(event.deliveries)), \(event.clientAddress))
             RETURNING id
             """,
@@ -59,18 +20,18 @@ extension PostgresStore {
         return id
     }
 
-    static func insertEvents(_ db: PostgresSession, _ events: ArraySlice<Event>) async throws {
+    static func insertEvents(_ db: PostgresSession, _ events: ArraySlice<NewEvent>) async throws {
         var binds = PostgresBindings()
         var rows: [String] = []
         for event in events {
             let first = binds.count + 1
             binds.append(event.receivedAt.millisecondsSince1970)
             binds.append(event.source)
-            binds.append(event.iss.map { String($0.prefix(1024)) })
+            binds.append(event.iss)
             binds.append(event.sub)
             binds.append(event.sid)
-            binds.append(event.jti.map { String($0.prefix(256)) })
-            binds.append(event.tokenHash.map { String($0.prefix(16)) })
+            binds.append(event.jti)
+            binds.append(event.tokenHash)
             binds.append(event.outcome.rawValue)
             binds.append(event.reason)
             binds.append(Int64(event.deliveries))
@@ -98,7 +59,7 @@ extension PostgresStore {
                 buffer.dropped += 1
                 return false
             }
-            buffer.entries.append((rejection.bounded, now))
+            buffer.entries.append(NewEvent(rejection, at: now))
             return true
         }
     }
@@ -114,24 +75,9 @@ extension PostgresStore {
         guard !batch.isEmpty else { return }
         do {
             try await write { db in
-                let events = batch.map { entry, now in
-                    Event(
-                        receivedAt: now,
-                        source: entry.source,
-                        iss: entry.iss,
-                        sub: entry.sub,
-                        sid: entry.sid,
-                        jti: entry.jti,
-                        tokenHash: entry.tokenHash,
-                        outcome: entry.outcome == .deferred ? .deferred : .rejected,
-                        reason: entry.reason,
-                        deliveries: 0,
-                        clientAddress: entry.clientAddress
-                    )
-                }
                 // Many rows per statement: a flush of thousands is a few round trips, not thousands.
-                for start in stride(from: 0, to: events.count, by: 500) {
-                    try await Self.insertEvents(db, events[start..<min(start + 500, events.count)])
+                for start in stride(from: 0, to: batch.count, by: 500) {
+                    try await Self.insertEvents(db, batch[start..<min(start + 500, batch.count)])
                 }
             }
         } catch {
@@ -155,6 +101,14 @@ extension PostgresStore {
     static let selectSessions = """
         SELECT s.id, s.issuer_name, i.issuer, s.sub, s.sid, s.client_id, s.rp_sub, s.rp_sid, s.created_at,
             s.expires_at, s.ended_at
+        FROM sessions s JOIN issuers i ON i.name = s.issuer_name
+        """
+
+    /// `selectSessions`, and which upstream tokens each session holds (`has_refresh`, `has_access`).
+    static let selectSessionsHoldingTokens = """
+        SELECT s.id, s.issuer_name, i.issuer, s.sub, s.sid, s.client_id, s.rp_sub, s.rp_sid, s.created_at,
+            s.expires_at, s.ended_at, s.refresh_token IS NOT NULL AS has_refresh,
+            s.access_token IS NOT NULL AS has_access
         FROM sessions s JOIN issuers i ON i.name = s.issuer_name
         """
 

@@ -13,8 +13,10 @@ extension PostgresStore {
     /// (IN-12); the sessions are locked in id order, so two logouts of one person end each session
     /// once and never deadlock each other.
     public func recordLogout(_ logout: AcceptedLogout, now: Timestamp) async throws -> RecordedLogout {
-        try await write { session in
-            try await Self.recordLogout(logout, now: now, session)
+        try await write { db in
+            let snapshot = try await Self.intakeSnapshot(IntakePlanner.query(for: logout), now: now, db)
+            let plan = IntakePlanner.plan(logout, snapshot, now: now)
+            return plan.recorded(eventID: try await Self.write(plan, now: now, db))
         }
     }
 
@@ -29,66 +31,109 @@ extension PostgresStore {
         }
     }
 
-    static func recordLogout(
-        _ logout: AcceptedLogout,
+    /// Claims the replay key first (an insert on its primary key, taking over an expired
+    /// record): a second replica receiving the same token waits for the first one's commit and
+    /// then reads its record. The sessions are locked in id order, so two logouts of one person
+    /// end each session once and never deadlock each other.
+    static func intakeSnapshot(
+        _ query: IntakeQuery,
         now: Timestamp,
         _ db: PostgresSession
-    ) async throws -> RecordedLogout {
-        let nowMs = now.millisecondsSince1970
-        let request = logout.request
-        if let replay = logout.replay {
+    ) async throws
+        -> IntakeSnapshot
+    {
+        var snapshot = IntakeSnapshot()
+        if let replay = query.replay {
             let claimed = try await db.count(
                 """
                 INSERT INTO replay (issuer_name, jti, token_hash, event_id, expires_at)
                 VALUES (\(replay.issuerName), \(replay.key), \(replay.tokenHash), 0, \(replay.expiresAt.millisecondsSince1970))
                 ON CONFLICT (issuer_name, jti) DO UPDATE SET token_hash = excluded.token_hash, event_id = 0,
                     expires_at = excluded.expires_at
-                WHERE replay.expires_at <= \(nowMs)
+                WHERE replay.expires_at <= \(now.millisecondsSince1970)
                 RETURNING 1
                 """
             )
             if claimed == 0,
-                let previous = try await db.row(
-                    "SELECT token_hash, event_id FROM replay WHERE issuer_name = \(replay.issuerName) AND jti = \(replay.key)"
+                let row = try await db.row(
+                    """
+                    SELECT token_hash, event_id, expires_at FROM replay
+                    WHERE issuer_name = \(replay.issuerName) AND jti = \(replay.key)
+                    """
                 )
             {
-                let sameToken = try previous.get("token_hash", as: String.self) == replay.tokenHash
-                if replay.logsRepeats || !sameToken {
-                    _ = try await insertEvent(
-                        db,
-                        Event(
-                            logout,
-                            at: now,
-                            outcome: sameToken ? .duplicate : .rejected,
-                            reason: sameToken ? nil : "IN-12: jti was already used by a different token"
-                        )
-                    )
-                }
-                return sameToken
-                    ? .duplicate(originalEventID: try previous.get("event_id")) : .replayConflict
+                snapshot.previous = ReplayRecord(
+                    tokenHash: try row.get("token_hash"),
+                    eventID: try row.get("event_id"),
+                    expiresAt: try row.time("expires_at")
+                )
             }
         }
-
-        let sessions = try await matchingSessions(request, nowMs: nowMs, db)
-        var relyingParties: [String: RelyingParty] = [:]
-        let clientIDs = Array(Set(sessions.map(\.clientID)))
+        guard let filter = query.sessions else { return snapshot }
+        var binds = PostgresBindings()
+        binds.append(query.issuerName)
+        var condition = "s.issuer_name = $1 AND s.ended_at IS NULL"
+        if let sid = filter.sid {
+            binds.append(sid)
+            condition += " AND s.sid = $\(binds.count)"
+        }
+        if let sub = filter.sub {
+            binds.append(sub)
+            condition += " AND s.sub = $\(binds.count)"
+        }
+        let rows = try await db.rows(
+            PostgresQuery(
+                unsafeSQL: """
+                    \(selectSessionsHoldingTokens) WHERE \(condition) ORDER BY s.id FOR UPDATE OF s
+                    """,
+                binds: binds
+            )
+        )
+        for row in rows {
+            let session = try Self.session(row)
+            snapshot.sessions.append(session)
+            var held: Set<RevocationTokenType> = []
+            if try row.get("has_refresh", as: Bool.self) { held.insert(.refreshToken) }
+            if try row.get("has_access", as: Bool.self) { held.insert(.accessToken) }
+            snapshot.heldTokens[session.id] = held
+        }
+        let clientIDs = Array(Set(snapshot.sessions.map(\.clientID)))
         if !clientIDs.isEmpty {
             for row in try await db.rows("SELECT * FROM relying_parties WHERE client_id = ANY(\(clientIDs))") {
                 let rp = try PostgresRows.relyingParty(row).relyingParty
-                relyingParties[rp.clientID] = rp
+                snapshot.relyingParties[rp.clientID] = rp
             }
         }
-        let followers = try await db.rows("SELECT * FROM relying_parties WHERE subjects = 'all'")
+        snapshot.followers = try await db.rows("SELECT * FROM relying_parties WHERE subjects = 'all'")
             .map { try PostgresRows.relyingParty($0).relyingParty }
-        let plan = FanOutPlanner.plan(
-            request: request,
-            sessions: sessions,
-            relyingParties: relyingParties,
-            followers: followers
-        )
-        let eventID = try await insertEvent(db, Event(logout, at: now, outcome: .accepted, deliveries: plan.count))
+        snapshot.issuerRevokes =
+            try await db.value(
+                "SELECT revocation_endpoint IS NOT NULL FROM issuers WHERE name = \(query.issuerName)",
+                as: Bool.self
+            ) ?? false
+        return snapshot
+    }
+
+    /// Writes `plan`; the accepted event's id, or 0 when nothing was accepted.
+    static func write(_ plan: IntakePlan, now: Timestamp, _ db: PostgresSession) async throws -> Int64 {
+        let accepted: AcceptedIntake
+        switch plan {
+        case .repeated(_, let log):
+            if let log { _ = try await insertEvent(db, log) }
+            return 0
+        case .conflict(let log):
+            _ = try await insertEvent(db, log)
+            return 0
+        case .accept(let plan):
+            accepted = plan
+        }
+        let nowMs = now.millisecondsSince1970
+        let eventID = try await insertEvent(db, accepted.event)
         // One statement for all deliveries: a fan-out to many RPs costs one round trip.
-        for chunk in stride(from: 0, to: plan.count, by: 1000).map({ plan[$0..<min($0 + 1000, plan.count)] }) {
+        let deliveries = accepted.deliveries
+        for chunk in stride(from: 0, to: deliveries.count, by: 1000).map({
+            deliveries[$0..<min($0 + 1000, deliveries.count)]
+        }) {
             var binds = PostgresBindings()
             var values: [String] = []
             for delivery in chunk {
@@ -116,70 +161,30 @@ extension PostgresStore {
                 )
             )
         }
-        if !sessions.isEmpty {
-            try await queueRevocations(of: sessions, eventID: eventID, nowMs: nowMs, db)
-            let ids = sessions.map(\.id)
+        try await insertRevocations(accepted.revocations, eventID: eventID, nowMs: nowMs, db)
+        if !accepted.endedSessions.isEmpty {
             // An ended session keeps no upstream token: those to revoke moved to their revocation.
             try await db.execute(
                 """
                 UPDATE sessions SET ended_at = \(nowMs), ended_by_event = \(eventID), id_token = NULL,
                     access_token = NULL, refresh_token = NULL
-                WHERE id = ANY(\(ids))
+                WHERE id = ANY(\(accepted.endedSessions))
                 """
             )
         }
-        if let replay = logout.replay {
+        if let replay = accepted.replay {
             try await db.execute(
                 "UPDATE replay SET event_id = \(eventID) WHERE issuer_name = \(replay.issuerName) AND jti = \(replay.key)"
             )
         }
-        if plan.contains(where: { $0.skipReason == nil }) {
+        if accepted.wakesDispatchers {
             try await notifyQueue(db)
         }
-        return .accepted(
-            eventID: eventID,
-            deliveries: plan.count,
-            skipped: plan.filter { $0.skipReason != nil }.map(\.clientID)
-        )
+        return eventID
     }
 
     /// Wakes idle dispatchers of every replica once the transaction commits.
     static func notifyQueue(_ db: PostgresSession) async throws {
         try await db.execute("SELECT pg_notify(\(queueChannel), '')")
-    }
-
-    /// RES-2: with a `sid`, the sessions of that upstream session; with only `sub`, every
-    /// session of the subject at this issuer. Locked, so a concurrent logout waits and then no
-    /// longer finds them live.
-    static func matchingSessions(
-        _ request: LogoutRequest,
-        nowMs: Int64,
-        _ db: PostgresSession
-    ) async throws -> [Session] {
-        let live = "s.ended_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > $1)"
-        var binds = PostgresBindings()
-        binds.append(nowMs)
-        binds.append(request.issuerName)
-        var condition = "s.issuer_name = $2"
-        if let sid = request.sid {
-            binds.append(sid)
-            condition += " AND s.sid = $3"
-            if let sub = request.sub {
-                binds.append(sub)
-                condition += " AND s.sub = $4"
-            }
-        } else if let sub = request.sub {
-            binds.append(sub)
-            condition += " AND s.sub = $3"
-        } else {
-            return []
-        }
-        let rows = try await db.rows(
-            PostgresQuery(
-                unsafeSQL: "\(selectSessions) WHERE \(condition) AND \(live) ORDER BY s.id FOR UPDATE OF s",
-                binds: binds
-            )
-        )
-        return try rows.map(session(_:))
     }
 }

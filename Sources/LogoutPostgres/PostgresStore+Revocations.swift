@@ -2,34 +2,30 @@ import LogoutCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// BR-8: the refresh token, then the access token, of every ended session whose issuer has a
-    /// `revocation_endpoint`, in the logout's own transaction. The sealed token is copied as it
-    /// is: it stays bound to its session.
-    static func queueRevocations(
-        of sessions: [Session],
+    /// The revocations an accepted logout planned (BR-8), in its own transaction. The sealed
+    /// token is copied as it is: it stays bound to its session.
+    static func insertRevocations(
+        _ planned: [PlannedRevocation],
         eventID: Int64,
         nowMs: Int64,
         _ db: PostgresSession
     ) async throws {
-        for session in sessions {
-            var previous: Int64?
-            for type in RevocationTokenType.allCases {
-                let column = type == .refreshToken ? "s.refresh_token" : "s.access_token"
-                if let id = try await db.value(
-                    """
-                    INSERT INTO revocations (event_id, session_id, issuer_name, client_id, token_type, token, after_id,
-                        status, created_at, next_attempt_at)
-                    SELECT \(eventID), s.id, s.issuer_name, s.client_id, \(type.rawValue), \(unescaped: column), \(previous),
-                        'pending', \(nowMs), \(nowMs)
-                    FROM sessions s JOIN issuers i ON i.name = s.issuer_name
-                    WHERE s.id = \(session.id) AND i.revocation_endpoint IS NOT NULL AND \(unescaped: column) IS NOT NULL
-                    RETURNING id
-                    """,
-                    as: Int64.self
-                ) {
-                    previous = id
-                }
-            }
+        var previous: Int64?
+        for revocation in planned {
+            let type = revocation.tokenType
+            let column = type == .refreshToken ? "s.refresh_token" : "s.access_token"
+            let after = revocation.afterPrevious ? previous : nil
+            previous = try await db.value(
+                """
+                INSERT INTO revocations (event_id, session_id, issuer_name, client_id, token_type, token, after_id,
+                    status, created_at, next_attempt_at)
+                SELECT \(eventID), s.id, s.issuer_name, s.client_id, \(type.rawValue), \(unescaped: column), \(after),
+                    'pending', \(nowMs), \(nowMs)
+                FROM sessions s WHERE s.id = \(revocation.sessionID)
+                RETURNING id
+                """,
+                as: Int64.self
+            )
         }
     }
 

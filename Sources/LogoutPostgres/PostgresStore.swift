@@ -142,6 +142,7 @@ public final class PostgresStore: LogoutStore {
 /// Rejected requests waiting for the next flush (SEC-4): bounded, never waited for.
 struct RejectionBuffer {
     static let capacity = 4096
-    var entries: [(RejectedLogout, Timestamp)] = []
+    /// Already bounded (SEC-4): what waits here is what will be written.
+    var entries: [NewEvent] = []
     var dropped = 0
 }

@@ -25,6 +25,14 @@ extension Session {
             s.expires_at, s.ended_at
         FROM sessions s JOIN issuers i ON i.name = s.issuer_name
         """
+
+    /// `select`, and which upstream tokens each session holds (`has_refresh`, `has_access`).
+    static let selectHoldingTokens = """
+        SELECT s.id, s.issuer_name, i.issuer, s.sub, s.sid, s.client_id, s.rp_sub, s.rp_sid, s.created_at,
+            s.expires_at, s.ended_at, s.refresh_token IS NOT NULL AS has_refresh,
+            s.access_token IS NOT NULL AS has_access
+        FROM sessions s JOIN issuers i ON i.name = s.issuer_name
+        """
 }
 
 extension EventRecord {

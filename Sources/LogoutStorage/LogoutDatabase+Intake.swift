@@ -3,11 +3,14 @@ import GRDB
 import LogoutCore
 
 extension LogoutDatabase {
-    /// Records the event, its replay record, the sessions it ends and all its deliveries in one
-    /// committed transaction (IN-17, RES-2). Returns only once the commit is durable.
+    /// Records the event, its replay record, the sessions it ends, their revocations and all its
+    /// deliveries in one committed transaction (IN-17). Returns only once the commit is durable.
+    /// What is written is `IntakePlanner`'s decision over what this transaction read.
     public func recordLogout(_ logout: AcceptedLogout, now: Timestamp) async throws -> RecordedLogout {
         try await committer.write { db in
-            try Self.recordLogout(logout, now: now, db: db)
+            let snapshot = try Self.intakeSnapshot(IntakePlanner.query(for: logout), db)
+            let plan = IntakePlanner.plan(logout, snapshot, now: now)
+            return plan.recorded(eventID: try Self.write(plan, now: now, db))
         }
     }
 
@@ -26,24 +29,8 @@ extension LogoutDatabase {
     /// full and the entry was dropped.
     @discardableResult
     public func enqueueRejection(_ rejection: RejectedLogout, now: Timestamp) -> Bool {
-        let entry = rejection.bounded
-        let outcome: EventRecord.Outcome = entry.outcome == .deferred ? .deferred : .rejected
-        return committer.enqueueBackground { db in
-            _ = try Self.insertEvent(
-                db,
-                receivedAt: now,
-                source: entry.source,
-                iss: entry.iss,
-                sub: entry.sub,
-                sid: entry.sid,
-                jti: entry.jti,
-                tokenHash: entry.tokenHash,
-                outcome: outcome,
-                reason: entry.reason,
-                deliveries: 0,
-                clientAddress: entry.clientAddress
-            )
-        }
+        let event = NewEvent(rejection, at: now)
+        return committer.enqueueBackground { db in _ = try Self.insert(event, db) }
     }
 
     /// Commits queued rejections now; the daemon calls it a few times a second.
@@ -56,85 +43,88 @@ extension LogoutDatabase {
         committer.takeDroppedBackgroundCount()
     }
 
-    static func recordLogout(_ logout: AcceptedLogout, now: Timestamp, db: Database) throws -> RecordedLogout {
-        let nowMs = now.column
-        let request = logout.request
-        if let replay = logout.replay {
-            let previous = try Row.fetchOne(
+    static func intakeSnapshot(_ query: IntakeQuery, _ db: Database) throws -> IntakeSnapshot {
+        var snapshot = IntakeSnapshot()
+        if let replay = query.replay,
+            let row = try Row.fetchOne(
                 db.cachedStatement(
                     sql: "SELECT token_hash, event_id, expires_at FROM replay WHERE issuer_name = ? AND jti = ?"
                 ),
                 arguments: [replay.issuerName, replay.key]
             )
-            if let previous, (previous["expires_at"] as Int64) > nowMs {
-                let sameToken = (previous["token_hash"] as String) == replay.tokenHash
-                guard replay.logsRepeats || !sameToken else { return .duplicate(originalEventID: previous["event_id"]) }
-                _ = try insertEvent(
-                    db,
-                    receivedAt: now,
-                    source: request.source,
-                    iss: logout.iss,
-                    sub: request.sub,
-                    sid: request.sid,
-                    jti: logout.jti,
-                    tokenHash: logout.tokenHash,
-                    outcome: sameToken ? .duplicate : .rejected,
-                    reason: sameToken ? nil : "IN-12: jti was already used by a different token",
-                    deliveries: 0,
-                    clientAddress: logout.clientAddress
-                )
-                return sameToken ? .duplicate(originalEventID: previous["event_id"]) : .replayConflict
-            }
+        {
+            snapshot.previous = ReplayRecord(
+                tokenHash: row["token_hash"],
+                eventID: row["event_id"],
+                expiresAt: Timestamp(column: row["expires_at"])
+            )
         }
-
-        let sessions = try matchingSessions(request, nowMs: nowMs, db: db)
-        let clientIDs = Set(sessions.map(\.clientID))
-        var relyingParties: [String: RelyingParty] = [:]
-        for clientID in clientIDs {
+        guard let filter = query.sessions else { return snapshot }
+        var conditions = "s.issuer_name = ? AND s.ended_at IS NULL"
+        var arguments: [(any DatabaseValueConvertible)?] = [query.issuerName]
+        if let sid = filter.sid {
+            conditions += " AND s.sid = ?"
+            arguments.append(sid)
+        }
+        if let sub = filter.sub {
+            conditions += " AND s.sub = ?"
+            arguments.append(sub)
+        }
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "\(Session.selectHoldingTokens) WHERE \(conditions)"),
+            arguments: StatementArguments(arguments)
+        )
+        snapshot.sessions = rows.map(Session.init(row:))
+        for row in rows {
+            var held: Set<RevocationTokenType> = []
+            if row["has_refresh"] as Bool { held.insert(.refreshToken) }
+            if row["has_access"] as Bool { held.insert(.accessToken) }
+            snapshot.heldTokens[row["id"]] = held
+        }
+        for clientID in Set(snapshot.sessions.map(\.clientID)) {
             if let stored = try RelyingPartyRow.fetchOne(db, key: clientID) {
-                relyingParties[clientID] = stored.value.relyingParty
+                snapshot.relyingParties[clientID] = stored.value.relyingParty
             }
         }
-        let followers = try RelyingPartyRow.fetchAll(
+        snapshot.followers = try RelyingPartyRow.fetchAll(
             db.cachedStatement(sql: "SELECT * FROM relying_parties WHERE subjects = 'all'")
         ).map(\.value.relyingParty)
-        let plan = FanOutPlanner.plan(
-            request: request,
-            sessions: sessions,
-            relyingParties: relyingParties,
-            followers: followers
-        )
+        snapshot.issuerRevokes =
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT revocation_endpoint IS NOT NULL FROM issuers WHERE name = ?"),
+                arguments: [query.issuerName]
+            ) ?? false
+        return snapshot
+    }
 
-        let eventID = try insertEvent(
-            db,
-            receivedAt: now,
-            source: request.source,
-            iss: logout.iss,
-            sub: request.sub,
-            sid: request.sid,
-            jti: logout.jti,
-            tokenHash: logout.tokenHash,
-            outcome: .accepted,
-            reason: nil,
-            deliveries: plan.count,
-            clientAddress: logout.clientAddress
-        )
-        let insertDelivery = try db.cachedStatement(
-            sql: """
-                INSERT INTO deliveries (event_id, client_id, sub, sid, status, created_at, next_attempt_at, reason, finished_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        )
-        for delivery in plan {
-            let skipped = delivery.skipReason != nil
-            try insertDelivery.execute(arguments: [
-                eventID, delivery.clientID, delivery.sub, delivery.sid,
-                skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue,
-                nowMs, skipped ? nil : nowMs, delivery.skipReason, skipped ? nowMs : nil,
-            ])
-        }
-        if !sessions.isEmpty {
-            try queueRevocations(of: sessions, eventID: eventID, nowMs: nowMs, db: db)
+    /// Writes `plan`; the accepted event's id, or 0 when nothing was accepted.
+    static func write(_ plan: IntakePlan, now: Timestamp, _ db: Database) throws -> Int64 {
+        switch plan {
+        case .repeated(_, let log):
+            if let log { _ = try insert(log, db) }
+            return 0
+        case .conflict(let log):
+            _ = try insert(log, db)
+            return 0
+        case .accept(let accepted):
+            let eventID = try insert(accepted.event, db)
+            let nowMs = now.column
+            let insertDelivery = try db.cachedStatement(
+                sql: """
+                    INSERT INTO deliveries (event_id, client_id, sub, sid, status, created_at, next_attempt_at, reason,
+                        finished_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            )
+            for delivery in accepted.deliveries {
+                let skipped = delivery.skipReason != nil
+                try insertDelivery.execute(arguments: [
+                    eventID, delivery.clientID, delivery.sub, delivery.sid,
+                    skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue,
+                    nowMs, skipped ? nil : nowMs, delivery.skipReason, skipped ? nowMs : nil,
+                ])
+            }
+            try insertRevocations(accepted.revocations, eventID: eventID, nowMs: nowMs, db: db)
             // An ended session keeps no upstream token: those to revoke moved to their revocation.
             let endSession = try db.cachedStatement(
                 sql: """
@@ -143,71 +133,24 @@ extension LogoutDatabase {
                     WHERE id = ?
                     """
             )
-            for session in sessions {
-                try endSession.execute(arguments: [nowMs, eventID, session.id])
+            for id in accepted.endedSessions {
+                try endSession.execute(arguments: [nowMs, eventID, id])
             }
+            if let replay = accepted.replay {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO replay (issuer_name, jti, token_hash, event_id, expires_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    replay.issuerName, replay.key, replay.tokenHash, eventID, replay.expiresAt.column,
+                ])
+            }
+            return eventID
         }
-        if let replay = logout.replay {
-            try db.cachedStatement(
-                sql: """
-                    INSERT OR REPLACE INTO replay (issuer_name, jti, token_hash, event_id, expires_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
-                replay.issuerName, replay.key, replay.tokenHash, eventID, replay.expiresAt.column,
-            ])
-        }
-        return .accepted(
-            eventID: eventID,
-            deliveries: plan.count,
-            skipped: plan.filter { $0.skipReason != nil }.map(\.clientID)
-        )
     }
 
-    /// RES-2: with a `sid`, the sessions of that upstream session; with only `sub`, every
-    /// session of the subject at this issuer. Expired and ended sessions are not selected.
-    static func matchingSessions(_ request: LogoutRequest, nowMs: Int64, db: Database) throws -> [Session] {
-        let live = "s.ended_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)"
-        let rows: [Row]
-        if let sid = request.sid {
-            if let sub = request.sub {
-                rows = try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: "\(Session.select) WHERE s.issuer_name = ? AND s.sid = ? AND s.sub = ? AND \(live)"
-                    ),
-                    arguments: [request.issuerName, sid, sub, nowMs]
-                )
-            } else {
-                rows = try Row.fetchAll(
-                    db.cachedStatement(sql: "\(Session.select) WHERE s.issuer_name = ? AND s.sid = ? AND \(live)"),
-                    arguments: [request.issuerName, sid, nowMs]
-                )
-            }
-        } else if let sub = request.sub {
-            rows = try Row.fetchAll(
-                db.cachedStatement(sql: "\(Session.select) WHERE s.issuer_name = ? AND s.sub = ? AND \(live)"),
-                arguments: [request.issuerName, sub, nowMs]
-            )
-        } else {
-            rows = []
-        }
-        return rows.map(Session.init(row:))
-    }
-
-    static func insertEvent(
-        _ db: Database,
-        receivedAt: Timestamp,
-        source: String,
-        iss: String?,
-        sub: String?,
-        sid: String?,
-        jti: String?,
-        tokenHash: String?,
-        outcome: EventRecord.Outcome,
-        reason: String?,
-        deliveries: Int,
-        clientAddress: String?
-    ) throws -> Int64 {
+    static func insert(_ event: NewEvent, _ db: Database) throws -> Int64 {
         try db.cachedStatement(
             sql: """
                 INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
@@ -215,9 +158,8 @@ extension LogoutDatabase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            receivedAt.column, source, iss.map { String($0.prefix(1024)) }, sub, sid,
-            jti.map { String($0.prefix(256)) }, tokenHash.map { String($0.prefix(16)) }, outcome.rawValue,
-            reason, deliveries, clientAddress,
+            event.receivedAt.column, event.source, event.iss, event.sub, event.sid, event.jti, event.tokenHash,
+            event.outcome.rawValue, event.reason, event.deliveries, event.clientAddress,
         ])
         return db.lastInsertedRowID
     }

@@ -3,29 +3,27 @@ import GRDB
 import LogoutCore
 
 extension LogoutDatabase {
-    /// BR-8: the refresh token, then the access token, of every ended session whose issuer has a
-    /// `revocation_endpoint`, in the logout's own transaction (so an acknowledged logout never
-    /// loses its revocations). The sealed token is copied as it is: it stays bound to its session.
-    static func queueRevocations(of sessions: [Session], eventID: Int64, nowMs: Int64, db: Database) throws {
+    /// The revocations an accepted logout planned (BR-8), in its own transaction, so an
+    /// acknowledged logout never loses them. The sealed token is copied as it is: it stays bound
+    /// to its session.
+    static func insertRevocations(_ planned: [PlannedRevocation], eventID: Int64, nowMs: Int64, db: Database) throws {
+        guard !planned.isEmpty else { return }
         let insert = try db.cachedStatement(
             sql: """
                 INSERT INTO revocations (event_id, session_id, issuer_name, client_id, token_type, token, after_id,
                     status, created_at, next_attempt_at)
                 SELECT ?, s.id, s.issuer_name, s.client_id, ?, CASE ? WHEN 'refresh_token' THEN s.refresh_token
                         ELSE s.access_token END, ?, 'pending', ?, ?
-                FROM sessions s JOIN issuers i ON i.name = s.issuer_name
-                WHERE s.id = ? AND i.revocation_endpoint IS NOT NULL
-                    AND (CASE ? WHEN 'refresh_token' THEN s.refresh_token ELSE s.access_token END) IS NOT NULL
+                FROM sessions s WHERE s.id = ?
                 """
         )
-        for session in sessions {
-            var previous: Int64?
-            for type in RevocationTokenType.allCases {
-                try insert.execute(arguments: [
-                    eventID, type.rawValue, type.rawValue, previous, nowMs, nowMs, session.id, type.rawValue,
-                ])
-                if db.changesCount > 0 { previous = db.lastInsertedRowID }
-            }
+        var previous: Int64?
+        for revocation in planned {
+            let type = revocation.tokenType.rawValue
+            try insert.execute(arguments: [
+                eventID, type, type, revocation.afterPrevious ? previous : nil, nowMs, nowMs, revocation.sessionID,
+            ])
+            previous = db.lastInsertedRowID
         }
     }
 
