@@ -123,38 +123,28 @@ extension PostgresStore {
                     """
                 )
             }
-            var breakers: [String: (before: CircuitBreaker, after: CircuitBreaker)] = [:]
+            var stored: [(report: AttemptReport, clientID: String)] = []
             for report in reports {
-                guard let clientID = try await Self.storeOutcome(report, owner: owner, db) else { continue }
-                guard let input = report.breaker else { continue }
-                var entry: (before: CircuitBreaker, after: CircuitBreaker)
-                if let known = breakers[clientID] {
-                    entry = known
-                } else {
-                    entry = try await Self.breakerEntry(clientID: clientID, db)
+                if let clientID = try await Self.storeOutcome(report, owner: owner, db) {
+                    stored.append((report, clientID))
                 }
-                entry.after.record(
-                    input.verdict,
-                    now: report.attempt.map { $0.startedAt + $0.duration } ?? .distantPast,
-                    policy: input.policy
-                )
-                breakers[clientID] = entry
             }
-            for (clientID, entry) in breakers where entry.after != entry.before {
-                try await db.execute(PostgresRows.saveBreaker(entry.after, clientID: clientID))
+            var current: [String: CircuitBreaker] = [:]
+            let clientIDs = BreakerUpdate.relyingParties(of: stored)
+            if !clientIDs.isEmpty {
+                for row in try await db.rows(
+                    """
+                    SELECT b.client_id, \(unescaped: PostgresRows.breakerColumns) FROM breakers b
+                    WHERE b.client_id = ANY(\(clientIDs.sorted()))
+                    """
+                ) {
+                    current[try row.get("client_id")] = try PostgresRows.breaker(row)
+                }
+            }
+            for (clientID, breaker) in BreakerUpdate.apply(stored, to: current).sorted(by: { $0.key < $1.key }) {
+                try await db.execute(PostgresRows.saveBreaker(breaker, clientID: clientID))
             }
         }
-    }
-
-    private static func breakerEntry(
-        clientID: String,
-        _ db: PostgresSession
-    ) async throws -> (before: CircuitBreaker, after: CircuitBreaker) {
-        let row = try await db.row(
-            "SELECT \(unescaped: PostgresRows.breakerColumns) FROM breakers b WHERE b.client_id = \(clientID)"
-        )
-        let breaker = try row.map(PostgresRows.breaker) ?? CircuitBreaker()
-        return (breaker, breaker)
     }
 
     /// Returns the delivery's RP, or `nil` when the outcome was not stored.

@@ -80,30 +80,19 @@ extension LogoutDatabase {
     public func recordAttempts(_ reports: [AttemptReport]) async throws {
         guard !reports.isEmpty else { return }
         try await committer.write { db in
-            var breakers: [String: (before: CircuitBreaker, after: CircuitBreaker)] = [:]
+            var stored: [(report: AttemptReport, clientID: String)] = []
             for report in reports {
                 try Self.storeOutcome(report, db)
-                guard let input = report.breaker, let clientID = try Self.clientID(of: report, db) else { continue }
-                var entry = try breakers[clientID] ?? Self.breakerEntry(clientID: clientID, db)
-                entry.after.record(
-                    input.verdict,
-                    now: report.attempt.map { $0.startedAt + $0.duration } ?? .distantPast,
-                    policy: input.policy
-                )
-                breakers[clientID] = entry
+                if let clientID = try Self.clientID(of: report, db) { stored.append((report, clientID)) }
             }
-            for (clientID, entry) in breakers where entry.after != entry.before {
-                try entry.after.save(clientID: clientID, db)
+            var current: [String: CircuitBreaker] = [:]
+            for clientID in BreakerUpdate.relyingParties(of: stored) {
+                current[clientID] = try CircuitBreaker.load(clientID: clientID, db)
+            }
+            for (clientID, breaker) in BreakerUpdate.apply(stored, to: current) {
+                try breaker.save(clientID: clientID, db)
             }
         }
-    }
-
-    private static func breakerEntry(
-        clientID: String,
-        _ db: Database
-    ) throws -> (before: CircuitBreaker, after: CircuitBreaker) {
-        let breaker = try CircuitBreaker.load(clientID: clientID, db)
-        return (breaker, breaker)
     }
 
     /// The report's RP; read from the row only for a report that does not name it.
