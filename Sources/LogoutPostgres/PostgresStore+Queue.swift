@@ -26,14 +26,11 @@ extension PostgresStore {
                 ORDER BY r.client_id
                 """
             ).map { try $0.get("client_id", as: String.self) }
-            guard !rps.isEmpty else { return [] }
-            let start = request.rotation % rps.count
             var claimed: [ClaimedDelivery] = []
-            for clientID in rps[start...] + rps[..<start] {
+            for clientID in ClaimPlanner.round(rps, rotation: request.rotation) {
                 let remaining = request.limit - claimed.count
                 guard remaining > 0 else { break }
-                var slots = min(request.available[clientID] ?? request.defaultAvailable, remaining)
-                guard slots > 0 else { continue }
+                guard (request.available[clientID] ?? request.defaultAvailable) > 0 else { continue }
                 guard
                     let row = try await db.row(
                         """
@@ -47,19 +44,23 @@ extension PostgresStore {
                     )
                 else { continue }
                 let stored = try PostgresRows.relyingParty(row)
-                var breaker = stored.breaker
-                let admission = breaker.admission(now: now)
-                if admission == .none { continue }
-                if admission == .probe { slots = min(slots, 1) }
-                slots = min(slots, cap - Int(try row.get("leased", as: Int64.self)))
-                guard slots > 0 else { continue }
+                let slots = ClaimPlanner.slots(
+                    for: clientID,
+                    request,
+                    remaining: remaining,
+                    breaker: stored.breaker,
+                    now: now,
+                    leasedElsewhere: Int(try row.get("leased", as: Int64.self)),
+                    cap: cap
+                )
+                guard slots.count > 0 else { continue }
                 let rp = stored.relyingParty
                 let leased = try await db.rows(
                     """
                     WITH due AS (
                         SELECT id, next_attempt_at AS due_at FROM deliveries
                         WHERE client_id = \(clientID) AND status IN ('pending', 'retrying') AND next_attempt_at <= \(nowMs)
-                        ORDER BY next_attempt_at, id LIMIT \(Int64(slots))
+                        ORDER BY next_attempt_at, id LIMIT \(Int64(slots.count))
                         FOR UPDATE SKIP LOCKED)
                     UPDATE deliveries d SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd), leased_at = \(nowMs),
                         lease_owner = \(owner)
@@ -94,8 +95,13 @@ extension PostgresStore {
                         )
                     )
                 }
-                if admission == .probe && !leased.isEmpty {
-                    breaker.probeStarted(now: now, lease: request.lease)
+                if let breaker = ClaimPlanner.afterClaim(
+                    stored.breaker,
+                    slots: slots,
+                    leased: leased.count,
+                    now: now,
+                    lease: request.lease
+                ) {
                     try await db.execute(PostgresRows.saveBreaker(breaker, clientID: clientID))
                 }
             }

@@ -14,9 +14,6 @@ extension LogoutDatabase {
                     sql: CircuitBreaker.selectRelyingParties + " WHERE r.enabled = 1 ORDER BY r.client_id"
                 )
             ).map(\.value)
-            guard !rps.isEmpty else { return [] }
-            let start = request.rotation % rps.count
-            let ordered = rps[start...] + rps[..<start]
             var claimed: [ClaimedDelivery] = []
             let select = try db.cachedStatement(
                 sql: """
@@ -34,19 +31,20 @@ extension LogoutDatabase {
             let lease = try db.cachedStatement(
                 sql: "UPDATE deliveries SET next_attempt_at = ?, lease_until = ?, leased_at = ? WHERE id = ?"
             )
-            for stored in ordered {
+            for stored in ClaimPlanner.round(rps, rotation: request.rotation) {
                 let remaining = request.limit - claimed.count
                 guard remaining > 0 else { break }
                 let rp = stored.relyingParty
-                var slots = min(request.available[rp.clientID] ?? request.defaultAvailable, remaining)
-                // Q-4: an open breaker lets one probe through when its pause is over, else nothing.
-                var breaker = stored.breaker
-                let admission = breaker.admission(now: now)
-                if admission == .none { continue }
-                if admission == .probe { slots = min(slots, 1) }
-                guard slots > 0 else { continue }
+                let slots = ClaimPlanner.slots(
+                    for: rp.clientID,
+                    request,
+                    remaining: remaining,
+                    breaker: stored.breaker,
+                    now: now
+                )
+                guard slots.count > 0 else { continue }
                 let before = claimed.count
-                for row in try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots]) {
+                for row in try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots.count]) {
                     let id: Int64 = row["id"]
                     try lease.execute(arguments: [leaseEnd, leaseEnd, nowMs, id])
                     claimed.append(
@@ -66,8 +64,13 @@ extension LogoutDatabase {
                         )
                     )
                 }
-                if admission == .probe && claimed.count > before {
-                    breaker.probeStarted(now: now, lease: request.lease)
+                if let breaker = ClaimPlanner.afterClaim(
+                    stored.breaker,
+                    slots: slots,
+                    leased: claimed.count - before,
+                    now: now,
+                    lease: request.lease
+                ) {
                     try breaker.save(clientID: rp.clientID, db)
                 }
             }
