@@ -28,72 +28,19 @@ public struct DeliveryTransition: Sendable, Equatable {
         policy: RetryPolicy,
         using generator: inout some RandomNumberGenerator
     ) -> DeliveryTransition {
-        let attempts = attemptsBefore + 1
         var statusCode: Int?
         if case .response(let answer) = result { statusCode = answer.status }
-
-        switch DeliveryClassifier.classify(result) {
-        case .delivered(let standard):
-            return DeliveryTransition(
-                status: .delivered,
-                attempts: attempts,
-                nextAttemptAt: nil,
-                deliveredAt: finishedAt,
-                lastStatusCode: statusCode,
-                lastError: nil,
-                reason: nil,
-                errorClass: nil,
-                nonStandardSuccess: !standard,
-                finishedAt: finishedAt
-            )
-        case .permanent(let errorClass, let reason):
-            return DeliveryTransition(
-                status: .failed,
-                attempts: attempts,
-                nextAttemptAt: nil,
-                deliveredAt: nil,
-                lastStatusCode: statusCode,
-                lastError: reason,
-                reason: reason,
-                errorClass: errorClass,
-                nonStandardSuccess: false,
-                finishedAt: finishedAt
-            )
-        case .retryable(let errorClass, let reason, let retryAfter):
-            switch policy.decide(
-                attemptsMade: attempts,
+        return DeliveryTransition(
+            JobTransition.afterAttempt(
+                DeliveryClassifier.classify(result),
+                statusCode: statusCode,
+                attemptsBefore: attemptsBefore,
                 createdAt: createdAt,
-                now: finishedAt,
-                retryAfter: retryAfter,
+                finishedAt: finishedAt,
+                policy: policy,
                 using: &generator
-            ) {
-            case .retry(let at):
-                return DeliveryTransition(
-                    status: .retrying,
-                    attempts: attempts,
-                    nextAttemptAt: at,
-                    deliveredAt: nil,
-                    lastStatusCode: statusCode,
-                    lastError: reason,
-                    reason: nil,
-                    errorClass: errorClass,
-                    nonStandardSuccess: false
-                )
-            case .giveUp(let giveUpReason):
-                return DeliveryTransition(
-                    status: .failed,
-                    attempts: attempts,
-                    nextAttemptAt: nil,
-                    deliveredAt: nil,
-                    lastStatusCode: statusCode,
-                    lastError: reason,
-                    reason: "\(giveUpReason); last error: \(reason)",
-                    errorClass: errorClass,
-                    nonStandardSuccess: false,
-                    finishedAt: finishedAt
-                )
-            }
-        }
+            )
+        )
     }
 
     /// A delivery ended without an attempt (RES-5: the subject logged in again since the logout).
@@ -109,6 +56,30 @@ public struct DeliveryTransition: Sendable, Equatable {
             errorClass: nil,
             nonStandardSuccess: false,
             finishedAt: now
+        )
+    }
+}
+
+extension DeliveryTransition {
+    /// The queue's transition, in a delivery's terms: done is `delivered`, at its end.
+    public init(_ job: JobTransition) {
+        let status: DeliveryStatus
+        switch job.state {
+        case .done: status = .delivered
+        case .retrying: status = .retrying
+        case .failed: status = .failed
+        }
+        self.init(
+            status: status,
+            attempts: job.attempts,
+            nextAttemptAt: job.nextAttemptAt,
+            deliveredAt: job.state == .done ? job.finishedAt : nil,
+            lastStatusCode: job.lastStatusCode,
+            lastError: job.lastError,
+            reason: job.reason,
+            errorClass: job.errorClass,
+            nonStandardSuccess: job.nonStandardSuccess,
+            finishedAt: job.finishedAt
         )
     }
 }

@@ -76,6 +76,25 @@ public struct RevocationTransition: Sendable, Equatable {
     /// and keeping it would only be a risk (BR-8).
     public var eraseToken: Bool { status == .revoked }
 
+    /// The queue's transition, in a revocation's terms: done is `revoked`.
+    public init(_ job: JobTransition) {
+        let status: RevocationStatus
+        switch job.state {
+        case .done: status = .revoked
+        case .retrying: status = .retrying
+        case .failed: status = .failed
+        }
+        self.init(
+            status: status,
+            attempts: job.attempts,
+            nextAttemptAt: job.nextAttemptAt,
+            lastStatusCode: job.lastStatusCode,
+            lastError: job.lastError,
+            reason: job.reason,
+            finishedAt: job.finishedAt
+        )
+    }
+
     public init(
         status: RevocationStatus,
         attempts: Int,

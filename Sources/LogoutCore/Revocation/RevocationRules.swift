@@ -14,110 +14,54 @@ public enum RevocationRules {
         policy: RetryPolicy,
         using generator: inout some RandomNumberGenerator
     ) -> RevocationTransition {
-        let attempts = attemptsBefore + 1
+        var statusCode: Int?
+        if case .response(let answer) = result { statusCode = answer.status }
+        return RevocationTransition(
+            JobTransition.afterAttempt(
+                classify(result),
+                statusCode: statusCode,
+                attemptsBefore: attemptsBefore,
+                createdAt: createdAt,
+                finishedAt: finishedAt,
+                policy: policy,
+                using: &generator
+            )
+        )
+    }
+
+    /// RFC 7009's reading of an answer: 200 revoked; 503 (with its `Retry-After`) and network
+    /// failures try again; anything else, and a blocked address or a token we cannot send,
+    /// will not change by itself.
+    public static func classify(_ result: AttemptResult) -> DeliveryClassifier.Verdict {
         switch result {
         case .response(let answer) where answer.status == 200:
-            return RevocationTransition(
-                status: .revoked,
-                attempts: attempts,
-                lastStatusCode: 200,
-                finishedAt: finishedAt
-            )
+            return .delivered(standard: true)
         case .response(let answer) where answer.status == 503:
-            let reason = "HTTP 503" + (answer.rpError.map { ": \($0)" } ?? "")
-            return retry(
-                reason: reason,
-                statusCode: 503,
-                retryAfter: DeliveryClassifier.parseRetryAfter(answer.retryAfter),
-                attempts: attempts,
-                createdAt: createdAt,
-                now: finishedAt,
-                policy: policy,
-                using: &generator
+            return .retryable(
+                .http5xx,
+                reason: "HTTP 503" + (answer.rpError.map { ": \($0)" } ?? ""),
+                retryAfter: DeliveryClassifier.parseRetryAfter(answer.retryAfter)
             )
         case .response(let answer):
-            let reason: String
             if (300..<400).contains(answer.status) {
                 let target = answer.location.map { " to \($0)" } ?? ""
-                reason = "HTTP \(answer.status) redirect\(target) (redirects are never followed)"
-            } else {
-                reason = "HTTP \(answer.status)" + (answer.rpError.map { ": \($0)" } ?? "")
+                return .permanent(
+                    .redirect,
+                    reason: "HTTP \(answer.status) redirect\(target) (redirects are never followed)"
+                )
             }
-            return failed(reason: reason, statusCode: answer.status, attempts: attempts, now: finishedAt)
+            let errorClass: ErrorClass = answer.status >= 500 ? .http5xx : .http4xx
+            return .permanent(errorClass, reason: "HTTP \(answer.status)" + (answer.rpError.map { ": \($0)" } ?? ""))
         case .transportFailure(let errorClass, let detail) where errorClass == .blocked || errorClass == .signing:
-            return failed(reason: detail, statusCode: nil, attempts: attempts, now: finishedAt)
-        case .transportFailure(_, let detail):
-            return retry(
-                reason: detail,
-                statusCode: nil,
-                retryAfter: nil,
-                attempts: attempts,
-                createdAt: createdAt,
-                now: finishedAt,
-                policy: policy,
-                using: &generator
-            )
+            return .permanent(errorClass, reason: detail)
+        case .transportFailure(let errorClass, let detail):
+            return .retryable(errorClass, reason: detail, retryAfter: nil)
         }
     }
 
     /// A revocation that cannot be attempted at all (its token or the issuer's endpoint is gone):
     /// it fails without counting an attempt.
     public static func cannotAttempt(reason: String, attemptsBefore: Int, now: Timestamp) -> RevocationTransition {
-        failed(reason: reason, statusCode: nil, attempts: attemptsBefore, now: now)
-    }
-
-    private static func failed(
-        reason: String,
-        statusCode: Int?,
-        attempts: Int,
-        now: Timestamp
-    )
-        -> RevocationTransition
-    {
-        RevocationTransition(
-            status: .failed,
-            attempts: attempts,
-            lastStatusCode: statusCode,
-            lastError: reason,
-            reason: reason,
-            finishedAt: now
-        )
-    }
-
-    private static func retry(
-        reason: String,
-        statusCode: Int?,
-        retryAfter: Duration?,
-        attempts: Int,
-        createdAt: Timestamp,
-        now: Timestamp,
-        policy: RetryPolicy,
-        using generator: inout some RandomNumberGenerator
-    ) -> RevocationTransition {
-        switch policy.decide(
-            attemptsMade: attempts,
-            createdAt: createdAt,
-            now: now,
-            retryAfter: retryAfter,
-            using: &generator
-        ) {
-        case .retry(let at):
-            return RevocationTransition(
-                status: .retrying,
-                attempts: attempts,
-                nextAttemptAt: at,
-                lastStatusCode: statusCode,
-                lastError: reason
-            )
-        case .giveUp(let giveUpReason):
-            return RevocationTransition(
-                status: .failed,
-                attempts: attempts,
-                lastStatusCode: statusCode,
-                lastError: reason,
-                reason: "\(giveUpReason); last error: \(reason)",
-                finishedAt: now
-            )
-        }
+        RevocationTransition(JobTransition.cannotAttempt(reason: reason, attemptsBefore: attemptsBefore, now: now))
     }
 }
