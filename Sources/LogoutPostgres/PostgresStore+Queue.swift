@@ -249,11 +249,17 @@ extension PostgresStore {
 
     /// Q-5: due times further ahead than `latest` come from a wall clock that stepped back.
     public func boundDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
+        try await boundDueTimes(of: "deliveries", now: now, latest: latest)
+    }
+
+    /// The rows of a queue `table` due later than `now + latest` are brought to it; leased rows
+    /// are left to their lease.
+    func boundDueTimes(of table: String, now: Timestamp, latest: Duration) async throws -> Int {
         let bound = (now + latest).millisecondsSince1970
         return try await write { db in
             try await db.count(
                 """
-                UPDATE deliveries SET next_attempt_at = \(bound)
+                UPDATE \(unescaped: table) SET next_attempt_at = \(bound)
                 WHERE status IN ('pending', 'retrying') AND lease_until IS NULL AND next_attempt_at > \(bound)
                 RETURNING 1
                 """

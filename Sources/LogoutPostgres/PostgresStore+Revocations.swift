@@ -35,63 +35,117 @@ extension PostgresStore {
             SELECT 1 FROM revocations p WHERE p.id = r.after_id AND p.status IN ('pending', 'retrying')))
         """
 
-    /// Leases up to `limit` due revocations (`SKIP LOCKED`: never one another replica holds).
-    public func claimDueRevocations(limit: Int, lease: Duration, now: Timestamp) async throws -> [ClaimedRevocation] {
-        guard limit > 0 else { return [] }
+    /// Leases due revocations, issuer by issuer in the claim's round and within each issuer's
+    /// slots (`SKIP LOCKED`: never one another replica holds).
+    public func claimDueRevocations(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedRevocation] {
+        guard request.limit > 0 else { return [] }
         let owner = self.owner
         return try await write { db in
-            let leaseEnd = (now + lease).millisecondsSince1970
-            let rows = try await db.rows(
+            let (nowMs, leaseEnd) = (now.millisecondsSince1970, (now + request.lease).millisecondsSince1970)
+            let issuers = try await db.rows(
                 """
-                WITH due AS (
-                    SELECT r.id, r.next_attempt_at AS due_at FROM revocations r
-                    WHERE r.status IN ('pending', 'retrying') AND r.next_attempt_at <= \(now.millisecondsSince1970)
-                        AND \(unescaped: Self.notWaiting)
-                    ORDER BY r.next_attempt_at, r.id LIMIT \(Int64(limit))
-                    FOR UPDATE OF r SKIP LOCKED)
-                UPDATE revocations r SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd), lease_owner = \(owner)
-                FROM due, issuers i
-                WHERE r.id = due.id AND i.name = r.issuer_name
-                RETURNING r.id, r.event_id, r.session_id, r.issuer_name, r.token_type, r.token, r.attempts, r.created_at,
-                    due.due_at, i.revocation_endpoint, i.client_id AS issuer_client_id, i.client_secret
+                SELECT DISTINCT r.issuer_name FROM revocations r
+                WHERE r.status IN ('pending', 'retrying') AND r.next_attempt_at <= \(nowMs)
+                    AND \(unescaped: Self.notWaiting)
+                ORDER BY r.issuer_name
                 """
-            )
-            return try rows.sorted {
-                (try $0.get("due_at", as: Int64.self), try $0.get("id", as: Int64.self))
-                    < (try $1.get("due_at", as: Int64.self), try $1.get("id", as: Int64.self))
-            }.compactMap { row in
-                guard let type = RevocationTokenType(rawValue: try row.get("token_type")) else { return nil }
-                return ClaimedRevocation(
-                    id: try row.get("id"),
-                    eventID: try row.get("event_id"),
-                    sessionID: try row.get("session_id"),
-                    issuerName: try row.get("issuer_name"),
-                    tokenType: type,
-                    sealedToken: try row.bytes("token"),
-                    endpoint: try row.get("revocation_endpoint"),
-                    clientID: try row.get("issuer_client_id"),
-                    sealedClientSecret: try row.bytes("client_secret"),
-                    attempts: Int(try row.get("attempts", as: Int64.self)),
-                    createdAt: try row.time("created_at")
+            ).map { try $0.get("issuer_name", as: String.self) }
+            var claimed: [ClaimedRevocation] = []
+            for issuer in ClaimPlanner.round(issuers, rotation: request.rotation) {
+                let remaining = request.limit - claimed.count
+                guard remaining > 0 else { break }
+                let slots = ClaimPlanner.slots(
+                    for: issuer,
+                    request,
+                    remaining: remaining,
+                    breaker: CircuitBreaker(),
+                    now: now
+                )
+                guard slots.count > 0 else { continue }
+                let rows = try await db.rows(
+                    """
+                    WITH due AS (
+                        SELECT r.id, r.next_attempt_at AS due_at FROM revocations r
+                        WHERE r.issuer_name = \(issuer) AND r.status IN ('pending', 'retrying')
+                            AND r.next_attempt_at <= \(nowMs) AND \(unescaped: Self.notWaiting)
+                        ORDER BY r.next_attempt_at, r.id LIMIT \(Int64(slots.count))
+                        FOR UPDATE OF r SKIP LOCKED)
+                    UPDATE revocations r SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd),
+                        lease_owner = \(owner)
+                    FROM due, issuers i
+                    WHERE r.id = due.id AND i.name = r.issuer_name
+                    RETURNING r.id, r.event_id, r.session_id, r.issuer_name, r.token_type, r.token, r.attempts,
+                        r.created_at, due.due_at, i.revocation_endpoint, i.client_id AS issuer_client_id, i.client_secret
+                    """
+                )
+                claimed += try rows.sorted {
+                    (try $0.get("due_at", as: Int64.self), try $0.get("id", as: Int64.self))
+                        < (try $1.get("due_at", as: Int64.self), try $1.get("id", as: Int64.self))
+                }.compactMap { row in
+                    guard let type = RevocationTokenType(rawValue: try row.get("token_type")) else { return nil }
+                    return ClaimedRevocation(
+                        id: try row.get("id"),
+                        eventID: try row.get("event_id"),
+                        sessionID: try row.get("session_id"),
+                        issuerName: try row.get("issuer_name"),
+                        tokenType: type,
+                        sealedToken: try row.bytes("token"),
+                        endpoint: try row.get("revocation_endpoint"),
+                        clientID: try row.get("issuer_client_id"),
+                        sealedClientSecret: try row.bytes("client_secret"),
+                        attempts: Int(try row.get("attempts", as: Int64.self)),
+                        createdAt: try row.time("created_at")
+                    )
+                }
+            }
+            return claimed
+        }
+    }
+
+    /// Stores attempts' outcomes and ends their leases; a revoked token is erased in the same
+    /// write. An outcome whose lease another replica took over (this one stalled past it) is
+    /// dropped: the other replica's attempt decides.
+    public func recordRevocations(_ reports: [RevocationReport]) async throws {
+        guard !reports.isEmpty else { return }
+        let owner = self.owner
+        try await write { db in
+            for report in reports {
+                let t = report.transition
+                try await db.execute(
+                    """
+                    UPDATE revocations SET status = \(t.status.rawValue), attempts = \(Int64(t.attempts)),
+                        next_attempt_at = \(t.nextAttemptAt?.millisecondsSince1970), lease_until = NULL,
+                        lease_owner = NULL, finished_at = \(t.finishedAt?.millisecondsSince1970),
+                        last_status_code = \(t.lastStatusCode.map(Int64.init)),
+                        last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
+                        reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
+                        token = CASE WHEN \(t.eraseToken) THEN NULL ELSE token END
+                    WHERE id = \(report.id)
+                        AND (lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying')))
+                    """
                 )
             }
         }
     }
 
-    public func recordRevocation(id: Int64, _ t: RevocationTransition) async throws {
+    /// Gives this replica's leased revocations back to the queue, due at `now`.
+    public func releaseRevocationLeases(ids: [Int64], now: Timestamp) async throws {
+        guard !ids.isEmpty else { return }
+        let owner = self.owner
         try await write { db in
             try await db.execute(
                 """
-                UPDATE revocations SET status = \(t.status.rawValue), attempts = \(Int64(t.attempts)),
-                    next_attempt_at = \(t.nextAttemptAt?.millisecondsSince1970), lease_until = NULL, lease_owner = NULL,
-                    finished_at = \(t.finishedAt?.millisecondsSince1970), last_status_code = \(t.lastStatusCode.map(Int64.init)),
-                    last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
-                    reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
-                    token = CASE WHEN \(t.eraseToken) THEN NULL ELSE token END
-                WHERE id = \(id)
+                UPDATE revocations SET lease_until = NULL, lease_owner = NULL,
+                    next_attempt_at = \(now.millisecondsSince1970)
+                WHERE id = ANY(\(ids)) AND status IN ('pending', 'retrying') AND lease_owner = \(owner)
                 """
             )
+            try await Self.notifyQueue(db)
         }
+    }
+
+    public func boundRevocationDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
+        try await boundDueTimes(of: "revocations", now: now, latest: latest)
     }
 
     public func nextRevocationDueAt() async throws -> Timestamp? {

@@ -196,11 +196,17 @@ extension LogoutDatabase {
     /// Q-5: due times further ahead than `latest` come from a wall clock that stepped back; they
     /// are brought to `now + latest`. Leased rows are left to their lease.
     public func boundDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
+        try await boundDueTimes(of: "deliveries", now: now, latest: latest)
+    }
+
+    /// The rows of a queue `table` due later than `now + latest` are brought to it; leased rows
+    /// are left to their lease.
+    func boundDueTimes(of table: String, now: Timestamp, latest: Duration) async throws -> Int {
         let bound = (now + latest).column
         return try await committer.write { db in
             try db.execute(
                 sql: """
-                    UPDATE deliveries SET next_attempt_at = ?
+                    UPDATE \(table) SET next_attempt_at = ?
                     WHERE status IN ('pending', 'retrying') AND lease_until IS NULL AND next_attempt_at > ?
                     """,
                 arguments: [bound, bound]

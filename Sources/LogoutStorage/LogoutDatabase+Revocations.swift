@@ -27,71 +27,112 @@ extension LogoutDatabase {
         }
     }
 
-    /// Leases up to `limit` due revocations. An access token waits while the refresh token of its
-    /// session is still being tried.
-    public func claimDueRevocations(
-        limit: Int,
-        lease: Duration,
-        now: Timestamp
-    ) async throws
-        -> [ClaimedRevocation]
-    {
-        guard limit > 0 else { return [] }
+    /// Leases due revocations, issuer by issuer in the claim's round and within each issuer's
+    /// slots (the queue engine's caps apply to issuers as they do to RPs).
+    public func claimDueRevocations(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedRevocation] {
+        guard request.limit > 0 else { return [] }
         return try await committer.write { db in
-            let leaseEnd = (now + lease).column
-            let rows = try Row.fetchAll(
+            let (nowMs, leaseEnd) = (now.column, (now + request.lease).column)
+            let issuers = try String.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT r.id, r.event_id, r.session_id, r.issuer_name, r.token_type, r.token, r.attempts,
-                            r.created_at, i.revocation_endpoint, i.client_id, i.client_secret
-                        FROM revocations r INDEXED BY revocations_next JOIN issuers i ON i.name = r.issuer_name
-                        WHERE r.status IN ('pending', 'retrying') AND r.next_attempt_at <= ?
-                            AND \(Self.notWaiting)
-                        ORDER BY r.next_attempt_at, r.id LIMIT ?
+                        SELECT DISTINCT r.issuer_name FROM revocations r INDEXED BY revocations_next
+                        WHERE r.status IN ('pending', 'retrying') AND r.next_attempt_at <= ? AND \(Self.notWaiting)
+                        ORDER BY r.issuer_name
                         """
                 ),
-                arguments: [now.column, limit]
+                arguments: [nowMs]
             )
-            let leaseStatement = try db.cachedStatement(
+            let select = try db.cachedStatement(
+                sql: """
+                    SELECT r.id, r.event_id, r.session_id, r.issuer_name, r.token_type, r.token, r.attempts,
+                        r.created_at, i.revocation_endpoint, i.client_id, i.client_secret
+                    FROM revocations r INDEXED BY revocations_next JOIN issuers i ON i.name = r.issuer_name
+                    WHERE r.issuer_name = ? AND r.status IN ('pending', 'retrying') AND r.next_attempt_at <= ?
+                        AND \(Self.notWaiting)
+                    ORDER BY r.next_attempt_at, r.id LIMIT ?
+                    """
+            )
+            let lease = try db.cachedStatement(
                 sql: "UPDATE revocations SET next_attempt_at = ?, lease_until = ? WHERE id = ?"
             )
-            return try rows.compactMap { row in
-                guard let type = RevocationTokenType(rawValue: row["token_type"]) else { return nil }
-                let id: Int64 = row["id"]
-                try leaseStatement.execute(arguments: [leaseEnd, leaseEnd, id])
-                return ClaimedRevocation(
-                    id: id,
-                    eventID: row["event_id"],
-                    sessionID: row["session_id"],
-                    issuerName: row["issuer_name"],
-                    tokenType: type,
-                    sealedToken: (row["token"] as Data?).map { [UInt8]($0) },
-                    endpoint: row["revocation_endpoint"],
-                    clientID: row["client_id"],
-                    sealedClientSecret: (row["client_secret"] as Data?).map { [UInt8]($0) },
-                    attempts: row["attempts"],
-                    createdAt: Timestamp(column: row["created_at"])
+            var claimed: [ClaimedRevocation] = []
+            for issuer in ClaimPlanner.round(issuers, rotation: request.rotation) {
+                let remaining = request.limit - claimed.count
+                guard remaining > 0 else { break }
+                let slots = ClaimPlanner.slots(
+                    for: issuer,
+                    request,
+                    remaining: remaining,
+                    breaker: CircuitBreaker(),
+                    now: now
                 )
+                guard slots.count > 0 else { continue }
+                for row in try Row.fetchAll(select, arguments: [issuer, nowMs, slots.count]) {
+                    guard let type = RevocationTokenType(rawValue: row["token_type"]) else { continue }
+                    let id: Int64 = row["id"]
+                    try lease.execute(arguments: [leaseEnd, leaseEnd, id])
+                    claimed.append(
+                        ClaimedRevocation(
+                            id: id,
+                            eventID: row["event_id"],
+                            sessionID: row["session_id"],
+                            issuerName: row["issuer_name"],
+                            tokenType: type,
+                            sealedToken: (row["token"] as Data?).map { [UInt8]($0) },
+                            endpoint: row["revocation_endpoint"],
+                            clientID: row["client_id"],
+                            sealedClientSecret: (row["client_secret"] as Data?).map { [UInt8]($0) },
+                            attempts: row["attempts"],
+                            createdAt: Timestamp(column: row["created_at"])
+                        )
+                    )
+                }
             }
+            return claimed
         }
     }
 
-    /// Stores an attempt's outcome and ends the lease; a revoked token is erased in the same write.
-    public func recordRevocation(id: Int64, _ t: RevocationTransition) async throws {
+    /// Stores attempts' outcomes and ends their leases; a revoked token is erased in the same write.
+    public func recordRevocations(_ reports: [RevocationReport]) async throws {
+        guard !reports.isEmpty else { return }
         try await committer.write { db in
-            try db.cachedStatement(
+            let update = try db.cachedStatement(
                 sql: """
                     UPDATE revocations SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = NULL,
                         finished_at = ?, last_status_code = ?, last_error = ?, reason = ?,
                         token = CASE WHEN ? THEN NULL ELSE token END
                     WHERE id = ?
                     """
-            ).execute(arguments: [
-                t.status.rawValue, t.attempts, t.nextAttemptAt?.column, t.finishedAt?.column, t.lastStatusCode,
-                t.lastError.map { SafeText.truncated($0, limit: 1024) },
-                t.reason.map { SafeText.truncated($0, limit: 1024) }, t.eraseToken, id,
-            ])
+            )
+            for report in reports {
+                let t = report.transition
+                try update.execute(arguments: [
+                    t.status.rawValue, t.attempts, t.nextAttemptAt?.column, t.finishedAt?.column, t.lastStatusCode,
+                    t.lastError.map { SafeText.truncated($0, limit: 1024) },
+                    t.reason.map { SafeText.truncated($0, limit: 1024) }, t.eraseToken, report.id,
+                ])
+            }
         }
+    }
+
+    /// Gives leased revocations back to the queue, due at `now` (graceful stop, Q-5).
+    public func releaseRevocationLeases(ids: [Int64], now: Timestamp) async throws {
+        guard !ids.isEmpty else { return }
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE revocations SET lease_until = NULL, next_attempt_at = ?
+                    WHERE id = ? AND status IN ('pending', 'retrying')
+                    """
+            )
+            for id in ids { try statement.execute(arguments: [now.column, id]) }
+        }
+    }
+
+    /// Q-5: due times further ahead than `latest` come from a wall clock that stepped back.
+    public func boundRevocationDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
+        try await boundDueTimes(of: "revocations", now: now, latest: latest)
     }
 
     /// An access token whose session's refresh token is still being tried waits for it; its own

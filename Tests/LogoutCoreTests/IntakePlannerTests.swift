@@ -122,7 +122,7 @@ import Testing
         #expect(plan.event.outcome == .accepted && plan.event.deliveries == 1 && plan.wakesDispatchers)
         #expect(
             IntakePlanner.plan(Self.logout(), snapshot, now: Self.now).recorded(eventID: 9)
-                == .accepted(eventID: 9, deliveries: 1, skipped: [])
+                == .accepted(eventID: 9, deliveries: 1, skipped: [], revocations: 0)
         )
     }
 

@@ -49,7 +49,7 @@ import Testing
             ourIssuer: c.configuration.issuer,
             directory: c.directory,
             signatures: SignatureChecker(keyCache: c.keyCache),
-            waker: c.waker,
+            wakers: c.wakers,
             metrics: c.metrics,
             maximumExpiredAge: .seconds(86_400),
             limiter: RejectionLimiter(limits: .init(perClient: 1000, perIssuer: 1000)),

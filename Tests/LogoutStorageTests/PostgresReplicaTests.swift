@@ -66,7 +66,7 @@ struct PostgresReplicaTests {
             return outcomes
         }
         let accepted = outcomes.compactMap { outcome -> Int64? in
-            if case .accepted(let id, 1, _) = outcome { return id }
+            if case .accepted(let id, 1, _, _) = outcome { return id }
             return nil
         }
         #expect(accepted.count == 1)

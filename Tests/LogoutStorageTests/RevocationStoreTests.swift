@@ -51,7 +51,7 @@ import Testing
             now: f.now
         )
         guard
-            case .accepted(let eventID, _, _) = try await f.store.recordLogout(
+            case .accepted(let eventID, _, _, _) = try await f.store.recordLogout(
                 Self.logout(issuer: "rev", jti: "1"),
                 now: f.now
             )

@@ -15,7 +15,7 @@ import Testing
         try await f.store.insertRelyingParty(f.rp("b"))
         _ = try await f.store.insertSession(f.session("a", sid: "s1"), now: f.now)
         _ = try await f.store.insertSession(f.session("b"), now: f.now)
-        guard case .accepted(let eventID, 2, _) = try await f.store.recordLogout(f.logout(), now: f.now) else {
+        guard case .accepted(let eventID, 2, _, _) = try await f.store.recordLogout(f.logout(), now: f.now) else {
             Issue.record("not accepted with two deliveries")
             return
         }
@@ -26,7 +26,7 @@ import Testing
         #expect(try await f.store.sessions(SessionQuery()).isEmpty)
         #expect(try await f.store.sessions(SessionQuery(includeEnded: true)).count == 2)
         // The sessions ended: a second logout of the same subject finds none.
-        guard case .accepted(_, 0, _) = try await f.store.recordLogout(f.logout(jti: "j2", hash: "h2"), now: f.now)
+        guard case .accepted(_, 0, _, _) = try await f.store.recordLogout(f.logout(jti: "j2", hash: "h2"), now: f.now)
         else {
             Issue.record("second logout fanned out again")
             return
@@ -36,7 +36,7 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func sameJTISameTokenIsADuplicateOtherTokenIsAConflict(kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)
-        guard case .accepted(let first, _, _) = try await f.store.recordLogout(f.logout(), now: f.now) else {
+        guard case .accepted(let first, _, _, _) = try await f.store.recordLogout(f.logout(), now: f.now) else {
             Issue.record("not accepted")
             return
         }
@@ -62,7 +62,7 @@ import Testing
             expiresAt: f.now + .seconds(86_400),
             logsRepeats: false
         )
-        guard case .accepted(let first, 1, _) = try await f.store.recordLogout(hint, now: f.now) else {
+        guard case .accepted(let first, 1, _, _) = try await f.store.recordLogout(hint, now: f.now) else {
             Issue.record("the first use did not end the session")
             return
         }
@@ -100,7 +100,7 @@ import Testing
                 }
             }
             for try await result in group {
-                guard case .accepted(_, 1, _) = result else {
+                guard case .accepted(_, 1, _, _) = result else {
                     Issue.record("unexpected \(result)")
                     continue
                 }

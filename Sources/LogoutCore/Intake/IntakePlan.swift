@@ -16,7 +16,8 @@ public enum IntakePlan: Sendable, Equatable {
             return .accepted(
                 eventID: eventID,
                 deliveries: plan.deliveries.count,
-                skipped: plan.deliveries.filter { $0.skipReason != nil }.map(\.clientID)
+                skipped: plan.deliveries.filter { $0.skipReason != nil }.map(\.clientID),
+                revocations: plan.revocations.count
             )
         }
     }
@@ -32,7 +33,7 @@ public struct AcceptedIntake: Sendable, Equatable {
     public var revocations: [PlannedRevocation]
     /// The replay record to keep, pointing at the new event.
     public var replay: ReplayKey?
-    /// Some delivery is due now: dispatchers (of every replica) should look.
+    /// Some delivery or revocation is due now: engines (of every replica) should look.
     public var wakesDispatchers: Bool
 }
 

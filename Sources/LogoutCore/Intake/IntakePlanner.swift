@@ -43,14 +43,15 @@ public enum IntakePlanner {
             relyingParties: snapshot.relyingParties,
             followers: snapshot.followers
         )
+        let revocations = snapshot.issuerRevokes ? revocations(of: sessions, holding: snapshot.heldTokens) : []
         return .accept(
             AcceptedIntake(
                 event: NewEvent(logout, at: now, outcome: .accepted, deliveries: deliveries.count),
                 deliveries: deliveries,
                 endedSessions: sessions.map(\.id),
-                revocations: snapshot.issuerRevokes ? revocations(of: sessions, holding: snapshot.heldTokens) : [],
+                revocations: revocations,
                 replay: logout.replay,
-                wakesDispatchers: deliveries.contains { $0.skipReason == nil }
+                wakesDispatchers: deliveries.contains { $0.skipReason == nil } || !revocations.isEmpty
             )
         )
     }

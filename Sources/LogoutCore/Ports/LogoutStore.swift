@@ -48,6 +48,21 @@ extension DeliveryQueueStore {
     }
 }
 
+extension RevocationStore {
+    /// Up to `limit` due revocations, however they share out among issuers.
+    public func claimDueRevocations(limit: Int, lease: Duration, now: Timestamp) async throws -> [ClaimedRevocation] {
+        try await claimDueRevocations(
+            ClaimRequest(limit: limit, available: [:], defaultAvailable: limit, rotation: 0, lease: lease),
+            now: now
+        )
+    }
+
+    /// Stores one attempt's outcome, ending its lease.
+    public func recordRevocation(id: Int64, _ transition: RevocationTransition) async throws {
+        try await recordRevocations([RevocationReport(id: id, transition: transition)])
+    }
+}
+
 /// A registry conflict or miss, for `409` and `404`.
 public enum RegistryError: Error, Sendable, Equatable {
     case conflict(String)
@@ -156,14 +171,21 @@ public protocol BrowserLogoutStore: Sendable {
     func takeEndSessionReturn(stateHash: String, now: Timestamp) async throws -> EndSessionReturn?
 }
 
-/// The queue of upstream token revocations (BR-8), drained like the deliveries' queue.
+/// The queue of upstream token revocations (BR-8), drained by the same engine as the
+/// deliveries' queue: the same claims, leases, releases and clock-step bounds.
 public protocol RevocationStore: Sendable {
-    /// Leases up to `limit` due revocations; an access token waits for its session's refresh token.
-    func claimDueRevocations(limit: Int, lease: Duration, now: Timestamp) async throws -> [ClaimedRevocation]
-    /// Stores an attempt's outcome, ending its lease; erases the token once revoked.
-    func recordRevocation(id: Int64, _ transition: RevocationTransition) async throws
+    /// Leases due revocations within the request's bounds, per issuer; an access token waits for
+    /// its session's refresh token.
+    func claimDueRevocations(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedRevocation]
+    /// Stores attempts' outcomes, ending their leases, all or none; a revoked token is erased in
+    /// the write that records it. An outcome whose lease another replica took over is dropped.
+    func recordRevocations(_ reports: [RevocationReport]) async throws
+    /// Gives leased revocations back to the queue, due at `now` (graceful stop).
+    func releaseRevocationLeases(ids: [Int64], now: Timestamp) async throws
     /// The earliest due time of a waiting revocation, leased ones included.
     func nextRevocationDueAt() async throws -> Timestamp?
+    /// Q-5 for revocations: due times further ahead than `latest` are brought to `now + latest`.
+    func boundRevocationDueTimes(now: Timestamp, latest: Duration) async throws -> Int
     func revocations(_ query: RevocationQuery) async throws -> [RevocationRecord]
     /// Queues a failed revocation again.
     func retryRevocation(id: Int64, now: Timestamp) async throws -> RetryOutcome

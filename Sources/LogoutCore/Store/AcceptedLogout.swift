@@ -50,8 +50,9 @@ public struct ReplayKey: Sendable, Equatable {
 
 public enum RecordedLogout: Sendable, Equatable {
     /// Recorded with `deliveries` deliveries, of which those to `skipped` (client ids) were
-    /// recorded as skipped at once (RES-3, a disabled RP).
-    case accepted(eventID: Int64, deliveries: Int, skipped: [String])
+    /// recorded as skipped at once (RES-3, a disabled RP), and `revocations` upstream tokens
+    /// queued for revocation (BR-8).
+    case accepted(eventID: Int64, deliveries: Int, skipped: [String], revocations: Int)
     /// The same token was accepted before (event `originalEventID`): nothing new to deliver.
     case duplicate(originalEventID: Int64)
     /// The `jti` was used before by a different token.

@@ -11,7 +11,7 @@ struct AdminContext: Sendable {
     let keyCache: IssuerKeyCache
     let secrets: SecretBox
     let keys: SigningKeyring
-    let waker: Waker
+    let wakers: QueueWakers
     let allowPrivateNetworks: Bool
     /// Our own `iss`: the token issuer of RPs that set none.
     let ourIssuer: String

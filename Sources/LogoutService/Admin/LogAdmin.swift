@@ -41,7 +41,7 @@ struct LogAdmin: Sendable {
     func retry(id: Int64) async throws -> QueuedCount {
         switch try await context.storage({ try await context.store.retryDelivery(id: id, now: context.now()) }) {
         case .queued:
-            context.waker.signal()
+            context.wakers.deliveries.signal()
             context.logger.info("delivery queued again", metadata: ["delivery.id": "\(id)"])
             return QueuedCount(queued: 1)
         case .notFound:
@@ -57,7 +57,7 @@ struct LogAdmin: Sendable {
         let count = try await context.storage {
             try await context.store.recoverDeliveries(clientID: request.clientID, since: since, now: context.now())
         }
-        if count > 0 { context.waker.signal() }
+        if count > 0 { context.wakers.deliveries.signal() }
         context.logger.info(
             "failed deliveries queued again",
             metadata: ["client_id": "\(request.clientID)", "count": "\(count)"]
@@ -83,8 +83,8 @@ struct LogAdmin: Sendable {
             clientAddress: nil
         )
         switch try await context.storage({ try await context.store.recordLogout(logout, now: context.now()) }) {
-        case .accepted(let eventID, let deliveries, _):
-            if deliveries > 0 { context.waker.signal() }
+        case .accepted(let eventID, let deliveries, _, let revocations):
+            context.wakers.queued(deliveries: deliveries, revocations: revocations)
             context.logger.info(
                 "admin logout recorded",
                 metadata: ["event.id": "\(eventID)", "deliveries": "\(deliveries)"]

@@ -40,7 +40,7 @@ struct RelyingPartyAdmin: Sendable {
                 metadata: ["client_id": "\(clientID)", "deliveries": "\(skipped)"]
             )
         }
-        if stored.relyingParty.enabled { context.waker.signal() }
+        if stored.relyingParty.enabled { context.wakers.deliveries.signal() }
         context.logger.info("RP updated", metadata: ["client_id": "\(clientID)"])
         return RelyingPartyResource(stored.relyingParty)
     }

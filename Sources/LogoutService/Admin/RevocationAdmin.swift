@@ -17,6 +17,7 @@ struct RevocationAdmin: Sendable {
     func retry(id: Int64) async throws -> QueuedCount {
         switch try await context.storage({ try await context.store.retryRevocation(id: id, now: context.now()) }) {
         case .queued:
+            context.wakers.revocations.signal()
             context.logger.info("revocation queued again", metadata: ["revocation.id": "\(id)"])
             return QueuedCount(queued: 1)
         case .notFound:

@@ -16,7 +16,7 @@ struct EndSessionService: EndSessionHandling {
     let ourIssuer: String
     let directory: IssuerDirectory
     let signatures: SignatureChecker
-    let waker: Waker
+    let wakers: QueueWakers
     let metrics: LogoutMetrics
     /// How long after its `exp` an `id_token_hint` is still accepted (BR-2), and how recent a
     /// session its RP held must be (BR-9).
@@ -138,8 +138,8 @@ struct EndSessionService: EndSessionHandling {
         )
         do {
             switch try await store.recordLogout(logout, now: now()) {
-            case .accepted(let eventID, let deliveries, _):
-                if deliveries > 0 { waker.signal() }
+            case .accepted(let eventID, let deliveries, _, let revocations):
+                wakers.queued(deliveries: deliveries, revocations: revocations)
                 metrics.logoutReceived(issuer: entry.issuer.name, outcome: .accepted)
                 logger.info(
                     "end-session recorded",

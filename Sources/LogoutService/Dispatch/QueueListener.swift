@@ -6,11 +6,11 @@ import ServiceLifecycle
 /// (`LISTEN/NOTIFY`), instead of each polling the database.
 struct QueueListener: Service {
     let store: PostgresStore
-    let waker: Waker
+    let wakers: QueueWakers
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await store.listenForQueue { [waker] in waker.signal() }
+            await store.listenForQueue { [wakers] in wakers.all() }
         }
     }
 }

@@ -2,127 +2,65 @@ import Logging
 import LogoutCore
 import LogoutDelivery
 import LogoutJWT
-import ServiceLifecycle
 
-/// Drains the revocation queue (BR-8): the shell around `RevocationRules`, as the dispatcher is
-/// around the delivery state machine. Revocations are few (one or two per ended session that
-/// holds upstream tokens), so it claims a batch, runs it, and otherwise looks for due work at
-/// least once a second.
-final class RevocationWorker: Service {
-    struct Settings: Sendable {
-        var retryPolicy: RetryPolicy
-        var attemptTimeout: Duration
-        var concurrency = 8
-        var idlePoll: Duration = .seconds(1)
+/// What the queue engine does with an upstream token revocation (BR-8): open the sealed token
+/// and the issuer's client secret, POST them to the issuer's `revocation_endpoint` (RFC 7009,
+/// `client_secret_basic`), and tell the operator what became of it.
+struct RevocationWorker: Sendable {
+    let sender: DeliverySender
+    let secrets: SecretBox
+    let attemptTimeout: Duration
+    let metrics: LogoutMetrics
+    let wallClock: @Sendable () -> Timestamp
+    let logger: Logger
+
+    /// The engine that runs revocations: the store's revocation queue and this worker.
+    static func engine(
+        _ worker: RevocationWorker,
+        queue store: any RevocationStore,
+        settings: QueueSettings,
+        waker: Waker
+    ) -> QueueDispatcher<RevocationJobs> {
+        QueueDispatcher(
+            queue: .init(
+                claim: { try await store.claimDueRevocations($0, now: $1) },
+                record: { try await store.recordRevocations($0) },
+                release: { try await store.releaseRevocationLeases(ids: $0, now: $1) },
+                nextDueAt: { try await store.nextRevocationDueAt() },
+                boundDueTimes: { try await store.boundRevocationDueTimes(now: $0, latest: $1) }
+            ),
+            worker: .init(
+                singular: "revocation",
+                plural: "revocations",
+                attempt: { await worker.attempt($0) },
+                jobID: \.id,
+                stored: { worker.log($0) }
+            ),
+            settings: settings,
+            waker: waker,
+            heartbeat: nil,
+            wallClock: worker.wallClock,
+            logger: worker.logger
+        )
     }
 
-    private let store: any RevocationStore
-    private let sender: DeliverySender
-    private let secrets: SecretBox
-    private let settings: Settings
-    private let metrics: LogoutMetrics
-    private let wallClock: @Sendable () -> Timestamp
-    private let logger: Logger
-
-    init(
-        store: any RevocationStore,
-        sender: DeliverySender,
-        secrets: SecretBox,
-        settings: Settings,
-        metrics: LogoutMetrics,
-        wallClock: @escaping @Sendable () -> Timestamp,
-        logger: Logger
-    ) {
-        self.store = store
-        self.sender = sender
-        self.secrets = secrets
-        self.settings = settings
-        self.metrics = metrics
-        self.wallClock = wallClock
-        self.logger = logger
-    }
-
-    func run() async throws {
-        // A lease outlives the attempt it covers; a crash leaves it to the next start.
-        let lease = settings.attemptTimeout * 2 + .seconds(5)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let claimed: [ClaimedRevocation]
-            do {
-                claimed = try await store.claimDueRevocations(
-                    limit: settings.concurrency,
-                    lease: lease,
-                    now: wallClock()
-                )
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("cannot claim revocations", metadata: ["error": "\(error)"])
-                claimed = []
-            }
-            if !claimed.isEmpty {
-                await withDiscardingTaskGroup { group in
-                    for revocation in claimed {
-                        group.addTask { await self.revoke(revocation) }
-                    }
-                }
-                continue
-            }
-            var wait = settings.idlePoll
-            if let next = try? await store.nextRevocationDueAt() {
-                wait = min(wait, max(.milliseconds(10), wallClock().duration(to: next)))
-            }
-            let pause = wait
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
-        }
-    }
-
-    private func revoke(_ revocation: ClaimedRevocation) async {
-        let transition = await attempt(revocation)
-        do {
-            try await store.recordRevocation(id: revocation.id, transition)
-        } catch {
-            // The lease expires and the revocation is tried again.
-            logger.error(
-                "cannot record a revocation attempt",
-                metadata: ["revocation.id": "\(revocation.id)", "error": "\(error)"]
+    func attempt(_ revocation: ClaimedRevocation) async -> RevocationStateMachine.AttemptOutcome {
+        let clock = ContinuousClock()
+        let startedAt = wallClock()
+        let started = clock.now
+        func notAttempted(_ reason: String) -> RevocationStateMachine.AttemptOutcome {
+            .init(
+                job: revocation,
+                result: .transportFailure(.blocked, detail: reason),
+                startedAt: startedAt,
+                duration: .zero,
+                notAttempted: reason
             )
-            return
         }
-        var metadata: Logger.Metadata = [
-            "revocation.id": "\(revocation.id)", "event.id": "\(revocation.eventID)",
-            "issuer": "\(revocation.issuerName)", "token_type_hint": "\(revocation.tokenType.hint)",
-            "attempt": "\(transition.attempts)",
-            "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
-        ]
-        metrics.revocation(issuer: revocation.issuerName, status: transition.status)
-        switch transition.status {
-        case .revoked:
-            logger.info("upstream token revoked", metadata: metadata)
-        case .retrying, .pending:
-            metadata["error"] = "\(transition.lastError ?? "-")"
-            logger.info("revocation attempt failed; will retry", metadata: metadata)
-        case .failed:
-            metadata["reason"] = "\(transition.reason ?? "-")"
-            logger.warning("revocation failed", metadata: metadata)
-        }
-    }
-
-    private func attempt(_ revocation: ClaimedRevocation) async -> RevocationTransition {
-        let now = wallClock()
         guard let endpoint = revocation.endpoint else {
-            return RevocationRules.cannotAttempt(
-                reason: "the issuer has no revocation_endpoint any more",
-                attemptsBefore: revocation.attempts,
-                now: now
-            )
+            return notAttempted("the issuer has no revocation_endpoint any more")
         }
-        guard let sealedToken = revocation.sealedToken else {
-            return RevocationRules.cannotAttempt(
-                reason: "the token is no longer stored",
-                attemptsBefore: revocation.attempts,
-                now: now
-            )
-        }
+        guard let sealedToken = revocation.sealedToken else { return notAttempted("the token is no longer stored") }
         let request: RevocationRequest
         do {
             let token = try secrets.open(
@@ -139,27 +77,36 @@ final class RevocationWorker: Service {
                 clientSecret: clientSecret.map { String(decoding: $0, as: UTF8.self) }
             )
         } catch {
-            return RevocationRules.cannotAttempt(
-                reason: "cannot open the stored token or client secret: \(error)",
-                attemptsBefore: revocation.attempts,
-                now: now
-            )
+            return notAttempted("cannot open the stored token or client secret: \(error)")
         }
         let result = await sender.post(
             form: request.form,
             authorization: request.authorization,
             to: endpoint,
             field: "revocation_endpoint",
-            timeout: settings.attemptTimeout
+            timeout: attemptTimeout
         )
-        var generator = SystemRandomNumberGenerator()
-        return RevocationRules.afterAttempt(
-            result,
-            attemptsBefore: revocation.attempts,
-            createdAt: revocation.createdAt,
-            finishedAt: wallClock(),
-            policy: settings.retryPolicy,
-            using: &generator
-        )
+        return .init(job: revocation, result: result, startedAt: startedAt, duration: started.duration(to: clock.now))
+    }
+
+    func log(_ report: RevocationReport) {
+        let transition = report.transition
+        var metadata: Logger.Metadata = [
+            "revocation.id": "\(report.id)", "event.id": "\(report.eventID)",
+            "issuer": "\(report.issuerName)", "token_type_hint": "\(report.tokenType.hint)",
+            "attempt": "\(transition.attempts)",
+            "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
+        ]
+        metrics.revocation(issuer: report.issuerName, status: transition.status)
+        switch transition.status {
+        case .revoked:
+            logger.info("upstream token revoked", metadata: metadata)
+        case .retrying, .pending:
+            metadata["error"] = "\(transition.lastError ?? "-")"
+            logger.info("revocation attempt failed; will retry", metadata: metadata)
+        case .failed:
+            metadata["reason"] = "\(transition.reason ?? "-")"
+            logger.warning("revocation failed", metadata: metadata)
+        }
     }
 }

@@ -64,3 +64,24 @@ final class Waker: Sendable {
         }
     }
 }
+
+/// The wake-ups of the queue engines, one per kind of job: whoever queues work wakes the engine
+/// that runs it, and only that one (a wake-up costs the engine a claim).
+final class QueueWakers: Sendable {
+    let deliveries = Waker()
+    let revocations = Waker()
+
+    init() {}
+
+    /// A logout was recorded with this much work due now.
+    func queued(deliveries: Int, revocations: Int) {
+        if deliveries > 0 { self.deliveries.signal() }
+        if revocations > 0 { self.revocations.signal() }
+    }
+
+    /// Another replica queued something (`LISTEN/NOTIFY` does not say what).
+    func all() {
+        deliveries.signal()
+        revocations.signal()
+    }
+}

@@ -15,7 +15,7 @@ struct LogoutIntakeService: LogoutIntake {
     let directory: IssuerDirectory
     let signatures: SignatureChecker
     let limiter: RejectionLimiter
-    let waker: Waker
+    let wakers: QueueWakers
     let metrics: LogoutMetrics
     let now: @Sendable () -> Timestamp
     let logger: Logger
@@ -104,9 +104,9 @@ struct LogoutIntakeService: LogoutIntake {
             )
         }
         switch recorded {
-        case .accepted(let eventID, let deliveries, let skipped):
+        case .accepted(let eventID, let deliveries, let skipped, let revocations):
             for clientID in skipped { metrics.deliveryFinished(clientID: clientID, outcome: .skipped) }
-            if deliveries > 0 { waker.signal() }
+            wakers.queued(deliveries: deliveries, revocations: revocations)
             metrics.logoutReceived(issuer: source, outcome: .accepted)
             logger.info(
                 "logout accepted",

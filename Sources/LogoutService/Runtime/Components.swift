@@ -28,7 +28,7 @@ struct Components: Sendable {
     let jwksClients: GuardedHTTPClients
     let keyCache: IssuerKeyCache
     let directory: IssuerDirectory
-    let waker: Waker
+    let wakers: QueueWakers
     /// The dispatcher's healthy passes, for the systemd watchdog.
     let heartbeat: Heartbeat
     let metricsRegistry: PrometheusCollectorRegistry
@@ -36,8 +36,9 @@ struct Components: Sendable {
     let intake: LogoutIntakeService
     let endSession: EndSessionService
     let admin: AdminService
-    let dispatcher: DeliveryDispatcher
-    let revocations: RevocationWorker
+    /// The queue engine running deliveries, and the one running token revocations.
+    let dispatcher: QueueDispatcher<DeliveryJobs>
+    let revocations: QueueDispatcher<RevocationJobs>
     let maintenance: MaintenanceService
     let rejectionLog: RejectionLogService
     let metricsCollector: MetricsCollector
@@ -194,7 +195,7 @@ struct Components: Sendable {
             }
         )
         try await directory.reload(from: database)
-        let waker = Waker()
+        let wakers = QueueWakers()
         let heartbeat = Heartbeat()
         let limiter = RejectionLimiter(
             limits: .init(perClient: config.rejectionsPerClient, perIssuer: config.rejectionsPerIssuer)
@@ -209,7 +210,7 @@ struct Components: Sendable {
             jwksClients: jwksClients,
             keyCache: keyCache,
             directory: directory,
-            waker: waker,
+            wakers: wakers,
             heartbeat: heartbeat,
             metricsRegistry: registry,
             metrics: metrics,
@@ -218,7 +219,7 @@ struct Components: Sendable {
                 directory: directory,
                 signatures: SignatureChecker(keyCache: keyCache),
                 limiter: limiter,
-                waker: waker,
+                wakers: wakers,
                 metrics: metrics,
                 now: now,
                 logger: logger
@@ -232,7 +233,7 @@ struct Components: Sendable {
                 ourIssuer: config.issuer,
                 directory: directory,
                 signatures: SignatureChecker(keyCache: keyCache),
-                waker: waker,
+                wakers: wakers,
                 metrics: metrics,
                 maximumExpiredAge: config.expiredHintMaxAge,
                 limiter: limiter,
@@ -249,43 +250,57 @@ struct Components: Sendable {
                     keyCache: keyCache,
                     secrets: secrets,
                     keys: keys,
-                    waker: waker,
+                    wakers: wakers,
                     allowPrivateNetworks: config.allowPrivateNetworks,
                     ourIssuer: config.issuer,
                     now: now,
                     logger: logger
                 )
             ),
-            dispatcher: DeliveryDispatcher(
-                queue: database,
-                sender: DeliverySender(clients: clients),
-                minter: LogoutTokenMinter(keys: keys),
-                secrets: secrets,
-                settings: .init(
+            dispatcher: DeliveryWorker.engine(
+                DeliveryWorker(
+                    sender: DeliverySender(clients: clients),
+                    minter: LogoutTokenMinter(keys: keys),
+                    secrets: secrets,
                     issuer: config.issuer,
-                    machine: .init(
-                        concurrency: config.concurrency,
-                        perRPConcurrency: config.perRPConcurrency,
-                        retryPolicy: config.retryPolicy,
-                        attemptTimeout: config.deliveryTimeout,
-                        shutdownTimeout: config.shutdownTimeout,
-                        breaker: config.breakerPolicy
-                    )
+                    attemptTimeout: config.deliveryTimeout,
+                    metrics: metrics,
+                    wallClock: now,
+                    logger: logger
                 ),
-                waker: waker,
-                metrics: metrics,
-                heartbeat: heartbeat,
-                wallClock: now,
-                logger: logger
+                queue: database,
+                settings: QueueSettings(
+                    concurrency: config.concurrency,
+                    perRPConcurrency: config.perRPConcurrency,
+                    retryPolicy: config.retryPolicy,
+                    attemptTimeout: config.deliveryTimeout,
+                    shutdownTimeout: config.shutdownTimeout,
+                    breaker: config.breakerPolicy
+                ),
+                waker: wakers.deliveries,
+                heartbeat: heartbeat
             ),
-            revocations: RevocationWorker(
-                store: database,
-                sender: DeliverySender(clients: clients),
-                secrets: secrets,
-                settings: .init(retryPolicy: config.retryPolicy, attemptTimeout: config.deliveryTimeout),
-                metrics: metrics,
-                wallClock: now,
-                logger: logger
+            // Revocations are few (one or two per ended session holding upstream tokens): a
+            // smaller pool, and a look at the queue every second when idle.
+            revocations: RevocationWorker.engine(
+                RevocationWorker(
+                    sender: DeliverySender(clients: clients),
+                    secrets: secrets,
+                    attemptTimeout: config.deliveryTimeout,
+                    metrics: metrics,
+                    wallClock: now,
+                    logger: logger
+                ),
+                queue: database,
+                settings: QueueSettings(
+                    concurrency: 8,
+                    perRPConcurrency: min(config.perRPConcurrency, 4),
+                    retryPolicy: config.retryPolicy,
+                    attemptTimeout: config.deliveryTimeout,
+                    shutdownTimeout: config.shutdownTimeout,
+                    idlePoll: .seconds(1)
+                ),
+                waker: wakers.revocations
             ),
             maintenance: MaintenanceService(
                 store: database,

@@ -83,14 +83,14 @@ public enum Daemon {
                 watchdog: SystemdNotifier.watchdogInterval(environment: environment),
                 listenersBound: listenersBound,
                 heartbeat: components.heartbeat,
-                wakeDispatcher: { [waker = components.waker] in waker.signal() },
+                wakeDispatcher: { [wakers = components.wakers] in wakers.all() },
                 logger: logger
             )
             systemd.append(.init(service: service))
         }
         var listeners: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let shared = components.backend.shared {
-            listeners.append(.init(service: QueueListener(store: shared, waker: components.waker)))
+            listeners.append(.init(service: QueueListener(store: shared, wakers: components.wakers)))
             listeners.append(
                 .init(service: RegistryListener(store: shared, directory: components.directory, logger: logger))
             )

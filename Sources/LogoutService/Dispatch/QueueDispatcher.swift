@@ -1,70 +1,78 @@
 import Logging
 import LogoutCore
-import LogoutDelivery
-import LogoutJWT
 import ServiceLifecycle
 import Synchronization
 
-/// The shell around `DeliveryStateMachine`: it performs the machine's actions against the queue
-/// and the HTTP client and feeds their results back, nothing more (rulebook sections 3 to 5).
+/// The shell around `QueueStateMachine`, for every kind of job: it performs the machine's
+/// actions against the queue and the job's own I/O (`Worker`) and feeds their results back,
+/// nothing more (rulebook sections 3 to 5). Deliveries and revocations run on it alike, with
+/// the same caps, slow start, leases, wake-ups and graceful drain.
 ///
 /// Attempts and the storing of their outcomes run as child tasks of `run()` (Swift concurrency,
 /// libdispatch on Linux); they report through an inbox and the `Waker`, so the machine is only
 /// ever driven from the loop.
-final class DeliveryDispatcher: Service {
-    struct Settings: Sendable {
-        var issuer: String
-        var machine: DeliveryStateMachine.Settings
+final class QueueDispatcher<Kind: QueueJobKind>: Service {
+    typealias Machine = QueueStateMachine<Kind>
+
+    /// The queue in the store: what the machine's actions ask of it.
+    struct Queue: Sendable {
+        var claim: @Sendable (ClaimRequest, Timestamp) async throws -> [Kind.Job]
+        var record: @Sendable ([Kind.Report]) async throws -> Void
+        var release: @Sendable ([Int64], Timestamp) async throws -> Void
+        var nextDueAt: @Sendable () async throws -> Timestamp?
+        var boundDueTimes: @Sendable (Timestamp, Duration) async throws -> Int
+    }
+
+    /// What is particular to the kind: its attempt, and what an operator reads of its outcomes.
+    struct Worker: Sendable {
+        /// For log lines: `delivery` / `deliveries`, `revocation` / `revocations`.
+        var singular: String
+        var plural: String
+        var attempt: @Sendable (Kind.Job) async -> Machine.AttemptOutcome
+        var jobID: @Sendable (Kind.Report) -> Int64
+        /// An outcome is stored: log it and count it.
+        var stored: @Sendable (Kind.Report) -> Void
     }
 
     /// What a child task reports to the loop.
     enum Event: Sendable {
-        case finished(DeliveryStateMachine.AttemptOutcome)
+        case finished(Machine.AttemptOutcome)
         case recorded(Int64, stored: Bool)
     }
 
-    private let queue: any DeliveryQueueStore
-    private let sender: DeliverySender
-    private let minter: LogoutTokenMinter
-    private let secrets: SecretBox
-    private let settings: Settings
+    private let queue: Queue
+    private let worker: Worker
+    private let settings: QueueSettings
     private let waker: Waker
-    let metrics: LogoutMetrics
-    private let heartbeat: Heartbeat
+    private let heartbeat: Heartbeat?
     private let wallClock: @Sendable () -> Timestamp
-    let logger: Logger
+    private let logger: Logger
     private let inbox = Mutex<[Event]>([])
     private let clock = ContinuousClock()
 
     init(
-        queue: any DeliveryQueueStore,
-        sender: DeliverySender,
-        minter: LogoutTokenMinter,
-        secrets: SecretBox,
-        settings: Settings,
+        queue: Queue,
+        worker: Worker,
+        settings: QueueSettings,
         waker: Waker,
-        metrics: LogoutMetrics,
-        heartbeat: Heartbeat = Heartbeat(),
+        heartbeat: Heartbeat? = nil,
         wallClock: @escaping @Sendable () -> Timestamp,
         logger: Logger
     ) {
-        self.heartbeat = heartbeat
         self.queue = queue
-        self.sender = sender
-        self.minter = minter
-        self.secrets = secrets
+        self.worker = worker
         self.settings = settings
         self.waker = waker
-        self.metrics = metrics
+        self.heartbeat = heartbeat
         self.wallClock = wallClock
         self.logger = logger
     }
 
-    private var now: DeliveryStateMachine.Now { .init(wall: wallClock(), monotonic: clock.now) }
+    private var now: Machine.Now { .init(wall: wallClock(), monotonic: clock.now) }
 
     func run() async throws {
         let stopRequested = Atomic<Bool>(false)
-        var machine = DeliveryStateMachine(settings: settings.machine)
+        var machine = Machine(settings: settings)
         var generator = SystemRandomNumberGenerator()
         await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {
@@ -75,7 +83,7 @@ final class DeliveryDispatcher: Service {
                 while !Task.isCancelled {
                     var sleepUntil: ContinuousClock.Instant?
                     var storeFailed = false
-                    var outcomes: [AttemptReport] = []
+                    var outcomes: [Kind.Report] = []
                     while !actions.isEmpty {
                         let action = actions.removeFirst()
                         if case .stop = action { return }
@@ -96,7 +104,7 @@ final class DeliveryDispatcher: Service {
                     }
                     // A pass that reached its sleep with the store answering is progress: the
                     // systemd watchdog pings on it (a wedged loop or a refusing store stops it).
-                    if !storeFailed { heartbeat.beat() }
+                    if !storeFailed { heartbeat?.beat() }
                     if let sleepUntil { await waker.wait(until: sleepUntil, on: clock) }
                     for event in inbox.withLock({ events in
                         defer { events = [] }; return events
@@ -123,18 +131,18 @@ final class DeliveryDispatcher: Service {
 
     /// Performs one action; returns what the machine answers to its result.
     private func perform(
-        _ action: DeliveryStateMachine.Action,
-        machine: inout DeliveryStateMachine,
+        _ action: Machine.Action,
+        machine: inout Machine,
         group: inout DiscardingTaskGroup,
         storeFailed: inout Bool
-    ) async -> [DeliveryStateMachine.Action] {
+    ) async -> [Machine.Action] {
         switch action {
         case .claim(let request):
             do {
-                let claimed = try await queue.claimDue(request, now: now.wall)
+                let claimed = try await queue.claim(request, now.wall)
                 return machine.claimed(claimed, limit: request.limit, now: now)
             } catch {
-                logger.error("cannot claim deliveries", metadata: ["error": "\(error)"])
+                logger.error("cannot claim \(worker.plural)", metadata: ["error": "\(error)"])
                 storeFailed = true
                 return machine.claimFailed(now: now)
             }
@@ -145,28 +153,31 @@ final class DeliveryDispatcher: Service {
                 storeFailed = true
                 return machine.nextDue(nil, now: now)
             }
-        case .start(let deliveries):
-            for delivery in deliveries {
+        case .start(let jobs):
+            for job in jobs {
                 group.addTask {
-                    let outcome = await self.attempt(delivery)
+                    let outcome = await self.worker.attempt(job)
                     if Task.isCancelled { return }  // a stop: the lease is handed back
                     self.report(.finished(outcome))
                 }
             }
         case .boundDueTimes(let latest):
-            let moved = (try? await queue.boundDueTimes(now: now.wall, latest: latest)) ?? 0
+            let moved = (try? await queue.boundDueTimes(now.wall, latest)) ?? 0
             logger.warning(
                 "the wall clock stepped back; due times beyond the longest backoff were brought forward",
-                metadata: ["deliveries": "\(moved)"]
+                metadata: ["\(worker.plural)": "\(moved)"]
             )
         case .releaseLeases(let ids):
             do {
-                try await queue.releaseLeases(ids: ids, now: now.wall)
+                try await queue.release(ids, now.wall)
             } catch {
                 logger.warning("cannot hand leases back; they expire by themselves", metadata: ["error": "\(error)"])
             }
         case .cancelAttempts:
-            logger.warning("cancelling attempts at shutdown", metadata: ["count": "\(machine.inFlightTotal)"])
+            logger.warning(
+                "cancelling attempts at shutdown",
+                metadata: ["count": "\(machine.inFlightTotal)", "queue": "\(worker.plural)"]
+            )
             group.cancelAll()
         case .sleep, .stop, .record:
             break  // `run()` handles these: it sleeps, stops, and stores a pass's outcomes at once
@@ -179,48 +190,12 @@ final class DeliveryDispatcher: Service {
         waker.signal()
     }
 
-    /// Mints a fresh token (OUT-3) and POSTs it; the machine decides what the answer means.
-    private func attempt(_ delivery: ClaimedDelivery) async -> DeliveryStateMachine.AttemptOutcome {
-        let startedAt = wallClock()
-        let started = clock.now
-        var jti = "-"
-        let result: AttemptResult
-        do {
-            let secret = try delivery.sealedClientSecret.map {
-                try secrets.open($0, for: .relyingPartyClientSecret(delivery.clientID))
-            }
-            let minted = try minter.mint(
-                OutboundLogoutClaims(
-                    issuer: delivery.tokenIssuer ?? settings.issuer,
-                    audience: delivery.clientID,
-                    subject: delivery.sub,
-                    sessionID: delivery.sid,
-                    transaction: String(delivery.eventID)
-                ),
-                algorithm: delivery.signingAlgorithm,
-                hmacSecret: secret,
-                now: startedAt
-            )
-            jti = minted.jti
-            result = await sender.send(token: minted.token, to: delivery.uri, timeout: settings.machine.attemptTimeout)
-        } catch {
-            result = .transportFailure(.signing, detail: "cannot mint the logout token: \(error)")
-        }
-        return .init(
-            delivery: delivery,
-            result: result,
-            startedAt: startedAt,
-            duration: started.duration(to: clock.now),
-            jti: jti
-        )
-    }
-
     /// Stores a pass's outcomes in one write. When that write fails, each is tried alone, so one
     /// outcome the store refuses does not hold back the others.
-    private func store(_ reports: [AttemptReport]) async {
+    private func store(_ reports: [Kind.Report]) async {
         var events: [Event] = []
         do {
-            try await queue.recordAttempts(reports)
+            try await queue.record(reports)
             events = reports.map(stored)
         } catch  where reports.count > 1 {
             for report in reports { events.append(await store(alone: report)) }
@@ -231,27 +206,26 @@ final class DeliveryDispatcher: Service {
         waker.signal()
     }
 
-    private func store(alone report: AttemptReport) async -> Event {
+    private func store(alone report: Kind.Report) async -> Event {
         do {
-            try await queue.recordAttempts([report])
+            try await queue.record([report])
             return stored(report)
         } catch {
             return failedToStore(report, error)
         }
     }
 
-    /// The lease expires and the delivery is attempted again: at least once, never lost.
-    private func failedToStore(_ report: AttemptReport, _ error: any Error) -> Event {
+    /// The lease expires and the job is attempted again: at least once, never lost.
+    private func failedToStore(_ report: Kind.Report, _ error: any Error) -> Event {
         logger.error(
-            "cannot record a delivery attempt",
-            metadata: ["delivery.id": "\(report.deliveryID)", "error": "\(error)"]
+            "cannot record a \(worker.singular) attempt",
+            metadata: ["\(worker.singular).id": "\(worker.jobID(report))", "error": "\(error)"]
         )
-        return .recorded(report.deliveryID, stored: false)
+        return .recorded(worker.jobID(report), stored: false)
     }
 
-    private func stored(_ report: AttemptReport) -> Event {
-        log(report)
-        count(report)
-        return .recorded(report.deliveryID, stored: true)
+    private func stored(_ report: Kind.Report) -> Event {
+        worker.stored(report)
+        return .recorded(worker.jobID(report), stored: true)
     }
 }

@@ -1,14 +1,16 @@
-/// The delivery engine's decisions, as a value: inputs in (a batch claimed, an attempt finished, a
-/// record stored, a wake-up, a stop), actions out (claim, start these attempts, record this result,
-/// sleep until, release leases, stop). The dispatcher is a thin shell that performs the actions
-/// against the store and the HTTP client; nothing here does I/O or reads a clock, so every rule —
-/// the global and per-RP caps (DEL-7), retries and `Retry-After` (Q-2, DEL-6), the late-logout
-/// guard (RES-5), the graceful stop and wall-clock steps — is a row of a table-driven test.
+/// The queue engine's decisions, as a value, for every kind of job (deliveries, revocations):
+/// inputs in (a batch claimed, an attempt finished, a record stored, a wake-up, a stop), actions
+/// out (claim, start these attempts, record this result, sleep until, release leases, stop). The
+/// dispatcher is a thin shell that performs the actions against the store and the network;
+/// nothing here does I/O or reads a clock, so every rule — the global and per-target caps and
+/// slow start (DEL-7), retries and `Retry-After` (Q-2, DEL-6), what ends a job without an attempt
+/// (RES-5), the graceful stop and wall-clock steps — is a row of a table-driven test. What
+/// differs between kinds (how an answer reads, what is stored) is `Kind`'s.
 ///
 /// The queue itself stays in the store: the machine only holds leases. Claims are batched (a claim
-/// is a committed write, and a commit costs an fsync): each RP may hold up to `batchFactor` times
-/// its concurrency, in flight plus waiting for a slot; waiting deliveries start as slots free up.
-public struct DeliveryStateMachine: Sendable {
+/// is a committed write, and a commit costs an fsync): each target may hold up to `batchFactor`
+/// times its concurrency, in flight plus waiting for a slot; waiting jobs start as slots free up.
+public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     enum Phase: Sendable, Equatable {
         case running
         case draining(deadline: ContinuousClock.Instant)
@@ -16,16 +18,16 @@ public struct DeliveryStateMachine: Sendable {
     }
 
     public let settings: Settings
-    /// Attempts running, per RP.
+    /// Attempts running, per target.
     private(set) var inFlight: [String: Int] = [:]
-    /// Claimed deliveries waiting for a slot of their RP, oldest first.
-    private(set) var waiting: [String: [ClaimedDelivery]] = [:]
-    /// Every delivery leased by us and not yet recorded, with how many of our leases on it are
+    /// Claimed jobs waiting for a slot of their target, oldest first.
+    private(set) var waiting: [String: [Kind.Job]] = [:]
+    /// Every job leased by us and not yet recorded, with how many of our leases on it are
     /// open. A count, not a set: an outcome is stored (so the row may be claimed again) before its
     /// `recorded` input reaches the machine, and that late input must close the old lease only.
     private(set) var held: [Int64: Int] = [:]
     private(set) var claiming = false
-    /// RPs whose last attempt got an HTTP answer: they have earned their full concurrency.
+    /// Targets whose last attempt got an answer: they have earned their full concurrency.
     private(set) var answering: Set<String> = []
     private(set) var phase: Phase = .running
     private var rotation = 0
@@ -41,7 +43,7 @@ public struct DeliveryStateMachine: Sendable {
 
     // MARK: Inputs
 
-    /// The engine was woken (a logout was recorded, an attempt finished, a sleep ended).
+    /// The engine was woken (work was queued, an attempt finished, a sleep ended).
     public mutating func wake(_ now: Now) -> [Action] {
         var actions = clockCheck(now)
         switch phase {
@@ -82,30 +84,15 @@ public struct DeliveryStateMachine: Sendable {
         }
     }
 
-    public mutating func claimed(_ deliveries: [ClaimedDelivery], limit: Int, now: Now) -> [Action] {
+    public mutating func claimed(_ jobs: [Kind.Job], limit: Int, now: Now) -> [Action] {
         claiming = false
         var actions: [Action] = []
-        for delivery in deliveries {
-            held[delivery.id, default: 0] += 1
-            if LateLogoutGuard.shouldSkip(deliverySid: delivery.sid, newerSessionExists: delivery.newerSessionExists) {
-                let transition = DeliveryTransition.skipped(
-                    attempts: delivery.attempts,
-                    reason: LateLogoutGuard.reason,
-                    at: now.wall
-                )
-                actions.append(
-                    .record(
-                        AttemptReport(
-                            deliveryID: delivery.id,
-                            clientID: delivery.clientID,
-                            eventID: delivery.eventID,
-                            attempt: nil,
-                            transition: transition
-                        )
-                    )
-                )
+        for job in jobs {
+            held[job.id, default: 0] += 1
+            if let report = Kind.endWithoutAttempt(job, now: now.wall) {
+                actions.append(.record(report))
             } else {
-                waiting[delivery.clientID, default: []].append(delivery)
+                waiting[job.target, default: []].append(job)
             }
         }
         if case .draining = phase {
@@ -116,7 +103,7 @@ public struct DeliveryStateMachine: Sendable {
             return actions + (ids.isEmpty ? [] : [.releaseLeases(ids.sorted())]) + wake(now)
         }
         actions += startWaiting()
-        if deliveries.count >= limit {
+        if jobs.count >= limit {
             return actions + [.sleep(until: now.monotonic + settings.idlePoll)]
         }
         return actions + [.findNextDue]
@@ -137,30 +124,22 @@ public struct DeliveryStateMachine: Sendable {
         return [.sleep(until: now.monotonic + min(delay, settings.idlePoll))]
     }
 
-    /// The HTTP part of an attempt is over: its slot is free for the next delivery of that RP,
-    /// while the outcome is being stored.
+    /// The network part of an attempt is over: its slot is free for the next job of that
+    /// target, while the outcome is being stored.
     public mutating func attemptFinished(
         _ outcome: AttemptOutcome,
         now: Now,
         using generator: inout some RandomNumberGenerator
     ) -> [Action] {
-        let delivery = outcome.delivery
-        releaseSlot(delivery.clientID)
-        if case .response = outcome.result {
-            answering.insert(delivery.clientID)
+        let job = outcome.job
+        releaseSlot(job.target)
+        if case .response = outcome.result, outcome.notAttempted == nil {
+            answering.insert(job.target)
         } else {
-            answering.remove(delivery.clientID)
+            answering.remove(job.target)
         }
-        guard held[delivery.id] != nil else { return [] }  // cancelled at a stop: already handed back
-        let transition = DeliveryTransition.afterAttempt(
-            outcome.result,
-            attemptsBefore: delivery.attempts,
-            createdAt: delivery.createdAt,
-            finishedAt: outcome.startedAt + outcome.duration,
-            policy: settings.retryPolicy,
-            using: &generator
-        )
-        var actions: [Action] = [.record(outcome.report(transition, breakerPolicy: settings.breaker))]
+        guard held[job.id] != nil else { return [] }  // cancelled at a stop: already handed back
+        var actions: [Action] = [.record(Kind.report(outcome, settings: settings, using: &generator))]
         if phase == .running { actions += startWaiting() }
         return actions
     }
@@ -181,7 +160,7 @@ public struct DeliveryStateMachine: Sendable {
         recorded(deliveryID, now: now)
     }
 
-    /// deliveries waiting for a slot go back at once; attempts in flight get the stop timeout.
+    /// jobs waiting for a slot go back at once; attempts in flight get the stop timeout.
     public mutating func shutdownRequested(now: Now) -> [Action] {
         guard phase == .running else { return [] }
         phase = .draining(deadline: now.monotonic + settings.shutdownTimeout)
@@ -197,17 +176,17 @@ public struct DeliveryStateMachine: Sendable {
 
     private var perRPBatch: Int { settings.batchFactor * settings.perRPConcurrency }
 
-    /// The slots an RP may use now (slow start: one until it answers).
+    /// The slots a target may use now (slow start: one until it answers).
     private func slots(_ clientID: String) -> Int {
         settings.slowStart && !answering.contains(clientID) ? 1 : settings.perRPConcurrency
     }
 
-    /// How many deliveries of an RP a claim may hold, in flight and waiting.
+    /// How many jobs of a target a claim may hold, in flight and waiting.
     private func claimAhead(_ clientID: String) -> Int { settings.batchFactor * slots(clientID) }
 
-    /// Moves waiting deliveries into free slots, within the global and per-RP bounds (DEL-7).
+    /// Moves waiting jobs into free slots, within the global and per-target bounds (DEL-7).
     private mutating func startWaiting() -> [Action] {
-        var ready: [ClaimedDelivery] = []
+        var ready: [Kind.Job] = []
         var total = inFlightTotal
         for clientID in waiting.keys.sorted() where total < settings.concurrency {
             while total < settings.concurrency, inFlight[clientID, default: 0] < slots(clientID),

@@ -1,8 +1,8 @@
 import Logging
 import LogoutCore
 
-/// What an operator reads of each stored outcome: one log line per outcome, and the metrics.
-extension DeliveryDispatcher {
+/// What an operator reads of each stored delivery outcome: one log line, and the metrics.
+extension DeliveryWorker {
     func count(_ report: AttemptReport) {
         if let attempt = report.attempt {
             let result = attempt.errorClass?.rawValue ?? (report.transition.status == .delivered ? "success" : "other")

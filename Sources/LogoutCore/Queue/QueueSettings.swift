@@ -1,0 +1,67 @@
+/// How the queue engine runs: its caps, timings and retry policy, the same for every job kind.
+public struct QueueSettings: Sendable, Equatable {
+    /// Attempts in flight, all targets together.
+    public var concurrency: Int
+    /// Attempts in flight to one target (an RP, an issuer's endpoint).
+    public var perRPConcurrency: Int
+    public var retryPolicy: RetryPolicy
+    /// The longest an attempt may take.
+    public var attemptTimeout: Duration
+    /// On a stop, how long attempts in flight may take to finish before they are cancelled.
+    public var shutdownTimeout: Duration
+    /// How long an idle engine sleeps before looking at the queue again.
+    public var idlePoll: Duration
+    /// How soon to look again when due work could not be claimed (its RP's slots were full).
+    public var busyPoll: Duration
+    /// How many deliveries per slot are claimed ahead.
+    public var batchFactor: Int
+    /// A wall-clock move larger than this against the monotonic clock is a step.
+    public var clockStepTolerance: Duration
+    public var breaker: CircuitBreaker.Policy
+    /// DEL-7: an RP gets one slot until it answers (any HTTP status), and again after an
+    /// attempt that got no answer (timeout, refused, reset); then up to `perRPConcurrency`.
+    /// RPs that hang then hold one slot each, not `perRPConcurrency`, of the global cap the
+    /// healthy ones share.
+    public var slowStart: Bool
+
+    public init(
+        concurrency: Int = 64,
+        perRPConcurrency: Int = 8,
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        attemptTimeout: Duration = .seconds(10),
+        shutdownTimeout: Duration = .seconds(15),
+        idlePoll: Duration = .seconds(5),
+        busyPoll: Duration = .milliseconds(20),
+        batchFactor: Int = 2,
+        clockStepTolerance: Duration = .seconds(2),
+        breaker: CircuitBreaker.Policy = .init(),
+        slowStart: Bool = true
+    ) {
+        self.concurrency = concurrency
+        self.perRPConcurrency = perRPConcurrency
+        self.retryPolicy = retryPolicy
+        self.attemptTimeout = attemptTimeout
+        self.shutdownTimeout = shutdownTimeout
+        self.idlePoll = idlePoll
+        self.busyPoll = busyPoll
+        self.batchFactor = batchFactor
+        self.clockStepTolerance = clockStepTolerance
+        self.breaker = breaker
+        self.slowStart = slowStart
+    }
+
+    /// A lease outlives the longest attempt plus the wait for a slot, so a delivery is never
+    /// taken twice while alive.
+    public var lease: Duration { attemptTimeout * 2 + .seconds(30) }
+}
+
+/// The time of an input: the wall clock for stored instants, the monotonic clock for timers.
+public struct QueueNow: Sendable, Equatable {
+    public var wall: Timestamp
+    public var monotonic: ContinuousClock.Instant
+
+    public init(wall: Timestamp, monotonic: ContinuousClock.Instant) {
+        self.wall = wall
+        self.monotonic = monotonic
+    }
+}
