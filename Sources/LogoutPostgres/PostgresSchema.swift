@@ -9,7 +9,12 @@ import PostgresNIO
 /// may set (`migrate-store`), flags are booleans. Added for several replicas: `lease_owner` on
 /// leased rows, an index of live leases per RP (the cluster-wide cap), and sealed signing keys.
 enum PostgresSchema {
-    static let migrations: [(name: String, sql: String)] = [("v1", v1)]
+    /// Named as the embedded store names the same schema: `v8` here is `v8` there, so a version
+    /// in a log line or `check-config` means one thing whichever store runs.
+    static let migrations: [(name: String, sql: String)] = [("v8", v8)]
+
+    /// Names this store's migrations had before they were named after the embedded store's.
+    static let formerNames = ["v1": "v8"]
 
     /// Any number for `pg_advisory_lock`, the same in every replica.
     static let migrationLock: Int64 = 0x6c6f_676f_7574_64
@@ -27,6 +32,12 @@ enum PostgresSchema {
                     """,
                     logger: logger
                 )
+                for (former, name) in formerNames {
+                    try await connection.run(
+                        "UPDATE logoutd_migrations SET name = \(name) WHERE name = \(former)",
+                        logger: logger
+                    )
+                }
                 let applied = Set(
                     try await connection.run("SELECT name FROM logoutd_migrations", logger: logger)
                         .map { try $0.decode(String.self) }
@@ -64,7 +75,7 @@ enum PostgresSchema {
             .filter { !$0.isEmpty }
     }
 
-    static let v1 = """
+    static let v8 = """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
         CREATE TABLE issuers (

@@ -70,6 +70,7 @@ extension PostgresStore {
                 if tableExists != nil {
                     applied = try await db.rows("SELECT name FROM logoutd_migrations ORDER BY name")
                         .map { try $0.get("name", as: String.self) }
+                        .map { PostgresSchema.formerNames[$0] ?? $0 }
                 }
                 let known = PostgresSchema.migrations.map(\.name)
                 let pending = known.filter { !applied.contains($0) }
