@@ -50,7 +50,7 @@ extension PostgresStore {
         )
     }
 
-    /// Queues a rejected (or deferred) request for the log without waiting (SEC-4); false when
+    /// Queues a rejected (or deferred) request for the log without waiting; false when
     /// the queue is full and the entry was dropped.
     @discardableResult
     public func enqueueRejection(_ rejection: RejectedLogout, now: Timestamp) -> Bool {

@@ -43,7 +43,7 @@ extension PostgresStore {
         )
     }
 
-    /// SEC-6, as on the embedded store: once, under a row lock on the marker, so two replicas
+    /// As on the embedded store: once, under a row lock on the marker, so two replicas
     /// starting together do not re-seal twice.
     public func bindSealedSecretsIfNeeded(
         _ reseal: @escaping @Sendable (SealedField, [UInt8]) throws -> [UInt8]

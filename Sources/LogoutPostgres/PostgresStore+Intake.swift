@@ -6,11 +6,11 @@ extension PostgresStore {
     static let queueChannel = "logoutd_queue"
 
     /// Records the event, its replay record, the sessions it ends and all its deliveries in one
-    /// transaction (IN-17, RES-2); returns once it is committed.
+    /// transaction; returns once it is committed.
     ///
     /// Across replicas: the replay key is claimed first, by an insert on its primary key, so a
     /// second replica receiving the same token waits for the first one's commit and then sees it
-    /// (IN-12); the sessions are locked in id order, so two logouts of one person end each session
+    ///; the sessions are locked in id order, so two logouts of one person end each session
     /// once and never deadlock each other.
     public func recordLogout(_ logout: AcceptedLogout, now: Timestamp) async throws -> RecordedLogout {
         try await write { db in

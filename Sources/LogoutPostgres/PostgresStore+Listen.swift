@@ -40,7 +40,7 @@ extension PostgresStore {
 
 extension PostgresStore {
     /// `check-config`: connects with the given settings and reports the server, whether commits
-    /// are synchronous (IN-17) and the schema's state, without migrating anything.
+    /// are synchronous and the schema's state, without migrating anything.
     ///
     /// - Throws: `PostgresConnectFailure` as the daemon's start would, so that the check tells
     ///   what the start would meet.

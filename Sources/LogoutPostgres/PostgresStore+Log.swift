@@ -1,7 +1,7 @@
 import LogoutCore
 import PostgresNIO
 
-/// Reads of the delivery log, and the admin's redelivery actions, from any replica.
+/// Reads of the delivery log, and the admin's redelivery actions, from any replica.
 extension PostgresStore {
     public func events(_ query: EventQuery) async throws -> [EventRecord] {
         try await read { db in

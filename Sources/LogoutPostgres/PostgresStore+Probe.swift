@@ -8,7 +8,7 @@ extension PostgresStore {
     /// Sent with every connection, the probe's included.
     static let startupParameters = [
         ("application_name", "logoutd"),
-        // IN-17: an acknowledgement waits for the commit to be durable, whatever the server's
+        // An acknowledgement waits for the commit to be durable, whatever the server's
         // default says.
         ("synchronous_commit", "on"),
     ]

@@ -3,11 +3,11 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Leases due deliveries, at most `available[clientID]` per RP and `limit` in all, starting
-    /// the round at `rotation` (DEL-7).
+    /// the round at `rotation`.
     ///
     /// Across replicas: an RP's row is locked (`SKIP LOCKED`: an RP another replica is claiming
     /// for right now is left to it this round), then its live leases are counted, all replicas
-    /// together, so the per-RP cap and the breaker's single probe hold cluster-wide; rows
+    /// together, so the per-RP cap and the breaker's single probe hold cluster-wide; rows
     /// are taken with `FOR UPDATE SKIP LOCKED`, so two claims never lease the same delivery.
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
@@ -247,7 +247,7 @@ extension PostgresStore {
         }
     }
 
-    /// due times further ahead than `latest` come from a wall clock that stepped back.
+    /// Due times further ahead than `latest` come from a wall clock that stepped back.
     public func boundDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
         try await boundDueTimes(of: "deliveries", now: now, latest: latest)
     }

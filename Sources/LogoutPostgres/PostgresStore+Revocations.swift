@@ -2,7 +2,7 @@ import LogoutCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// The revocations an accepted logout planned (BR-8), in its own transaction. The sealed
+    /// The revocations an accepted logout planned, in its own transaction. The sealed
     /// token is copied as it is: it stays bound to its session.
     static func insertRevocations(
         _ planned: [PlannedRevocation],

@@ -139,10 +139,10 @@ public final class PostgresStore: LogoutStore {
     }
 }
 
-/// Rejected requests waiting for the next flush (SEC-4): bounded, never waited for.
+/// Rejected requests waiting for the next flush: bounded, never waited for.
 struct RejectionBuffer {
     static let capacity = 4096
-    /// Already bounded (SEC-4): what waits here is what will be written.
+    /// Already bounded: what waits here is what will be written.
     var entries: [NewEvent] = []
     var dropped = 0
 }

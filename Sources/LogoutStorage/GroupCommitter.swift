@@ -1,7 +1,7 @@
 import GRDB
 import Synchronization
 
-/// Commits concurrent writes together: one transaction, one fsync, many callers (IN-17).
+/// Commits concurrent writes together: one transaction, one fsync, many callers.
 ///
 /// An fsync'd commit costs milliseconds, so a transaction per acknowledged logout caps intake at a
 /// few hundred per second. Callers here queue their work; whoever finds no commit running becomes

@@ -4,7 +4,7 @@ import LogoutCore
 
 extension LogoutDatabase {
     /// Records the event, its replay record, the sessions it ends, their revocations and all its
-    /// deliveries in one committed transaction (IN-17). Returns only once the commit is durable.
+    /// deliveries in one committed transaction. Returns only once the commit is durable.
     /// What is written is `IntakePlanner`'s decision over what this transaction read.
     public func recordLogout(_ logout: AcceptedLogout, now: Timestamp) async throws -> RecordedLogout {
         try await committer.write { db in
@@ -25,7 +25,7 @@ extension LogoutDatabase {
     }
 
     /// Queues a rejected (or deferred) request for the log without waiting: it rides along in a
-    /// later commit and never delays an acknowledgement (SEC-4). Returns false when the queue is
+    /// later commit and never delays an acknowledgement. Returns false when the queue is
     /// full and the entry was dropped.
     @discardableResult
     public func enqueueRejection(_ rejection: RejectedLogout, now: Timestamp) -> Bool {

@@ -1,7 +1,7 @@
 import GRDB
 import LogoutCore
 
-/// Reads of the delivery log, and the admin's redelivery actions.
+/// Reads of the delivery log, and the admin's redelivery actions.
 extension LogoutDatabase {
     public func events(_ query: EventQuery) async throws -> [EventRecord] {
         try await pool.read { db in

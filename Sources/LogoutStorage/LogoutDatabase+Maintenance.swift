@@ -5,7 +5,7 @@ extension LogoutDatabase {
     /// Removes what is no longer needed: replay records past their retention, expired sessions,
     /// sessions ended and events received more than `retention` ago (with their deliveries and
     /// attempts, unless a delivery is still waiting), and rejected, deferred and duplicate
-    /// events older than `rejectedRetention`: anyone can cause those, so they go sooner (SEC-4).
+    /// events older than `rejectedRetention`: anyone can cause those, so they go sooner.
     public func purge(now: Timestamp, retention: Duration, rejectedRetention: Duration) async throws -> PurgeCounts {
         let cutoff = (now - retention).column
         let rejectedCutoff = (now - rejectedRetention).column

@@ -3,7 +3,7 @@ import LogoutCore
 
 extension LogoutDatabase {
     /// Leases due deliveries, at most `available[clientID]` per RP and `limit` in all, starting the
-    /// round at `rotation` so that no RP is always served first (DEL-7).
+    /// round at `rotation` so that no RP is always served first.
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
         return try await committer.write { db in
@@ -136,7 +136,7 @@ extension LogoutDatabase {
         ])
     }
 
-    /// Gives leased deliveries back to the queue, due at `now` (graceful stop, Q-5).
+    /// Gives leased deliveries back to the queue, due at `now` (graceful stop).
     public func releaseLeases(ids: [Int64], now: Timestamp) async throws {
         guard !ids.isEmpty else { return }
         try await pool.write { db in
@@ -193,7 +193,7 @@ extension LogoutDatabase {
         }
     }
 
-    /// due times further ahead than `latest` come from a wall clock that stepped back; they
+    /// Due times further ahead than `latest` come from a wall clock that stepped back; they
     /// are brought to `now + latest`. Leased rows are left to their lease.
     public func boundDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
         try await boundDueTimes(of: "deliveries", now: now, latest: latest)

@@ -6,7 +6,7 @@ import LogoutCore
 extension LogoutDatabase {
     // MARK: Issuers
 
-    /// One `iss`, one registration (SEC-5): a second registration of the same `iss` would make
+    /// One `iss`, one registration: a second registration of the same `iss` would make
     /// the first issuer's tokens ambiguous on the shared route, and would let whoever holds the
     /// second one's credentials speak for the first on its own route.
     public func insertIssuer(_ issuer: StoredIssuer) async throws {

@@ -3,7 +3,7 @@ import GRDB
 import LogoutCore
 
 extension LogoutDatabase {
-    /// The revocations an accepted logout planned (BR-8), in its own transaction, so an
+    /// The revocations an accepted logout planned, in its own transaction, so an
     /// acknowledged logout never loses them. The sealed token is copied as it is: it stays bound
     /// to its session.
     static func insertRevocations(_ planned: [PlannedRevocation], eventID: Int64, nowMs: Int64, db: Database) throws {
@@ -116,7 +116,7 @@ extension LogoutDatabase {
         }
     }
 
-    /// Gives leased revocations back to the queue, due at `now` (graceful stop, Q-5).
+    /// Gives leased revocations back to the queue, due at `now` (graceful stop).
     public func releaseRevocationLeases(ids: [Int64], now: Timestamp) async throws {
         guard !ids.isEmpty else { return }
         try await pool.write { db in
@@ -130,7 +130,7 @@ extension LogoutDatabase {
         }
     }
 
-    /// due times further ahead than `latest` come from a wall clock that stepped back.
+    /// Due times further ahead than `latest` come from a wall clock that stepped back.
     public func boundRevocationDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
         try await boundDueTimes(of: "revocations", now: now, latest: latest)
     }

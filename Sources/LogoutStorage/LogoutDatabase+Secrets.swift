@@ -4,7 +4,7 @@ import LogoutCore
 
 extension LogoutDatabase {
     /// Re-seals, once, every secret stored before sealed values were bound to their row and
-    /// column (SEC-6). `reseal` opens the old value and seals it bound to its field; all rows
+    /// column. `reseal` opens the old value and seals it bound to its field; all rows
     /// change in one transaction, and a marker in `meta` makes later starts skip this.
     /// - Returns: how many values were re-sealed, or `nil` when this had been done before.
     public func bindSealedSecretsIfNeeded(

@@ -51,6 +51,21 @@ import Testing
         )
     }
 
+    /// The rules are decided above the stores (`IntakePlanner`, `BreakerUpdate`, `ClaimPlanner`,
+    /// the queue engine): a store file holds SQL and row mapping, and cites no rule. Frozen
+    /// migrations keep what they shipped with.
+    @Test func storeFilesCiteNoRule() {
+        var citing: [String] = []
+        for folder in ["Sources/LogoutStorage", "Sources/LogoutPostgres"] {
+            for file in Self.files(under: folder, extensions: ["swift"]) {
+                let name = file.lastPathComponent
+                guard !name.hasPrefix("Migrations"), name != "PostgresSchema.swift" else { continue }
+                if Self.text(file).contains(Self.idPattern) { citing.append(name) }
+            }
+        }
+        #expect(citing.isEmpty, "store files that cite a rule (decide it above the store instead): \(citing)")
+    }
+
     @Test func everyTestTheRulesNameExists() {
         let tests = Self.files(under: "Tests", extensions: ["swift"]).map(Self.text).joined(separator: "\n")
         var missing: [String] = []
