@@ -28,12 +28,10 @@ public struct DeliveryTransition: Sendable, Equatable {
         policy: RetryPolicy,
         using generator: inout some RandomNumberGenerator
     ) -> DeliveryTransition {
-        var statusCode: Int?
-        if case .response(let answer) = result { statusCode = answer.status }
-        return DeliveryTransition(
+        DeliveryTransition(
             JobTransition.afterAttempt(
-                DeliveryClassifier.classify(result),
-                statusCode: statusCode,
+                result,
+                classifiedBy: DeliveryClassifier.classify,
                 attemptsBefore: attemptsBefore,
                 createdAt: createdAt,
                 finishedAt: finishedAt,

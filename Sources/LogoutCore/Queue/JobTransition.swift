@@ -86,6 +86,29 @@ public struct JobTransition: Sendable, Equatable {
         }
     }
 
+    /// The same for an attempt's raw result, read by the kind's `classify`.
+    public static func afterAttempt(
+        _ result: AttemptResult,
+        classifiedBy classify: (AttemptResult) -> DeliveryClassifier.Verdict,
+        attemptsBefore: Int,
+        createdAt: Timestamp,
+        finishedAt: Timestamp,
+        policy: RetryPolicy,
+        using generator: inout some RandomNumberGenerator
+    ) -> JobTransition {
+        var statusCode: Int?
+        if case .response(let answer) = result { statusCode = answer.status }
+        return afterAttempt(
+            classify(result),
+            statusCode: statusCode,
+            attemptsBefore: attemptsBefore,
+            createdAt: createdAt,
+            finishedAt: finishedAt,
+            policy: policy,
+            using: &generator
+        )
+    }
+
     /// A job that cannot be attempted at all (what it needs is gone): it fails without counting
     /// an attempt.
     public static func cannotAttempt(reason: String, attemptsBefore: Int, now: Timestamp) -> JobTransition {

@@ -14,12 +14,10 @@ public enum RevocationRules {
         policy: RetryPolicy,
         using generator: inout some RandomNumberGenerator
     ) -> RevocationTransition {
-        var statusCode: Int?
-        if case .response(let answer) = result { statusCode = answer.status }
-        return RevocationTransition(
+        RevocationTransition(
             JobTransition.afterAttempt(
-                classify(result),
-                statusCode: statusCode,
+                result,
+                classifiedBy: classify,
                 attemptsBefore: attemptsBefore,
                 createdAt: createdAt,
                 finishedAt: finishedAt,
