@@ -10,11 +10,8 @@ import LogoutPostgres
 import LogoutStorage
 import LogoutWeb
 import Prometheus
+import ServiceLifecycle
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Everything the daemon is made of, wired once: the daemon runs it, tests drive it.
 struct Components: Sendable {
@@ -89,16 +86,16 @@ struct Components: Sendable {
         try! EndSessionPages(handler: endSession)
     }
 
-    /// Lock, database (migrations), secrets, keys, admin token; then the services. Leases left
-    /// by a previous process are released here, before anything can claim.
+    /// Migrations, secrets, keys, admin token; then the services. Leases left by a previous
+    /// process are released here, before anything can claim. The store must be running (its
+    /// service started: PostgreSQL's pool); nothing here starts anything.
     static func assemble(
         configuration config: LogoutdConfiguration,
+        backend: StoreBackend,
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = { .now }
     ) async throws -> Components {
-        // Everything we create (database, WAL, keys, token) is for this service's user only.
-        umask(0o077)
-        let backend = try await StoreBackend.open(config, logger: logger)
+        try await backend.prepare()
         let database = backend.store
         logger.notice(
             "database ready",
@@ -305,15 +302,14 @@ struct Components: Sendable {
         )
     }
 
-    func shutdown(logger: Logger? = nil) async {
-        await keyCache.shutdown()
-        try? await database.flushRejections()
-        await clients.shutdown()
-        await jwksClients.shutdown()
-        do {
-            try backend.close()
-        } catch {
-            logger?.warning("the database did not close cleanly", metadata: ["error": "\(error)"])
-        }
+    /// The services that own what these components hold open, to run at the front of a group
+    /// (so that they stop after everything that uses them): each closes its resource at the end
+    /// of its run. The key cache fetches through `jwksClients`, so it comes after them.
+    var owners: [any Service] {
+        [
+            ResourceOwner("delivery HTTP clients") { [clients] in await clients.shutdown() },
+            ResourceOwner("key fetch HTTP clients") { [jwksClients] in await jwksClients.shutdown() },
+            ResourceOwner("issuer key cache") { [keyCache] in await keyCache.shutdown() },
+        ]
     }
 }

@@ -45,14 +45,16 @@ public enum StoreMigration {
         let password = ProcessInfo.processInfo.environment["LOGOUTD_DATABASE_PASSWORD"].flatMap {
             $0.isEmpty ? nil : $0
         }
-        let target = try await PostgresStore.open(
+        let target = try await PostgresStore.connect(
             location,
             password: password,
             owner: "migrate-store",
             operationTimeout: .seconds(30),
             logger: logger
         )
-        defer { target.close() }
-        return try await target.importTables(tables, now: .now)
+        return try await target.whileRunning {
+            try await target.migrate()
+            return try await target.importTables(tables, now: .now)
+        }
     }
 }
