@@ -8,7 +8,6 @@ import LogoutHTTP
 import LogoutJWT
 import LogoutPostgres
 import LogoutStorage
-import LogoutWeb
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -51,6 +50,7 @@ struct Components: Sendable {
         try! AdminPages(
             operations: admin,
             authenticate: { [token = adminToken] in Digests.constantTimeEquals($0, token) },
+            secretsMatch: Digests.constantTimeEquals,
             sessions: pageSessions,
             now: now,
             signIns: SignInBudget(
@@ -295,7 +295,11 @@ struct Components: Sendable {
             rejectionLog: RejectionLogService(store: database, metrics: metrics, logger: logger),
             metricsCollector: MetricsCollector(store: database, metrics: metrics, now: now, logger: logger),
             backup: backup,
-            pageSessions: PageSessions(lifetime: config.pageSessionLifetime, idleTimeout: config.pageIdleTimeout),
+            pageSessions: PageSessions(
+                lifetime: config.pageSessionLifetime,
+                idleTimeout: config.pageIdleTimeout,
+                newIdentifier: { Digests.randomIdentifier(bytes: 32) }
+            ),
             limiter: limiter,
             now: now,
             logger: logger
