@@ -58,7 +58,7 @@ struct StoreBackend: Service {
             )
         }
         let store = try await PostgresStore.connect(
-            url,
+            PostgresLocation(url),
             password: try databasePassword(config),
             owner: replicaName(config),
             perRPLeaseCap: config.perRPConcurrency,
@@ -135,7 +135,7 @@ public enum StoreCheck {
         let password = try StoreBackend.databasePassword(config)
         do {
             return try await PostgresStore.check(
-                url,
+                PostgresLocation(url),
                 password: password,
                 timeout: StoreBackend.operationTimeout(config),
                 logger: Logger(label: "logoutd.check-config")
@@ -147,6 +147,27 @@ public enum StoreCheck {
 
     /// What the daemon warns of at start about the store (`sslmode=require`).
     public static func warnings(_ config: LogoutdConfiguration) -> [String] {
-        config.databaseURL?.certificateWarning.map { [$0] } ?? []
+        config.databaseURL.flatMap { PostgresLocation($0).certificateWarning }.map { [$0] } ?? []
+    }
+}
+
+extension PostgresLocation {
+    /// `database.url` in the store's terms.
+    init(_ url: DatabaseURL) {
+        let tls: TLSMode
+        switch url.sslMode {
+        case .disable: tls = .disable
+        case .require: tls = .require
+        case .verifyCA: tls = .verifyCA
+        case .verifyFull: tls = .verifyFull
+        }
+        self.init(
+            host: url.host,
+            port: url.port,
+            user: url.user,
+            database: url.database,
+            tls: tls,
+            rootCertificates: url.rootCertificates
+        )
     }
 }

@@ -25,7 +25,7 @@ public enum StoreMigration {
         }
         let location: PostgresLocation
         do {
-            location = try PostgresLocation(url: to)
+            location = PostgresLocation(try DatabaseURL(to))
         } catch {
             throw Failure(description: "--to: \(error)")
         }
