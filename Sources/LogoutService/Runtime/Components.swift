@@ -93,7 +93,7 @@ struct Components: Sendable {
         configuration config: LogoutdConfiguration,
         backend: StoreBackend,
         logger: Logger,
-        now: @escaping @Sendable () -> Timestamp = { .now }
+        now: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }
     ) async throws -> Components {
         try await backend.prepare()
         let database = backend.store
@@ -125,7 +125,7 @@ struct Components: Sendable {
                 try await KeySync.share(
                     store: shared,
                     secrets: secrets,
-                    files: try SigningKeyStore.open(directory: config.keysDirectory)
+                    files: try SigningKeyStore.open(directory: config.keysDirectory, now: now())
                 )
                 opened.withLock { $0 = ring }
             }

@@ -123,6 +123,7 @@ struct DaemonServices: Service {
                         secrets: components.secrets,
                         configuration: config,
                         keys: components.keys,
+                        now: components.now,
                         logger: logger
                     )
                 )

@@ -14,6 +14,7 @@ struct KeySync: Service {
     let secrets: SecretBox
     let configuration: LogoutdConfiguration
     let keys: SigningKeyring
+    let now: @Sendable () -> Timestamp
     let logger: Logger
     var interval: Duration = .seconds(30)
 
@@ -33,9 +34,13 @@ struct KeySync: Service {
     func syncOnce() async throws {
         let directory = configuration.keysDirectory
         let credentials = configuration.credentialsDirectory
-        try await Self.share(store: store, secrets: secrets, files: try SigningKeyStore.open(directory: directory))
+        try await Self.share(
+            store: store,
+            secrets: secrets,
+            files: try SigningKeyStore.open(directory: directory, now: now())
+        )
         let fetched = try await Self.fetch(store: store, secrets: secrets, directory: directory)
-        let files = try SigningKeyStore.open(directory: directory, credentialsDirectory: credentials)
+        let files = try SigningKeyStore.open(directory: directory, credentialsDirectory: credentials, now: now())
         keys.replace(files: files, scheduled: Self.schedule(try await store.scheduledKeys()))
         if fetched > 0 {
             logger.notice("signing keys of another replica taken over", metadata: ["count": "\(fetched)"])

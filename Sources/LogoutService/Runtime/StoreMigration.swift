@@ -38,10 +38,7 @@ public enum StoreMigration {
         defer { _ = lock }
         let source = try LogoutDatabase(path: path)
         defer { try? source.close() }
-        var tables: [StoreTable] = []
-        for name in StoreTable.copyOrder {
-            tables.append(try await source.export(table: name))
-        }
+        let tables = try await source.exportAll()
         let password = ProcessInfo.processInfo.environment["LOGOUTD_DATABASE_PASSWORD"].flatMap {
             $0.isEmpty ? nil : $0
         }
@@ -54,7 +51,7 @@ public enum StoreMigration {
         )
         return try await target.whileRunning {
             try await target.migrate()
-            return try await target.importTables(tables, now: .now)
+            return try await target.importTables(tables, now: Timestamp(Date()))
         }
     }
 }
