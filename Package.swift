@@ -116,7 +116,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Inbound HTTP: public and admin routes (Hummingbird).
+        // Inbound HTTP: public and admin routes, the browser pages (Hummingbird, Mustache), and
+        // the one mapping of errors to answers.
         .target(
             name: "LogoutHTTP",
             dependencies: [
@@ -124,24 +125,11 @@ let package = Package(
                 "LogoutAdminAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        // The admin's delivery log page: server-rendered HTML over the admin operations.
-        .target(
-            name: "LogoutWeb",
-            dependencies: [
-                "LogoutCore",
-                "LogoutAdminAPI",
-                "LogoutHTTP",
-                "LogoutJWT",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -151,7 +139,6 @@ let package = Package(
             dependencies: [
                 "LogoutCore",
                 "LogoutAdminAPI",
-                "LogoutWeb",
                 "LogoutJWT",
                 "LogoutStorage",
                 "LogoutPostgres",
@@ -245,7 +232,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LogoutHTTPTests",
-            dependencies: ["LogoutHTTP", "LogoutCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "LogoutHTTP", "LogoutCore", "LogoutAdminAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -262,7 +254,7 @@ let package = Package(
         .testTarget(
             name: "LogoutServiceTests",
             dependencies: [
-                "LogoutService", "LogoutCore", "LogoutStorage", "LogoutHTTP", "LogoutJWT", "LogoutWeb", "TestSupport",
+                "LogoutService", "LogoutCore", "LogoutStorage", "LogoutHTTP", "LogoutJWT", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -73,24 +73,8 @@ public struct DeliverySender: Sendable {
     }
 }
 
+/// The attempt's deadline passed (`withDeadline` and the connections' own timers).
 struct DeadlineExceeded: Error {}
-
-/// Runs `operation`, cancelling it when `timeout` has passed.
-func withDeadline<T: Sendable>(
-    _ timeout: Duration,
-    _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw DeadlineExceeded()
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw DeadlineExceeded() }
-        return first
-    }
-}
 
 /// The `error` and `error_description` of an RP's JSON error answer (BCL §2.8), or a short,
 /// printable excerpt of any other body.

@@ -149,7 +149,9 @@ public final class GuardedHTTPClients: Sendable {
 
         let addresses: [AddressResolver.Address]
         do {
-            addresses = try await withDeadline(timeout) { try await self.resolve(host) }
+            addresses = try await withDeadline(timeout, timedOut: { DeadlineExceeded() }) {
+                try await self.resolve(host)
+            }
         } catch is DeadlineExceeded {
             throw GuardError.resolution("no answer from the resolver for \(host) within the attempt's timeout")
         } catch {

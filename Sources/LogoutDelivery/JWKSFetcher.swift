@@ -26,7 +26,7 @@ public struct JWKSFetcher: JWKSFetching {
             throw Failure(description: "jwks_uri is not an http(s) URL")
         }
         do {
-            return try await withDeadline(timeout) {
+            return try await withDeadline(timeout, timedOut: { DeadlineExceeded() }) {
                 let client = try await clients.client(for: url)
                 var request = HTTPClientRequest(url: uri)
                 request.headers.add(name: "Accept", value: "application/jwk-set+json, application/json")

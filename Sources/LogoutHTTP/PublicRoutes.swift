@@ -32,6 +32,7 @@ public enum PublicRoutes {
 
     public static func router(_ endpoints: PublicEndpoints) -> Router<LogoutRequestContext> {
         let router = Router(context: LogoutRequestContext.self)
+        router.add(middleware: RefusalAnswers())
         for path in ["/backchannel-logout", "/backchannel-logout/{name}"] {
             router.post(RouterPath(path)) { request, context in
                 try await receiveLogout(
@@ -43,7 +44,7 @@ public enum PublicRoutes {
             }
             for method in otherMethods {
                 router.on(RouterPath(path), method: method) { _, _ -> Response in
-                    throw PublicError(.methodNotAllowed, "method not allowed; use POST", headers: [.allow: "POST"])
+                    throw HTTPRefusal(.methodNotAllowed(allow: "POST"), "method not allowed; use POST")
                 }
             }
         }
@@ -62,7 +63,7 @@ public enum PublicRoutes {
         return router
     }
 
-    /// IN-1, then the intake; every refusal is a `PublicError`.
+    /// IN-1, then the intake; every refusal is an `HTTPRefusal`.
     static func receiveLogout(
         _ request: Request,
         context: LogoutRequestContext,
@@ -70,7 +71,7 @@ public enum PublicRoutes {
         endpoints: PublicEndpoints
     ) async throws -> Response {
         guard let contentType = request.headers[.contentType], isFormEncoded(contentType) else {
-            throw PublicError(.unsupportedMediaType, "the body must be application/x-www-form-urlencoded")
+            throw HTTPRefusal(.unsupportedMediaType, "the body must be application/x-www-form-urlencoded")
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodyBytes {
             throw tooLarge
@@ -82,11 +83,11 @@ public enum PublicRoutes {
             throw tooLarge
         }
         guard let form = FormBody(Array(body.readableBytesView)) else {
-            throw PublicError(.badRequest, "the form body is not valid URL encoding")
+            throw HTTPRefusal(.badRequest, "the form body is not valid URL encoding")
         }
         let tokens = form.values(named: "logout_token")
         guard tokens.count == 1, let token = tokens.first, !token.isEmpty else {
-            throw PublicError(
+            throw HTTPRefusal(
                 .badRequest,
                 tokens.count > 1 ? "logout_token must be sent once" : "the logout_token form field is missing or empty"
             )
@@ -103,21 +104,14 @@ public enum PublicRoutes {
         case .accepted, .duplicate:
             return JSONResponse.emptyNoStore(.ok)
         case .rejected(let rejection):
-            throw PublicError.rejected(rejection)
+            throw HTTPRefusal.rejected(rejection)
         case .rateLimited(let retryAfter):
-            throw PublicError.retryLater(
-                .tooManyRequests,
-                code: "invalid_request",
-                "too many rejected requests from this client or for this issuer; retry later",
-                after: retryAfter
+            throw HTTPRefusal(
+                .tooManyRequests(retryAfter: retryAfter),
+                "too many rejected requests from this client or for this issuer; retry later"
             )
         case .unavailable(let reason, let retryAfter):
-            throw PublicError.retryLater(
-                .serviceUnavailable,
-                code: "temporarily_unavailable",
-                reason,
-                after: retryAfter
-            )
+            throw HTTPRefusal(.unavailable(retryAfter: retryAfter), code: "temporarily_unavailable", reason)
         }
     }
 
@@ -135,5 +129,5 @@ public enum PublicRoutes {
             }
     }
 
-    static let tooLarge = PublicError(.contentTooLarge, "the body is larger than \(maximumBodyBytes) bytes")
+    static let tooLarge = HTTPRefusal(.contentTooLarge, "the body is larger than \(maximumBodyBytes) bytes")
 }

@@ -36,7 +36,7 @@ public struct SigningKeyStore: Sendable {
     public static func open(
         directory: String,
         credentialsDirectory: String? = nil,
-        now: Timestamp = .now
+        now: Timestamp = Timestamp(Date())
     ) throws -> SigningKeyStore {
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false

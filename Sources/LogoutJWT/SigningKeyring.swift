@@ -1,3 +1,4 @@
+import Foundation
 import LogoutCore
 import Synchronization
 
@@ -29,7 +30,11 @@ public final class SigningKeyring: Sendable {
     }
 
     /// A keyring with no stored schedule: every file is new (tools and tests).
-    public convenience init(files: SigningKeyStore, overlap: Duration = .seconds(86_400), now: Timestamp = .now) {
+    public convenience init(
+        files: SigningKeyStore,
+        overlap: Duration = .seconds(86_400),
+        now: Timestamp = Timestamp(Date())
+    ) {
         let schedule = KeySchedule(overlap: overlap)
         let keys = Self.scheduleNewKeys(in: files, known: [], schedule: schedule, now: now)
         self.init(files: files, scheduled: keys, schedule: schedule)

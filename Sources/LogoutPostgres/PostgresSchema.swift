@@ -16,6 +16,15 @@ enum PostgresSchema {
     /// Names this store's migrations had before they were named after the embedded store's.
     static let formerNames = ["v1": "v8"]
 
+    /// Every column that holds sealed values, with the column that names its row (the
+    /// `SealedField` row): re-sealed at start (SEC-6). A migration that adds a sealed column
+    /// adds it here, as the embedded store's does to its own list.
+    static let sealedColumns: [(table: String, key: String, columns: [String])] = [
+        ("issuers", "name", ["shared_secret", "client_secret"]),
+        ("relying_parties", "client_id", ["client_secret"]),
+        ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
+    ]
+
     /// Any number for `pg_advisory_lock`, the same in every replica.
     static let migrationLock: Int64 = 0x6c6f_676f_7574_64
 

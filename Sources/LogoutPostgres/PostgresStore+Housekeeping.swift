@@ -54,7 +54,7 @@ extension PostgresStore {
                 return nil
             }
             var count = 0
-            for (table, key, columns) in SealedField.storedColumns {
+            for (table, key, columns) in PostgresSchema.sealedColumns {
                 for column in columns {
                     let rows = try await db.rows(
                         PostgresQuery(

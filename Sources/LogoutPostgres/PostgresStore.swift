@@ -17,7 +17,6 @@ public final class PostgresStore: LogoutStore {
     }
 
     let client: PostgresClient
-    private let runner: Task<Void, Never>
     let logger: Logger
     /// What the driver logs with: never below `info`, since at `trace` postgres-nio logs every
     /// message from the server, rows (token hashes, sealed secrets) included.
@@ -32,16 +31,16 @@ public final class PostgresStore: LogoutStore {
     let operationTimeout: Duration
     let rejections = Mutex(RejectionBuffer())
     public let location: PostgresLocation
-    /// The last migration applied, for the start-up log line: `open` fails unless all are.
+    /// The last migration applied, for the start-up log line: `migrate` fails unless all are.
     public var schemaVersion: String { PostgresSchema.migrations.last?.name ?? "?" }
 
-    /// Connects once by hand (`probe`: a server that will not let us in fails the start within
-    /// `operationTimeout`, with its cause), then starts the pool and migrates under an advisory
-    /// lock: replicas starting together migrate once.
+    /// Connects once by hand (`probe`): a server that will not let us in fails the start within
+    /// `operationTimeout`, with its cause. The pool starts with `run()`, which must be running
+    /// for any operation to proceed (until then they wait, up to their deadline); `migrate()`
+    /// comes before the first.
     ///
-    /// - Throws: `PostgresConnectFailure` when the first connection fails, `Failure` when the
-    ///   migration does.
-    public static func open(
+    /// - Throws: `PostgresConnectFailure` when the first connection fails.
+    public static func connect(
         _ location: PostgresLocation,
         password: String?,
         owner: String,
@@ -55,7 +54,7 @@ public final class PostgresStore: LogoutStore {
             logger.warning("\(warning)")
         }
         try await probe(location, password: password, timeout: operationTimeout, logger: driverLogger(logger))
-        let store = PostgresStore(
+        return PostgresStore(
             location: location,
             password: password,
             owner: owner,
@@ -64,17 +63,39 @@ public final class PostgresStore: LogoutStore {
             maximumConnections: maximumConnections,
             logger: logger
         )
+    }
+
+    /// Applies the migrations not applied yet, under an advisory lock: replicas starting
+    /// together migrate once.
+    ///
+    /// - Throws: `Failure` naming the database and the server's words.
+    public func migrate() async throws {
         do {
             // A migration may take long on a large database, but a server that does not answer
             // at all must not hold the start forever.
-            try await store.bounded(max(operationTimeout, .seconds(120))) {
-                try await PostgresSchema.migrate(store.client, logger: store.driverLogger)
+            try await bounded(max(operationTimeout, .seconds(120))) {
+                try await PostgresSchema.migrate(self.client, logger: self.driverLogger)
             }
         } catch {
-            store.close()
             throw Failure(description: "cannot open the database \(location): \(PostgresStore.describe(error))")
         }
-        return store
+    }
+
+    /// Runs the connection pool until graceful shutdown (a service group's) or cancellation, and
+    /// closes its connections before it returns: the store's service, first in the daemon's group
+    /// so that every service using it has stopped when it does.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Runs the pool for `body`'s duration only: for a command that uses the store for one task
+    /// (`check-config`, `migrate-store`) rather than as a service.
+    public func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
     }
 
     init(
@@ -98,9 +119,7 @@ public final class PostgresStore: LogoutStore {
         configuration.options.connectTimeout = operationTimeout
         configuration.options.additionalStartupParameters = Self.startupParameters
         let driverLogger = Self.driverLogger(logger)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
-        self.client = client
-        self.runner = Task { await client.run() }
+        client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
         self.location = location
         self.owner = owner
         self.perRPLeaseCap = max(1, perRPLeaseCap)
@@ -113,11 +132,6 @@ public final class PostgresStore: LogoutStore {
         var driverLogger = logger
         driverLogger.logLevel = max(logger.logLevel, .info)
         return driverLogger
-    }
-
-    /// Stops the pool; operations after this fail.
-    public func close() {
-        runner.cancel()
     }
 
     /// A cheap check for `/readyz`: the server answers a read.

@@ -3,10 +3,26 @@ import GRDB
 import LogoutCore
 
 extension LogoutDatabase {
+    /// The tables of this store, parents before the rows that refer to them: the order another
+    /// store takes them in.
+    public static let tables = [
+        "meta", "issuers", "relying_parties", "sessions", "events", "deliveries", "attempts", "replay",
+        "signing_keys", "breakers", "end_session_returns", "revocations",
+    ]
+
+    /// Every table, in `tables` order (`logoutd migrate-store`).
+    public func exportAll() async throws -> [StoreTable] {
+        var tables: [StoreTable] = []
+        for name in Self.tables {
+            tables.append(try await export(table: name))
+        }
+        return tables
+    }
+
     /// Every row of `table`, in a read transaction of its own (`logoutd migrate-store`, run
     /// while the daemon is stopped, so the tables read one after the other are consistent).
     public func export(table: String) async throws -> StoreTable {
-        guard StoreTable.copyOrder.contains(table) else {
+        guard Self.tables.contains(table) else {
             throw Failure(description: "no table \(table) to export")
         }
         return try await pool.read { db in

@@ -3,6 +3,15 @@ import GRDB
 import LogoutCore
 
 extension LogoutDatabase {
+    /// Every column that holds sealed values, with the column that names its row (the
+    /// `SealedField` row): re-sealed here. A migration that adds a sealed column adds it
+    /// here, as PostgreSQL's schema does to its own list.
+    static let sealedColumns: [(table: String, key: String, columns: [String])] = [
+        ("issuers", "name", ["shared_secret", "client_secret"]),
+        ("relying_parties", "client_id", ["client_secret"]),
+        ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
+    ]
+
     /// Re-seals, once, every secret stored before sealed values were bound to their row and
     /// column. `reseal` opens the old value and seals it bound to its field; all rows
     /// change in one transaction, and a marker in `meta` makes later starts skip this.
@@ -15,7 +24,7 @@ extension LogoutDatabase {
                 return nil
             }
             var count = 0
-            for (table, key, columns) in SealedField.storedColumns {
+            for (table, key, columns) in Self.sealedColumns {
                 for column in columns {
                     let rows = try Row.fetchAll(
                         db,

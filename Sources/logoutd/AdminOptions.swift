@@ -98,7 +98,7 @@ enum Output {
         isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
     }
 
-    static var now: Timestamp { .now }
+    static var now: Timestamp { Timestamp(Date()) }
 }
 
 /// A failed command: its message on standard error and its exit status (see `logoutd --help`).

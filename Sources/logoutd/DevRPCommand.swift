@@ -69,7 +69,7 @@ actor DevRPChecker {
     }
 
     func describe(body: [UInt8], path: String) async -> String {
-        let time = Timestamp.now.rfc3339
+        let time = Timestamp(Date()).rfc3339
         guard let form = FormBody(body), let token = form.values(named: "logout_token").first else {
             return "\(time) POST \(path): no logout_token in the body"
         }
@@ -80,7 +80,7 @@ actor DevRPChecker {
         if claims["events"]?[LogoutClaims.backchannelLogoutEvent] == nil { problems.append("no back-channel event") }
         if claims["nonce"] != nil { problems.append("has a nonce") }
         if let clientID, claims["aud"]?.stringValue != clientID { problems.append("aud is not \(clientID)") }
-        if let exp = claims["exp"]?.numberValue, exp < Timestamp.now.secondsSince1970 { problems.append("expired") }
+        if let exp = claims["exp"]?.numberValue, exp < Timestamp(Date()).secondsSince1970 { problems.append("expired") }
         problems += await signatureProblems(jws)
         let fields = ["iss", "aud", "sub", "sid", "jti", "txn"].compactMap { name in
             claims[name]?.stringValue.map { "\(name)=\(SafeText.printable($0, limit: 80))" }

@@ -32,7 +32,7 @@ struct TokenCommand: AsyncParsableCommand {
                 audience: aud,
                 issuer: issuerURL,
                 secret: Array(secret.utf8),
-                now: .now,
+                now: Timestamp(Date()),
                 jti: noJti ? nil : Digests.randomIdentifier()
             )
         )

@@ -140,7 +140,7 @@ import _CryptoExtras
         let directory = TemporaryDirectory()
         let keyring = SigningKeyring(files: try SigningKeyStore.open(directory: directory.path))
         let minter = LogoutTokenMinter(keys: keyring)
-        let now = Timestamp.now
+        let now = Timestamp(Date())
         let published = try JWKSet.parse([
             "keys": .array(keyring.publishedJWKS(now: now).map { .object($0.mapValues(JSONValue.string)) })
         ])
@@ -177,8 +177,8 @@ import _CryptoExtras
         )
         let secret = Array("rp-client-secret-rp-client-secret".utf8)
         let claims = OutboundLogoutClaims(issuer: "i", audience: "rp", subject: "s", sessionID: nil, transaction: "1")
-        let first = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: .now)
-        let second = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: .now)
+        let first = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: Timestamp(Date()))
+        let second = try minter.mint(claims, algorithm: .hs256, hmacSecret: secret, now: Timestamp(Date()))
         #expect(first.jti != second.jti)
         let jws = try CompactJWS.parse(first.token)
         #expect(jws.header["kid"] == nil && jws.payload["sid"] == nil)
@@ -187,7 +187,7 @@ import _CryptoExtras
                 == .valid
         )
         #expect(throws: LogoutTokenMinter.Failure.self) {
-            try minter.mint(claims, algorithm: .hs256, hmacSecret: Array("short".utf8), now: .now)
+            try minter.mint(claims, algorithm: .hs256, hmacSecret: Array("short".utf8), now: Timestamp(Date()))
         }
     }
 

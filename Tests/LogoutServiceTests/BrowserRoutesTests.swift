@@ -3,8 +3,8 @@ import Hummingbird
 import HummingbirdTesting
 import LogoutAdminAPI
 import LogoutCore
+import LogoutHTTP
 import LogoutJWT
-import LogoutWeb
 import NIOCore
 import Synchronization
 import TestSupport
@@ -130,7 +130,11 @@ import Testing
     }
 
     @Test func pageSessionsEndWhenIdleAndAtTheEndOfTheirLifetime() {
-        let sessions = PageSessions(lifetime: .seconds(8 * 3600), idleTimeout: .seconds(1800))
+        let sessions = PageSessions(
+            lifetime: .seconds(8 * 3600),
+            idleTimeout: .seconds(1800),
+            newIdentifier: { Digests.randomIdentifier(bytes: 32) }
+        )
         let start = Timestamp(millisecondsSince1970: 1_800_000_000_000)
         let idle = sessions.open(now: start)
         #expect(sessions.find(idle.id, now: start + .seconds(1799)) != nil)

@@ -1,5 +1,5 @@
 import Foundation
-import LogoutHTTP
+import LogoutCore
 import TestSupport
 import Testing
 

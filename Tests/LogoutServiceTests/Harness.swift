@@ -4,6 +4,7 @@ import LogoutAdminAPI
 import LogoutCore
 import LogoutJWT
 import LogoutStorage
+import ServiceLifecycle
 import TestSupport
 
 @testable import LogoutService
@@ -26,8 +27,10 @@ struct Harness {
         return folder
     }()
 
-    static func make(_ configure: (inout LogoutdConfiguration) -> Void = { _ in }) async throws -> Harness {
-        let folder = TemporaryDirectory()
+    static func configuration(
+        in folder: TemporaryDirectory,
+        _ configure: (inout LogoutdConfiguration) -> Void
+    ) throws -> LogoutdConfiguration {
         var config = LogoutdConfiguration()
         config.databasePath = folder.file("db/logoutd.sqlite3")
         config.keysDirectory = folder.file("keys")
@@ -40,24 +43,49 @@ struct Harness {
         config.deliveryTimeout = .seconds(2)
         config.shutdownTimeout = .seconds(2)
         configure(&config)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        return Harness(folder: folder, components: try await Components.assemble(configuration: config, logger: logger))
+        return config
     }
 
-    /// Runs `body` with a fresh harness and always shuts it down (HTTP clients must be closed).
+    /// Runs `body` with a fresh harness. The store and what the components hold open (HTTP
+    /// clients, the key cache) are run by their services for the body's duration, as the
+    /// daemon's group runs them, and closed by them at its end; the other services are the
+    /// test's to run.
     static func with(
         _ configure: (inout LogoutdConfiguration) -> Void = { _ in },
         _ body: (Harness) async throws -> Void
     ) async throws {
-        let harness = try await make(configure)
-        do {
-            try await body(harness)
-        } catch {
-            await harness.components.shutdown()
-            throw error
+        let folder = TemporaryDirectory()
+        let config = try configuration(in: folder, configure)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let backend = try await StoreBackend.open(config, logger: logger)
+        try await running([backend], logger: logger) {
+            let components = try await Components.assemble(configuration: config, backend: backend, logger: logger)
+            try await running(components.owners, logger: logger) {
+                try await body(Harness(folder: folder, components: components))
+            }
         }
-        await harness.components.shutdown()
+    }
+
+    /// Runs `services` in a group while `body` runs, then stops them gracefully and waits.
+    static func running(
+        _ services: [any Service],
+        logger: Logger,
+        _ body: () async throws -> Void
+    ) async throws {
+        let group = ServiceGroup(services: services, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body()
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 
     var admin: AdminService { components.admin }

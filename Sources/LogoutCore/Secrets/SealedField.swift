@@ -2,7 +2,8 @@
 ///
 /// The AES-GCM box binds this as associated data, so a sealed value copied into another row or
 /// column (an RP's client secret pasted over an issuer's shared secret, say) fails to open
-/// instead of being used where it does not belong.
+/// instead of being used where it does not belong. The names are the binding's frozen labels:
+/// they read like the stores' tables and columns, but a store may rename those, never these.
 public struct SealedField: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var table: String
     public var column: String
@@ -14,14 +15,6 @@ public struct SealedField: Sendable, Equatable, Hashable, CustomStringConvertibl
         self.column = column
         self.row = row
     }
-
-    /// Every column that holds sealed values, with the column that names its row: both stores
-    /// re-seal these (SEC-6), so a new sealed column is added here once.
-    public static let storedColumns: [(table: String, key: String, columns: [String])] = [
-        ("issuers", "name", ["shared_secret", "client_secret"]),
-        ("relying_parties", "client_id", ["client_secret"]),
-        ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
-    ]
 
     public var associatedData: [UInt8] { Array("logoutd/\(table).\(column)/\(row)".utf8) }
 

@@ -19,10 +19,4 @@ public struct StoreTable: Sendable {
         self.columns = columns
         self.rows = rows
     }
-
-    /// The tables a store is made of, parents before the rows that refer to them.
-    public static let copyOrder = [
-        "meta", "issuers", "relying_parties", "sessions", "events", "deliveries", "attempts", "replay",
-        "signing_keys", "breakers", "end_session_returns", "revocations",
-    ]
 }

@@ -8,9 +8,6 @@ extension Timestamp {
 
     public var date: Date { Date(timeIntervalSince1970: secondsSince1970) }
 
-    /// The wall clock, for the composition root to inject.
-    public static var now: Timestamp { Timestamp(Date()) }
-
     /// `2026-01-31T12:00:00.123Z`.
     public var rfc3339: String {
         date.formatted(

@@ -29,13 +29,14 @@ public struct AdminEndpoints: Sendable {
 }
 
 /// The admin API (contract C4): each route reads its request, calls `AdminOperations`, and
-/// encodes the answer; refusals are thrown `AdminError`s, which answer for themselves.
+/// encodes the answer; refusals are thrown `AdminError`s, answered by `RefusalAnswers`.
 public enum AdminRoutes {
     /// The pages (`AdminPages`) register on the same router and check their own access (a
     /// session cookie or the token) in their handlers.
     public static func router(_ endpoints: AdminEndpoints) -> Router<LogoutRequestContext> {
         let router = Router(context: LogoutRequestContext.self)
         let bearer = BearerAuthentication(authenticate: endpoints.authenticate)
+        router.add(middleware: RefusalAnswers())
         router.add(middleware: UnmatchedRequestsNeedTheToken(bearer: bearer))
         let ops = endpoints.operations
 

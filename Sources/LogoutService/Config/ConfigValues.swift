@@ -1,6 +1,5 @@
 import Configuration
 import LogoutCore
-import LogoutHTTP
 
 /// Reads keys as text whatever their YAML type, and parses them with errors that name the key.
 struct ConfigValues {

@@ -1,7 +1,6 @@
 import Configuration
 import Foundation
 import LogoutCore
-import LogoutPostgres
 import SystemPackage
 
 extension LogoutdConfiguration {
@@ -84,11 +83,7 @@ extension LogoutdConfiguration {
             guard path == nil else {
                 throw Failure(description: "database.url and database.path name two different stores: set one")
             }
-            do {
-                config.databaseURL = try PostgresLocation(url: url)
-            } catch {
-                throw Failure(description: "\(error)")
-            }
+            config.databaseURL = try DatabaseURL(url)
         }
         config.databasePasswordFile = credential("database-password")
         config.databaseMaxConnections =

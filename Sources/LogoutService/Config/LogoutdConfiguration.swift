@@ -1,7 +1,5 @@
 import Foundation
 import LogoutCore
-import LogoutHTTP
-import LogoutPostgres
 
 /// The daemon's settings (contract C2): YAML file, overridden by `LOGOUTD_*` environment variables.
 /// Every key is listed in `ConfigSchema` and documented in docs/configuration.md.
@@ -14,7 +12,7 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     public var adminTokenFile = "data/admin-token"
     public var databasePath = "data/logoutd.sqlite3"
     /// `database.url`: the shared PostgreSQL store of several replicas instead of the SQLite file.
-    public var databaseURL: PostgresLocation?
+    public var databaseURL: DatabaseURL?
     /// The credential file `database-password` under systemd; `LOGOUTD_DATABASE_PASSWORD` wins.
     public var databasePasswordFile: String?
     /// Connections this replica keeps to PostgreSQL at most.

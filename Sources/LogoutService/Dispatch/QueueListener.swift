@@ -1,16 +1,17 @@
 import Logging
-import LogoutPostgres
+import LogoutCore
 import ServiceLifecycle
 
 /// Wakes this replica's idle dispatcher when any replica queues work in the shared store
 /// (`LISTEN/NOTIFY`), instead of each polling the database.
 struct QueueListener: Service {
-    let store: PostgresStore
+    let store: any SharedStore
     let wakers: QueueWakers
+    var retry: Duration = .seconds(1)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await store.listenForQueue { [wakers] in wakers.all() }
+            await store.listenForQueue(retry: retry) { [wakers] in wakers.all() }
         }
     }
 }
@@ -18,9 +19,10 @@ struct QueueListener: Service {
 /// Reloads this replica's issuers when any replica registers, changes or removes one: tokens
 /// are checked against the issuers in memory, which would otherwise stay as they were at start.
 struct RegistryListener: Service {
-    let store: PostgresStore
+    let store: any SharedStore
     let directory: IssuerDirectory
     let logger: Logger
+    var retry: Duration = .seconds(1)
 
     func run() async throws {
         // One reload at a time, the latest request kept: a reload never ends on an older state
@@ -29,7 +31,7 @@ struct RegistryListener: Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    await store.listenForRegistry { continuation.yield() }
+                    await store.listenForRegistry(retry: retry) { continuation.yield() }
                     continuation.finish()
                 }
                 group.addTask {

@@ -3,7 +3,6 @@ import LogoutCore
 import LogoutHTTP
 import LogoutJWT
 import LogoutStorage
-import LogoutWeb
 import Prometheus
 
 /// The two listeners' routes, wired to the assembled parts.

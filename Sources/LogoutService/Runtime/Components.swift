@@ -8,13 +8,9 @@ import LogoutHTTP
 import LogoutJWT
 import LogoutPostgres
 import LogoutStorage
-import LogoutWeb
 import Prometheus
+import ServiceLifecycle
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Everything the daemon is made of, wired once: the daemon runs it, tests drive it.
 struct Components: Sendable {
@@ -55,6 +51,7 @@ struct Components: Sendable {
         try! AdminPages(
             operations: admin,
             authenticate: { [token = adminToken] in Digests.constantTimeEquals($0, token) },
+            secretsMatch: Digests.constantTimeEquals,
             sessions: pageSessions,
             now: now,
             signIns: SignInBudget(
@@ -90,16 +87,16 @@ struct Components: Sendable {
         try! EndSessionPages(handler: endSession)
     }
 
-    /// Lock, database (migrations), secrets, keys, admin token; then the services. Leases left
-    /// by a previous process are released here, before anything can claim.
+    /// Migrations, secrets, keys, admin token; then the services. Leases left by a previous
+    /// process are released here, before anything can claim. The store must be running (its
+    /// service started: PostgreSQL's pool); nothing here starts anything.
     static func assemble(
         configuration config: LogoutdConfiguration,
+        backend: StoreBackend,
         logger: Logger,
-        now: @escaping @Sendable () -> Timestamp = { .now }
+        now: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }
     ) async throws -> Components {
-        // Everything we create (database, WAL, keys, token) is for this service's user only.
-        umask(0o077)
-        let backend = try await StoreBackend.open(config, logger: logger)
+        try await backend.prepare()
         let database = backend.store
         logger.notice(
             "database ready",
@@ -129,7 +126,7 @@ struct Components: Sendable {
                 try await KeySync.share(
                     store: shared,
                     secrets: secrets,
-                    files: try SigningKeyStore.open(directory: config.keysDirectory)
+                    files: try SigningKeyStore.open(directory: config.keysDirectory, now: now())
                 )
                 opened.withLock { $0 = ring }
             }
@@ -313,22 +310,25 @@ struct Components: Sendable {
             rejectionLog: RejectionLogService(store: database, metrics: metrics, logger: logger),
             metricsCollector: MetricsCollector(store: database, metrics: metrics, now: now, logger: logger),
             backup: backup,
-            pageSessions: PageSessions(lifetime: config.pageSessionLifetime, idleTimeout: config.pageIdleTimeout),
+            pageSessions: PageSessions(
+                lifetime: config.pageSessionLifetime,
+                idleTimeout: config.pageIdleTimeout,
+                newIdentifier: { Digests.randomIdentifier(bytes: 32) }
+            ),
             limiter: limiter,
             now: now,
             logger: logger
         )
     }
 
-    func shutdown(logger: Logger? = nil) async {
-        await keyCache.shutdown()
-        try? await database.flushRejections()
-        await clients.shutdown()
-        await jwksClients.shutdown()
-        do {
-            try backend.close()
-        } catch {
-            logger?.warning("the database did not close cleanly", metadata: ["error": "\(error)"])
-        }
+    /// The services that own what these components hold open, to run at the front of a group
+    /// (so that they stop after everything that uses them): each closes its resource at the end
+    /// of its run. The key cache fetches through `jwksClients`, so it comes after them.
+    var owners: [any Service] {
+        [
+            ResourceOwner("delivery HTTP clients") { [clients] in await clients.shutdown() },
+            ResourceOwner("key fetch HTTP clients") { [jwksClients] in await jwksClients.shutdown() },
+            ResourceOwner("issuer key cache") { [keyCache] in await keyCache.shutdown() },
+        ]
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import LogoutCore
 import LogoutJWT
-import LogoutPostgres
 import ServiceLifecycle
 
 /// Replicas of a shared store publish the same JWKS and sign with the same keys: every key file
@@ -11,10 +10,11 @@ import ServiceLifecycle
 /// it. At start under the cluster's key lock, then every `interval`, which is also how a
 /// rotation made on one replica reaches the others.
 struct KeySync: Service {
-    let store: PostgresStore
+    let store: any SharedStore
     let secrets: SecretBox
     let configuration: LogoutdConfiguration
     let keys: SigningKeyring
+    let now: @Sendable () -> Timestamp
     let logger: Logger
     var interval: Duration = .seconds(30)
 
@@ -34,9 +34,13 @@ struct KeySync: Service {
     func syncOnce() async throws {
         let directory = configuration.keysDirectory
         let credentials = configuration.credentialsDirectory
-        try await Self.share(store: store, secrets: secrets, files: try SigningKeyStore.open(directory: directory))
+        try await Self.share(
+            store: store,
+            secrets: secrets,
+            files: try SigningKeyStore.open(directory: directory, now: now())
+        )
         let fetched = try await Self.fetch(store: store, secrets: secrets, directory: directory)
-        let files = try SigningKeyStore.open(directory: directory, credentialsDirectory: credentials)
+        let files = try SigningKeyStore.open(directory: directory, credentialsDirectory: credentials, now: now())
         keys.replace(files: files, scheduled: Self.schedule(try await store.scheduledKeys()))
         if fetched > 0 {
             logger.notice("signing keys of another replica taken over", metadata: ["count": "\(fetched)"])
@@ -46,7 +50,7 @@ struct KeySync: Service {
     /// Writes the shared keys missing from `directory` (owner-only, as the daemon's own).
     /// Returns how many.
     @discardableResult
-    static func fetch(store: PostgresStore, secrets: SecretBox, directory: String) async throws -> Int {
+    static func fetch(store: any SharedStore, secrets: SecretBox, directory: String) async throws -> Int {
         let present = Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
         var written = 0
         for key in try await store.sealedSigningKeys() where !present.contains(key.file) {
@@ -72,7 +76,7 @@ struct KeySync: Service {
 
     /// Seals and shares the keys of `keys.dir` (not those handed over as credentials: the
     /// operator distributes those) that the store holds no copy of.
-    static func share(store: PostgresStore, secrets: SecretBox, files: SigningKeyStore) async throws {
+    static func share(store: any SharedStore, secrets: SecretBox, files: SigningKeyStore) async throws {
         let shared = Set(try await store.sealedSigningKeys().map(\.keyID))
         var keys: [SealedSigningKey] = []
         for stored in files.keys where !stored.isCredential && !shared.contains(stored.key.keyID) {

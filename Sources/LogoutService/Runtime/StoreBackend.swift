@@ -3,28 +3,48 @@ import Logging
 import LogoutCore
 import LogoutPostgres
 import LogoutStorage
+import ServiceLifecycle
 
 /// The store the daemon runs on, chosen by configuration: the embedded SQLite file (one daemon,
 /// held by a lock file next to it) or the PostgreSQL database several replicas share.
-struct StoreBackend: Sendable {
+///
+/// It is also the store's service, first in the daemon's group: graceful shutdown reaches it
+/// after every service that uses the store has stopped, and it closes the store at the end of
+/// its run (the file, or the pool's connections). Opening starts nothing. The file's lock is
+/// held for as long as the backend exists.
+struct StoreBackend: Service {
     struct Failure: Error, CustomStringConvertible {
         let description: String
+    }
+
+    /// What is open, and so what the run keeps and closes.
+    private enum Resource: Sendable {
+        case file(LogoutDatabase, lock: ProcessLock)
+        case server(PostgresStore)
     }
 
     let store: any LogoutStore
     /// Where the store is, for logs (no secret in it).
     let location: String
-    let schemaVersion: String
-    /// The SQLite file's lock: one daemon per file. Replicas of a shared store need none.
-    let lock: ProcessLock?
     /// Set when replicas share the store: `LISTEN/NOTIFY` wakes their dispatchers.
-    let shared: PostgresStore?
-    private let closeStore: @Sendable () throws -> Void
+    let shared: (any SharedStore)?
+    private let resource: Resource
+    private let logger: Logger
 
     var isShared: Bool { shared != nil }
 
-    func close() throws { try closeStore() }
+    /// The last migration applied, for the start-up log line (after `prepare()`).
+    var schemaVersion: String {
+        switch resource {
+        case .file(let database, _): return database.schemaVersion
+        case .server(let store): return store.schemaVersion
+        }
+    }
 
+    /// The SQLite file is opened and migrated here (GRDB's way: one owner of the pool, migrations
+    /// in its `init`); PostgreSQL is only reached once by hand, so that a server that will not let
+    /// us in fails the start with its cause. Its pool runs in `run()`, its migrations in
+    /// `prepare()`.
     static func open(_ config: LogoutdConfiguration, logger: Logger) async throws -> StoreBackend {
         guard let url = config.databaseURL else {
             let lock = try ProcessLock(path: config.databasePath + ".lock")
@@ -32,14 +52,13 @@ struct StoreBackend: Sendable {
             return StoreBackend(
                 store: database,
                 location: config.databasePath,
-                schemaVersion: database.schemaVersion,
-                lock: lock,
                 shared: nil,
-                closeStore: { try database.close() }
+                resource: .file(database, lock: lock),
+                logger: logger
             )
         }
-        let store = try await PostgresStore.open(
-            url,
+        let store = try await PostgresStore.connect(
+            PostgresLocation(url),
             password: try databasePassword(config),
             owner: replicaName(config),
             perRPLeaseCap: config.perRPConcurrency,
@@ -50,11 +69,30 @@ struct StoreBackend: Sendable {
         return StoreBackend(
             store: store,
             location: url.description,
-            schemaVersion: store.schemaVersion,
-            lock: nil,
             shared: store,
-            closeStore: { store.close() }
+            resource: .server(store),
+            logger: logger
         )
+    }
+
+    /// What must be done with the store running before anything else uses it: PostgreSQL's
+    /// migrations (the file was migrated when it was opened).
+    func prepare() async throws {
+        if case .server(let store) = resource { try await store.migrate() }
+    }
+
+    func run() async throws {
+        switch resource {
+        case .server(let store):
+            await store.run()
+        case .file(let database, _):
+            try? await gracefulShutdown()
+            do {
+                try database.close()
+            } catch {
+                logger.warning("the database did not close cleanly", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// How long one PostgreSQL operation, and the first connection at start, may take.
@@ -97,7 +135,7 @@ public enum StoreCheck {
         let password = try StoreBackend.databasePassword(config)
         do {
             return try await PostgresStore.check(
-                url,
+                PostgresLocation(url),
                 password: password,
                 timeout: StoreBackend.operationTimeout(config),
                 logger: Logger(label: "logoutd.check-config")
@@ -109,6 +147,27 @@ public enum StoreCheck {
 
     /// What the daemon warns of at start about the store (`sslmode=require`).
     public static func warnings(_ config: LogoutdConfiguration) -> [String] {
-        config.databaseURL?.certificateWarning.map { [$0] } ?? []
+        config.databaseURL.flatMap { PostgresLocation($0).certificateWarning }.map { [$0] } ?? []
+    }
+}
+
+extension PostgresLocation {
+    /// `database.url` in the store's terms.
+    init(_ url: DatabaseURL) {
+        let tls: TLSMode
+        switch url.sslMode {
+        case .disable: tls = .disable
+        case .require: tls = .require
+        case .verifyCA: tls = .verifyCA
+        case .verifyFull: tls = .verifyFull
+        }
+        self.init(
+            host: url.host,
+            port: url.port,
+            user: url.user,
+            database: url.database,
+            tls: tls,
+            rootCertificates: url.rootCertificates
+        )
     }
 }

@@ -25,7 +25,7 @@ public enum StoreMigration {
         }
         let location: PostgresLocation
         do {
-            location = try PostgresLocation(url: to)
+            location = PostgresLocation(try DatabaseURL(to))
         } catch {
             throw Failure(description: "--to: \(error)")
         }
@@ -38,21 +38,20 @@ public enum StoreMigration {
         defer { _ = lock }
         let source = try LogoutDatabase(path: path)
         defer { try? source.close() }
-        var tables: [StoreTable] = []
-        for name in StoreTable.copyOrder {
-            tables.append(try await source.export(table: name))
-        }
+        let tables = try await source.exportAll()
         let password = ProcessInfo.processInfo.environment["LOGOUTD_DATABASE_PASSWORD"].flatMap {
             $0.isEmpty ? nil : $0
         }
-        let target = try await PostgresStore.open(
+        let target = try await PostgresStore.connect(
             location,
             password: password,
             owner: "migrate-store",
             operationTimeout: .seconds(30),
             logger: logger
         )
-        defer { target.close() }
-        return try await target.importTables(tables, now: .now)
+        return try await target.whileRunning {
+            try await target.migrate()
+            return try await target.importTables(tables, now: Timestamp(Date()))
+        }
     }
 }

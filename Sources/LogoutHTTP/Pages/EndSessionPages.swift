@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import LogoutCore
-import LogoutHTTP
 import Mustache
 import NIOCore
 
@@ -120,30 +119,32 @@ public struct EndSessionPages: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
+    /// A page of ours: refusals take their status and headers from `HTTPRefusal`, the mapping
+    /// the public endpoint's JSON answers use, and their words from the page's texts.
     func page(_ outcome: EndSessionOutcome, _ language: PageLanguage) -> Response {
         let texts = EndSessionTexts.of(language)
-        var status = HTTPResponse.Status.ok
         var headers = Self.headers
         var view: [String: Any] = ["lang": language.rawValue]
+        var refusal: HTTPRefusal?
         switch outcome {
         case .signedOut(let ended):
             view["title"] = texts.signedOutTitle
             view["message"] = ended ? texts.signedOut : texts.signedOutNothing
         case .refused(let why):
-            status = .badRequest
+            refusal = .rejected(why)
             view["title"] = texts.refusedTitle
             view["message"] = texts.refused
             view["detailLabel"] = texts.detail
             view["detail"] = "\(why.rule): \(why.description)"
         case .rateLimited(let retryAfter):
-            status = .tooManyRequests
-            let (seconds, attoseconds) = retryAfter.components
-            headers[.retryAfter] = String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
+            refusal = HTTPRefusal(
+                .tooManyRequests(retryAfter: retryAfter),
+                "too many refused requests from this address"
+            )
             view["title"] = texts.rateLimitedTitle
             view["message"] = texts.rateLimited
-        case .unavailable(_, let retryAfter):
-            status = .serviceUnavailable
-            headers[.retryAfter] = String(max(1, retryAfter.components.seconds))
+        case .unavailable(let reason, let retryAfter):
+            refusal = HTTPRefusal(.unavailable(retryAfter: retryAfter), code: "temporarily_unavailable", reason)
             view["title"] = texts.unavailableTitle
             view["message"] = texts.unavailable
         case .frontChannel(let frames, let next):
@@ -162,9 +163,10 @@ public struct EndSessionPages: Sendable {
         case .redirect:
             preconditionFailure("a redirect has no page")
         }
-        headers[.contentType] = "text/html; charset=utf-8"
         let text = templates.render(view, withTemplate: "page") ?? ""
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        if let refusal { return refusal.response(html: text, headers: headers) }
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func language(_ request: Request, uiLocales: String?) -> PageLanguage {

@@ -1,11 +1,6 @@
-import Hummingbird
-import HummingbirdCore
-import LogoutCore
-import NIOCore
-
 /// What one listener allows a client (SEC-4): slow or idle clients are cut off, request heads
 /// are capped, and the number of connections is capped so that they cannot exhaust file
-/// descriptors.
+/// descriptors. Values only, read from the configuration; the HTTP listener applies them.
 public struct ListenerLimits: Sendable, Equatable {
     public var maxConnections: Int
     /// From the connection (or the previous answer) until the request head is complete.
@@ -45,37 +40,4 @@ public struct ListenerLimits: Sendable, Equatable {
         idleTimeout: .seconds(60),
         maxHeaderBytes: 16 * 1024
     )
-
-    var timeouts: RequestDeadlines.Timeouts {
-        RequestDeadlines.Timeouts(
-            header: Self.timeAmount(headerTimeout),
-            body: Self.timeAmount(bodyTimeout),
-            idle: Self.timeAmount(idleTimeout)
-        )
-    }
-
-    /// An HTTP/1.1 server that enforces these limits, for `Application(server:)`.
-    public var server: HTTPServerBuilder {
-        let timeouts = self.timeouts
-        return .http1(
-            configuration: HTTP1Channel.Configuration(
-                additionalChannelHandlers: [RequestDeadlineHandler(timeouts: timeouts)],
-                idleTimeout: nil,
-                httpDecoderConfiguration: .init(
-                    maxHeaderFieldSize: maxHeaderBytes,
-                    maxHeaderListSize: maxHeaderBytes,
-                    maxHeaderFieldCount: 100
-                )
-            )
-        )
-    }
-
-    /// Refuses to accept more than `maxConnections` at once; the rest wait in the backlog.
-    public var connectionCap: any AvailableConnectionsDelegate {
-        MaximumAvailableConnections(maxConnections)
-    }
-
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .milliseconds(duration.wholeMilliseconds)
-    }
 }

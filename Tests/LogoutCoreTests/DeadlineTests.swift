@@ -1,7 +1,6 @@
 import Foundation
+import LogoutCore
 import Testing
-
-@testable import LogoutPostgres
 
 /// `withDeadline`: the caller has its answer by the deadline whatever the body does, which a
 /// task group cannot promise (it waits for a cancelled child that does not stop).
@@ -51,6 +50,26 @@ struct DeadlineTests {
         try await Task.sleep(for: .milliseconds(100))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(60))
+    }
+
+    /// A clock whose sleeps end at once: the deadline is read on the clock it is given.
+    struct ImmediateClock: Clock {
+        var now: ContinuousClock.Instant { .now }
+        var minimumResolution: Duration { .zero }
+        func sleep(until deadline: ContinuousClock.Instant, tolerance: Duration?) async throws {
+            try Task.checkCancellation()
+        }
+    }
+
+    @Test func theDeadlineIsKeptOnTheGivenClock() async throws {
+        let started = ContinuousClock.now
+        await #expect(throws: TimedOut.self) {
+            try await withDeadline(.seconds(3600), clock: ImmediateClock(), timedOut: { TimedOut() }) {
+                await Self.deaf(for: 120)
+                return 1
+            }
+        }
         #expect(ContinuousClock.now - started < .seconds(60))
     }
 }

@@ -3,8 +3,6 @@ import HTTPTypes
 import Hummingbird
 import LogoutAdminAPI
 import LogoutCore
-import LogoutHTTP
-import LogoutJWT
 import Mustache
 import NIOCore
 
@@ -16,7 +14,10 @@ import NIOCore
 /// token instead. The Content-Security-Policy allows our style sheet and nothing else.
 public struct AdminPages: Sendable {
     let operations: any AdminOperations
+    /// Checks the admin token; compares in constant time (SEC-3).
     let authenticate: @Sendable (String) -> Bool
+    /// Compares a form's CSRF token with its session's in constant time.
+    let secretsMatch: @Sendable (String, String) -> Bool
     let sessions: PageSessions
     let now: @Sendable () -> Timestamp
     let signIns: SignInBudget
@@ -25,22 +26,28 @@ public struct AdminPages: Sendable {
     public init(
         operations: any AdminOperations,
         authenticate: @escaping @Sendable (String) -> Bool,
+        secretsMatch: @escaping @Sendable (String, String) -> Bool,
         sessions: PageSessions,
         now: @escaping @Sendable () -> Timestamp,
         signIns: SignInBudget = .unlimited
     ) throws {
         self.operations = operations
         self.authenticate = authenticate
+        self.secretsMatch = secretsMatch
         self.sessions = sessions
         self.now = now
         self.signIns = signIns
         var library = MustacheLibrary()
         try library.register(Templates.login, named: "login")
         try library.register(Templates.log, named: "log")
+        try library.register(Templates.refusal, named: "refusal")
         templates = library
     }
 
-    public func register(on router: Router<LogoutRequestContext>) {
+    /// The pages' routes, on the admin listener's router: a refusal is answered with a page
+    /// (status and headers from `HTTPRefusal`), not the API's JSON.
+    public func register(on adminRouter: Router<LogoutRequestContext>) {
+        let router = adminRouter.group().add(middleware: RefusalAnswers(page: { [self] in refusalPage($0) }))
         router.get("/admin/assets/logoutd.css") { _, _ in
             var headers = Self.securityHeaders
             headers[.contentType] = "text/css; charset=utf-8"
@@ -146,12 +153,12 @@ public struct AdminPages: Sendable {
         try Self.refuseCrossSite(request)
         let form = try await Self.form(request)
         guard let access = signedIn(request) else {
-            throw HTTPError(.unauthorized, message: "sign in at /admin/login")
+            throw HTTPRefusal(.unauthorized(challenge: nil), "Sign in at /admin/login first.")
         }
         if case .session(let session) = access {
             let sent = form.values(named: "csrf").first ?? ""
-            guard Digests.constantTimeEquals(sent, session.csrf) else {
-                throw HTTPError(.forbidden, message: "the form is stale or was not sent from this page; reload it")
+            guard secretsMatch(sent, session.csrf) else {
+                throw HTTPRefusal(.forbidden, "The form is stale or was not sent from this page; reload it.")
             }
         }
         return (access, form)
@@ -166,7 +173,7 @@ public struct AdminPages: Sendable {
         if let retryAfter = signIns.spent(browser) { return tooManySignIns(retryAfter) }
         guard let token = form.values(named: "token").first, authenticate(token) else {
             if let retryAfter = signIns.charge(browser) { return tooManySignIns(retryAfter) }
-            return html(.unauthorized, "login", ["title": "sign in", "error": "That is not the admin token."])
+            return loginPage(HTTPRefusal(.unauthorized(challenge: nil), "That is not the admin token."))
         }
         let session = sessions.open(now: now())
         var response = Self.redirect(to: "/admin/")
@@ -175,14 +182,27 @@ public struct AdminPages: Sendable {
     }
 
     func tooManySignIns(_ retryAfter: Duration) -> Response {
-        var response = html(
-            .tooManyRequests,
-            "login",
-            ["title": "sign in", "error": "Too many failed sign-ins from this address; try again later."]
+        loginPage(
+            HTTPRefusal(
+                .tooManyRequests(retryAfter: retryAfter),
+                "Too many failed sign-ins from this address; try again later."
+            )
         )
-        let (seconds, attoseconds) = retryAfter.components
-        response.headers[.retryAfter] = String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
-        return response
+    }
+
+    /// The sign-in form again, saying why the last try was refused.
+    func loginPage(_ refusal: HTTPRefusal) -> Response {
+        let text = templates.render(["title": "sign in", "error": refusal.description], withTemplate: "login") ?? ""
+        return refusal.response(html: text, headers: Self.securityHeaders)
+    }
+
+    /// Any other refusal of a page request.
+    func refusalPage(_ refusal: HTTPRefusal) -> Response {
+        let view = ["title": refusal.status.reasonPhrase.lowercased(), "message": refusal.description]
+        return refusal.response(
+            html: templates.render(view, withTemplate: "refusal") ?? "",
+            headers: Self.securityHeaders
+        )
     }
 
     // MARK: Responses
@@ -221,7 +241,7 @@ public struct AdminPages: Sendable {
     /// decides: Chromium sends `Origin: null` with this page's own forms when the referrer policy
     /// withholds it (found by scripts/screenshots). Without the header, `Origin` must name us.
     static func refuseCrossSite(_ request: Request) throws {
-        let refused = HTTPError(.forbidden, message: "cross-site form posts are refused")
+        let refused = HTTPRefusal(.forbidden, "Cross-site form posts are refused.")
         if let site = request.headers[.init("Sec-Fetch-Site")!] {
             guard site == "same-origin" || site == "none" else { throw refused }
             return
@@ -239,7 +259,7 @@ public struct AdminPages: Sendable {
     static func form(_ request: Request) async throws -> FormBody {
         let body = try await request.body.collect(upTo: 16 * 1024)
         guard let form = FormBody(Array(body.readableBytesView)) else {
-            throw HTTPError(.badRequest, message: "the form is not valid URL encoding")
+            throw HTTPRefusal(.badRequest, "The form is not valid URL encoding.")
         }
         return form
     }
@@ -268,7 +288,9 @@ public struct AdminPages: Sendable {
 
 enum AdminRequestID {
     static func parse(_ text: String?) throws -> Int64 {
-        guard let text, let id = Int64(text), id > 0 else { throw HTTPError(.notFound) }
+        guard let text, let id = Int64(text), id > 0 else {
+            throw HTTPRefusal(.notFound, code: "not_found", "No such id.")
+        }
         return id
     }
 }

@@ -1,5 +1,4 @@
 import LogoutCore
-import LogoutJWT
 import Synchronization
 
 /// Browser sessions of the delivery log page, opened by the login form with the admin token.
@@ -22,22 +21,27 @@ public final class PageSessions: Sendable {
     let lifetime: Duration
     let idleTimeout: Duration
     let capacity: Int
+    /// 256 random bits, URL-safe: the composition root hands in the crypto library's generator,
+    /// as it hands the pages their comparison of secrets.
+    let newIdentifier: @Sendable () -> String
     private let sessions = Mutex<[String: Session]>([:])
 
     public init(
         lifetime: Duration = .seconds(8 * 3600),
         idleTimeout: Duration = .seconds(30 * 60),
-        capacity: Int = 1000
+        capacity: Int = 1000,
+        newIdentifier: @escaping @Sendable () -> String
     ) {
         self.lifetime = lifetime
         self.idleTimeout = min(idleTimeout, lifetime)
         self.capacity = capacity
+        self.newIdentifier = newIdentifier
     }
 
     public func open(now: Timestamp) -> Session {
         let session = Session(
-            id: Digests.randomIdentifier(bytes: 32),
-            csrf: Digests.randomIdentifier(bytes: 32),
+            id: newIdentifier(),
+            csrf: newIdentifier(),
             expiresAt: now + lifetime,
             idleUntil: now + idleTimeout
         )

@@ -29,6 +29,20 @@ enum Templates {
             </html>
             """
 
+    /// A refused page request: what went wrong and the way back (`HTTPRefusal` decides the
+    /// status and headers).
+    static let refusal =
+        layoutHead + """
+            <body class="login">
+            <main class="card narrow">
+              <h1>logoutd</h1>
+              <p class="notice error">{{message}}</p>
+              <p><a href="/admin/">Back to the delivery log</a></p>
+            </main>
+            </body>
+            </html>
+            """
+
     static let log =
         layoutHead + """
             <body>

@@ -1,15 +1,20 @@
 import Synchronization
 
-/// Runs `body` in a task of its own and answers when it ends or when `timeout` has passed,
-/// whichever comes first; at the deadline the body is cancelled and left to end by itself.
+/// Runs `body` in a task of its own and answers when it ends or when `timeout` has passed on
+/// `clock`, whichever comes first; at the deadline the body is cancelled and left to end by itself.
 ///
 /// A task group waits for its cancelled children, so a child stuck on something that ignores
 /// cancellation would hold its caller for ever. That happened: a statement written to a
 /// connection the server had just closed is never answered by postgres-nio 1.33, and the
 /// delivery loop waited on it long after PostgreSQL was back, delivering nothing. This is what
-/// makes every database operation answer within `database.busy_timeout`, whatever the driver does.
-func withDeadline<T: Sendable>(
+/// bounds every database operation by `database.busy_timeout` and every key fetch and address
+/// resolution by its timeout, whatever the library underneath does.
+///
+/// It lives in the core although it starts tasks: it does no I/O, both the PostgreSQL store and
+/// outbound HTTP need it, and the clock is a parameter, so tests can drive it.
+public func withDeadline<T: Sendable, C: Clock<Duration>>(
     _ timeout: Duration,
+    clock: C = ContinuousClock(),
     timedOut: @escaping @Sendable () -> any Error,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
@@ -22,7 +27,7 @@ func withDeadline<T: Sendable>(
         }
     }
     let timer = Task {
-        do { try await Task.sleep(for: timeout) } catch { return }
+        do { try await clock.sleep(for: timeout, tolerance: nil) } catch { return }
         if outcome.settle(.failure(timedOut())) { work.cancel() }
     }
     defer { timer.cancel() }

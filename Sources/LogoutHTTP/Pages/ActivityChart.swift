@@ -1,3 +1,5 @@
+import LogoutCore
+
 /// The delivery log page's chart, laid out here so the template only draws rectangles: one
 /// stacked bar per minute (delivered at the bottom), a y-axis rounded to a readable maximum, and
 /// a label every ten minutes. Values in, geometry out.

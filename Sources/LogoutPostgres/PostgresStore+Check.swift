@@ -1,0 +1,55 @@
+import Logging
+import LogoutCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// `check-config`: connects with the given settings and reports the server, whether commits
+    /// are synchronous and the schema's state, without migrating anything.
+    ///
+    /// - Throws: `PostgresConnectFailure` as the daemon's start would, so that the check tells
+    ///   what the start would meet.
+    public static func check(
+        _ location: PostgresLocation,
+        password: String?,
+        timeout: Duration,
+        logger: Logger
+    ) async throws -> String {
+        try await probe(location, password: password, timeout: timeout, logger: driverLogger(logger))
+        let store = PostgresStore(
+            location: location,
+            password: password,
+            owner: "check-config",
+            perRPLeaseCap: 1,
+            operationTimeout: timeout,
+            maximumConnections: 1,
+            logger: logger
+        )
+        do {
+            return try await store.whileRunning {
+                try await store.read { db in
+                    let version = try await db.value("SHOW server_version", as: String.self) ?? "?"
+                    let synchronous = try await db.value("SHOW synchronous_commit", as: String.self) ?? "?"
+                    let tableExists = try await db.value(
+                        "SELECT to_regclass('logoutd_migrations')::TEXT",
+                        as: String.self
+                    )
+                    var applied: [String] = []
+                    if tableExists != nil {
+                        applied = try await db.rows("SELECT name FROM logoutd_migrations ORDER BY name")
+                            .map { try $0.get("name", as: String.self) }
+                            .map { PostgresSchema.formerNames[$0] ?? $0 }
+                    }
+                    let known = PostgresSchema.migrations.map(\.name)
+                    let pending = known.filter { !applied.contains($0) }
+                    let schema =
+                        pending.isEmpty
+                        ? "schema \(applied.last ?? "?") (current)"
+                        : "schema \(applied.last ?? "empty"), \(pending.joined(separator: ", ")) applied at the next start"
+                    return "PostgreSQL \(version) at \(location), synchronous_commit \(synchronous), \(schema)"
+                }
+            }
+        } catch {
+            throw Failure(description: "cannot reach the database \(location): \(describe(error))")
+        }
+    }
+}

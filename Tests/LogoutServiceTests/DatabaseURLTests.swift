@@ -1,0 +1,52 @@
+import Testing
+
+@testable import LogoutService
+
+/// `database.url` (contract C2): what is read, and what is refused with a reason.
+@Suite struct DatabaseURLTests {
+    /// What is read, as `check-config` shows it: every part, the defaults filled in.
+    @Test(arguments: [
+        (
+            "postgres://logoutd@db.internal:5433/logout",
+            "postgres://logoutd@db.internal:5433/logout?sslmode=verify-full"
+        ),
+        ("postgresql://app@127.0.0.1/l?sslmode=disable", "postgres://app@127.0.0.1:5432/l?sslmode=disable"),
+        ("postgres://app@[::1]:6000/l?sslmode=require", "postgres://app@[::1]:6000/l?sslmode=require"),
+        ("postgres://app@10.0.0.5/l?sslmode=verify-ca", "postgres://app@10.0.0.5:5432/l?sslmode=verify-ca"),
+        (
+            "postgres://app@10.0.0.5/l?sslmode=verify-ca&sslrootcert=/etc/logoutd/pg-ca.pem",
+            "postgres://app@10.0.0.5:5432/l?sslmode=verify-ca&sslrootcert=/etc/logoutd/pg-ca.pem"
+        ),
+        ("postgres://app@db/l?sslrootcert=ca.pem", "postgres://app@db:5432/l?sslmode=verify-full&sslrootcert=ca.pem"),
+        ("postgres://app@db/l?sslrootcert=system&sslmode=verify-full", "postgres://app@db:5432/l?sslmode=verify-full"),
+    ])
+    func readsTheParts(url: String, read: String) throws {
+        #expect(try DatabaseURL(url).description == read)
+    }
+
+    @Test func theHostOfAnIPv6LiteralIsBare() throws {
+        let url = try DatabaseURL("postgres://app@[::1]:6000/l?sslmode=require")
+        #expect(url.host == "::1" && url.port == 6000 && url.sslMode == .require && url.rootCertificates == nil)
+    }
+
+    @Test(arguments: [
+        ("postgres://app:secret@db/l", "must not hold a password"),
+        ("mysql://app@db/l", "must look like"),
+        ("postgres://db/l", "names no user"),
+        ("postgres://app@db", "names no database"),
+        ("postgres://app@db/l?sslmode=prefer", "sslmode=prefer is not offered, since it falls back to plain TCP"),
+        ("postgres://app@db/l?sslmode=allow", "sslmode=allow is not offered"),
+        ("postgres://app@db/l?sslmode=verify", "sslmode must be one of disable, require, verify-ca, verify-full"),
+        ("postgres://app@db/l?timeout=3", "unknown parameter timeout"),
+        ("postgres://app@db/l?sslrootcert=", "sslrootcert names no file"),
+        ("postgres://app@db/l?sslmode=require&sslrootcert=/ca.pem", "sslrootcert is read with sslmode=verify-ca or"),
+        ("postgres://app@db/l?sslrootcert=/ca.pem&sslmode=disable", "sslmode=disable checks no certificate"),
+    ])
+    func refusesWithAReason(url: String, reason: String) {
+        #expect {
+            try DatabaseURL(url)
+        } throws: { error in
+            "\(error)".contains(reason)
+        }
+    }
+}
