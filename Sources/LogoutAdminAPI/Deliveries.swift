@@ -84,6 +84,8 @@ public struct AttemptResource: Codable, Sendable, Equatable {
     public var jti: String
     public var rpError: String?
     public var nextAttemptAt: Timestamp?
+    /// The RP's address that answered.
+    public var remoteAddress: String?
 
     public init(_ attempt: AttemptRecord) {
         self.attempt = attempt.attempt
@@ -94,6 +96,7 @@ public struct AttemptResource: Codable, Sendable, Equatable {
         jti = attempt.jti
         rpError = attempt.rpError
         nextAttemptAt = attempt.nextAttemptAt
+        remoteAddress = attempt.remoteAddress
     }
 
     enum CodingKeys: String, CodingKey {
@@ -104,6 +107,7 @@ public struct AttemptResource: Codable, Sendable, Equatable {
         case errorClass = "error_class"
         case rpError = "rp_error"
         case nextAttemptAt = "next_attempt_at"
+        case remoteAddress = "remote_address"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -116,6 +120,7 @@ public struct AttemptResource: Codable, Sendable, Equatable {
         try c.encode(jti, forKey: .jti)
         try c.encode(rpError, forKey: .rpError)
         try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
+        try c.encode(remoteAddress, forKey: .remoteAddress)
     }
 }
 

@@ -64,7 +64,8 @@ public struct DeliverySender: Sendable {
                     status: answer.status,
                     location: answer.headers.first(name: "Location").map { String($0.prefix(512)) },
                     retryAfter: answer.headers.first(name: "Retry-After"),
-                    rpError: rpError
+                    rpError: rpError,
+                    remoteAddress: answer.remoteAddress
                 )
             )
         } catch {

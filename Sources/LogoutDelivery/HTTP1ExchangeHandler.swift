@@ -26,6 +26,8 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
         var body: [UInt8]
         /// Whether the connection can carry the next exchange.
         var reusable: Bool
+        /// The address that answered (the connection's peer), for the attempt log.
+        var remoteAddress: String?
     }
 
     /// The connection ended before any byte of an answer: on a connection reused from the pool
@@ -120,7 +122,15 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
         self.answer = nil
         deadline?.cancel()
         deadline = nil
-        answer.succeed(Answer(status: Int(head.status.code), headers: head.headers, body: body, reusable: reusable))
+        answer.succeed(
+            Answer(
+                status: Int(head.status.code),
+                headers: head.headers,
+                body: body,
+                reusable: reusable,
+                remoteAddress: context.channel.remoteAddress?.ipAddress
+            )
+        )
         if !reusable { context.close(promise: nil) }
     }
 

@@ -11,7 +11,12 @@ import PostgresNIO
 enum PostgresSchema {
     /// Named as the embedded store names the same schema: `v8` here is `v8` there, so a version
     /// in a log line or `check-config` means one thing whichever store runs.
-    static let migrations: [(name: String, sql: String)] = [("v8", v8)]
+    static let migrations: [(name: String, sql: String)] = [("v8", v8), ("v9", v9)]
+
+    /// As the embedded store's v9: the address that answered an attempt.
+    static let v9 = """
+        ALTER TABLE attempts ADD COLUMN remote_address TEXT;
+        """
 
     /// Names this store's migrations had before they were named after the embedded store's.
     static let formerNames = ["v1": "v8"]

@@ -177,7 +177,8 @@ extension PostgresStore {
             errorClass: try row.get("error_class", as: String?.self).flatMap(ErrorClass.init(rawValue:)),
             jti: try row.get("jti"),
             rpError: try row.get("rp_error"),
-            nextAttemptAt: try row.optionalTime("next_attempt_at")
+            nextAttemptAt: try row.optionalTime("next_attempt_at"),
+            remoteAddress: try row.get("remote_address")
         )
     }
 }

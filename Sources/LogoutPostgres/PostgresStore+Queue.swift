@@ -181,16 +181,17 @@ extension PostgresStore {
             try await db.execute(
                 """
                 INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, jti,
-                    rp_error, next_attempt_at, replica)
+                    rp_error, next_attempt_at, replica, remote_address)
                 VALUES (\(attempt.deliveryID), \(Int64(attempt.attempt)), \(attempt.startedAt.millisecondsSince1970),
                     \(attempt.duration.wholeMilliseconds), \(attempt.statusCode.map(Int64.init)),
                     \(attempt.errorClass?.rawValue), \(attempt.jti),
                     \(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
-                    \(attempt.nextAttemptAt?.millisecondsSince1970), \(owner))
+                    \(attempt.nextAttemptAt?.millisecondsSince1970), \(owner), \(attempt.remoteAddress))
                 ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = excluded.started_at,
                     duration_ms = excluded.duration_ms, status_code = excluded.status_code,
                     error_class = excluded.error_class, jti = excluded.jti, rp_error = excluded.rp_error,
-                    next_attempt_at = excluded.next_attempt_at, replica = excluded.replica
+                    next_attempt_at = excluded.next_attempt_at, replica = excluded.replica,
+                    remote_address = excluded.remote_address
                 """
             )
         }

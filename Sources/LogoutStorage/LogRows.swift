@@ -89,7 +89,8 @@ extension AttemptRecord {
             errorClass: (row["error_class"] as String?).flatMap(ErrorClass.init(rawValue:)),
             jti: row["jti"],
             rpError: row["rp_error"],
-            nextAttemptAt: (row["next_attempt_at"] as Int64?).timestamp
+            nextAttemptAt: (row["next_attempt_at"] as Int64?).timestamp,
+            remoteAddress: row["remote_address"]
         )
     }
 }

@@ -126,13 +126,14 @@ extension LogoutDatabase {
         try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
-                    error_class, jti, rp_error, next_attempt_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    error_class, jti, rp_error, next_attempt_at, remote_address)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             attempt.deliveryID, attempt.attempt, attempt.startedAt.column, attempt.duration.wholeMilliseconds,
             attempt.statusCode, attempt.errorClass?.rawValue, attempt.jti,
             attempt.rpError.map { SafeText.truncated($0, limit: 1024) }, attempt.nextAttemptAt?.column,
+            attempt.remoteAddress,
         ])
     }
 

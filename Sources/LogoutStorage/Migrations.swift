@@ -28,7 +28,16 @@ enum Migrations {
         migrator.registerMigration("v8") { db in
             try db.execute(sql: v8)
         }
+        migrator.registerMigration("v9") { db in
+            try db.execute(sql: v9)
+        }
     }
+
+    /// The address that answered an attempt: behind one name, several servers, and the one
+    /// that misbehaves is the one an admin must find.
+    static let v9 = """
+        ALTER TABLE attempts ADD COLUMN remote_address TEXT;
+        """
 
     /// Token revocation (BR-8): one row per upstream token of an ended session, queued like a
     /// delivery. The sealed token moves here from its session (still bound to the session's row

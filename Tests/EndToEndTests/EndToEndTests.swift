@@ -195,6 +195,7 @@ import Testing
         let detail = try await daemon.admin(.GET, "/admin/v1/deliveries/\(Int(toB["id"]?.numberValue ?? 0))").json
         #expect(detail["attempt_log"]?.arrayValue?.first?["jti"] == claimsB["jti"])
         #expect(detail["attempt_log"]?.arrayValue?.first?["status_code"] == 200)
+        #expect(detail["attempt_log"]?.arrayValue?.first?["remote_address"] == "127.0.0.1", "the address that answered")
 
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)

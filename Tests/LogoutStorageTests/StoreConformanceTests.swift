@@ -187,7 +187,8 @@ import Testing
             errorClass: .http5xx,
             jti: "minted",
             rpError: nil,
-            nextAttemptAt: transition.nextAttemptAt
+            nextAttemptAt: transition.nextAttemptAt,
+            remoteAddress: "192.0.2.7"
         )
         try await f.store.recordAttempt(
             AttemptReport(deliveryID: delivery.id, attempt: attempt, transition: transition)
@@ -196,6 +197,7 @@ import Testing
         #expect(record.status == .retrying && record.attempts == 1 && record.lastStatusCode == 503)
         #expect(record.nextAttemptAt == f.now + .seconds(6))
         #expect(attempts.map(\.jti) == ["minted"] && attempts.first?.duration == .milliseconds(12))
+        #expect(attempts.first?.remoteAddress == "192.0.2.7")
         #expect(try await f.store.retryDelivery(id: delivery.id, now: f.now) == .queued)
         #expect(try await f.store.retryDelivery(id: 999_999, now: f.now) == .notFound)
     }

@@ -12,12 +12,21 @@ public struct HTTPAnswer: Sendable, Equatable {
     public var retryAfter: String?
     /// `error` and `error_description` from a JSON error body, or a short text excerpt.
     public var rpError: String?
+    /// The address that answered: with several behind one name, the one an admin must look at.
+    public var remoteAddress: String?
 
-    public init(status: Int, location: String? = nil, retryAfter: String? = nil, rpError: String? = nil) {
+    public init(
+        status: Int,
+        location: String? = nil,
+        retryAfter: String? = nil,
+        rpError: String? = nil,
+        remoteAddress: String? = nil
+    ) {
         self.status = status
         self.location = location
         self.retryAfter = retryAfter
         self.rpError = rpError
+        self.remoteAddress = remoteAddress
     }
 }
 

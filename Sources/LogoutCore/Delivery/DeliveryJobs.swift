@@ -55,10 +55,12 @@ extension QueueStateMachine.AttemptOutcome where Kind == DeliveryJobs {
     func report(_ transition: DeliveryTransition, breakerPolicy: CircuitBreaker.Policy) -> AttemptReport {
         var statusCode: Int?
         var rpError: String?
+        var remoteAddress: String?
         switch result {
         case .response(let answer):
             statusCode = answer.status
             rpError = answer.rpError
+            remoteAddress = answer.remoteAddress
         case .transportFailure(_, let detail):
             rpError = detail
         }
@@ -71,7 +73,8 @@ extension QueueStateMachine.AttemptOutcome where Kind == DeliveryJobs {
             errorClass: transition.errorClass,
             jti: jti,
             rpError: rpError,
-            nextAttemptAt: transition.nextAttemptAt
+            nextAttemptAt: transition.nextAttemptAt,
+            remoteAddress: remoteAddress
         )
         return AttemptReport(
             deliveryID: delivery.id,

@@ -62,6 +62,8 @@ public struct AttemptRecord: Sendable, Equatable {
     public var jti: String
     public var rpError: String?
     public var nextAttemptAt: Timestamp?
+    /// The RP's address that answered, when one did.
+    public var remoteAddress: String?
 
     public init(
         deliveryID: Int64,
@@ -72,7 +74,8 @@ public struct AttemptRecord: Sendable, Equatable {
         errorClass: ErrorClass?,
         jti: String,
         rpError: String?,
-        nextAttemptAt: Timestamp?
+        nextAttemptAt: Timestamp?,
+        remoteAddress: String? = nil
     ) {
         self.deliveryID = deliveryID
         self.attempt = attempt
@@ -83,5 +86,6 @@ public struct AttemptRecord: Sendable, Equatable {
         self.jti = jti
         self.rpError = rpError
         self.nextAttemptAt = nextAttemptAt
+        self.remoteAddress = remoteAddress
     }
 }

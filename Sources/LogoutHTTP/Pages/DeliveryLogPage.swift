@@ -178,7 +178,8 @@ struct DeliveryLogPage: Sendable {
                 status: attempt.statusCode.map(String.init) ?? "—",
                 errorClass: attempt.errorClass?.rawValue
                     ?? (attempt.statusCode.map { (200..<300).contains($0) } == true ? "success" : "—"),
-                rpError: attempt.rpError ?? ""
+                rpError: attempt.rpError ?? "",
+                address: attempt.remoteAddress ?? "—"
             )
         }
         return DeliveryView(

@@ -86,6 +86,7 @@ struct AttemptView {
     var status: String
     var errorClass: String
     var rpError: String
+    var address: String
 }
 
 struct ChartView {

@@ -93,8 +93,8 @@ enum Templates {
                 {{#hasAttempts}}
                 <tr class="history"><td colspan="7"><details><summary>Attempt history of delivery {{id}}</summary>
                   <table>
-                    <thead><tr><th>#</th><th>Started (UTC)</th><th>Duration</th><th>HTTP</th><th>Result</th><th>RP error</th></tr></thead>
-                    <tbody>{{#attemptLog}}<tr><td class="num">{{number}}</td><td>{{started}}</td><td class="num">{{duration}}</td><td class="num">{{status}}</td><td>{{errorClass}}</td><td class="detail">{{rpError}}</td></tr>{{/attemptLog}}</tbody>
+                    <thead><tr><th>#</th><th>Started (UTC)</th><th>Duration</th><th>HTTP</th><th>Result</th><th>Address</th><th>RP error</th></tr></thead>
+                    <tbody>{{#attemptLog}}<tr><td class="num">{{number}}</td><td>{{started}}</td><td class="num">{{duration}}</td><td class="num">{{status}}</td><td>{{errorClass}}</td><td>{{address}}</td><td class="detail">{{rpError}}</td></tr>{{/attemptLog}}</tbody>
                   </table>
                 </details></td></tr>
                 {{/hasAttempts}}
