@@ -262,7 +262,9 @@ let package = Package(
         .testTarget(
             name: "LogoutServiceTests",
             dependencies: [
-                "LogoutService", "LogoutCore", "LogoutStorage", "LogoutHTTP", "LogoutJWT", "LogoutWeb", "TestSupport",
+                "LogoutService", "LogoutCore", "LogoutStorage", "LogoutPostgres", "LogoutHTTP", "LogoutJWT",
+                "LogoutWeb",
+                "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

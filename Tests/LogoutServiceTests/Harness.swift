@@ -3,15 +3,22 @@ import Logging
 import LogoutAdminAPI
 import LogoutCore
 import LogoutJWT
+import LogoutPostgres
 import LogoutStorage
+import Synchronization
 import TestSupport
 
 @testable import LogoutService
 
-/// The daemon's components on a temporary folder, wired exactly as the daemon wires them.
+/// The daemon's components on a temporary folder, wired exactly as the daemon wires them, on
+/// the store of a `StoreKind`: the SQLite file in the folder, or a fresh PostgreSQL database
+/// (`database.url`), as `StoreBackend` chooses.
 struct Harness {
     let folder: TemporaryDirectory
     let components: Components
+    let kind: StoreKind
+    /// The PostgreSQL database's URL, for a test's own statements; `nil` on SQLite.
+    let postgresURL: String?
 
     static let audience = "logoutd"
     static let idpIssuer = "https://idp.example"
@@ -26,15 +33,23 @@ struct Harness {
         return folder
     }()
 
-    static func make(_ configure: (inout LogoutdConfiguration) -> Void = { _ in }) async throws -> Harness {
+    static func make(
+        _ kind: StoreKind = .sqlite,
+        now: @escaping @Sendable () -> Timestamp = { .now },
+        configure: (inout LogoutdConfiguration) -> Void = { _ in }
+    ) async throws -> Harness {
         let folder = TemporaryDirectory()
         var config = LogoutdConfiguration()
         config.databasePath = folder.file("db/logoutd.sqlite3")
+        let postgresURL = kind == .postgres ? try await TestPostgres.freshDatabase() : nil
+        config.databaseURL = try postgresURL.map(PostgresLocation.init(url:))
         config.keysDirectory = folder.file("keys")
         try FileManager.default.copyItem(atPath: Self.keysTemplate, toPath: config.keysDirectory)
         config.adminTokenFile = folder.file("admin-token")
         config.allowPrivateNetworks = true
-        config.databaseBusyTimeout = .milliseconds(200)
+        // SQLite: a write that cannot get the lock fails fast (the 503 tests). PostgreSQL: the
+        // bound of every operation, which a loaded machine must not reach.
+        config.databaseBusyTimeout = kind == .sqlite ? .milliseconds(200) : .seconds(10)
         config.backoffInitial = .milliseconds(50)
         config.backoffMax = .milliseconds(200)
         config.deliveryTimeout = .seconds(2)
@@ -42,15 +57,22 @@ struct Harness {
         configure(&config)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return Harness(folder: folder, components: try await Components.assemble(configuration: config, logger: logger))
+        return Harness(
+            folder: folder,
+            components: try await Components.assemble(configuration: config, logger: logger, now: now),
+            kind: kind,
+            postgresURL: postgresURL
+        )
     }
 
     /// Runs `body` with a fresh harness and always shuts it down (HTTP clients must be closed).
     static func with(
-        _ configure: (inout LogoutdConfiguration) -> Void = { _ in },
+        _ kind: StoreKind = .sqlite,
+        now: @escaping @Sendable () -> Timestamp = { .now },
+        configure: (inout LogoutdConfiguration) -> Void = { _ in },
         _ body: (Harness) async throws -> Void
     ) async throws {
-        let harness = try await make(configure)
+        let harness = try await make(kind, now: now, configure: configure)
         do {
             try await body(harness)
         } catch {
@@ -116,4 +138,14 @@ struct Harness {
     func deliveries() async throws -> [DeliveryRecord] {
         try await database.deliveries(DeliveryQuery(limit: 1000))
     }
+}
+
+/// A wall clock a test moves by hand, for the components' `now`: starts at the real time, so
+/// tokens minted now are fresh by it.
+final class ManualWallClock: Sendable {
+    private let value = Mutex(Timestamp.now)
+
+    func advance(_ duration: Duration) { value.withLock { $0 = $0 + duration } }
+
+    var now: @Sendable () -> Timestamp { { self.value.withLock { $0 } } }
 }

@@ -116,6 +116,40 @@ public enum TestPostgres {
 
     /// The rows of one query; text columns only (cast others with `::text`).
     public static func query(_ sql: String, on url: String) async throws -> [[String?]] {
+        try await withConnection(to: url) { connection, logger in
+            var rows: [[String?]] = []
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+                rows.append(try row.map { cell in try cell.decode(String?.self) })
+            }
+            return rows
+        }
+    }
+
+    /// Runs `body` while a transaction of another connection holds `lock` (such as `LOCK TABLE
+    /// events IN EXCLUSIVE MODE`) on the database of `url`, then rolls that transaction back.
+    public static func whileHolding<T: Sendable>(
+        _ lock: String,
+        on url: String,
+        _ body: @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withConnection(to: url) { connection, logger in
+            _ = try await connection.query("BEGIN", logger: logger)
+            _ = try await connection.query(PostgresQuery(unsafeSQL: lock), logger: logger)
+            do {
+                let result = try await body()
+                _ = try await connection.query("ROLLBACK", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private static func withConnection<T: Sendable>(
+        to url: String,
+        _ body: (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
         guard let components = URLComponents(string: url), let host = components.host,
             let user = components.user
         else { throw Unavailable(description: "not a PostgreSQL URL: \(url)") }
@@ -130,12 +164,9 @@ public enum TestPostgres {
         let logger = Logger(label: "test-postgres")
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
-            var rows: [[String?]] = []
-            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
-                rows.append(try row.map { cell in try cell.decode(String?.self) })
-            }
+            let result = try await body(connection, logger)
             try await connection.close()
-            return rows
+            return result
         } catch {
             try? await connection.close()
             throw error
