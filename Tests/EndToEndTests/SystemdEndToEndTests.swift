@@ -76,7 +76,7 @@ import Testing
 
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)
-        #expect(await eventually(timeout: 2) { !systemd.messages(with: "STOPPING=1").isEmpty })
+        #expect(await eventually { !systemd.messages(with: "STOPPING=1").isEmpty })
         await rp.stop()
     }
 

@@ -49,7 +49,7 @@ struct Harness {
         config.allowPrivateNetworks = true
         // SQLite: a write that cannot get the lock fails fast (the 503 tests). PostgreSQL: the
         // bound of every operation, which a loaded machine must not reach.
-        config.databaseBusyTimeout = kind == .sqlite ? .milliseconds(200) : .seconds(10)
+        config.databaseBusyTimeout = kind == .sqlite ? .milliseconds(200) : .seconds(30)
         config.backoffInitial = .milliseconds(50)
         config.backoffMax = .milliseconds(200)
         config.deliveryTimeout = .seconds(2)

@@ -36,7 +36,7 @@ struct StoreFixture: Sendable {
             password: nil,
             owner: owner,
             perRPLeaseCap: 1_000,
-            operationTimeout: .seconds(10),
+            operationTimeout: .seconds(30),
             logger: Logger(label: "test")
         )
     }
