@@ -47,6 +47,11 @@ import Testing
         // The dispatcher stalls (another process holds the database's write lock, until the test
         // lets go): pings stop. Counted from the daemon saying so, over two more failed claims
         // (each waits for the busy timeout), so the window spans several ping periods.
+        // A loaded machine may have starved the daemon for a period already: only lines written
+        // from now on count.
+        func count(_ line: String) -> Int { daemon.log.components(separatedBy: line).count - 1 }
+        let (silences, resumptions) = (count("the dispatcher made no progress"), count("watchdog pings resumed"))
+        let failedClaims = count("cannot claim deliveries")
         let releasedAt = Mutex<ContinuousClock.Instant?>(nil)
         let letGo = DispatchSemaphore(value: 0)
         let database = try DatabaseQueue(path: folder.file("data/logoutd.sqlite3"))
@@ -55,24 +60,30 @@ import Testing
             try? database.inDatabase { db in
                 try db.execute(sql: "BEGIN EXCLUSIVE")
                 letGo.wait()
-                try db.execute(sql: "COMMIT")
+                // Taken before the lock goes: a ping after it may follow the release at once.
                 releasedAt.withLock { $0 = .now }
+                try db.execute(sql: "COMMIT")
             }
         }.start()
-        let noticed = await eventually(timeout: 30) { daemon.log.contains("the dispatcher made no progress") }
-        let silentFrom = ContinuousClock.now
-        let failedClaims = daemon.log.components(separatedBy: "cannot claim deliveries").count
-        let claimsFailedSince = await eventually(timeout: 30) {
-            daemon.log.components(separatedBy: "cannot claim deliveries").count >= failedClaims + 2
+        // Silent from when a claim has failed on the lock (a beat before it is a busy timeout
+        // ago, long pinged) and the daemon has said so; then over two more failed claims.
+        let noticed = await eventually(timeout: 30) {
+            count("cannot claim deliveries") > failedClaims && count("the dispatcher made no progress") > silences
         }
+        let silentFrom = ContinuousClock.now
+        let failedBefore = count("cannot claim deliveries")
+        let claimsFailedSince = await eventually(timeout: 30) { count("cannot claim deliveries") >= failedBefore + 2 }
         letGo.signal()
         #expect(noticed && claimsFailedSince, "the stall went unnoticed:\n\(daemon.log)")
         #expect(await eventually(timeout: 10) { releasedAt.withLock { $0 } != nil })
         let released = try #require(releasedAt.withLock { $0 })
         let stalledPings = systemd.messages(with: "WATCHDOG=1", from: silentFrom, to: released)
-        #expect(stalledPings.isEmpty, "pings went on while the dispatcher could not claim: \(stalledPings.count)")
+        #expect(
+            stalledPings.isEmpty,
+            "pings went on while the dispatcher could not claim: \(stalledPings.map { silentFrom.duration(to: $0.at) }) after the daemon said so, released after \(silentFrom.duration(to: released))"
+        )
         #expect(await eventually(timeout: 30) { !systemd.messages(with: "WATCHDOG=1", from: released).isEmpty })
-        #expect(await eventually { daemon.log.contains("watchdog pings resumed") })
+        #expect(await eventually { count("watchdog pings resumed") > resumptions })
 
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit() == 0)

@@ -27,11 +27,17 @@ struct Harness {
 
     /// Signing keys made once for every harness: generating an RSA key in a debug build takes
     /// long enough, on a thread of the concurrency pool, to starve other tests' dispatchers.
-    static let keysTemplate: String = {
+    private static let keysTemplateFolder: String = {
         let folder = NSTemporaryDirectory() + "logoutd-test-keys-" + UUID().uuidString
         _ = try? SigningKeyStore.open(directory: folder)
         return folder
     }()
+
+    /// The template, made on a thread of its own: harnesses waiting for it on the cooperative
+    /// threads (every test of a suite starts one) stalled the whole test process meanwhile.
+    static func keysTemplate() async -> String {
+        await onItsOwnThread { keysTemplateFolder }
+    }
 
     static func make(
         _ kind: StoreKind = .sqlite,
@@ -44,7 +50,7 @@ struct Harness {
         let postgresURL = kind == .postgres ? try await TestPostgres.freshDatabase() : nil
         config.databaseURL = try postgresURL.map(PostgresLocation.init(url:))
         config.keysDirectory = folder.file("keys")
-        try FileManager.default.copyItem(atPath: Self.keysTemplate, toPath: config.keysDirectory)
+        try FileManager.default.copyItem(atPath: await Self.keysTemplate(), toPath: config.keysDirectory)
         config.adminTokenFile = folder.file("admin-token")
         config.allowPrivateNetworks = true
         // SQLite: a write that cannot get the lock fails fast (the 503 tests). PostgreSQL: the
@@ -148,4 +154,12 @@ final class ManualWallClock: Sendable {
     func advance(_ duration: Duration) { value.withLock { $0 = $0 + duration } }
 
     var now: @Sendable () -> Timestamp { { self.value.withLock { $0 } } }
+}
+
+/// `value()` on a thread of the dispatch pool: for a slow one-time initializer, whose waiters
+/// would otherwise block the few cooperative threads every test shares.
+func onItsOwnThread<T: Sendable>(_ value: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: value()) }
+    }
 }

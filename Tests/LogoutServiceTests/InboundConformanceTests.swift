@@ -16,8 +16,11 @@ import _CryptoExtras
 /// The public endpoint against rulebook §8, through the real router and intake, on each store.
 @Suite struct InboundConformanceTests {
     static let es256 = TokenForge.newES256(kid: "es-1")
-    static let rsaKey = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
-    static let rs256 = TokenForge.Key.rs256(rsaKey, kid: "rs-1")
+    private static let rsaKeyOnce = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
+
+    /// The RSA key, made once on a thread of its own (see `Harness.keysTemplate()`).
+    static func rsaKey() async -> _RSA.Signing.PrivateKey { await onItsOwnThread { rsaKeyOnce } }
+    static func rs256() async -> TokenForge.Key { .rs256(await rsaKey(), kid: "rs-1") }
 
     static func token(
         claims: [String: JSONValue?] = [:],
@@ -71,7 +74,7 @@ import _CryptoExtras
         _ body: @Sendable (Harness, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await Harness.with(kind, configure: configure) { harness in
-            try await harness.registerIssuers(idpKeys: [Self.es256, Self.rs256])
+            try await harness.registerIssuers(idpKeys: [Self.es256, await Self.rs256()])
             try await harness.registerRP("rp", uri: "http://127.0.0.1:9/bcl")
             try await harness.addSession(rp: "rp")
             try await harness.addSession(issuer: Harness.appIssuer, sub: "42", sid: nil, rp: "rp")
@@ -91,7 +94,7 @@ import _CryptoExtras
     /// for refusals, the rule that refuses them (`nil`: accepted).
     @Test(arguments: StoreKind.allCases)
     func openIDConformanceCases(kind: StoreKind) async throws {
-        let rsaPublicPEM = Self.rsaKey.publicKey.pemRepresentation
+        let rsaPublicPEM = await Self.rsaKey().publicKey.pemRepresentation
         let cases: [(String, String, String?)] = [
             ("valid", try Self.token(), nil),
             // Unsigned, its signature segment is empty: refused for its shape before its alg
