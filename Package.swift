@@ -196,6 +196,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
@@ -254,7 +255,8 @@ let package = Package(
         .testTarget(
             name: "LogoutServiceTests",
             dependencies: [
-                "LogoutService", "LogoutCore", "LogoutStorage", "LogoutHTTP", "LogoutJWT", "TestSupport",
+                "LogoutService", "LogoutCore", "LogoutStorage", "LogoutPostgres", "LogoutHTTP", "LogoutJWT",
+                "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -33,11 +33,14 @@ final class DaemonProcess: @unchecked Sendable {
     ///   - extra: extra top-level YAML, such as `"tokens:\n  unknown_kid_cooldown: \"1s\""`.
     ///   - listener: extra lines for the `public:` section, such as `header_timeout: "2s"`.
     ///   - database: a PostgreSQL `database.url` instead of the SQLite file.
+    ///   - busyTimeout: `database.busy_timeout`, such as `"10s"`: how long a write waits for
+    ///     SQLite's lock, and PostgreSQL's bound of each operation.
     init(
         folder: TemporaryDirectory = TemporaryDirectory(),
         delivery: [String] = [],
         listener: [String] = [],
         database: String? = nil,
+        busyTimeout: String? = nil,
         extra: String = ""
     ) throws {
         self.folder = folder
@@ -55,6 +58,7 @@ final class DaemonProcess: @unchecked Sendable {
               token_file: "admin-token"
             database:
               \(database.map { "url: \"\($0)\"" } ?? "path: \"data/logoutd.sqlite3\"")
+              \(busyTimeout.map { "busy_timeout: \"\($0)\"" } ?? "")
             keys:
               dir: "keys"
             delivery:

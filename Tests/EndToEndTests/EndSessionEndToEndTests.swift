@@ -94,8 +94,12 @@ import Testing
         #expect(french.body.contains("Demande de déconnexion refusée"))
         let empty = try await AdminPageEndToEndTests.send(endSession)
         #expect(empty.status == .ok && empty.body.contains("You are signed out"))
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(shop.received.isEmpty && billing.received.isEmpty, "a refused request fanned out")
+        // A logout is recorded with its deliveries before the page answers (BR-5): none now
+        // means none was queued, and nothing can reach the RPs later.
+        let queued = try await daemon.admin(.GET, "/admin/v1/deliveries").json["deliveries"]?.arrayValue
+        #expect(queued?.isEmpty == true, "a refused request fanned out: \(String(describing: queued))")
+        let recorded = try await daemon.admin(.GET, "/admin/v1/events?outcome=accepted").json["events"]?.arrayValue
+        #expect(recorded?.isEmpty == true)
 
         // The real thing, as a form post: 303 to the registered page with the state, then the fan-out.
         let hint = try Self.idToken()
@@ -107,6 +111,8 @@ import Testing
         #expect(done.status == .seeOther)
         #expect(done.headers.first(name: "Location") == Self.signedOut + "?state=xyz%201%2F2")
         #expect(await eventually { shop.received.count == 1 && billing.received.count == 1 })
+        let all = try await daemon.admin(.GET, "/admin/v1/deliveries").json["deliveries"]?.arrayValue
+        #expect(all?.count == 2, "one delivery per RP, and none from the refused requests")
         let token = try #require(billing.received.first?.formValue("logout_token"))
         let claims = try CompactJWS.parse(token).payload
         // RES-3: the upstream sid is not the one billing knows (its tokens come from us), so sub only.

@@ -34,7 +34,9 @@ import Testing
         let jwks = try await TestServer.start { _, _ in
             .json(TokenForge.json(try! TokenForge.jwks(published.withLock { $0 })))
         }
-        let daemon = try DaemonProcess(extra: "tokens:\n  unknown_kid_cooldown: \"2s\"")
+        // The deferral needs the new kid inside the cool-down after the first fetch: 8 s keeps
+        // that true on a loaded 2-core machine (2 s did not, with two busy loops besides).
+        let daemon = try DaemonProcess(extra: "tokens:\n  unknown_kid_cooldown: \"8s\"")
         try await daemon.start()
         try await registerIdP(daemon, jwksURI: jwks.url + "/jwks")
         #expect(try await daemon.postLogout(try Self.token()).status == .ok)  // the first fetch
@@ -45,8 +47,10 @@ import Testing
         let deferred = try await daemon.postLogout(signedWithNewKey)
         #expect(deferred.status == .serviceUnavailable, "\(deferred.body)")
         let retryAfter = try #require(deferred.headers.first(name: "Retry-After").flatMap { Int($0) })
-        #expect((1...2).contains(retryAfter))
+        #expect((1...8).contains(retryAfter))
         #expect(deferred.json["error_description"]?.stringValue?.hasPrefix("IN-4") == true)
+        // What a notifier does: wait as told. The cool-down is the daemon's own clock, so this
+        // wait is the test's subject; load only makes it longer.
         try await Task.sleep(for: .seconds(retryAfter))
         #expect(try await daemon.postLogout(signedWithNewKey).status == .ok)
 
@@ -107,10 +111,12 @@ import Testing
 
     /// 4. Half-sent requests do not exhaust the listener: a valid logout is answered while 1,100
     /// of them wait, under the classic soft limit of 1,024 open files, and they are closed at the
-    /// header deadline.
+    /// header deadline. "While they wait" is an order, not a stopwatch: the answer comes before
+    /// the deadline has closed any of them (10 s, far more than a loaded machine needs to open
+    /// them and answer).
     @Test func slowClientsDoNotExhaustTheListener() async throws {
         RawConnections.allowOpenFiles(4096)
-        let daemon = try DaemonProcess(listener: [#"header_timeout: "2s""#])
+        let daemon = try DaemonProcess(listener: [#"header_timeout: "10s""#])
         daemon.openFilesSoftLimit = 1024
         try await daemon.start()
         try await registerIdP(daemon)
@@ -126,10 +132,9 @@ import Testing
             prefix: "POST /backchannel-logout HTTP/1.1\r\nHost: x\r\n"
         )
         #expect(opened == 1_100)
-        let started = ContinuousClock.now
         #expect(try await daemon.postLogout(try Self.token()).status == .ok)
-        #expect(started.duration(to: .now) < .seconds(2))
-        #expect(await eventually(timeout: 8, interval: 0.2) { attack.closedByPeer() == opened })
+        #expect(attack.closedByPeer() == 0, "answered only once the waiting connections were closed")
+        #expect(await eventually(timeout: 60, interval: 0.2) { attack.closedByPeer() == opened })
         attack.closeAll()
         await daemon.stop()
     }

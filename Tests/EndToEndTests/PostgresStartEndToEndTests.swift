@@ -18,7 +18,7 @@ struct PostgresStartEndToEndTests {
 
     /// The `database.url`, the password, and what the line must say.
     static func setting(_ kind: Case) async throws -> (url: String, password: String?, line: String) {
-        let cluster = try TestPostgres.serverURL()
+        let cluster = try await TestPostgres.serverURL()
         switch kind {
         case .noSSLMode:
             let url = cluster.replacingOccurrences(of: "?sslmode=disable", with: "")

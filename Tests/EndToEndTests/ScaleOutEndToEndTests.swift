@@ -147,23 +147,36 @@ struct ScaleOutEndToEndTests {
         }
         defer { for replica in all { Task { await replica.stop() } } }
 
+        let post: @Sendable (Int) async throws -> Int? = { index in
+            // As a load balancer would: the next replica when one does not answer.
+            let token = try logout(index)
+            for attempt in 0..<3 {
+                if (try? await all[(index + attempt) % 3].postLogout(token))?.status == .ok { return index }
+            }
+            return nil
+        }
+        // Posted `window` at a time, each new post when one is answered, so that the kill and
+        // the stop land mid-burst: after a third and a half of the posts were answered, with
+        // `window` in flight and more to come.
+        let window = 10
         let acknowledged = try await withThrowingTaskGroup(of: Int?.self) { group in
-            for index in 0..<subjects {
-                group.addTask {
-                    // Staggered, so the kill and the stop land mid-burst.
-                    try await Task.sleep(for: .milliseconds(15 * index))
-                    if index == subjects / 3 { all[1].signal(SIGKILL) }
-                    if index == subjects / 2 { all[2].signal(SIGTERM) }
-                    // As a load balancer would: the next replica when one does not answer.
-                    let token = try logout(index)
-                    for attempt in 0..<3 {
-                        if (try? await all[(index + attempt) % 3].postLogout(token))?.status == .ok { return index }
-                    }
-                    return nil
+            var next = 0
+            var answered = 0
+            var indexes: [Int] = []
+            while next < window {
+                group.addTask { [next] in try await post(next) }
+                next += 1
+            }
+            for try await index in group {
+                answered += 1
+                if let index { indexes.append(index) }
+                if answered == subjects / 3 { all[1].signal(SIGKILL) }
+                if answered == subjects / 2 { all[2].signal(SIGTERM) }
+                if next < subjects {
+                    group.addTask { [next] in try await post(next) }
+                    next += 1
                 }
             }
-            var indexes: [Int] = []
-            for try await index in group { if let index { indexes.append(index) } }
             return indexes
         }
         #expect(acknowledged.count >= subjects - 6, "the surviving replica did not take the posts over")

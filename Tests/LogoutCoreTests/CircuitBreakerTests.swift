@@ -37,17 +37,22 @@ import Testing
 
     /// One probe at a time; failed probes pause longer, up to the maximum.
     @Test(arguments: [(1, Int64(60)), (2, 120), (3, 240), (4, 480), (5, 600), (20, 600)])
-    func failedProbesPauseLonger(failedProbes: Int, pause: Int64) {
+    func failedProbesPauseLonger(failedProbes: Int, pause: Int64) throws {
         var breaker = opened()
         var now = at(32)
+        var lastFailure = now
         for _ in 0..<failedProbes {
             #expect(breaker.admission(now: now) == .probe)
             breaker.probeStarted(now: now, lease: .seconds(50))
             #expect(breaker.state == .probing && breaker.admission(now: now) == .none)
             breaker.record(down, now: now, policy: policy)
-            now = breaker.nextProbeAt!
+            lastFailure = now
+            now = try #require(breaker.nextProbeAt)
         }
-        #expect(breaker.nextProbeAt! == breaker.nextProbeAt!)
+        // The pause after the last failed probe, measured from that failure: open until then.
+        #expect(breaker.state == .open && breaker.failedProbes == failedProbes)
+        #expect(breaker.nextProbeAt == lastFailure + .seconds(pause))
+        #expect(breaker.admission(now: lastFailure + .seconds(pause) - .milliseconds(1)) == .none)
         #expect(policy.pause(afterProbes: failedProbes) == .seconds(pause))
     }
 

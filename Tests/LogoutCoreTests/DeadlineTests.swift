@@ -1,5 +1,6 @@
 import Foundation
 import LogoutCore
+import Synchronization
 import Testing
 
 /// `withDeadline`: the caller has its answer by the deadline whatever the body does, which a
@@ -41,13 +42,16 @@ struct DeadlineTests {
     /// A cancelled caller cancels the body and gets its answer (here the body's own error).
     @Test func aCancelledCallerCancelsTheBody() async throws {
         let started = ContinuousClock.now
+        let running = Atomic<Bool>(false)
         let task = Task {
             try await withDeadline(.seconds(300), timedOut: { TimedOut() }) {
+                running.store(true, ordering: .releasing)
                 try await Task.sleep(for: .seconds(300))
                 return 1
             }
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // Cancelled once the body runs, so that it is the body's wait that must end.
+        while !running.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(ContinuousClock.now - started < .seconds(60))

@@ -103,10 +103,61 @@ import Testing
         #expect(machine.inFlightTotal == 4 && machine.waitingTotal == 5)
     }
 
+    /// from the breaker's threshold of failures in a row, an RP's claimed deliveries that
+    /// wait for a slot go back unattempted, and while a failure is not yet stored (the store's
+    /// breaker does not know of it) no claim takes more of that RP's work; an answer in between
+    /// starts the count again.
+    @Test func failuresInARowHoldBackTheRPsWorkUntilTheBreakerIsStored() {
+        var settings = Self.settings(perRP: 4)
+        settings.breaker = CircuitBreaker.Policy(threshold: 3)
+        var machine = Machine(settings: settings)
+        _ = machine.wake(Self.now())
+        let claimed = Self.deliveries("a", 1...8)
+        #expect(Self.started(machine.claimed(claimed, limit: 128, now: Self.now())) == [1, 2, 3, 4])
+        var generator = SystemRandomNumberGenerator()
+        func finish(_ index: Int, _ status: Int) -> [Machine.Action] {
+            machine.attemptFinished(
+                Self.outcome(claimed[index], .response(HTTPAnswer(status: status))),
+                now: Self.now(1),
+                using: &generator
+            )
+        }
+        #expect(Self.started(finish(0, 503)) == [5])
+        // An answer in between: the count starts again.
+        #expect(Self.started(finish(1, 204)) == [6])
+        #expect(Self.started(finish(2, 503)) == [7])
+        #expect(Self.started(finish(3, 503)) == [8])
+        #expect(machine.waitingTotal == 0)
+        _ = machine.recorded(1, now: Self.now(1))
+        _ = machine.recorded(2, now: Self.now(1))
+        // Failures 3 and 4 are not stored: a claim takes nothing of "a".
+        guard case .claim(let request)? = machine.wake(Self.now(1)).last else {
+            Issue.record("no claim")
+            return
+        }
+        #expect(request.available["a"] == 0)
+        _ = machine.claimed(Self.deliveries("a", 9...10), limit: 128, now: Self.now(1))
+        #expect(machine.waitingTotal == 2)
+        // The third in a row: what waits goes back, nothing starts.
+        let third = finish(4, 503)
+        #expect(Self.started(third).isEmpty)
+        #expect(third.contains(.releaseLeases([9, 10])))
+        #expect(machine.waitingTotal == 0)
+        // Once every failure is stored, the store's breaker decides what a claim gets.
+        for id: Int64 in [3, 4, 5] { _ = machine.recorded(id, now: Self.now(2)) }
+        guard case .claim(let later)? = machine.wake(Self.now(2)).last else {
+            Issue.record("no claim")
+            return
+        }
+        #expect(later.available["a"] != 0)
+    }
+
     /// DEL-7 slow start: an RP gets one slot until it answers, its full share once it has, and
     /// one again after an attempt without an answer; a hanging RP holds one slot, not eight.
     @Test func anRPEarnsItsSlotsByAnsweringAndLosesThemByHanging() {
-        var machine = Machine(settings: Self.settings(perRP: 4, slowStart: true))
+        var settings = Self.settings(perRP: 4, slowStart: true)
+        settings.breaker = CircuitBreaker.Policy(threshold: 100)  // not what this row is about
+        var machine = Machine(settings: settings)
         guard case .claim(let first)? = machine.wake(Self.now()).first else {
             Issue.record("no claim")
             return

@@ -30,7 +30,7 @@ import Testing
         let dns = FakeDNS(.v4([127, 0, 0, 1]))
         let clients = GuardedHTTPClients(configuration: .init(allowPrivateNetworks: false), resolve: dns.resolve)
         let result = await DeliverySender(clients: clients)
-            .send(token: "a.b.c", to: "http://rp.example.com:\(port)/bcl", timeout: .seconds(5))
+            .send(token: "a.b.c", to: "http://rp.example.com:\(port)/bcl", timeout: .seconds(30))
         guard case .transportFailure(.blocked, let detail) = result else {
             Issue.record("not refused: \(result)")
             await clients.shutdown()

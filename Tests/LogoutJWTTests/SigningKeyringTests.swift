@@ -48,8 +48,12 @@ import Testing
         let target = credentials.file(handed.fileName)
         try FileManager.default.copyItem(atPath: staging.directory + "/" + handed.fileName, toPath: target)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: target)
-        #expect(throws: (any Error).self) {
+        let refusal = #expect(throws: SecretBox.Failure.self) {
             try SigningKeyStore.open(directory: TemporaryDirectory().path, credentialsDirectory: credentials.path)
         }
+        // The refusal names the file, why, and the fix; not any other trouble with the key.
+        #expect(refusal?.description.hasPrefix("the signing key \(target) is accessible by group or others") == true)
+        #expect(refusal?.description.contains("(mode 644)") == true)
+        #expect(refusal?.description.hasSuffix("run: chmod 600 \(target)") == true)
     }
 }

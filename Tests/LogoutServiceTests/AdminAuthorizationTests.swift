@@ -11,7 +11,8 @@ import Testing
 @testable import LogoutService
 
 /// SEC-7 through the admin listener's real router, as the daemon builds it: every route, every
-/// spelling of its path, without the token; unknown paths; the media type of writes.
+/// spelling of its path, without the token; unknown paths; the media type of writes. The tests
+/// whose requests reach the store run on each store; those refused before it, on SQLite.
 @Suite struct AdminAuthorizationTests {
     static func describe(_ route: Router<LogoutRequestContext>.RouteDescription) -> String {
         "\(route.method) \(route.path)"
@@ -61,8 +62,9 @@ import Testing
 
     /// The spellings the router resolves to a route reach its handler with the token, which is
     /// what makes the table above a test of the check and not of the router refusing them.
-    @Test func theSpellingsTheRouterResolvesReachTheHandlerWithTheToken() async throws {
-        try await Harness.with { harness in
+    @Test(arguments: StoreKind.allCases)
+    func theSpellingsTheRouterResolvesReachTheHandlerWithTheToken(kind: StoreKind) async throws {
+        try await Harness.with(kind) { harness in
             let app = Application(router: harness.components.adminRouter())
             let bearer: HTTPFields = [.authorization: "Bearer \(harness.components.adminToken)"]
             try await app.test(.router) { client in
@@ -109,8 +111,9 @@ import Testing
 
     /// A page on another site can post `text/plain` or a form without a preflight; JSON it
     /// cannot. Writes with a body in any other type are `415`, checked after the token.
-    @Test func adminWritesWithABodyMustBeJSON() async throws {
-        try await Harness.with { harness in
+    @Test(arguments: StoreKind.allCases)
+    func adminWritesWithABodyMustBeJSON(kind: StoreKind) async throws {
+        try await Harness.with(kind) { harness in
             let app = Application(router: harness.components.adminRouter())
             let token = "Bearer \(harness.components.adminToken)"
             let issuer =

@@ -61,8 +61,9 @@ import Testing
         )
     }
 
-    @Test func aStateWeNeverIssuedCostsAReadAndNoWrite() async throws {
-        try await Harness.with { harness in
+    @Test(arguments: StoreKind.allCases)
+    func aStateWeNeverIssuedCostsAReadAndNoWrite(kind: StoreKind) async throws {
+        try await Harness.with(kind) { harness in
             let returns = CountingReturns(harness.database)
             let service = Self.service(harness, returns: returns)
             let browser = BrowserRequest(clientAddress: "127.0.0.1", budgetKey: "127.0.0.1")
@@ -78,8 +79,9 @@ import Testing
         }
     }
 
-    @Test func theCallbackSpendsItsRecordOnlyForItsBrowser() async throws {
-        try await Harness.with { harness in
+    @Test(arguments: StoreKind.allCases)
+    func theCallbackSpendsItsRecordOnlyForItsBrowser(kind: StoreKind) async throws {
+        try await Harness.with(kind) { harness in
             let returns = CountingReturns(harness.database)
             let service = Self.service(harness, returns: returns)
             let state = Digests.randomIdentifier(bytes: 32)
@@ -151,9 +153,12 @@ import Testing
     }
 
     /// SEC-4: wrong admin tokens typed into the sign-in form are the address's refusals; past
-    /// the budget every sign-in from that address is `429` until it refills.
+    /// the budget every sign-in from that address is `429` until it refills. (On SQLite only:
+    /// the budget and the token check never reach the store.) Two a minute: the budget refills
+    /// every 30 s on the real clock, far longer than these requests take on a loaded machine (at
+    /// five a minute a slow run saw a refill after 12 s).
     @Test func failedAdminSignInsAreChargedToTheAddress() async throws {
-        try await Harness.with({ $0.rejectionsPerClient = 5 }) { harness in
+        try await Harness.with(configure: { $0.rejectionsPerClient = 2 }) { harness in
             let app = Application(router: harness.components.adminRouter())
             try await app.test(.live) { client in
                 var statuses: [HTTPResponse.Status] = []
@@ -167,8 +172,7 @@ import Testing
                     statuses.append(answer.0)
                     if answer.0 == .tooManyRequests { #expect(Int(answer.1 ?? "") ?? 0 >= 1) }
                 }
-                #expect(statuses.filter { $0 == .unauthorized }.count == 5, "\(statuses)")
-                #expect(statuses.filter { $0 == .tooManyRequests }.count == 7, "\(statuses)")
+                #expect(statuses == [.unauthorized, .unauthorized] + Array(repeating: .tooManyRequests, count: 10))
                 let token = harness.components.adminToken
                 let signedIn = try await client.execute(
                     uri: "/admin/login",
@@ -204,7 +208,8 @@ import Testing
     )
         async throws
     {
-        try await Harness.with({ $0.allowPrivateNetworks = development }) { harness in
+        // On SQLite only: the URIs are refused before anything reaches the store.
+        try await Harness.with(configure: { $0.allowPrivateNetworks = development }) { harness in
             do {
                 try await harness.registerRP("shop", uri: "https://shop.example/bcl") {
                     $0.postLogoutRedirectURIs = .value([uri])

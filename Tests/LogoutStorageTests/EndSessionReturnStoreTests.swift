@@ -1,4 +1,5 @@
 import LogoutCore
+import TestSupport
 import Testing
 
 /// BR-6: the record of a browser sent to the upstream IdP is used once, and not after it expires.

@@ -42,6 +42,8 @@ struct PostgresLoggingTests {
             try PostgresLocation(url: try await TestPostgres.freshDatabase()),
             password: nil,
             owner: "replica",
+            // The default 5 s bounds the first connection too; a loaded machine took longer.
+            operationTimeout: .seconds(30),
             logger: logger
         )
         defer { store.close() }

@@ -22,7 +22,7 @@ struct PostgresReplicaTests {
                         password: nil,
                         owner: "replica-\(index)",
                         perRPLeaseCap: cap,
-                        operationTimeout: .seconds(10),
+                        operationTimeout: .seconds(30),
                         logger: .init(label: "test")
                     )
                     return (index, store)

@@ -103,6 +103,49 @@ import Testing
         #expect(try await db.sessions(SessionQuery(includeEnded: true)).isEmpty)
     }
 
+    /// IN-17 at the store: a logout whose COMMIT fails (a trigger breaks a deferred foreign key
+    /// for one subject, which only the COMMIT checks) is not recorded, nor is any logout that
+    /// shared its transaction, and none of them is answered as recorded; every logout answered
+    /// as recorded is there.
+    @Test func aFailedCommitAnswersNoLogoutOfItsTransaction() async throws {
+        var shared = false
+        for _ in 0..<10 where !shared {
+            let (f, db) = try await open()
+            try await db.pool.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE poison_parents (id INTEGER PRIMARY KEY);
+                        CREATE TABLE poison (parent INTEGER REFERENCES poison_parents(id) DEFERRABLE INITIALLY DEFERRED);
+                        CREATE TRIGGER poison_commit AFTER INSERT ON events WHEN NEW.sub = 'poison'
+                        BEGIN INSERT INTO poison (parent) VALUES (1); END;
+                        """
+                )
+            }
+            let subjects = (0..<40).map { $0 == 20 ? "poison" : "u\($0)" }
+            let results = await withTaskGroup(of: (String, Bool).self) { group in
+                for (index, sub) in subjects.enumerated() {
+                    group.addTask {
+                        let recorded = try? await db.recordLogout(
+                            f.logout(sub: sub, jti: "j\(index)", hash: "h\(index)"),
+                            now: now
+                        )
+                        guard case .accepted = recorded else { return (sub, false) }
+                        return (sub, true)
+                    }
+                }
+                var results: [String: Bool] = [:]
+                for await (sub, recorded) in group { results[sub] = recorded }
+                return results
+            }
+            #expect(results["poison"] == false)
+            let stored = Set(try await db.events(EventQuery(limit: 1000)).map { $0.sub ?? "" })
+            #expect(stored == Set(results.filter(\.value).keys), "answered as recorded and stored differ")
+            // When the poison shared its transaction, its neighbours failed with it.
+            shared = results.contains { $0.key != "poison" && !$0.value }
+        }
+        #expect(shared, "the failing logout never shared its transaction with another")
+    }
+
     /// A write that cannot get the lock fails (the notifier gets 503) instead of acknowledging.
     @Test func aLockHeldElsewhereFailsTheWriteInsteadOfAcknowledging() async throws {
         let (f, db) = try await open()

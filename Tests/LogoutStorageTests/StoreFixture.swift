@@ -4,20 +4,8 @@ import LogoutCore
 import LogoutPostgres
 import LogoutStorage
 import TestSupport
-import Testing
 
-/// The stores the conformance suite runs against: SQLite always, PostgreSQL where a server is
-/// there (`TestPostgres`), each test on a database of its own.
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite
-    case postgres
-
-    static var allCases: [StoreKind] { TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite] }
-
-    var testDescription: String { rawValue }
-}
-
-/// A fresh store with the issuer `idp` (iss `https://idp`) and values to fill it with.
+/// A fresh store of a `StoreKind`, each test on a database of its own, with the issuer `idp` (iss `https://idp`) and values to fill it with.
 struct StoreFixture: Sendable {
     static let now = Timestamp(millisecondsSince1970: 1_800_000_000_000)
 
@@ -48,7 +36,7 @@ struct StoreFixture: Sendable {
             password: nil,
             owner: owner,
             perRPLeaseCap: 1_000,
-            operationTimeout: .seconds(10),
+            operationTimeout: .seconds(30),
             logger: Logger(label: "test")
         )
     }

@@ -52,9 +52,11 @@ private func canBindLoopback(_ port: Int) -> Bool {
     } == 0
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. The default
+/// bound is for what must happen: a loaded 2-core machine can stall a test process's threads for
+/// seconds, and only a failing test waits it out.
 public func eventually(
-    timeout: Double = 10,
+    timeout: Double = 30,
     interval: Double = 0.02,
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {

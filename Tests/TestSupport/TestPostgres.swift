@@ -35,13 +35,22 @@ public enum TestPostgres {
     }
 
     /// The server's URL (of its `postgres` database).
-    public static func serverURL() throws -> String {
-        try cluster.get().url
+    public static func serverURL() async throws -> String {
+        try await started().url
+    }
+
+    /// The cluster, started by the first caller on a thread of its own: initdb takes seconds
+    /// (far more on a loaded machine), and callers waiting for it on the cooperative threads
+    /// starved every other test of the process meanwhile.
+    private static func started() async throws -> Cluster {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: cluster.mapError { $0 as any Error }) }
+        }
     }
 
     /// `stop`, `start` or `restart` of the server, for tests of an outage.
     public static func control(_ action: String) async throws {
-        guard let control = try cluster.get().control else {
+        guard let control = try await started().control else {
             throw Unavailable(
                 description: "LOGOUTD_TEST_POSTGRES_CTL is not set: this server cannot be stopped by a test"
             )
@@ -89,7 +98,7 @@ public enum TestPostgres {
 
     /// A new, empty database on the server; returns its URL.
     public static func freshDatabase() async throws -> String {
-        let url = try serverURL()
+        let url = try await serverURL()
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await execute("CREATE DATABASE \(name)", on: url)
         return url.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
@@ -98,7 +107,7 @@ public enum TestPostgres {
     /// A new user who must give `password` (scripts/postgres-cluster lets the members of
     /// `logoutd_password_login` in by password only), and a database it owns; returns its URL.
     public static func passwordUser(password: String) async throws -> String {
-        let url = try serverURL()
+        let url = try await serverURL()
         let name = "r_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await execute(
             "CREATE ROLE \(name) LOGIN PASSWORD '\(password)' IN ROLE logoutd_password_login",
@@ -116,6 +125,40 @@ public enum TestPostgres {
 
     /// The rows of one query; text columns only (cast others with `::text`).
     public static func query(_ sql: String, on url: String) async throws -> [[String?]] {
+        try await withConnection(to: url) { connection, logger in
+            var rows: [[String?]] = []
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+                rows.append(try row.map { cell in try cell.decode(String?.self) })
+            }
+            return rows
+        }
+    }
+
+    /// Runs `body` while a transaction of another connection holds `lock` (such as `LOCK TABLE
+    /// events IN EXCLUSIVE MODE`) on the database of `url`, then rolls that transaction back.
+    public static func whileHolding<T: Sendable>(
+        _ lock: String,
+        on url: String,
+        _ body: @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withConnection(to: url) { connection, logger in
+            _ = try await connection.query("BEGIN", logger: logger)
+            _ = try await connection.query(PostgresQuery(unsafeSQL: lock), logger: logger)
+            do {
+                let result = try await body()
+                _ = try await connection.query("ROLLBACK", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private static func withConnection<T: Sendable>(
+        to url: String,
+        _ body: (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
         guard let components = URLComponents(string: url), let host = components.host,
             let user = components.user
         else { throw Unavailable(description: "not a PostgreSQL URL: \(url)") }
@@ -130,12 +173,9 @@ public enum TestPostgres {
         let logger = Logger(label: "test-postgres")
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
-            var rows: [[String?]] = []
-            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
-                rows.append(try row.map { cell in try cell.decode(String?.self) })
-            }
+            let result = try await body(connection, logger)
             try await connection.close()
-            return rows
+            return result
         } catch {
             try? await connection.close()
             throw error

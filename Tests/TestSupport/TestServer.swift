@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A request a test server received.
@@ -49,9 +51,14 @@ public struct Behavior: Sendable {
 
 /// A real HTTP server on 127.0.0.1, port chosen by the kernel, that records every request and
 /// answers as the test says: an RP, a redirect target, or an IdP serving its JWKS.
+///
+/// It stops gracefully: cancelling a NIO server while a connection it accepted is still queued
+/// for it crashes the test process ("Deinited NIOAsyncWriter without calling finish()",
+/// apple/swift-nio#3481), which happened when a daemon connected to an RP being stopped.
 public final class TestServer: Sendable {
     public let port: Int
     private let requests: RequestLog
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     public var url: String { "http://127.0.0.1:\(port)" }
@@ -101,25 +108,48 @@ public final class TestServer: Sendable {
                 portContinuation.finish()
             }
         )
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var logger = Logger(label: "test-server")
+        logger.logLevel = .critical
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        )
+        let task = Task { try await group.run() }
         var port = 0
         for await value in portStream { port = value }
-        return TestServer(port: port, requests: requests, task: task)
+        return TestServer(port: port, requests: requests, group: group, task: task)
     }
 
-    private init(port: Int, requests: RequestLog, task: Task<Void, any Error>) {
+    private init(port: Int, requests: RequestLog, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
         self.requests = requests
+        self.group = group
         self.task = task
     }
 
+    /// Stops accepting, lets requests in progress finish, and cancels those still running after
+    /// a second (a test's hanging RP): by then the listener is closed, so nothing accepted is
+    /// left unserved.
     public func stop() async {
-        task.cancel()
-        _ = try? await task.value
+        await group.triggerGracefulShutdown()
+        let task = self.task
+        await withTaskGroup(of: Void.self) { waiting in
+            waiting.addTask { _ = try? await task.value }
+            waiting.addTask {
+                guard (try? await Task.sleep(for: .seconds(1))) != nil else { return }
+                task.cancel()
+            }
+            await waiting.next()
+            waiting.cancelAll()
+        }
     }
 
     deinit {
-        task.cancel()
+        // A test that ends early without `stop()`: the same order, without waiting.
+        Task { [group, task] in
+            await group.triggerGracefulShutdown()
+            try? await Task.sleep(for: .seconds(1))
+            task.cancel()
+        }
     }
 }
 

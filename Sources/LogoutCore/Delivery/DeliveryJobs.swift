@@ -1,6 +1,8 @@
 /// Back-channel logout deliveries as jobs of the queue: one per RP and subject, their target the
 /// RP, ended without an attempt by the late-logout guard (RES-5), read by `DeliveryClassifier`.
 public enum DeliveryJobs: QueueJobKind {
+    public static var hasBreakers: Bool { true }
+
     public static func endWithoutAttempt(_ delivery: ClaimedDelivery, now: Timestamp) -> AttemptReport? {
         guard LateLogoutGuard.shouldSkip(deliverySid: delivery.sid, newerSessionExists: delivery.newerSessionExists)
         else { return nil }

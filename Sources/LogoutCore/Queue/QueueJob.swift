@@ -17,6 +17,10 @@ public protocol QueueJobKind: Sendable {
     /// What the store keeps of an outcome.
     associatedtype Report: Sendable, Equatable
 
+    /// Whether the store keeps a circuit breaker per target for this kind, fed by its outcomes:
+    /// then the engine holds back a target's work from the moment its outcomes would open it.
+    static var hasBreakers: Bool { get }
+
     /// The report of a job that must end without an attempt, or `nil` to attempt it.
     static func endWithoutAttempt(_ job: Job, now: Timestamp) -> Report?
 
@@ -26,4 +30,8 @@ public protocol QueueJobKind: Sendable {
         settings: QueueSettings,
         using generator: inout some RandomNumberGenerator
     ) -> Report
+}
+
+extension QueueJobKind {
+    public static var hasBreakers: Bool { false }
 }

@@ -30,6 +30,12 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// Targets whose last attempt got an answer: they have earned their full concurrency.
     private(set) var answering: Set<String> = []
     private(set) var phase: Phase = .running
+    /// Q-4, for kinds with breakers: retryable failures in a row per target, as seen here.
+    private(set) var failuresInARow: [String: Int] = [:]
+    /// Failed attempts whose outcome is not stored yet, by job, with their target. Until it is,
+    /// the store's breaker does not know of it: the target's claims wait for it, or a slow commit
+    /// would let claim after claim reach an RP that is down.
+    private(set) var failuresBeingRecorded: [Int64: String] = [:]
     private var rotation = 0
     private var clockReference: Now?
 
@@ -72,6 +78,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
             for clientID in answering { available[clientID] = claimAhead(clientID) }
             for (clientID, count) in inFlight { available[clientID, default: claimAhead(clientID)] -= count }
             for (clientID, list) in waiting { available[clientID, default: claimAhead(clientID)] -= list.count }
+            for clientID in failuresBeingRecorded.values { available[clientID] = 0 }
             let request = ClaimRequest(
                 limit: room,
                 available: available.mapValues { max(0, $0) },
@@ -140,13 +147,35 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         }
         guard held[job.id] != nil else { return [] }  // cancelled at a stop: already handed back
         var actions: [Action] = [.record(Kind.report(outcome, settings: settings, using: &generator))]
+        if Kind.hasBreakers { actions += countTowardsTheBreaker(outcome) }
         if phase == .running { actions += startWaiting() }
         return actions
+    }
+
+    /// at the breaker's threshold of failures in a row, the target's claimed jobs that wait
+    /// for a slot go back unattempted (the stored breaker decides when to probe), and until each
+    /// failure is stored, no new job of the target is claimed.
+    private mutating func countTowardsTheBreaker(_ outcome: AttemptOutcome) -> [Action] {
+        guard outcome.notAttempted == nil else { return [] }
+        let target = outcome.job.target
+        guard case .retryable = DeliveryClassifier.classify(outcome.result) else {
+            failuresInARow[target] = nil
+            return []
+        }
+        failuresBeingRecorded[outcome.job.id] = target
+        failuresInARow[target, default: 0] += 1
+        guard failuresInARow[target, default: 0] >= settings.breaker.threshold,
+            let jobs = waiting.removeValue(forKey: target)
+        else { return [] }
+        let ids = jobs.map(\.id)
+        release(ids)
+        return [.releaseLeases(ids.sorted())]
     }
 
     /// An outcome is stored: its lease is over.
     public mutating func recorded(_ deliveryID: Int64, now: Now) -> [Action] {
         release([deliveryID])
+        failuresBeingRecorded[deliveryID] = nil
         if case .draining = phase, held.isEmpty {
             phase = .stopped
             return [.stop]
