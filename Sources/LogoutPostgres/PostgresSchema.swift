@@ -18,7 +18,10 @@ enum PostgresSchema {
         ALTER TABLE attempts ADD COLUMN remote_address TEXT;
         """
 
-    /// Names this store's migrations had before they were named after the embedded store's.
+    /// Names this store's migrations had before they were named after the embedded store's. A
+    /// database migrated under a former name gets the new name beside it, never instead of it:
+    /// a replica of the former version, still running in a rolling upgrade, finds its own name
+    /// and does not apply its migration again.
     static let formerNames = ["v1": "v8"]
 
     /// Every column that holds sealed values, with the column that names its row (the
@@ -48,7 +51,11 @@ enum PostgresSchema {
                 )
                 for (former, name) in formerNames {
                     try await connection.run(
-                        "UPDATE logoutd_migrations SET name = \(name) WHERE name = \(former)",
+                        """
+                        INSERT INTO logoutd_migrations (name, applied_at)
+                        SELECT \(name), applied_at FROM logoutd_migrations WHERE name = \(former)
+                        ON CONFLICT (name) DO NOTHING
+                        """,
                         logger: logger
                     )
                 }

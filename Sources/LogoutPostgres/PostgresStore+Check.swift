@@ -35,9 +35,11 @@ extension PostgresStore {
                     )
                     var applied: [String] = []
                     if tableExists != nil {
-                        applied = try await db.rows("SELECT name FROM logoutd_migrations ORDER BY name")
+                        let names = try await db.rows("SELECT name FROM logoutd_migrations")
                             .map { try $0.get("name", as: String.self) }
                             .map { PostgresSchema.formerNames[$0] ?? $0 }
+                        // In the order they ship (a text order puts v10 before v8).
+                        applied = PostgresSchema.migrations.map(\.name).filter(names.contains)
                     }
                     let known = PostgresSchema.migrations.map(\.name)
                     let pending = known.filter { !applied.contains($0) }

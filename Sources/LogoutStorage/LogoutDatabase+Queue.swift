@@ -137,14 +137,15 @@ extension LogoutDatabase {
         ])
     }
 
-    /// Gives leased deliveries back to the queue, due at `now` (graceful stop).
+    /// Gives leased deliveries back to the queue, due at `now` (graceful stop). Only
+    /// what is still leased: an outcome stored first keeps its due time.
     public func releaseLeases(ids: [Int64], now: Timestamp) async throws {
         guard !ids.isEmpty else { return }
         try await pool.write { db in
             let statement = try db.cachedStatement(
                 sql: """
                     UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
-                    WHERE id = ? AND status IN ('pending', 'retrying')
+                    WHERE id = ? AND status IN ('pending', 'retrying') AND lease_until IS NOT NULL
                     """
             )
             for id in ids {

@@ -116,14 +116,15 @@ extension LogoutDatabase {
         }
     }
 
-    /// Gives leased revocations back to the queue, due at `now` (graceful stop).
+    /// Gives leased revocations back to the queue, due at `now` (graceful stop). Only
+    /// what is still leased: an outcome stored first keeps its due time.
     public func releaseRevocationLeases(ids: [Int64], now: Timestamp) async throws {
         guard !ids.isEmpty else { return }
         try await pool.write { db in
             let statement = try db.cachedStatement(
                 sql: """
                     UPDATE revocations SET lease_until = NULL, next_attempt_at = ?
-                    WHERE id = ? AND status IN ('pending', 'retrying')
+                    WHERE id = ? AND status IN ('pending', 'retrying') AND lease_until IS NOT NULL
                     """
             )
             for id in ids { try statement.execute(arguments: [now.column, id]) }

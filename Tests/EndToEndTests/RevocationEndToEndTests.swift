@@ -42,11 +42,13 @@ import Testing
         }
     }
 
-    @Test func theChainEndsOnTheRPsPageAndRevokesRefreshThenAccessToken() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func theChainEndsOnTheRPsPageAndRevokesRefreshThenAccessToken(kind: StoreKind) async throws {
         let shop = try await TestServer.start()
         let wiki = try await TestServer.start()
         let idp = try await Self.idp()
-        let daemon = try DaemonProcess(delivery: ["backoff_initial: \"100ms\""])
+        let database = kind == .postgres ? try await TestPostgres.freshDatabase() : nil
+        let daemon = try DaemonProcess(delivery: ["backoff_initial: \"100ms\""], database: database, busyTimeout: "10s")
         try await daemon.start()
         let issuer = try await daemon.admin(
             .POST,
@@ -157,10 +159,12 @@ import Testing
     /// A wrong client secret: the IdP's 401 `invalid_client` fails the revocation with its
     /// reason (no retries, it would not change by itself), the token kept for a retry after a fix,
     /// and the CLI shows it.
-    @Test func aRefusedRevocationFailsWithTheIdPsReason() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func aRefusedRevocationFailsWithTheIdPsReason(kind: StoreKind) async throws {
         let idp = try await Self.idp()
         let shop = try await TestServer.start()
-        let daemon = try DaemonProcess(delivery: ["backoff_initial: \"100ms\""])
+        let database = kind == .postgres ? try await TestPostgres.freshDatabase() : nil
+        let daemon = try DaemonProcess(delivery: ["backoff_initial: \"100ms\""], database: database, busyTimeout: "10s")
         try await daemon.start()
         _ = try await daemon.admin(
             .POST,

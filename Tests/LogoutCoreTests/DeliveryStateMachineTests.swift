@@ -152,6 +152,42 @@ import Testing
         #expect(later.available["a"] != 0)
     }
 
+    /// failures in a row are this engine's view until they are stored. Once it holds
+    /// nothing of an RP, or has handed its work back, it counts afresh: a probe that succeeded
+    /// elsewhere, or time, is the stored breaker's to know, and one later failure hands nothing back.
+    @Test func failuresInARowAreForgottenWhenTheRPIsIdleHere() {
+        var settings = Self.settings(perRP: 1)
+        settings.breaker = CircuitBreaker.Policy(threshold: 2)
+        var machine = Machine(settings: settings)
+        var generator = SystemRandomNumberGenerator()
+        func failOne(_ delivery: ClaimedDelivery) -> [Machine.Action] {
+            let actions = machine.attemptFinished(
+                Self.outcome(delivery, .response(HTTPAnswer(status: 503))),
+                now: Self.now(1),
+                using: &generator
+            )
+            _ = machine.recorded(delivery.id, now: Self.now(1))
+            return actions
+        }
+        _ = machine.wake(Self.now())
+        let first = Self.deliveries("a", 1...1)
+        _ = machine.claimed(first, limit: 128, now: Self.now())
+        _ = failOne(first[0])
+        // Idle here: the next failure is the first again.
+        _ = machine.wake(Self.now(2))
+        let later = Self.deliveries("a", 2...4)
+        #expect(Self.started(machine.claimed(later, limit: 128, now: Self.now(2))) == [2])
+        let afterIdle = failOne(later[0])
+        #expect(!afterIdle.contains { if case .releaseLeases = $0 { true } else { false } })
+        #expect(Self.started(afterIdle) == [3])
+        // The second in a row hands back what waits, and the count starts again.
+        #expect(failOne(later[1]).contains(.releaseLeases([4])))
+        _ = machine.wake(Self.now(3))
+        let probe = Self.deliveries("a", 5...6)
+        #expect(Self.started(machine.claimed(probe, limit: 128, now: Self.now(3))) == [5])
+        #expect(Self.started(failOne(probe[0])) == [6])
+    }
+
     /// DEL-7 slow start: an RP gets one slot until it answers, its full share once it has, and
     /// one again after an attempt without an answer; a hanging RP holds one slot, not eight.
     @Test func anRPEarnsItsSlotsByAnsweringAndLosesThemByHanging() {

@@ -140,6 +140,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     ) -> [Action] {
         let job = outcome.job
         releaseSlot(job.target)
+        defer { forgetIdle(job.target) }
         if case .response = outcome.result, outcome.notAttempted == nil {
             answering.insert(job.target)
         } else {
@@ -164,9 +165,10 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         }
         failuresBeingRecorded[outcome.job.id] = target
         failuresInARow[target, default: 0] += 1
-        guard failuresInARow[target, default: 0] >= settings.breaker.threshold,
-            let jobs = waiting.removeValue(forKey: target)
-        else { return [] }
+        guard failuresInARow[target, default: 0] >= settings.breaker.threshold else { return [] }
+        // Counted afresh from here: the stored breaker is the one that knows more.
+        failuresInARow[target] = nil
+        guard let jobs = waiting.removeValue(forKey: target) else { return [] }
         let ids = jobs.map(\.id)
         release(ids)
         return [.releaseLeases(ids.sorted())]
@@ -175,7 +177,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// An outcome is stored: its lease is over.
     public mutating func recorded(_ deliveryID: Int64, now: Now) -> [Action] {
         release([deliveryID])
-        failuresBeingRecorded[deliveryID] = nil
+        if let target = failuresBeingRecorded.removeValue(forKey: deliveryID) { forgetIdle(target) }
         if case .draining = phase, held.isEmpty {
             phase = .stopped
             return [.stop]
@@ -236,6 +238,14 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
             guard let count = held[id] else { continue }
             held[id] = count > 1 ? count - 1 : nil
         }
+    }
+
+    /// A target this engine holds nothing of has no failures in a row here: what happened since
+    /// (a probe elsewhere, time) is the stored breaker's to know.
+    private mutating func forgetIdle(_ target: String) {
+        guard inFlight[target] == nil, waiting[target] == nil, !failuresBeingRecorded.values.contains(target)
+        else { return }
+        failuresInARow[target] = nil
     }
 
     private mutating func releaseSlot(_ clientID: String) {

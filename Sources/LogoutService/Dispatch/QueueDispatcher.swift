@@ -84,24 +84,52 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
                     var sleepUntil: ContinuousClock.Instant?
                     var storeFailed = false
                     var outcomes: [Kind.Report] = []
+                    var stop = false
                     while !actions.isEmpty {
                         let action = actions.removeFirst()
-                        if case .stop = action { return }
-                        if case .sleep(let until) = action {
+                        switch action {
+                        case .stop:
+                            stop = true
+                        case .sleep(let until):
                             sleepUntil = until
-                            continue
-                        }
-                        if case .record(let report) = action {
+                        case .record(let report):
                             outcomes.append(report)
-                            continue
+                        case .releaseLeases:
+                            // Outcomes first: a lease handed back before its job's outcome is
+                            // stored would lose the outcome (PostgreSQL checks the lease) or its
+                            // due time, and a job handed back at a breaker's threshold must not
+                            // be claimable (by any replica) before the failure that opens it is
+                            // stored.
+                            if !outcomes.isEmpty {
+                                await self.shielded(outcomes)
+                                outcomes = []
+                            }
+                            actions += await perform(
+                                action,
+                                machine: &machine,
+                                group: &group,
+                                storeFailed: &storeFailed
+                            )
+                        default:
+                            actions += await perform(
+                                action,
+                                machine: &machine,
+                                group: &group,
+                                storeFailed: &storeFailed
+                            )
                         }
-                        actions += await perform(action, machine: &machine, group: &group, storeFailed: &storeFailed)
                     }
-                    // Every outcome of this pass goes to the store in one write.
+                    // Every outcome of this pass goes to the store in one write; at the stop,
+                    // before leaving.
                     if !outcomes.isEmpty {
                         let batch = outcomes
-                        group.addTask { await self.store(batch) }
+                        if stop {
+                            await self.shielded(batch)
+                        } else {
+                            group.addTask { await self.shielded(batch) }
+                        }
                     }
+                    if stop { return }
                     // A pass that reached its sleep with the store answering is progress: the
                     // systemd watchdog pings on it (a wedged loop or a refusing store stops it).
                     if !storeFailed { heartbeat?.beat() }
@@ -183,6 +211,12 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
             break  // `run()` handles these: it sleeps, stops, and stores a pass's outcomes at once
         }
         return []
+    }
+
+    /// Stores outcomes in a task of its own: cancelling the attempts at the drain deadline must
+    /// not cancel the writes of the outcomes they already had.
+    private func shielded(_ reports: [Kind.Report]) async {
+        await Task { await self.store(reports) }.value
     }
 
     private func report(_ event: Event) {

@@ -278,7 +278,8 @@ struct Components: Sendable {
                 heartbeat: heartbeat
             ),
             // Revocations are few (one or two per ended session holding upstream tokens): a
-            // smaller pool, and a look at the queue every second when idle.
+            // smaller pool. Queued work wakes it (this process's intake, other replicas' NOTIFY),
+            // as it wakes deliveries; the idle look at the queue is the same.
             revocations: RevocationWorker.engine(
                 RevocationWorker(
                     sender: DeliverySender(clients: clients),
@@ -294,8 +295,7 @@ struct Components: Sendable {
                     perRPConcurrency: min(config.perRPConcurrency, 4),
                     retryPolicy: config.retryPolicy,
                     attemptTimeout: config.deliveryTimeout,
-                    shutdownTimeout: config.shutdownTimeout,
-                    idlePoll: .seconds(1)
+                    shutdownTimeout: config.shutdownTimeout
                 ),
                 waker: wakers.revocations
             ),
