@@ -11,7 +11,10 @@ import LogoutService
 
 /// How an admin command reaches the daemon, and how it prints.
 struct AdminOptions: ParsableArguments {
-    @Option(name: .long, help: "The daemon's config file: its admin.listen and admin.token_file are used.")
+    @Option(
+        name: .long,
+        help: "The daemon's config file, for admin.listen and admin.token_file (default: /etc/logoutd/logoutd.yaml)."
+    )
     var config: String?
 
     @Option(name: .long, help: "The admin API, such as http://127.0.0.1:8081 or unix:/run/logoutd/admin.sock.")
@@ -42,11 +45,15 @@ struct AdminOptions: ParsableArguments {
 
     func connect() async throws -> AdminClient {
         var endpoint = adminURL.map(AdminClient.Endpoint.init)
-        var tokenPath = tokenFile
-        if endpoint == nil || tokenPath == nil {
+        var tokenPaths = tokenFile.map { [$0] } ?? []
+        if endpoint == nil || tokenPaths.isEmpty {
+            let configPath = AdminCommandLocation.config(
+                explicit: config,
+                workingDirectory: FileManager.default.currentDirectoryPath
+            )
             let configuration: LogoutdConfiguration
             do {
-                configuration = try await LogoutdConfiguration.load(path: config)
+                configuration = try await LogoutdConfiguration.load(path: configPath)
             } catch {
                 throw CLIFailure(message: "invalid configuration: \(error)", status: 1)
             }
@@ -57,13 +64,20 @@ struct AdminOptions: ParsableArguments {
             case .unix(let path):
                 endpoint = endpoint ?? .unixSocket(path)
             }
-            tokenPath = tokenPath ?? configuration.adminTokenFile
+            if tokenPaths.isEmpty {
+                tokenPaths = AdminCommandLocation.tokenFiles(configuration: configuration, configPath: configPath)
+            }
         }
-        guard let endpoint, let tokenPath else { throw CLIFailure(message: "no admin API address", status: 1) }
-        guard let data = FileManager.default.contents(atPath: tokenPath) else {
+        guard let endpoint else { throw CLIFailure(message: "no admin API address", status: 1) }
+        guard
+            let (tokenPath, data) = tokenPaths.lazy.compactMap({ path in
+                FileManager.default.contents(atPath: path).map { (path, $0) }
+            }).first
+        else {
             throw CLIFailure(
-                message:
-                    "cannot read the admin token from \(tokenPath); give --token-file, or --config with the daemon's config",
+                message: "cannot read the admin token from "
+                    + tokenPaths.joined(separator: " or ")
+                    + "; give --token-file, or --config with the daemon's config (as root on an installed system)",
                 status: 4
             )
         }

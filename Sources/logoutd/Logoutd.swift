@@ -14,8 +14,10 @@ struct Logoutd: AsyncParsableCommand {
 
             Run the daemon with `serve`. Every other command except `token` and `dev-rp` talks to a \
             running daemon's admin API, never to its database: its address and token come from --config \
-            (the daemon's config file), or --admin-url and --token-file; without either, the defaults \
-            and LOGOUTD_* variables apply, as for the daemon. Tables by default, --json for scripts.
+            (the daemon's config file), or --admin-url and --token-file; without either, the installed \
+            /etc/logoutd/logoutd.yaml when it exists (and the working folder has no data/admin-token), \
+            else the defaults and LOGOUTD_* variables, as for the daemon. Tables by default, --json for \
+            scripts.
 
             Exit status: 0 done, 1 failed, 64 bad command line, 3 daemon unreachable, 4 token refused, \
             5 not found, 6 invalid request, 7 conflict, 8 daemon busy (retry).

@@ -51,23 +51,36 @@ import Testing
         }
     }
 
+    /// A fresh install (the Debian package) has no secret files: `LoadCredential=` of a missing
+    /// file fails the start, so the unit loads only the signing-keys folder the package ships, and
+    /// the admin token and secrets key are created by logoutd in its state folder, where the
+    /// config names them for the CLI too. The drop-in the unit documents for credentials instead
+    /// names ids the config loader reads.
     @Test func credentialsAreTheNamesTheConfigLoaderReads() {
         let loader = RulesTests.text(
             Self.root.appendingPathComponent("Sources/LogoutService/Config/LogoutdConfiguration+Loading.swift")
         )
-        let ids = Self.values("LoadCredential").compactMap { $0.split(separator: ":").first.map(String.init) }
-        #expect(Set(ids) == ["admin-token", "secrets.key", "signing-keys"])
+        #expect(Self.values("LoadCredential") == ["signing-keys:/etc/logoutd/keys"])
         // Signing keys: every key file in the credentials directory, whatever its prefix.
         let keyring = RulesTests.text(
             Self.root.appendingPathComponent("Sources/LogoutService/Runtime/Components+Keys.swift")
         )
         #expect(keyring.contains("credentialsDirectory: config.credentialsDirectory"))
-        for id in ids where id != "signing-keys" {
+        for id in ["admin-token", "secrets.key"] {
+            #expect(Self.unit.contains("#   LoadCredential=\(id):/etc/logoutd/\(id)"))
             #expect(loader.contains(#"credential(""# + id + #"")"#), "logoutd does not read the credential \(id)")
         }
-        // A path in the config would win over the credential: the production config names none.
-        #expect(Self.configValue(section: "admin", key: "token_file") == nil)
+        #expect(Self.configValue(section: "admin", key: "token_file")?.hasPrefix("/var/lib/logoutd/") == true)
         #expect(Self.configValue(section: "keys", key: "secrets_file") == nil)
+    }
+
+    /// The package's sysusers.d entry creates the user the unit runs as.
+    @Test func theServiceUserIsTheSysusersOne() {
+        let sysusers = RulesTests.text(Self.root.appendingPathComponent("systemd/logoutd.sysusers"))
+        #expect(Self.values("User") == ["logoutd"])
+        #expect(Self.values("Group") == ["logoutd"])
+        #expect(Self.values("DynamicUser").isEmpty)
+        #expect(sysusers.split(separator: "\n").contains { $0.hasPrefix("u logoutd ") })
     }
 
     @Test func directoriesAndTimeoutsMatchTheProductionConfig() throws {
@@ -79,8 +92,7 @@ import Testing
         let stop = try #require(Self.values("TimeoutStopSec").first.flatMap(Self.seconds))
         let drain = try #require(Self.configValue(section: nil, key: "shutdown_timeout").flatMap(Self.seconds))
         #expect(stop > drain, "systemd would kill logoutd while it drains")
-        let start = Self.values("ExecStart").first ?? ""
-        #expect(start.hasSuffix("logoutd serve --config /etc/logoutd/logoutd.yaml"))
+        #expect(Self.values("ExecStart") == ["/usr/bin/logoutd serve --config /etc/logoutd/logoutd.yaml"])
         #expect(Self.values("ExecStartPre").first?.contains("check-config --config /etc/logoutd/logoutd.yaml") == true)
     }
 
