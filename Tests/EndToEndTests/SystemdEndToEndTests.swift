@@ -10,6 +10,19 @@ import Testing
 /// `Type=notify` with a fake systemd (a datagram socket the test binds): ready only once both
 /// listeners accept, watchdog pings tied to the dispatcher's progress, `STOPPING=1` on SIGTERM.
 @Suite(.serialized) struct SystemdEndToEndTests {
+    /// SIGHUP's default action would end the daemon, and systemd takes that for a clean exit
+    /// that `Restart=on-failure` leaves alone: it is trapped, said to change nothing, and the
+    /// daemon goes on answering.
+    @Test func aHangupChangesNothingAndTheDaemonGoesOn() async throws {
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        daemon.signal(SIGHUP)
+        #expect(await eventually { daemon.log.contains("SIGHUP changes nothing") }, "\(daemon.log)")
+        #expect(try await daemon.get("http://127.0.0.1:\(daemon.publicPort)/healthz").status == .ok)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.waitForExit() == 0)
+    }
+
     @Test func readyWatchdogAndStoppingFollowTheDaemon() async throws {
         let folder = TemporaryDirectory()
         let daemon = try DaemonProcess(folder: folder)

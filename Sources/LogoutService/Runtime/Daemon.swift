@@ -34,6 +34,7 @@ public enum Daemon {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
+                    .init(service: HangupNotice(logger: logger)),
                     .init(service: backend),
                     .init(service: DaemonServices(configuration: config, backend: backend, logger: logger)),
                 ],
