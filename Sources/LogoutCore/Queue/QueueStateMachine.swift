@@ -50,6 +50,8 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     // MARK: Inputs
 
     /// The engine was woken (work was queued, an attempt finished, a sleep ended).
+    @_specialize(exported:true,where Kind == DeliveryJobs)
+    @_specialize(exported:true,where Kind == RevocationJobs)
     public mutating func wake(_ now: Now) -> [Action] {
         var actions = clockCheck(now)
         switch phase {
@@ -91,6 +93,8 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         }
     }
 
+    @_specialize(exported:true,where Kind == DeliveryJobs)
+    @_specialize(exported:true,where Kind == RevocationJobs)
     public mutating func claimed(_ jobs: [Kind.Job], limit: Int, now: Now) -> [Action] {
         claiming = false
         var actions: [Action] = []
@@ -116,12 +120,16 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         return actions + [.findNextDue]
     }
 
+    @_specialize(exported:true,where Kind == DeliveryJobs)
+    @_specialize(exported:true,where Kind == RevocationJobs)
     public mutating func claimFailed(now: Now) -> [Action] {
         claiming = false
         return [.sleep(until: now.monotonic + .seconds(1))]
     }
 
     /// - Parameter next: the earliest due time in the store, if anything waits.
+    @_specialize(exported:true,where Kind == DeliveryJobs)
+    @_specialize(exported:true,where Kind == RevocationJobs)
     public func nextDue(_ next: Timestamp?, now: Now) -> [Action] {
         guard let next else { return [.sleep(until: now.monotonic + settings.idlePoll)] }
         let delay = now.wall.duration(to: next)
@@ -133,10 +141,12 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
 
     /// The network part of an attempt is over: its slot is free for the next job of that
     /// target, while the outcome is being stored.
-    public mutating func attemptFinished(
+    @_specialize(exported:true,where Kind == DeliveryJobs, G == SystemRandomNumberGenerator)
+    @_specialize(exported:true,where Kind == RevocationJobs, G == SystemRandomNumberGenerator)
+    public mutating func attemptFinished<G: RandomNumberGenerator>(
         _ outcome: AttemptOutcome,
         now: Now,
-        using generator: inout some RandomNumberGenerator
+        using generator: inout G
     ) -> [Action] {
         let job = outcome.job
         releaseSlot(job.target)
@@ -175,6 +185,8 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     }
 
     /// An outcome is stored: its lease is over.
+    @_specialize(exported:true,where Kind == DeliveryJobs)
+    @_specialize(exported:true,where Kind == RevocationJobs)
     public mutating func recorded(_ deliveryID: Int64, now: Now) -> [Action] {
         release([deliveryID])
         if let target = failuresBeingRecorded.removeValue(forKey: deliveryID) { forgetIdle(target) }
@@ -187,11 +199,15 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
 
     /// Storing an outcome failed: the lease expires and the delivery is attempted again, at least
     /// once, never lost. We no longer hold it.
+    @_specialize(exported:true,where Kind == DeliveryJobs)
+    @_specialize(exported:true,where Kind == RevocationJobs)
     public mutating func recordFailed(_ deliveryID: Int64, now: Now) -> [Action] {
         recorded(deliveryID, now: now)
     }
 
     /// jobs waiting for a slot go back at once; attempts in flight get the stop timeout.
+    @_specialize(exported:true,where Kind == DeliveryJobs)
+    @_specialize(exported:true,where Kind == RevocationJobs)
     public mutating func shutdownRequested(now: Now) -> [Action] {
         guard phase == .running else { return [] }
         phase = .draining(deadline: now.monotonic + settings.shutdownTimeout)
