@@ -2,6 +2,10 @@ import NIOCore
 import NIOHTTP1
 import NIOTLS
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One POST and its answer at a time on a kept-alive HTTP/1.1 connection (NIOHTTP1 encodes and
 /// parses; this handler only sequences). It writes the head, the body and the end with a single
 /// flush, so a delivery costs one `write` system call, and ends the exchange at its deadline from
@@ -32,7 +36,10 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     /// The connection ended before any byte of an answer: on a connection reused from the pool
     /// that is a keep-alive race with the RP's idle timeout, worth one more try on a new one.
-    struct ClosedBeforeAnswer: Error {}
+    /// `reset`: it ended with a reset (our request met the RP's close), not an orderly close.
+    struct ClosedBeforeAnswer: Error {
+        var reset = false
+    }
     /// The connection ended in the middle of an answer.
     struct ClosedDuringAnswer: Error {}
 
@@ -114,6 +121,12 @@ final class HTTP1ExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         ready.fail(error)
+        // A request written to a connection the RP has just closed is answered by a reset (or
+        // the write meets a broken pipe): the same race as an orderly close before the answer.
+        if !received, let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+            fail(ClosedBeforeAnswer(reset: true), context: context)
+            return
+        }
         fail(error, context: context)
     }
 

@@ -24,6 +24,8 @@ enum TransportErrorClassifier {
             return (.timeout, "no answer within the delivery timeout")
         case is CancellationError:
             return (.timeout, "the attempt was cancelled")
+        case let closed as HTTP1ExchangeHandler.ClosedBeforeAnswer where closed.reset:
+            return (.connection, "connection reset")
         case is HTTP1ExchangeHandler.ClosedBeforeAnswer, is HTTP1ExchangeHandler.ClosedDuringAnswer:
             return (.connection, "the RP closed the connection")
         case let parser as HTTPParserError:

@@ -47,6 +47,22 @@ import Testing
         try await rp.stop()
     }
 
+    /// The same race, many times, without waiting for the RP's close half of the time: the
+    /// request then meets the close, and the RP's kernel answers it with a reset. A reset before
+    /// any byte of the answer is the race, not a failed attempt (it failed one CI run).
+    @Test func aResetOnAReusedConnectionIsTheSameRace() async throws {
+        let rp = try await CountingServer.start(closeAfterAnswer: true)
+        let connections = Self.connections()
+        for index in 0..<200 {
+            let answer = try await post(connections, to: "http://127.0.0.1:\(rp.port)/bcl")
+            #expect(answer.status == 200)
+            if index % 2 == 0 { _ = await eventually(timeout: 5) { rp.closed >= index + 1 } }
+        }
+        #expect(rp.accepted >= 200)
+        await connections.shutdown()
+        try await rp.stop()
+    }
+
     @Test func tlsVerifiesTheRPsNameAgainstTheTrustedRoots() async throws {
         let folder = TemporaryDirectory()
         let (certificate, key) = try SelfSigned.make(commonName: "localhost", in: folder)
