@@ -45,48 +45,6 @@ struct Components: Sendable {
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
-    /// The delivery log page, over the same operations as the admin API.
-    var pages: AdminPages {
-        // The templates are constants of the binary: a parse failure is a bug the tests catch.
-        try! AdminPages(
-            operations: admin,
-            authenticate: { [token = adminToken] in Digests.constantTimeEquals($0, token) },
-            secretsMatch: Digests.constantTimeEquals,
-            sessions: pageSessions,
-            now: now,
-            signIns: SignInBudget(
-                spent: { [limiter, metrics] browser in
-                    let wait = limiter.spent(client: browser.budgetKey)
-                    if wait != nil { metrics.rateLimited(scope: "client") }
-                    return wait
-                },
-                charge: { [limiter, metrics, logger = logger] browser in
-                    metrics.requestRejected(rule: "SEC-3")
-                    if case .exhausted(_, let retryAfter) = limiter.charge(client: browser.budgetKey, issuer: nil) {
-                        metrics.rateLimited(scope: "client")
-                        return retryAfter
-                    }
-                    if let suppressed = limiter.shouldLog(client: browser.budgetKey, route: "admin-login") {
-                        logger.notice(
-                            "admin page sign-in refused: wrong token",
-                            metadata: [
-                                "client": "\(browser.clientAddress ?? "unknown")",
-                                "refusals_not_logged": "\(suppressed)",
-                            ]
-                        )
-                    }
-                    return nil
-                }
-            )
-        )
-    }
-
-    /// RP-initiated logout pages on the public listener.
-    var endSessionPages: EndSessionPages {
-        // The template is a constant of the binary: a parse failure is a bug the tests catch.
-        try! EndSessionPages(handler: endSession)
-    }
-
     /// Migrations, secrets, keys, admin token; then the services. Leases left by a previous
     /// process are released here, before anything can claim. The store must be running (its
     /// service started: PostgreSQL's pool); nothing here starts anything.
@@ -254,50 +212,27 @@ struct Components: Sendable {
                     logger: logger
                 )
             ),
-            dispatcher: DeliveryWorker.engine(
-                DeliveryWorker(
-                    sender: DeliverySender(clients: clients),
-                    minter: LogoutTokenMinter(keys: keys),
-                    secrets: secrets,
-                    issuer: config.issuer,
-                    attemptTimeout: config.deliveryTimeout,
-                    metrics: metrics,
-                    wallClock: now,
-                    logger: logger
-                ),
-                queue: database,
-                settings: QueueSettings(
-                    concurrency: config.concurrency,
-                    perRPConcurrency: config.perRPConcurrency,
-                    retryPolicy: config.retryPolicy,
-                    attemptTimeout: config.deliveryTimeout,
-                    shutdownTimeout: config.shutdownTimeout,
-                    breaker: config.breakerPolicy
-                ),
-                waker: wakers.deliveries,
-                heartbeat: heartbeat
+            dispatcher: deliveryEngine(
+                config,
+                database: database,
+                keys: keys,
+                secrets: secrets,
+                clients: clients,
+                wakers: wakers,
+                heartbeat: heartbeat,
+                metrics: metrics,
+                now: now,
+                logger: logger
             ),
-            // Revocations are few (one or two per ended session holding upstream tokens): a
-            // smaller pool. Queued work wakes it (this process's intake, other replicas' NOTIFY),
-            // as it wakes deliveries; the idle look at the queue is the same.
-            revocations: RevocationWorker.engine(
-                RevocationWorker(
-                    sender: DeliverySender(clients: clients),
-                    secrets: secrets,
-                    attemptTimeout: config.deliveryTimeout,
-                    metrics: metrics,
-                    wallClock: now,
-                    logger: logger
-                ),
-                queue: database,
-                settings: QueueSettings(
-                    concurrency: 8,
-                    perRPConcurrency: min(config.perRPConcurrency, 4),
-                    retryPolicy: config.retryPolicy,
-                    attemptTimeout: config.deliveryTimeout,
-                    shutdownTimeout: config.shutdownTimeout
-                ),
-                waker: wakers.revocations
+            revocations: revocationEngine(
+                config,
+                database: database,
+                secrets: secrets,
+                clients: clients,
+                wakers: wakers,
+                metrics: metrics,
+                now: now,
+                logger: logger
             ),
             maintenance: MaintenanceService(
                 store: database,

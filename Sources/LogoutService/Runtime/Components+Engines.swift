@@ -1,0 +1,79 @@
+import Logging
+import LogoutCore
+import LogoutDelivery
+import LogoutJWT
+
+/// The two kinds of work of the one queue engine, each with its worker and its settings.
+extension Components {
+    /// Deliveries to RPs: the configured caps, the breaker, and the watchdog's heartbeat.
+    static func deliveryEngine(
+        _ config: LogoutdConfiguration,
+        database: any LogoutStore,
+        keys: SigningKeyring,
+        secrets: SecretBox,
+        clients: GuardedHTTPClients,
+        wakers: QueueWakers,
+        heartbeat: Heartbeat,
+        metrics: LogoutMetrics,
+        now: @escaping @Sendable () -> Timestamp,
+        logger: Logger
+    ) -> QueueDispatcher<DeliveryJobs> {
+        DeliveryWorker.engine(
+            DeliveryWorker(
+                sender: DeliverySender(clients: clients),
+                minter: LogoutTokenMinter(keys: keys),
+                secrets: secrets,
+                issuer: config.issuer,
+                attemptTimeout: config.deliveryTimeout,
+                metrics: metrics,
+                wallClock: now,
+                logger: logger
+            ),
+            queue: database,
+            settings: QueueSettings(
+                concurrency: config.concurrency,
+                perRPConcurrency: config.perRPConcurrency,
+                retryPolicy: config.retryPolicy,
+                attemptTimeout: config.deliveryTimeout,
+                shutdownTimeout: config.shutdownTimeout,
+                breaker: config.breakerPolicy
+            ),
+            waker: wakers.deliveries,
+            heartbeat: heartbeat
+        )
+    }
+
+    /// Revocations are few (one or two per ended session holding upstream tokens): a
+    /// smaller pool. Queued work wakes it (this process's intake, other replicas' NOTIFY),
+    /// as it wakes deliveries; the idle look at the queue is the same.
+    static func revocationEngine(
+        _ config: LogoutdConfiguration,
+        database: any LogoutStore,
+        secrets: SecretBox,
+        clients: GuardedHTTPClients,
+        wakers: QueueWakers,
+        metrics: LogoutMetrics,
+        now: @escaping @Sendable () -> Timestamp,
+        logger: Logger
+    ) -> QueueDispatcher<RevocationJobs> {
+        RevocationWorker.engine(
+            RevocationWorker(
+                sender: DeliverySender(clients: clients),
+                secrets: secrets,
+                attemptTimeout: config.deliveryTimeout,
+                metrics: metrics,
+                wallClock: now,
+                logger: logger
+            ),
+            queue: database,
+            settings: QueueSettings(
+                concurrency: 8,
+                perRPConcurrency: min(config.perRPConcurrency, 4),
+                retryPolicy: config.retryPolicy,
+                attemptTimeout: config.deliveryTimeout,
+                shutdownTimeout: config.shutdownTimeout
+            ),
+            waker: wakers.revocations
+        )
+    }
+}
