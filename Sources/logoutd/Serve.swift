@@ -23,14 +23,17 @@ struct Serve: AsyncParsableCommand {
         if JournalLogHandler.isJournal(environment: environment) {
             // Tests point it at their own socket; systemd's is the default.
             let socket = environment["LOGOUTD_TEST_JOURNAL_SOCKET"] ?? JournalLogHandler.defaultSocket
-            LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level, socketPath: socket) }
+            LoggingSystem.bootstrap {
+                CountingLogHandler(JournalLogHandler(label: $0, level: level, socketPath: socket))
+            }
         } else {
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
-                return handler
+                return CountingLogHandler(handler)
             }
         }
+        // Every line is counted by level (`logoutd_log_lines_total`), so what the journal lost shows.
         let logger = Logger(label: "logoutd")
         do {
             try await Daemon.run(configuration: config, logger: logger)

@@ -56,6 +56,26 @@ import Testing
         #expect(run.status == 64 && run.errors.contains("--force"))
         run = try await CLITests.run(["backup", "--force", "--json", backup] + config)
         #expect(run.status == 0 && run.json["bytes"]?.numberValue ?? 0 > 0, "\(run.errors)")
+
+        // --keep N FOLDER (logoutd-backup.service): a dated copy, and only the newest N stay.
+        let folder = daemon.folder.file("backups")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let older = ["logoutd-20260101T000000.000Z.sqlite3", "logoutd-20260102T000000.000Z.sqlite3"]
+        for name in older + ["notes.txt"] {
+            #expect(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data("x".utf8)))
+        }
+        run = try await CLITests.run(["backup", "--keep", "2", folder] + config)
+        #expect(run.status == 0 && run.output.contains("older backup deleted: \(folder)/\(older[0])"), "\(run.errors)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(kept.count == 3 && kept[0] == older[1] && kept[2] == "notes.txt", "\(kept)")
+        #expect(BackupRetention.isCopy(kept[1]) && kept[1] > older[1], "the new copy is named after its time: \(kept)")
+        let written = try DatabaseQueue(path: folder + "/" + kept[1], configuration: readOnly)
+        #expect(try await written.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM issuers") } == 1)
+        try written.close()
+        run = try await CLITests.run(["backup", "--keep", "0", folder] + config)
+        #expect(run.status == 64 && run.errors.contains("--keep"))
+        run = try await CLITests.run(["backup", "--keep", "2", backup] + config)
+        #expect(run.status == 64 && run.errors.contains("not a folder"))
         await daemon.stop()
 
         // Restore: a daemon started on the copy (with the keys folder, which holds the secrets key).

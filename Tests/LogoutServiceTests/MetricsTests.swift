@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import LogoutCore
 import Prometheus
 import TestSupport
@@ -60,6 +61,31 @@ import Testing
         }
         await flaky.stop()
         await rejecting.stop()
+    }
+
+    /// `logoutd_log_lines_total` (ADM-4) follows the lines written, by level, however often it
+    /// is collected: what the journal lost shows against it.
+    @Test func logLinesAreExportedByLevel() async throws {
+        try await Harness.with { harness in
+            let components = harness.components
+            var collector = MetricsCollector(
+                store: components.database,
+                metrics: components.metrics,
+                now: components.now,
+                logger: components.logger
+            )
+            let counts = LogLineCounts()
+            collector.lines = counts
+            for level in [Logger.Level.warning, .warning, .info] { counts.add(level) }
+            await collector.collect()
+            counts.add(.warning)
+            await collector.collect()
+            await collector.collect()
+            let values = Self.samples(components.metricsRegistry.emitToString())
+            #expect(values[#"logoutd_log_lines_total{level="warning"}"#] == 3)
+            #expect(values[#"logoutd_log_lines_total{level="info"}"#] == 1)
+            #expect(values[#"logoutd_log_lines_total{level="error"}"#] == nil)
+        }
     }
 
     /// The age is the collector's clock minus the oldest waiting delivery's creation: the

@@ -13,6 +13,9 @@ extension DeliveryWorker {
         }
     }
 
+    /// One line per outcome through the outcome log (ADM-4): delivered, retrying and skipped at
+    /// debug with a summary per RP per window; a failure in full, the first few per RP per
+    /// window, then "more deliveries failed".
     func log(_ report: AttemptReport) {
         let transition = report.transition
         var metadata: Logger.Metadata = [
@@ -21,18 +24,41 @@ extension DeliveryWorker {
             "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
         ]
         if let attempt = report.attempt { metadata["duration_ms"] = "\(attempt.duration.wholeMilliseconds)" }
+        let cause = transition.lastStatusCode.map { "HTTP \($0)" } ?? transition.errorClass?.rawValue
         switch transition.status {
         case .delivered:
-            logger.info("delivered", metadata: metadata)
+            outcomes.record(.succeeded, key: report.clientID, "delivered", level: .info, metadata: metadata)
         case .retrying:
             metadata["error_class"] = "\(transition.errorClass?.rawValue ?? "-")"
-            logger.info("delivery attempt failed; will retry", metadata: metadata)
+            outcomes.record(
+                .retrying,
+                key: report.clientID,
+                cause: cause,
+                nextAttemptAt: transition.nextAttemptAt,
+                "delivery attempt failed; will retry",
+                level: .info,
+                metadata: metadata
+            )
         case .skipped:
             metadata["reason"] = "\(transition.reason ?? "-")"
-            logger.info("delivery skipped", metadata: metadata)
+            outcomes.record(
+                .skipped,
+                key: report.clientID,
+                cause: transition.reason,
+                "delivery skipped",
+                level: .info,
+                metadata: metadata
+            )
         case .failed, .pending:
             metadata["reason"] = "\(transition.reason ?? "-")"
-            logger.warning("delivery failed", metadata: metadata)
+            outcomes.record(
+                .failed,
+                key: report.clientID,
+                cause: cause,
+                "delivery failed",
+                level: .warning,
+                metadata: metadata
+            )
         }
     }
 }

@@ -13,6 +13,8 @@ struct DeliveryWorker: Sendable {
     let issuer: String
     let attemptTimeout: Duration
     let metrics: LogoutMetrics
+    /// What the journal hears of outcomes, by RP (ADM-4).
+    let outcomes: OutcomeLog
     let wallClock: @Sendable () -> Timestamp
     let logger: Logger
 

@@ -11,6 +11,8 @@ struct RevocationWorker: Sendable {
     let secrets: SecretBox
     let attemptTimeout: Duration
     let metrics: LogoutMetrics
+    /// What the journal hears of outcomes, by issuer (ADM-4).
+    let outcomes: OutcomeLog
     let wallClock: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -98,15 +100,31 @@ struct RevocationWorker: Sendable {
             "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
         ]
         metrics.revocation(issuer: report.issuerName, status: transition.status)
+        let key = report.issuerName
         switch transition.status {
         case .revoked:
-            logger.info("upstream token revoked", metadata: metadata)
+            outcomes.record(.succeeded, key: key, "upstream token revoked", level: .info, metadata: metadata)
         case .retrying, .pending:
             metadata["error"] = "\(transition.lastError ?? "-")"
-            logger.info("revocation attempt failed; will retry", metadata: metadata)
+            outcomes.record(
+                .retrying,
+                key: key,
+                cause: transition.lastStatusCode.map { "HTTP \($0)" } ?? "no answer",
+                nextAttemptAt: transition.nextAttemptAt,
+                "revocation attempt failed; will retry",
+                level: .info,
+                metadata: metadata
+            )
         case .failed:
             metadata["reason"] = "\(transition.reason ?? "-")"
-            logger.warning("revocation failed", metadata: metadata)
+            outcomes.record(
+                .failed,
+                key: key,
+                cause: transition.lastStatusCode.map { "HTTP \($0)" } ?? "no answer",
+                "revocation failed",
+                level: .warning,
+                metadata: metadata
+            )
         }
     }
 }

@@ -17,6 +17,8 @@ struct LogoutIntakeService: LogoutIntake {
     let limiter: RejectionLimiter
     let wakers: QueueWakers
     let metrics: LogoutMetrics
+    /// Accepted logouts by issuer: one summary per window at info, each at debug (ADM-4).
+    let outcomes: OutcomeLog
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -108,8 +110,12 @@ struct LogoutIntakeService: LogoutIntake {
             for clientID in skipped { metrics.deliveryFinished(clientID: clientID, outcome: .skipped) }
             wakers.queued(deliveries: deliveries, revocations: revocations)
             metrics.logoutReceived(issuer: source, outcome: .accepted)
-            logger.info(
+            outcomes.record(
+                .succeeded,
+                key: source,
+                amount: deliveries,
                 "logout accepted",
+                level: .info,
                 metadata: [
                     "issuer": "\(source)", "event.id": "\(eventID)", "deliveries": "\(deliveries)",
                     "token_hash": "\(tokenHash.prefix(16))",

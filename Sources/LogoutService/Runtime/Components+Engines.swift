@@ -15,6 +15,7 @@ extension Components {
         wakers: QueueWakers,
         heartbeat: Heartbeat,
         metrics: LogoutMetrics,
+        outcomes: OutcomeLog,
         now: @escaping @Sendable () -> Timestamp,
         logger: Logger
     ) -> QueueDispatcher<DeliveryJobs> {
@@ -26,6 +27,7 @@ extension Components {
                 issuer: config.issuer,
                 attemptTimeout: config.deliveryTimeout,
                 metrics: metrics,
+                outcomes: outcomes,
                 wallClock: now,
                 logger: logger
             ),
@@ -53,6 +55,7 @@ extension Components {
         clients: GuardedHTTPClients,
         wakers: QueueWakers,
         metrics: LogoutMetrics,
+        outcomes: OutcomeLog,
         now: @escaping @Sendable () -> Timestamp,
         logger: Logger
     ) -> QueueDispatcher<RevocationJobs> {
@@ -62,6 +65,7 @@ extension Components {
                 secrets: secrets,
                 attemptTimeout: config.deliveryTimeout,
                 metrics: metrics,
+                outcomes: outcomes,
                 wallClock: now,
                 logger: logger
             ),

@@ -29,6 +29,8 @@ struct Components: Sendable {
     let heartbeat: Heartbeat
     let metricsRegistry: PrometheusCollectorRegistry
     let metrics: LogoutMetrics
+    /// What the journal hears of outcomes: bounded digests (ADM-4).
+    let outcomeLogs: OutcomeLogs
     let intake: LogoutIntakeService
     let endSession: EndSessionService
     let admin: AdminService
@@ -155,6 +157,7 @@ struct Components: Sendable {
         let limiter = RejectionLimiter(
             limits: .init(perClient: config.rejectionsPerClient, perIssuer: config.rejectionsPerIssuer)
         )
+        let outcomeLogs = OutcomeLogs(now: now, logger: logger)
         return Components(
             configuration: config,
             backend: backend,
@@ -169,6 +172,7 @@ struct Components: Sendable {
             heartbeat: heartbeat,
             metricsRegistry: registry,
             metrics: metrics,
+            outcomeLogs: outcomeLogs,
             intake: LogoutIntakeService(
                 store: database,
                 directory: directory,
@@ -176,6 +180,7 @@ struct Components: Sendable {
                 limiter: limiter,
                 wakers: wakers,
                 metrics: metrics,
+                outcomes: outcomeLogs.logouts,
                 now: now,
                 logger: logger
             ),
@@ -221,6 +226,7 @@ struct Components: Sendable {
                 wakers: wakers,
                 heartbeat: heartbeat,
                 metrics: metrics,
+                outcomes: outcomeLogs.deliveries,
                 now: now,
                 logger: logger
             ),
@@ -231,6 +237,7 @@ struct Components: Sendable {
                 clients: clients,
                 wakers: wakers,
                 metrics: metrics,
+                outcomes: outcomeLogs.revocations,
                 now: now,
                 logger: logger
             ),
@@ -259,8 +266,11 @@ struct Components: Sendable {
     /// The services that own what these components hold open, to run at the front of a group
     /// (so that they stop after everything that uses them): each closes its resource at the end
     /// of its run. The key cache fetches through `jwksClients`, so it comes after them.
+    /// The outcome log's summaries go first: they are written once more after everything else
+    /// stopped.
     var owners: [any Service] {
         [
+            OutcomeLogService(logs: outcomeLogs.all),
             ResourceOwner("delivery HTTP clients") { [clients] in await clients.shutdown() },
             ResourceOwner("key fetch HTTP clients") { [jwksClients] in await jwksClients.shutdown() },
             ResourceOwner("issuer key cache") { [keyCache] in await keyCache.shutdown() },

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Logging
 import LogoutCore
 
 /// The daemon's metrics, in swift-metrics terms; the composition root picks the backend
@@ -73,6 +74,13 @@ struct LogoutMetrics: Sendable {
                 factory: factory
             ).record(candidate == state ? 1 : 0)
         }
+    }
+
+    /// Lines this process wrote at `level` (counted as they were handed to the journal).
+    func logLines(level: Logger.Level, _ count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "logoutd_log_lines_total", dimensions: [("level", level.rawValue)], factory: factory)
+            .increment(by: count)
     }
 
     private func counter(_ label: String, _ dimensions: KeyValuePairs<String, String>) {

@@ -1,15 +1,31 @@
 import Logging
 import LogoutCore
 import ServiceLifecycle
+import Synchronization
 
 /// Sets the gauges that describe the store rather than an event: the queue's depth and age, and
-/// each RP's breaker (ADM-3), every `interval`.
+/// each RP's breaker (ADM-3), every `interval`; and brings `logoutd_log_lines_total` up to the
+/// lines written so far.
 struct MetricsCollector: Service {
     let store: any LogoutStore
     let metrics: LogoutMetrics
     let now: @Sendable () -> Timestamp
     let logger: Logger
     var interval: Duration = .seconds(5)
+    var lines: LogLineCounts = .shared
+    private let exported = Exported()
+
+    /// What `logoutd_log_lines_total` already counts.
+    private final class Exported: Sendable {
+        let lines = Mutex<[Logger.Level: Int]>([:])
+    }
+
+    init(store: any LogoutStore, metrics: LogoutMetrics, now: @escaping @Sendable () -> Timestamp, logger: Logger) {
+        self.store = store
+        self.metrics = metrics
+        self.now = now
+        self.logger = logger
+    }
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -19,6 +35,12 @@ struct MetricsCollector: Service {
     }
 
     func collect() async {
+        let written = lines.snapshot
+        let added = exported.lines.withLock { exported in
+            defer { exported = written }
+            return written.map { ($0.key, $0.value - (exported[$0.key] ?? 0)) }
+        }
+        for (level, count) in added { metrics.logLines(level: level, count) }
         do {
             metrics.queue(try await store.queueStatistics(), now: now())
             for rp in try await store.relyingParties() {
