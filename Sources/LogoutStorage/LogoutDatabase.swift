@@ -45,10 +45,27 @@ public final class LogoutDatabase: LogoutStore {
             var migrator = DatabaseMigrator()
             Migrations.register(in: &migrator)
             let found = try pool.read { try migrator.appliedMigrations($0) }
+            // A file a newer logoutd migrated (a package downgraded): this code does not know its
+            // schema, and writing to it could lose what the newer version keeps. Refused whole.
+            if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw Superseded(
+                    newest: try pool.read { db in
+                        try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter {
+                            !migrator.migrations.contains($0)
+                        }
+                    }
+                )
+            }
             try migrator.migrate(pool)
             let version = try pool.read { try migrator.appliedMigrations($0) }.last ?? "?"
             schemaVersion = version
             upgradedFrom = found.last.flatMap { $0 == version ? nil : $0 }
+        } catch let superseded as Superseded {
+            throw Failure(
+                description: "the database \(path) was migrated by a newer logoutd (its migrations "
+                    + "\(superseded.newest.joined(separator: ", ")) are unknown to this version): install that "
+                    + "version again, or restore a backup taken before the upgrade (docs/operations.md)"
+            )
         } catch {
             throw Failure(description: "cannot open the database \(path): \(error)")
         }
@@ -95,4 +112,9 @@ enum StringList {
         guard let text, let values = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { return [] }
         return values
     }
+}
+
+/// Migrations this version does not know were applied to the file.
+private struct Superseded: Error {
+    var newest: [String]
 }

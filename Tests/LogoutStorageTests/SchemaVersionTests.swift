@@ -132,4 +132,34 @@ import Testing
         )
         return lines
     }
+
+    /// A package downgraded over a newer database: the file holds a migration this version does
+    /// not know. It is refused with the way out, and left as it was.
+    @Test func aFileANewerVersionMigratedIsRefusedAndLeftAlone() async throws {
+        let folder = TemporaryDirectory()
+        let path = folder.file("db.sqlite3")
+        let newer = try LogoutDatabase(path: path, busyTimeout: .milliseconds(200))
+        try await newer.insertIssuer(StoreFixture.issuer("idp", iss: "https://idp"))
+        try await newer.pool.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')")
+        }
+        try newer.close()
+
+        do {
+            _ = try LogoutDatabase(path: path, busyTimeout: .milliseconds(200))
+            Issue.record("a database of a newer version was opened")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("migrated by a newer logoutd") && text.contains("v99"), "\(text)")
+            #expect(text.contains("restore a backup"))
+        }
+        let file = try DatabaseQueue(path: path)
+        #expect(try await file.read { try String.fetchAll($0, sql: "SELECT name FROM issuers") } == ["idp"])
+        #expect(
+            try await file.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }.contains(
+                "v99"
+            )
+        )
+        try file.close()
+    }
 }
