@@ -11,11 +11,38 @@ import PostgresNIO
 enum PostgresSchema {
     /// Named as the embedded store names the same schema: `v8` here is `v8` there, so a version
     /// in a log line or `check-config` means one thing whichever store runs.
-    static let migrations: [(name: String, sql: String)] = [("v8", v8), ("v9", v9)]
+    static let migrations: [(name: String, sql: String)] = [("v8", v8), ("v9", v9), ("v10", v10)]
 
     /// As the embedded store's v9: the address that answered an attempt.
     static let v9 = """
         ALTER TABLE attempts ADD COLUMN remote_address TEXT;
+        """
+
+    /// As the embedded store's v10: SSF receivers, their streams and the subjects removed from them.
+    static let v10 = """
+        CREATE TABLE ssf_receivers (
+            name TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at BIGINT NOT NULL
+        );
+        CREATE TABLE ssf_streams (
+            id TEXT PRIMARY KEY,
+            receiver TEXT NOT NULL REFERENCES ssf_receivers(name) ON DELETE CASCADE,
+            configuration TEXT NOT NULL,
+            authorization_header BYTEA,
+            status TEXT NOT NULL CHECK (status IN ('enabled', 'paused', 'disabled')),
+            status_reason TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX ssf_streams_by_receiver ON ssf_streams(receiver, created_at);
+        CREATE TABLE ssf_removed_subjects (
+            stream_id TEXT NOT NULL REFERENCES ssf_streams(id) ON DELETE CASCADE,
+            subject TEXT NOT NULL,
+            added_at BIGINT NOT NULL,
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            PRIMARY KEY (stream_id, subject)
+        );
         """
 
     /// Names this store's migrations had before they were named after the embedded store's. A
@@ -31,6 +58,7 @@ enum PostgresSchema {
         ("issuers", "name", ["shared_secret", "client_secret"]),
         ("relying_parties", "client_id", ["client_secret"]),
         ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
+        ("ssf_streams", "id", ["authorization_header"]),
     ]
 
     /// Any number for `pg_advisory_lock`, the same in every replica.
