@@ -1,3 +1,4 @@
+import Logging
 import LogoutAdminAPI
 import LogoutCore
 import LogoutJWT

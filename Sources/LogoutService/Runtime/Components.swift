@@ -34,6 +34,8 @@ struct Components: Sendable {
     let intake: LogoutIntakeService
     let endSession: EndSessionService
     let admin: AdminService
+    /// SSF stream management on the public listener (contract C7).
+    let streams: StreamService
     /// The queue engine running deliveries, and the one running token revocations.
     let dispatcher: QueueDispatcher<DeliveryJobs>
     let revocations: QueueDispatcher<RevocationJobs>
@@ -216,6 +218,15 @@ struct Components: Sendable {
                     now: now,
                     logger: logger
                 )
+            ),
+            streams: StreamService(
+                store: database,
+                secrets: secrets,
+                issuer: config.issuer,
+                publicBaseURL: config.issuer,
+                allowInsecureEndpoints: config.allowPrivateNetworks,
+                now: now,
+                logger: logger
             ),
             dispatcher: deliveryEngine(
                 config,
