@@ -18,6 +18,9 @@ public final class LogoutDatabase: LogoutStore {
     public let path: String
     /// The last migration applied ("v5"), for the start-up log line.
     public let schemaVersion: String
+    /// The schema this open found, when it had to migrate a database an older release left
+    /// ("v8"): the start-up line says the upgrade happened. Nil for a new or current file.
+    public let upgradedFrom: String?
 
     /// - Parameter busyTimeout: how long a write waits for a lock held elsewhere before the
     ///   caller gets an error (and the notifier a 503).
@@ -41,8 +44,11 @@ public final class LogoutDatabase: LogoutStore {
             pool = try DatabasePool(path: path, configuration: configuration)
             var migrator = DatabaseMigrator()
             Migrations.register(in: &migrator)
+            let found = try pool.read { try migrator.appliedMigrations($0) }
             try migrator.migrate(pool)
-            schemaVersion = try pool.read { try migrator.appliedMigrations($0) }.last ?? "?"
+            let version = try pool.read { try migrator.appliedMigrations($0) }.last ?? "?"
+            schemaVersion = version
+            upgradedFrom = found.last.flatMap { $0 == version ? nil : $0 }
         } catch {
             throw Failure(description: "cannot open the database \(path): \(error)")
         }

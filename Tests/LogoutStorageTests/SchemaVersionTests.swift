@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LogoutCore
 import TestSupport
 import Testing
@@ -54,5 +55,81 @@ import Testing
         let again = try await StoreFixture.openPostgres(url: url)
         again.close()
         #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 3)
+    }
+
+    /// The embedded store's upgrade from the previous schema, as the package's upgrade check
+    /// makes it (`Tests/systemd/previous-schema.sql`, run there with the sqlite3 shell): that
+    /// file gives exactly the previous schema, opening it migrates it back with the data kept,
+    /// the start-up line's `upgraded_from` names it, and a current or new file reports nothing.
+    @Test func aSQLiteFileOfThePreviousSchemaIsUpgradedAndSaysSo() async throws {
+        let script = try String(contentsOfFile: Self.previousSchemaScript, encoding: .utf8)
+        let previous = try #require(
+            script.split(separator: "\n").first.flatMap { $0.split(separator: " ").last }.map(String.init)
+        )
+        let folder = TemporaryDirectory()
+        let path = folder.file("db.sqlite3")
+        let original = try LogoutDatabase(path: path, busyTimeout: .milliseconds(200))
+        try await original.insertIssuer(StoreFixture.issuer("idp", iss: "https://idp"))
+        try await original.pool.write { db in try db.execute(sql: script) }
+        try original.close()
+
+        let expected = try DatabaseQueue(path: folder.file("previous.sqlite3"))
+        var registered = DatabaseMigrator()
+        Migrations.register(in: &registered)
+        let migrator = registered
+        try migrator.migrate(expected, upTo: previous)
+        let undone = try DatabaseQueue(path: path)
+        #expect(try Self.schema(of: undone) == Self.schema(of: expected))
+        let applied = try await undone.read { try migrator.appliedMigrations($0) }
+        #expect(applied.last == previous)
+        try undone.close()
+        try expected.close()
+
+        let upgraded = try LogoutDatabase(path: path, busyTimeout: .milliseconds(200))
+        #expect(upgraded.upgradedFrom == previous)
+        #expect(try await upgraded.issuers().map(\.issuer.name) == ["idp"])
+        let current = try LogoutDatabase(path: folder.file("current.sqlite3"), busyTimeout: .milliseconds(200))
+        #expect(current.upgradedFrom == nil)
+        #expect(upgraded.schemaVersion == current.schemaVersion)
+        let migrated = try await upgraded.pool.read { try Self.schema(of: $0) }
+        #expect(try await current.pool.read { try Self.schema(of: $0) } == migrated)
+        try upgraded.close()
+        try current.close()
+        let again = try LogoutDatabase(path: path, busyTimeout: .milliseconds(200))
+        #expect(again.upgradedFrom == nil)
+        try again.close()
+    }
+
+    static let previousSchemaScript = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("systemd/previous-schema.sql").path
+
+    /// Each table's columns (name, type, not null, default, key) and each index's definition: what
+    /// an ALTER leaves in `sqlite_master`'s text may differ from a CREATE, the schema may not.
+    static func schema(of reader: some DatabaseReader) throws -> [String] {
+        try reader.read { try schema(of: $0) }
+    }
+
+    static func schema(of db: Database) throws -> [String] {
+        let tables = try String.fetchAll(
+            db,
+            sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        var lines: [String] = []
+        for table in tables {
+            for column in try Row.fetchAll(db, sql: "SELECT * FROM pragma_table_info(?)", arguments: [table]) {
+                let name: String = column["name"]
+                let type: String = column["type"]
+                let notNull: Int = column["notnull"]
+                let key: Int = column["pk"]
+                let fallback: String? = column["dflt_value"]
+                lines.append("\(table).\(name) \(type) notnull=\(notNull) pk=\(key) default=\(fallback ?? "-")")
+            }
+        }
+        lines += try String.fetchAll(
+            db,
+            sql: "SELECT name || ': ' || ifnull(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        )
+        return lines
     }
 }

@@ -60,10 +60,9 @@ struct Components: Sendable {
     ) async throws -> Components {
         try await backend.prepare()
         let database = backend.store
-        logger.notice(
-            "database ready",
-            metadata: ["store": "\(backend.location)", "schema": "\(backend.schemaVersion)"]
-        )
+        var ready: Logger.Metadata = ["store": "\(backend.location)", "schema": "\(backend.schemaVersion)"]
+        if let older = backend.upgradedFrom { ready["upgraded_from"] = "\(older)" }
+        logger.notice("database ready", metadata: ready)
         try FileManager.default.createDirectory(
             atPath: config.keysDirectory,
             withIntermediateDirectories: true,

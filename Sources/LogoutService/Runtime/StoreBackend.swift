@@ -33,6 +33,15 @@ struct StoreBackend: Service {
 
     var isShared: Bool { shared != nil }
 
+    /// The schema an older release left in the file, when this start migrated it; PostgreSQL's
+    /// migrations log themselves.
+    var upgradedFrom: String? {
+        switch resource {
+        case .file(let database, _): return database.upgradedFrom
+        case .server: return nil
+        }
+    }
+
     /// The last migration applied, for the start-up log line (after `prepare()`).
     var schemaVersion: String {
         switch resource {
