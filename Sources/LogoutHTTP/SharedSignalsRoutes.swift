@@ -18,7 +18,10 @@ enum SharedSignalsRoutes {
         router.post(path) { request, context in
             let receiver = try await authenticated(request, streams)
             let body = try await json(request, context)
-            return JSONResponse.make(.created, try await answer { try await streams.createStream(body, receiver: receiver) })
+            return JSONResponse.make(
+                .created,
+                try await answer { try await streams.createStream(body, receiver: receiver) }
+            )
         }
         router.get(path) { request, _ in
             let receiver = try await authenticated(request, streams)

@@ -150,7 +150,8 @@ extension LogoutDatabase {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM ssf_streams WHERE id = ?", arguments: [streamID]) == true
             else { throw RegistryError.notFound("no stream with id \(streamID)") }
             try db.execute(
-                sql: "INSERT INTO ssf_removed_subjects (stream_id, subject, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                sql:
+                    "INSERT INTO ssf_removed_subjects (stream_id, subject, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 arguments: [streamID, subject, now.column]
             )
             return db.changesCount == 1

@@ -136,7 +136,8 @@ import Testing
                 #expect(read?["status"]?.stringValue == "paused")
                 #expect(read?["reason"]?.stringValue == "maintenance")
 
-                let subject = #"{"stream_id":"\#(id)","subject":{"format":"iss_sub","iss":"https://idp.example","sub":"marie"}}"#
+                let subject =
+                    #"{"stream_id":"\#(id)","subject":{"format":"iss_sub","iss":"https://idp.example","sub":"marie"}}"#
                 #expect(try await owner.call(.post, "/ssf/subjects:remove", subject).0 == .noContent)
                 #expect(try await harness.database.removedStreamSubjects(streamID: id).count == 1)
                 #expect(try await owner.call(.post, "/ssf/subjects:add", subject).0 == .ok)
@@ -159,7 +160,8 @@ import Testing
                     let caller = Client(client: client, token: token)
                     for (method, uri) in [
                         (HTTPRequest.Method.post, "/ssf/streams"), (.get, "/ssf/streams"), (.patch, "/ssf/streams"),
-                        (.put, "/ssf/streams"), (.delete, "/ssf/streams?stream_id=x"), (.get, "/ssf/status?stream_id=x"),
+                        (.put, "/ssf/streams"), (.delete, "/ssf/streams?stream_id=x"),
+                        (.get, "/ssf/status?stream_id=x"),
                         (.post, "/ssf/status"), (.post, "/ssf/subjects:add"), (.post, "/ssf/subjects:remove"),
                     ] {
                         let (status, body, headers) = try await caller.call(method, uri, method == .get ? nil : "{}")

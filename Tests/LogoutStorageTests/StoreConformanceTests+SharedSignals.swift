@@ -75,7 +75,10 @@ extension StoreConformanceTests {
         changed.updatedAt = f.now + .seconds(5)
         try await f.store.replaceStream(changed)
         #expect(try await f.store.stream(id: "b-first") == changed)
-        #expect(try await f.store.removedStreamSubjects(streamID: "b-first") == ["one"], "a replace dropped the subjects")
+        #expect(
+            try await f.store.removedStreamSubjects(streamID: "b-first") == ["one"],
+            "a replace dropped the subjects"
+        )
         var missing = changed
         missing.id = "nope"
         await #expect(throws: RegistryError.notFound("no stream with id nope")) {
@@ -107,7 +110,10 @@ extension StoreConformanceTests {
         #expect(try await f.store.restoreStreamSubject(streamID: "s1", subject: "alpha"))
         #expect(try await !f.store.restoreStreamSubject(streamID: "s1", subject: "alpha"))
         #expect(try await f.store.removedStreamSubjects(streamID: "s1") == ["zeta", "mid"])
-        #expect(try await f.store.removedStreamSubjects(streamID: "s2") == ["alpha"], "a subject came back to another stream")
+        #expect(
+            try await f.store.removedStreamSubjects(streamID: "s2") == ["alpha"],
+            "a subject came back to another stream"
+        )
         await #expect(throws: RegistryError.notFound("no stream with id gone")) {
             try await f.store.removeStreamSubject(streamID: "gone", subject: "x", now: f.now)
         }

@@ -98,7 +98,9 @@ struct StreamService: StreamManagement {
         try await store.replaceStream(stored)
         logger.notice(
             "SSF stream status changed",
-            metadata: ["receiver": "\(receiver)", "stream": "\(update.streamID)", "status": "\(stored.status.rawValue)"]
+            metadata: [
+                "receiver": "\(receiver)", "stream": "\(update.streamID)", "status": "\(stored.status.rawValue)",
+            ]
         )
         return update.status.json(streamID: update.streamID)
     }
