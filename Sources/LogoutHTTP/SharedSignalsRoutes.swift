@@ -9,10 +9,19 @@ enum SharedSignalsRoutes {
     /// A stream configuration is a few hundred bytes; 64 KiB leaves room and refuses a flood.
     static let maximumBodyBytes = 64 * 1024
     static let challenge = #"Bearer realm="logoutd-ssf""#
+    /// RFC 6750 §3.1: a presented token that is not one of ours says so in the challenge.
+    static let invalidTokenChallenge = #"Bearer realm="logoutd-ssf", error="invalid_token""#
 
     static func register(on router: Router<LogoutRequestContext>, _ streams: any StreamManagement) {
-        router.get(RouterPath(SSFTransmitterMetadata.wellKnownPath)) { _, _ in
-            JSONResponse.make(.ok, streams.metadata(), headers: [.cacheControl: "public, max-age=300"])
+        // SSF §7.2: an issuer with a path has its document under the well-known segment
+        // followed by that path; the plain location answers too.
+        let issuer = streams.metadata()["issuer"]?.stringValue ?? ""
+        for wellKnown in Set([
+            SSFTransmitterMetadata.wellKnownPath, SSFTransmitterMetadata.wellKnownPath(forIssuer: issuer),
+        ]) {
+            router.get(RouterPath(wellKnown)) { _, _ in
+                JSONResponse.make(.ok, streams.metadata(), headers: [.cacheControl: "public, max-age=300"])
+            }
         }
         let path = RouterPath(SSFTransmitterMetadata.streamsPath)
         router.post(path) { request, context in
@@ -61,6 +70,19 @@ enum SharedSignalsRoutes {
             return JSONResponse.make(.ok, try await answer { try await streams.updateStatus(body, receiver: receiver) })
         }
 
+        router.post(RouterPath(SSFTransmitterMetadata.verificationPath)) { request, context in
+            let receiver = try await authenticated(request, streams)
+            let body = try await json(request, context)
+            try await answer { try await streams.verify(body, receiver: receiver) }
+            return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        }
+        router.post(RouterPath(SSFTransmitterMetadata.pollPathPrefix + "{stream_id}")) { request, context in
+            let receiver = try await authenticated(request, streams)
+            let id = try context.parameters.require("stream_id")
+            let body = try await json(request, context)
+            return JSONResponse.make(.ok, try await answer { try await streams.poll(id, body, receiver: receiver) })
+        }
+
         for (subjectPath, remove) in [
             (SSFTransmitterMetadata.addSubjectPath, false), (SSFTransmitterMetadata.removeSubjectPath, true),
         ] {
@@ -76,14 +98,19 @@ enum SharedSignalsRoutes {
     /// The receiver the `Authorization: Bearer` token names; 401 with a challenge otherwise
     /// (RFC 6750 §3), the same answer for a missing, malformed or unknown token.
     static func authenticated(_ request: Request, _ streams: any StreamManagement) async throws -> String {
+        guard let header = request.headers[.authorization] else {
+            throw HTTPRefusal(
+                .unauthorized(challenge: challenge),
+                code: "invalid_token",
+                "a registered SSF receiver's bearer token is required"
+            )
+        }
         let refusal = HTTPRefusal(
-            .unauthorized(challenge: challenge),
+            .unauthorized(challenge: invalidTokenChallenge),
             code: "invalid_token",
             "a registered SSF receiver's bearer token is required"
         )
-        guard let header = request.headers[.authorization], header.count > 7,
-            header.prefix(7).lowercased() == "bearer "
-        else { throw refusal }
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw refusal }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty, token.count <= 512 else { throw refusal }
         let receiver: String?
@@ -97,9 +124,12 @@ enum SharedSignalsRoutes {
     }
 
     static func json(_ request: Request, _ context: LogoutRequestContext) async throws -> JSONValue {
-        guard let type = request.headers[.contentType],
-            type.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
-        else { throw HTTPRefusal(.unsupportedMediaType, "the body must be application/json") }
+        // SSF §8's own examples send no Content-Type: none is read as JSON, another type is refused.
+        if let type = request.headers[.contentType],
+            type.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() != "application/json"
+        {
+            throw HTTPRefusal(.unsupportedMediaType, "the body must be application/json")
+        }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBodyBytes)
@@ -121,6 +151,15 @@ enum SharedSignalsRoutes {
         } catch let error as SSFRequestError {
             throw HTTPRefusal(kind(of: error), code: error.code, error.description)
         } catch let error as HTTPRefusal {
+            throw error
+        } catch let error as RegistryError {
+            // A stream deleted meanwhile, an id taken meanwhile: final, not a reason to retry.
+            switch error {
+            case .notFound: throw HTTPRefusal(.notFound, code: "not_found", "no such stream")
+            case .conflict(let text): throw HTTPRefusal(.conflict, code: "conflict", text)
+            }
+        } catch let error as any CorruptStoredData {
+            // Our own data that does not read: a 500 with the details in the log, not a retry.
             throw error
         } catch {
             throw unavailable

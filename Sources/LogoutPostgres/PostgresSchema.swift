@@ -18,33 +18,6 @@ enum PostgresSchema {
         ALTER TABLE attempts ADD COLUMN remote_address TEXT;
         """
 
-    /// As the embedded store's v10: SSF receivers, their streams and the subjects removed from them.
-    static let v10 = """
-        CREATE TABLE ssf_receivers (
-            name TEXT PRIMARY KEY,
-            token_hash TEXT NOT NULL UNIQUE,
-            created_at BIGINT NOT NULL
-        );
-        CREATE TABLE ssf_streams (
-            id TEXT PRIMARY KEY,
-            receiver TEXT NOT NULL REFERENCES ssf_receivers(name) ON DELETE CASCADE,
-            configuration TEXT NOT NULL,
-            authorization_header BYTEA,
-            status TEXT NOT NULL CHECK (status IN ('enabled', 'paused', 'disabled')),
-            status_reason TEXT,
-            created_at BIGINT NOT NULL,
-            updated_at BIGINT NOT NULL
-        );
-        CREATE INDEX ssf_streams_by_receiver ON ssf_streams(receiver, created_at);
-        CREATE TABLE ssf_removed_subjects (
-            stream_id TEXT NOT NULL REFERENCES ssf_streams(id) ON DELETE CASCADE,
-            subject TEXT NOT NULL,
-            added_at BIGINT NOT NULL,
-            seq BIGINT GENERATED ALWAYS AS IDENTITY,
-            PRIMARY KEY (stream_id, subject)
-        );
-        """
-
     /// Names this store's migrations had before they were named after the embedded store's. A
     /// database migrated under a former name gets the new name beside it, never instead of it:
     /// a replica of the former version, still running in a rolling upgrade, finds its own name

@@ -21,7 +21,9 @@ extension PostgresStore {
 
     public func receivers() async throws -> [StoredReceiver] {
         try await read { db in
-            try await db.rows("\(unescaped: Self.selectReceivers) ORDER BY r.name").map(Self.receiver(from:))
+            try await db.rows("\(unescaped: Self.selectReceivers) ORDER BY r.name COLLATE \"C\"").map(
+                Self.receiver(from:)
+            )
         }
     }
 
@@ -84,7 +86,7 @@ extension PostgresStore {
             try await db.rows(
                 """
                 SELECT * FROM ssf_streams WHERE \(receiver)::TEXT IS NULL OR receiver = \(receiver)
-                ORDER BY created_at, id
+                ORDER BY created_at, id COLLATE "C"
                 """
             ).map(Self.stream(from:))
         }
@@ -102,12 +104,43 @@ extension PostgresStore {
                 """
                 UPDATE ssf_streams SET configuration = \(stream.configuration),
                     authorization_header = \(stream.authorization.map { ByteBuffer(bytes: $0) }),
-                    status = \(stream.status.rawValue), status_reason = \(stream.statusReason),
                     updated_at = \(stream.updatedAt.millisecondsSince1970)
                 WHERE id = \(stream.id) RETURNING 1
                 """
             )
             guard changed > 0 else { throw RegistryError.notFound("no stream with id \(stream.id)") }
+        }
+    }
+
+    public func setStreamStatus(id: String, _ status: StoredStream.Status, reason: String?, now: Timestamp) async throws
+    {
+        try await write { db in
+            let changed = try await db.count(
+                """
+                UPDATE ssf_streams SET status = \(status.rawValue), status_reason = \(reason),
+                    updated_at = \(now.millisecondsSince1970)
+                WHERE id = \(id) RETURNING 1
+                """
+            )
+            guard changed > 0 else { throw RegistryError.notFound("no stream with id \(id)") }
+            switch status {
+            case .enabled:
+                try await db.execute(
+                    "UPDATE ssf_events SET status = 'pending' WHERE stream_id = \(id) AND status = 'held'"
+                )
+            case .paused:
+                try await db.execute(
+                    "UPDATE ssf_events SET status = 'held' WHERE stream_id = \(id) AND status = 'pending'"
+                )
+            case .disabled:
+                try await db.execute(
+                    """
+                    UPDATE ssf_events SET status = 'failed', finished_at = \(now.millisecondsSince1970),
+                        error = 'the stream was disabled'
+                    WHERE stream_id = \(id) AND status IN ('held', 'pending')
+                    """
+                )
+            }
         }
     }
 
@@ -119,7 +152,7 @@ extension PostgresStore {
         }
     }
 
-    private static func stream(from row: PostgresRandomAccessRow) throws -> StoredStream {
+    static func stream(from row: PostgresRandomAccessRow) throws -> StoredStream {
         StoredStream(
             id: try row.get("id"),
             receiver: try row.get("receiver"),

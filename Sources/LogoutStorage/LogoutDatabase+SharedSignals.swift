@@ -109,16 +109,44 @@ extension LogoutDatabase {
         try await pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE ssf_streams SET configuration = ?, authorization_header = ?, status = ?, status_reason = ?,
-                                           updated_at = ?
-                    WHERE id = ?
+                    UPDATE ssf_streams SET configuration = ?, authorization_header = ?, updated_at = ? WHERE id = ?
                     """,
                 arguments: [
-                    stream.configuration, stream.authorization.map { Data($0) }, stream.status.rawValue,
-                    stream.statusReason, stream.updatedAt.column, stream.id,
+                    stream.configuration, stream.authorization.map { Data($0) }, stream.updatedAt.column, stream.id,
                 ]
             )
             guard db.changesCount == 1 else { throw RegistryError.notFound("no stream with id \(stream.id)") }
+        }
+    }
+
+    public func setStreamStatus(id: String, _ status: StoredStream.Status, reason: String?, now: Timestamp) async throws
+    {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE ssf_streams SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
+                arguments: [status.rawValue, reason, now.column, id]
+            )
+            guard db.changesCount == 1 else { throw RegistryError.notFound("no stream with id \(id)") }
+            switch status {
+            case .enabled:
+                try db.execute(
+                    sql: "UPDATE ssf_events SET status = 'pending' WHERE stream_id = ? AND status = 'held'",
+                    arguments: [id]
+                )
+            case .paused:
+                try db.execute(
+                    sql: "UPDATE ssf_events SET status = 'held' WHERE stream_id = ? AND status = 'pending'",
+                    arguments: [id]
+                )
+            case .disabled:
+                try db.execute(
+                    sql: """
+                        UPDATE ssf_events SET status = 'failed', finished_at = ?, error = 'the stream was disabled'
+                        WHERE stream_id = ? AND status IN ('held', 'pending')
+                        """,
+                    arguments: [now.column, id]
+                )
+            }
         }
     }
 
@@ -129,7 +157,7 @@ extension LogoutDatabase {
         }
     }
 
-    private static func stream(from row: Row) -> StoredStream {
+    static func stream(from row: Row) -> StoredStream {
         let authorization: Data? = row["authorization_header"]
         return StoredStream(
             id: row["id"],
@@ -172,7 +200,7 @@ extension LogoutDatabase {
         try await pool.read { db in
             try String.fetchAll(
                 db,
-                sql: "SELECT subject FROM ssf_removed_subjects WHERE stream_id = ? ORDER BY added_at, rowid",
+                sql: "SELECT subject FROM ssf_removed_subjects WHERE stream_id = ? ORDER BY rowid",
                 arguments: [streamID]
             )
         }

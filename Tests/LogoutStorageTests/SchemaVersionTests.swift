@@ -35,6 +35,7 @@ import Testing
         store.close()
         for statement in [
             "ALTER TABLE attempts DROP COLUMN remote_address",
+            "ALTER TABLE events DROP COLUMN ssf_done", "DROP TABLE ssf_events",
             "DROP TABLE ssf_removed_subjects", "DROP TABLE ssf_streams", "DROP TABLE ssf_receivers",
             "DELETE FROM logoutd_migrations",
             "INSERT INTO logoutd_migrations (name) VALUES ('v1')",

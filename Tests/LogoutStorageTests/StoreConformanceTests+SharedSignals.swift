@@ -38,9 +38,9 @@ extension StoreConformanceTests {
         }
     }
 
-    /// Streams are listed per receiver, oldest first; a replace changes configuration, sealed
-    /// credential and status and keeps the subjects; a stream of a receiver that is gone, or
-    /// with a taken id, is refused.
+    /// Streams are listed per receiver, oldest first; a replace changes configuration and sealed
+    /// credential and keeps status and subjects, a status change keeps the configuration; a
+    /// stream of a receiver that is gone, or with a taken id, is refused.
     @Test(arguments: StoreKind.allCases)
     func streamsAreKeptPerReceiverAndReplacedInPlace(kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)
@@ -67,14 +67,25 @@ extension StoreConformanceTests {
         #expect(try await f.store.stream(id: "b-first") == first)
 
         #expect(try await f.store.removeStreamSubject(streamID: "b-first", subject: "one", now: f.now))
+        try await f.store.setStreamStatus(id: "b-first", .paused, reason: "maintenance", now: f.now + .seconds(2))
         var changed = first
         changed.configuration = #"{"events_requested":[]}"#
         changed.authorization = nil
-        changed.status = .paused
-        changed.statusReason = "maintenance"
+        changed.status = .enabled
         changed.updatedAt = f.now + .seconds(5)
         try await f.store.replaceStream(changed)
-        #expect(try await f.store.stream(id: "b-first") == changed)
+        var expected = changed
+        expected.status = .paused
+        expected.statusReason = "maintenance"
+        #expect(try await f.store.stream(id: "b-first") == expected, "a replace changed the status")
+        try await f.store.setStreamStatus(id: "b-first", .disabled, reason: nil, now: f.now + .seconds(9))
+        expected.status = .disabled
+        expected.statusReason = nil
+        expected.updatedAt = f.now + .seconds(9)
+        #expect(try await f.store.stream(id: "b-first") == expected, "a status change touched the configuration")
+        await #expect(throws: RegistryError.notFound("no stream with id nope")) {
+            try await f.store.setStreamStatus(id: "nope", .paused, reason: nil, now: f.now)
+        }
         #expect(
             try await f.store.removedStreamSubjects(streamID: "b-first") == ["one"],
             "a replace dropped the subjects"

@@ -16,9 +16,14 @@ public protocol SharedSignalsStore: Sendable {
     /// A receiver's streams (every stream when `receiver` is nil), oldest first.
     func streams(receiver: String?) async throws -> [StoredStream]
     func stream(id: String) async throws -> StoredStream?
-    /// Replaces the stream's configuration, authorization and status; keeps its subjects.
+    /// Replaces the stream's configuration and sealed credential; keeps its status and removed
+    /// subjects (a status change and a configuration change at the same moment both hold).
     /// - Throws: `RegistryError.notFound`.
     func replaceStream(_ stream: StoredStream) async throws
+    /// Sets the status and, in the same write, what it means for the stream's waiting SETs
+    /// (SSF §8.1.2): paused holds them, enabled releases them, disabled drops them (failed).
+    /// - Throws: `RegistryError.notFound`.
+    func setStreamStatus(id: String, _ status: StoredStream.Status, reason: String?, now: Timestamp) async throws
     /// Removes a stream and its subjects.
     /// - Throws: `RegistryError.notFound`.
     func deleteStream(id: String) async throws
@@ -31,4 +36,28 @@ public protocol SharedSignalsStore: Sendable {
     func restoreStreamSubject(streamID: String, subject: String) async throws -> Bool
     /// The subjects removed from the stream, in the order they were removed.
     func removedStreamSubjects(streamID: String) async throws -> [String]
+
+    /// One fan-out pass, in one transaction: the accepted logouts not fanned out yet (up to
+    /// `limit`, oldest first), every stream with its removed subjects, `plan`'s SETs stored and
+    /// those logouts marked done, so a SET is made once per logout and stream, even after a crash.
+    /// Returns how many logouts were read.
+    func fanOutSecurityEvents(
+        limit: Int,
+        now: Timestamp,
+        plan: @escaping @Sendable ([FannedOutLogout], [(StoredStream, [String])]) throws -> [NewSecurityEvent]
+    ) async throws -> Int
+    /// Stores one SET (a verification).
+    func insertSecurityEvent(_ event: NewSecurityEvent, now: Timestamp) async throws
+    /// A stream's pending SETs, oldest first.
+    func pendingSecurityEvents(streamID: String, limit: Int) async throws -> [StoredSecurityEvent]
+    /// Acknowledged SETs become delivered, refused ones failed with their error; only the
+    /// stream's pending SETs change. Returns how many changed.
+    func finishSecurityEvents(
+        streamID: String,
+        delivered: [String],
+        failed: [String: String],
+        now: Timestamp
+    ) async throws -> Int
+    /// A stream's SETs, newest first (the admin's view).
+    func securityEvents(streamID: String, limit: Int) async throws -> [StoredSecurityEvent]
 }

@@ -20,4 +20,9 @@ public protocol StreamManagement: Sendable {
     func updateStatus(_ body: JSONValue, receiver: String) async throws -> JSONValue
     /// Add (`remove` false, `200`) or remove (`remove` true, `204`) a subject.
     func changeSubject(_ body: JSONValue, remove: Bool, receiver: String) async throws
+
+    /// `POST` a poll stream's `endpoint_url` (RFC 8936, SSF-4): acknowledgements, then SETs.
+    func poll(_ streamID: String, _ body: JSONValue, receiver: String) async throws -> JSONValue
+    /// `POST` the verification endpoint: a verification SET is queued (`204`).
+    func verify(_ body: JSONValue, receiver: String) async throws
 }

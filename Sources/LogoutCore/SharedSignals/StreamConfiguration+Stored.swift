@@ -4,6 +4,10 @@
 extension StreamConfiguration {
     public struct StoredTextError: Error, Sendable, Equatable, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     public var storedText: String {
@@ -52,7 +56,19 @@ extension StreamConfiguration {
             eventsDelivered: try types("events_delivered") ?? [],
             delivery: StreamDelivery(method: method, endpointURL: endpoint),
             description: object["description"]?.stringValue,
-            minVerificationInterval: object["min_verification_interval"]?.numberValue.map { Int($0) }
+            minVerificationInterval: try Self.interval(object["min_verification_interval"], fail: fail)
         )
+    }
+
+    /// A count of seconds that fits an `Int`: `Int(1e300)` would trap.
+    private static func interval(
+        _ value: JSONValue?,
+        fail: (String) -> StoredTextError
+    ) throws(StoredTextError) -> Int? {
+        guard let value else { return nil }
+        guard let number = value.numberValue, number >= 0, number <= 1e9, number == number.rounded() else {
+            throw fail("min_verification_interval is not a count of seconds")
+        }
+        return Int(number)
     }
 }

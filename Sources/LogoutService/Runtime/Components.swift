@@ -36,6 +36,8 @@ struct Components: Sendable {
     let admin: AdminService
     /// SSF stream management on the public listener (contract C7).
     let streams: StreamService
+    /// The session-revoked SETs of accepted logouts, made after their commit.
+    let securityEvents: SecurityEventFanOutService
     /// The queue engine running deliveries, and the one running token revocations.
     let dispatcher: QueueDispatcher<DeliveryJobs>
     let revocations: QueueDispatcher<RevocationJobs>
@@ -218,12 +220,12 @@ struct Components: Sendable {
                     logger: logger
                 )
             ),
-            streams: StreamService(
+            streams: streamService(config, database: database, secrets: secrets, keys: keys, now: now, logger: logger),
+            securityEvents: SecurityEventFanOutService(
                 store: database,
-                secrets: secrets,
+                waker: wakers.securityEvents,
                 issuer: config.issuer,
-                publicBaseURL: config.issuer,
-                allowInsecureEndpoints: config.allowPrivateNetworks,
+                idle: .seconds(5),
                 now: now,
                 logger: logger
             ),

@@ -6,8 +6,14 @@ import LogoutJWT
 /// (`StreamRequest`, `StreamStatusUpdate`, `SubjectRequest`), this type reads and writes the
 /// stream, seals the push credential, and keeps every stream to the receiver that created it.
 struct StreamService: StreamManagement {
+    /// Seconds between verification requests of one stream (each makes a SET we keep).
+    static let minimumVerificationInterval = 10
     let store: any LogoutStore
     let secrets: SecretBox
+    /// Signs the SETs a poll returns (RS256, our JWKS).
+    let signer: SecurityEventSigner
+    /// A long poll waits at most this for a SET (RFC 8936 §2.2).
+    let longPoll: Duration
     /// Our `iss`: the SETs' issuer and the metadata's.
     let issuer: String
     /// The public listener as receivers reach it, for the endpoints in the metadata.
@@ -20,20 +26,36 @@ struct StreamService: StreamManagement {
         try await store.receiver(tokenHash: Digests.tokenHash(token))?.name
     }
 
-    /// What this build serves: the verification endpoint and OAuth access tokens (RFC 6749) are
-    /// named once SETs are delivered, not before (a receiver would call them and fail).
+    /// What this build serves: poll delivery and receivers' bearer tokens. Push (RFC 8935) and
+    /// OAuth access tokens (RFC 6749) are named once they are served, not before: a receiver
+    /// would choose them and fail.
     func metadata() -> JSONValue {
         guard case .object(var document) = SSFTransmitterMetadata.document(issuer: issuer, publicBaseURL: publicBaseURL)
         else { return .null }
-        document["verification_endpoint"] = nil
+        document["delivery_methods_supported"] = .array([.string(SSFDeliveryMethod.poll.rawValue)])
         document["authorization_schemes"] = .array([.object(["spec_urn": "urn:ietf:rfc:6750"])])
         return .object(document)
     }
 
+    /// Push is not served yet: refused with the reason rather than accepted and never sent.
+    static func refuseUnservedDelivery(_ configuration: StreamConfiguration) throws {
+        if configuration.delivery.method == .push {
+            throw SSFRequestError.badRequest(
+                "push delivery (urn:ietf:rfc:8935) is not offered by this transmitter yet: use poll (urn:ietf:rfc:8936)"
+            )
+        }
+    }
+
     func createStream(_ body: JSONValue, receiver: String) async throws -> JSONValue {
         let request = try StreamRequest.parse(body, kind: .create)
+        if try await store.streams(receiver: receiver).count >= SSFLimits.maximumStreamsPerReceiver {
+            throw SSFRequestError.conflict(
+                "a receiver holds at most \(SSFLimits.maximumStreamsPerReceiver) streams: delete one first"
+            )
+        }
         let id = Digests.randomIdentifier()
         let configuration = try request.created(streamID: id, context: context(for: receiver))
+        try Self.refuseUnservedDelivery(configuration)
         let at = now()
         try await store.insertStream(
             StoredStream(
@@ -55,21 +77,22 @@ struct StreamService: StreamManagement {
     }
 
     func readStreams(_ streamID: String?, receiver: String) async throws -> JSONValue {
+        // Reads never open the push credential: the answer never shows it.
         if let streamID {
-            return try await configuration(of: try await owned(streamID, by: receiver)).json
+            return try configuration(of: try await owned(streamID, by: receiver)).json
         }
-        var all: [JSONValue] = []
-        for stored in try await store.streams(receiver: receiver) {
-            all.append(try await configuration(of: stored).json)
-        }
-        return .array(all)
+        return .array(try await store.streams(receiver: receiver).map { try configuration(of: $0).json })
     }
 
     func changeStream(_ body: JSONValue, replace: Bool, receiver: String) async throws -> JSONValue {
         let request = try StreamRequest.parse(body, kind: replace ? .replace : .update)
         guard let streamID = request.streamID else { throw SSFRequestError.badRequest("stream_id is missing") }
         var stored = try await owned(streamID, by: receiver)
-        let changed = try request.applied(to: try await configuration(of: stored), context: context(for: receiver))
+        let changed = try request.applied(
+            to: try configuration(of: stored, withCredential: true),
+            context: context(for: receiver)
+        )
+        try Self.refuseUnservedDelivery(changed)
         stored.configuration = changed.storedText
         stored.authorization = try seal(changed.delivery.authorizationHeader, streamID: streamID)
         stored.updatedAt = now()
@@ -108,26 +131,42 @@ struct StreamService: StreamManagement {
     func changeSubject(_ body: JSONValue, remove: Bool, receiver: String) async throws {
         let request = try SubjectRequest.parse(body)
         _ = try await owned(request.streamID, by: receiver)
-        let subject = String(decoding: JSONSerializer.serialize(request.subject.json), as: UTF8.self)
         if remove {
+            let subject = String(decoding: JSONSerializer.serialize(request.subject.json), as: UTF8.self)
+            guard subject.utf8.count <= SSFLimits.maximumSubjectBytes else {
+                throw SSFRequestError.badRequest("the subject is larger than \(SSFLimits.maximumSubjectBytes) bytes")
+            }
+            let removed = try await store.removedStreamSubjects(streamID: request.streamID)
+            guard removed.count < SSFLimits.maximumRemovedSubjects || removed.contains(subject) else {
+                throw SSFRequestError.conflict(
+                    "at most \(SSFLimits.maximumRemovedSubjects) subjects can be removed from a stream"
+                )
+            }
             _ = try await store.removeStreamSubject(streamID: request.streamID, subject: subject, now: now())
         } else {
-            _ = try await store.restoreStreamSubject(streamID: request.streamID, subject: subject)
+            // Adding a subject undoes every removal it matches (SSF §8.1.3.1), not only one
+            // written the same way: the receiver's intent is that the person's events flow.
+            for text in try await store.removedStreamSubjects(streamID: request.streamID) {
+                guard let value = try? StrictJSONParser.parse(Array(text.utf8)),
+                    let removed = try? SubjectIdentifier.parse(value), removed.matches(request.subject)
+                else { continue }
+                _ = try await store.restoreStreamSubject(streamID: request.streamID, subject: text)
+            }
         }
     }
 
     /// The stream if it is this receiver's: another receiver's stream is answered as a missing
     /// one, so ids cannot be probed (SSF-2).
-    private func owned(_ streamID: String, by receiver: String) async throws -> StoredStream {
+    func owned(_ streamID: String, by receiver: String) async throws -> StoredStream {
         guard let stored = try await store.stream(id: streamID), stored.receiver == receiver else {
             throw SSFRequestError.streamNotFound()
         }
         return stored
     }
 
-    private func configuration(of stored: StoredStream) async throws -> StreamConfiguration {
+    func configuration(of stored: StoredStream, withCredential: Bool = false) throws -> StreamConfiguration {
         var configuration = try StreamConfiguration(storedText: stored.configuration)
-        if let sealed = stored.authorization {
+        if withCredential, let sealed = stored.authorization {
             let opened = try secrets.open(sealed, for: .streamAuthorization(stored.id))
             configuration.delivery.authorizationHeader = String(decoding: opened, as: UTF8.self)
         }
@@ -143,7 +182,8 @@ struct StreamService: StreamManagement {
             issuer: issuer,
             audience: [receiver],
             publicBaseURL: publicBaseURL,
-            allowInsecureEndpoints: allowInsecureEndpoints
+            allowInsecureEndpoints: allowInsecureEndpoints,
+            minVerificationInterval: Self.minimumVerificationInterval
         )
     }
 
@@ -151,3 +191,6 @@ struct StreamService: StreamManagement {
         StreamStatus(StreamStatus.State(rawValue: stored.status.rawValue) ?? .disabled, reason: stored.statusReason)
     }
 }
+
+extension StreamConfiguration.StoredTextError: CorruptStoredData {}
+extension SecretBox.Failure: CorruptStoredData {}
