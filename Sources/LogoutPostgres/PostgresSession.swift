@@ -62,11 +62,21 @@ extension PostgresStore {
                     return try await self.client.withConnection { connection in
                         try await body(PostgresSession(connection: connection, logger: self.driverLogger))
                     }
-                } catch is ClosedConnection where attempt < 4 {
-                    continue
+                } catch is ClosedConnection where attempt < Self.closedConnectionAttempts {
+                    try await Self.pauseAfterClosedConnection(attempt)
                 }
             }
         }
+    }
+
+    /// How often an operation that met a closed connection is tried in all. The pool learns of
+    /// a closed connection asynchronously: under load it lent the same dead connection to three
+    /// immediate retries (found by `aTransactionWhoseConnectionDiesBetweenStatementsRunsAgainElsewhere`
+    /// in CI), so each retry first yields a little longer.
+    static let closedConnectionAttempts = 6
+
+    static func pauseAfterClosedConnection(_ attempt: Int) async throws {
+        try await Task.sleep(for: .milliseconds(10 << min(attempt, 5)))
     }
 
     /// One transaction, committed before this returns. A serialization failure or a deadlock
@@ -94,8 +104,8 @@ extension PostgresStore {
                     }
                 } catch let error as PSQLError where attempt < 4 && Self.isRetryable(error) {
                     continue
-                } catch is ClosedConnection where attempt < 4 {
-                    continue
+                } catch is ClosedConnection where attempt < Self.closedConnectionAttempts {
+                    try await Self.pauseAfterClosedConnection(attempt)
                 }
             }
         }

@@ -13,6 +13,12 @@ import Testing
 /// The delivery client's own behaviour, against a small NIO server that counts its connections:
 /// keep-alive, the keep-alive race, TLS with host name verification, and the one deadline.
 @Suite struct DeliveryConnectionsTests {
+    /// This suite's own event loops, for its servers and clients: on the process-wide singleton
+    /// they share loops with every other suite running in parallel, and a post of the keep-alive
+    /// race tests ran into its 30 s deadline twice in CI (never in 6 runs of the suite alone,
+    /// with the CPU busy) — time these tests measure, not another suite's.
+    static let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+
     @Test func deliveriesToOneRPShareOneKeptAliveConnection() async throws {
         let rp = try await CountingServer.start()
         let connections = Self.connections()
@@ -80,7 +86,8 @@ import Testing
             connectTimeout: .seconds(10),
             maximumIdlePerHost: 8,
             maximumBodyBytes: 4096,
-            tlsConfiguration: trusting
+            tlsConfiguration: trusting,
+            group: Self.loops
         )
         let answer = try await post(trusted, to: "https://localhost:\(rp.port)/bcl", address: "127.0.0.1")
         #expect(answer.status == 200 && rp.requests == ["/bcl logout_token=t"])
@@ -106,7 +113,8 @@ import Testing
             connectTimeout: .seconds(2),
             maximumIdlePerHost: 8,
             maximumBodyBytes: 4096,
-            idleTimeout: .milliseconds(200)
+            idleTimeout: .milliseconds(200),
+            group: Self.loops
         )
         _ = try await post(connections, to: "http://127.0.0.1:\(quiet.port)/bcl")
         // The idle timeout runs on the real clock: waiting past it is the test's subject (a
@@ -138,7 +146,12 @@ import Testing
     }
 
     private static func connections() -> DeliveryConnections {
-        DeliveryConnections(connectTimeout: .seconds(2), maximumIdlePerHost: 8, maximumBodyBytes: 4096)
+        DeliveryConnections(
+            connectTimeout: .seconds(2),
+            maximumIdlePerHost: 8,
+            maximumBodyBytes: 4096,
+            group: Self.loops
+        )
     }
 
     /// A delivery-shaped POST to the loopback RP on `port`.
@@ -208,7 +221,7 @@ final class CountingServer: Sendable {
         trickle: Bool = false
     ) async throws -> CountingServer {
         let state = State()
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ServerBootstrap(group: DeliveryConnectionsTests.loops)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 state.accepted.add(1, ordering: .relaxed)
