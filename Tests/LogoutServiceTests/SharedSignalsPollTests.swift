@@ -21,7 +21,7 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func aLogoutReachesAPollStreamAsASignedSessionRevokedSET(kind: StoreKind) async throws {
         try await Harness.with(kind) { harness in
-            try await harness.registerIssuers(idpKeys: [])
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
             try await harness.registerRP("shop", uri: "http://127.0.0.1:9/logout")
             try await harness.addSession(sub: "marie", sid: "s-1", rp: "shop")
             let siem = try await harness.admin.createReceiver(ReceiverRegistration(name: "siem"))
@@ -97,7 +97,7 @@ import Testing
     /// poll the stream; push is refused until it is served.
     @Test func aLongPollAnswersWhenTheSETIsMade() async throws {
         try await Harness.with { harness in
-            try await harness.registerIssuers(idpKeys: [])
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
             try await harness.registerRP("shop", uri: "http://127.0.0.1:9/logout")
             try await harness.addSession(sub: "marie", rp: "shop")
             let siem = try await harness.admin.createReceiver(ReceiverRegistration(name: "siem"))
@@ -105,7 +105,13 @@ import Testing
             let app = Application(router: harness.components.publicRouter())
             try await app.test(.live) { client in
                 let owner = Client(client: client, token: siem.token)
-                let id = try #require(try await owner.call(.post, "/ssf/streams", "{}").1?["stream_id"]?.stringValue)
+                let sessionRevoked = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+                let (_, created, _) = try await owner.call(
+                    .post,
+                    "/ssf/streams",
+                    #"{"events_requested":["\#(sessionRevoked)"]}"#
+                )
+                let id = try #require(created?["stream_id"]?.stringValue)
                 #expect(
                     try await Client(client: client, token: vpn.token).call(.post, "/ssf/poll/" + id, "{}").0
                         == .notFound

@@ -114,16 +114,14 @@ struct StreamService: StreamManagement {
 
     func updateStatus(_ body: JSONValue, receiver: String) async throws -> JSONValue {
         let update = try StreamStatusUpdate.parse(body)
-        var stored = try await owned(update.streamID, by: receiver)
-        stored.status = StoredStream.Status(rawValue: update.status.state.rawValue) ?? .disabled
-        stored.statusReason = update.status.reason
-        stored.updatedAt = now()
-        try await store.replaceStream(stored)
+        _ = try await owned(update.streamID, by: receiver)
+        // Its own write: a configuration change at the same moment keeps this status, and the
+        // stream's waiting SETs are held, released or dropped in the same transaction.
+        let status = StoredStream.Status(rawValue: update.status.state.rawValue) ?? .disabled
+        try await store.setStreamStatus(id: update.streamID, status, reason: update.status.reason, now: now())
         logger.notice(
             "SSF stream status changed",
-            metadata: [
-                "receiver": "\(receiver)", "stream": "\(update.streamID)", "status": "\(stored.status.rawValue)",
-            ]
+            metadata: ["receiver": "\(receiver)", "stream": "\(update.streamID)", "status": "\(status.rawValue)"]
         )
         return update.status.json(streamID: update.streamID)
     }
