@@ -38,6 +38,13 @@ public protocol AdminOperations: Sendable {
     /// Queues a failed revocation again.
     func retryRevocation(id: Int64) async throws -> QueuedCount
 
+    /// Shared Signals receivers (contract C7): the token is in the answer of `create` only.
+    func createReceiver(_ registration: ReceiverRegistration) async throws -> ReceiverCreated
+    func receivers() async throws -> ReceiverList
+    func receiver(named name: String) async throws -> ReceiverResource
+    /// Removes the receiver and its streams.
+    func deleteReceiver(named name: String) async throws
+
     func signingKeys() async throws -> SigningKeyList
     func rotateSigningKeys(_ request: KeyRotationRequest) async throws -> KeyRotation
 }

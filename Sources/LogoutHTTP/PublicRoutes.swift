@@ -10,17 +10,21 @@ public struct PublicEndpoints: Sendable {
     public var discovery: @Sendable () -> JSONValue
     public var jwks: @Sendable () -> JSONValue
     public var readiness: @Sendable () async -> Bool
+    /// The SSF transmitter's endpoints (contract C7).
+    public var streams: (any StreamManagement)?
 
     public init(
         intake: any LogoutIntake,
         discovery: @escaping @Sendable () -> JSONValue,
         jwks: @escaping @Sendable () -> JSONValue,
-        readiness: @escaping @Sendable () async -> Bool
+        readiness: @escaping @Sendable () async -> Bool,
+        streams: (any StreamManagement)? = nil
     ) {
         self.intake = intake
         self.discovery = discovery
         self.jwks = jwks
         self.readiness = readiness
+        self.streams = streams
     }
 }
 
@@ -54,6 +58,7 @@ public enum PublicRoutes {
         router.get("/.well-known/jwks.json") { _, _ in
             JSONResponse.make(.ok, endpoints.jwks(), headers: [.cacheControl: "public, max-age=300"])
         }
+        if let streams = endpoints.streams { SharedSignalsRoutes.register(on: router, streams) }
         router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
             await endpoints.readiness()

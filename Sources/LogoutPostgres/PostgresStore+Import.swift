@@ -39,7 +39,7 @@ extension PostgresStore {
                     try await Self.importTable(table, db)
                     counts.append((table.name, table.rows.count))
                 }
-                for table in ["sessions", "events", "deliveries", "revocations"] {
+                for table in ["sessions", "events", "deliveries", "revocations", "ssf_events"] {
                     try await db.execute(
                         PostgresQuery(
                             unsafeSQL: """

@@ -7,7 +7,8 @@ extension LogoutDatabase {
     /// store takes them in.
     public static let tables = [
         "meta", "issuers", "relying_parties", "sessions", "events", "deliveries", "attempts", "replay",
-        "signing_keys", "breakers", "end_session_returns", "revocations",
+        "signing_keys", "breakers", "end_session_returns", "revocations", "ssf_receivers", "ssf_streams",
+        "ssf_removed_subjects", "ssf_events",
     ]
 
     /// Every table, in `tables` order (`logoutd migrate-store`).

@@ -10,6 +10,7 @@ extension LogoutDatabase {
         ("issuers", "name", ["shared_secret", "client_secret"]),
         ("relying_parties", "client_id", ["client_secret"]),
         ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
+        ("ssf_streams", "id", ["authorization_header"]),
     ]
 
     /// Re-seals, once, every secret stored before sealed values were bound to their row and

@@ -31,6 +31,9 @@ enum Migrations {
         migrator.registerMigration("v9") { db in
             try db.execute(sql: v9)
         }
+        migrator.registerMigration("v10") { db in
+            try db.execute(sql: v10)
+        }
     }
 
     /// The address that answered an attempt: behind one name, several servers, and the one

@@ -25,7 +25,7 @@ struct Logoutd: AsyncParsableCommand {
         subcommands: [
             Serve.self, CheckConfig.self, IssuersCommand.self, RelyingPartiesCommand.self, SessionsCommand.self,
             EventsCommand.self, DeliveriesCommand.self, RevocationsCommand.self, AdminLogoutCommand.self,
-            KeysCommand.self,
+            KeysCommand.self, SharedSignalsCommand.self,
             BackupCommand.self, MigrateStoreCommand.self, TokenCommand.self, DevRPCommand.self,
         ]
     )

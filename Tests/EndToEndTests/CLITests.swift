@@ -90,6 +90,33 @@ import Testing
         #expect(run.json["keys"]?.arrayValue?.count == 3)
         run = try await Self.run(["sessions", "remove", "1"] + config)
         #expect(run.status == 0)
+
+        // SSF receivers (contract C7): the token printed once works on the public listener.
+        run = try await Self.run(["ssf", "receivers", "add", "siem", "--json"] + config)
+        let receiverToken = try #require(run.json["token"]?.stringValue, "\(run.errors)")
+        #expect(run.json["name"] == "siem")
+        run = try await Self.run(["ssf", "receivers", "list"] + config)
+        #expect(run.output.contains("siem") && !run.output.contains(receiverToken))
+        let streams = try await daemon.request(
+            daemon.publicURL + "/ssf/streams",
+            method: .POST,
+            headers: [("Authorization", "Bearer " + receiverToken), ("Content-Type", "application/json")],
+            body: "{}"
+        )
+        #expect(streams.status == .created)
+        run = try await Self.run(["ssf", "receivers", "list", "--json"] + config)
+        #expect(run.json["receivers"]?.arrayValue?.first?["streams"] == 1)
+        run = try await Self.run(["ssf", "receivers", "add", "siem"] + config)
+        #expect(run.status == 7, "a taken name is a conflict: \(run.errors)")
+        run = try await Self.run(["ssf", "receivers", "remove", "siem"] + config)
+        #expect(run.status == 0)
+        let refused = try await daemon.request(
+            daemon.publicURL + "/ssf/streams",
+            method: .GET,
+            headers: [("Authorization", "Bearer " + receiverToken)],
+            body: nil
+        )
+        #expect(refused.status == .unauthorized)
         run = try await Self.run(["rps", "remove", "shop"] + config)
         #expect(run.status == 0)
         run = try await Self.run(["issuers", "remove", "app"] + config)

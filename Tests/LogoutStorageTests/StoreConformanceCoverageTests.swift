@@ -13,6 +13,8 @@ import Testing
     static let notStores: [String: String] = [
         "EndSessionHandling": "the browser use case, implemented by the service (BrowserRoutesTests)",
         "LogoutIntake": "the intake use case, implemented by the service (InboundConformanceTests)",
+        "StreamManagement":
+            "SSF stream management, implemented by the service on the store (SharedSignalsStreamTests, on both stores)",
         "JWKSFetching": "the HTTP adapter fetching issuer keys (IssuerKeyCacheTests, GuardedHTTPClientsTests)",
         "SharedStore":
             "what replicas sharing PostgreSQL need (its store alone implements it): LISTEN/NOTIFY and the shared signing keys, across real replicas (ScaleOutEndToEndTests)",

@@ -24,6 +24,8 @@ public enum AdminRouteTable {
         "GET /admin/v1/revocations", "POST /admin/v1/revocations/{id}/retry",
         "POST /admin/v1/logout",
         "GET /admin/v1/keys", "POST /admin/v1/keys/rotate", "GET /admin/v1/backup",
+        "POST /admin/v1/ssf/receivers", "GET /admin/v1/ssf/receivers", "GET /admin/v1/ssf/receivers/{name}",
+        "DELETE /admin/v1/ssf/receivers/{name}",
         // The pages: a session cookie or the token.
         "GET /admin", "POST /admin/logout", "POST /admin/deliveries/{id}/retry",
         "POST /admin/revocations/{id}/retry",

@@ -1,7 +1,12 @@
--- previous: v8
+-- previous: v9
 -- Turns a file of the current schema into what the previous schema left, data kept: the upgrade
 -- check of scripts/systemd-check runs it (sqlite3) before the new package's first start, and
 -- SchemaVersionTests proves the result is the previous schema exactly. A new migration replaces
 -- this file with the undoing of itself and names the schema before it on the first line.
-ALTER TABLE attempts DROP COLUMN remote_address;
-DELETE FROM grdb_migrations WHERE identifier = 'v9';
+DROP INDEX events_ssf_waiting;
+ALTER TABLE events DROP COLUMN ssf_done;
+DROP TABLE ssf_events;
+DROP TABLE ssf_removed_subjects;
+DROP TABLE ssf_streams;
+DROP TABLE ssf_receivers;
+DELETE FROM grdb_migrations WHERE identifier = 'v10';

@@ -158,6 +158,7 @@ public typealias LogoutStore = IntakeStore & DeliveryQueueStore & RegistryStore 
     & BrowserLogoutStore
     & RevocationStore
     & KeyScheduleStore
+    & SharedSignalsStore
 
 /// Browser logout's short-lived records (BR-6).
 public protocol BrowserLogoutStore: Sendable {

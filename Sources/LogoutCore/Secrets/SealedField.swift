@@ -35,4 +35,8 @@ public struct SealedField: Sendable, Equatable, Hashable, CustomStringConvertibl
     public static func sessionToken(_ column: String, session id: Int64) -> SealedField {
         SealedField(table: "sessions", column: column, row: String(id))
     }
+
+    public static func streamAuthorization(_ streamID: String) -> SealedField {
+        SealedField(table: "ssf_streams", column: "authorization_header", row: streamID)
+    }
 }

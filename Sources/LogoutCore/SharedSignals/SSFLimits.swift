@@ -21,4 +21,9 @@ public enum SSFLimits {
     public static let maximumRequestedEvents = 32
     /// Members of a complex subject.
     public static let maximumComplexMembers = 16
+    /// Streams one receiver may hold: a stream costs a signature and a delivery per logout.
+    public static let maximumStreamsPerReceiver = 32
+    /// Subjects removed from one stream, and the size of one as stored.
+    public static let maximumRemovedSubjects = 10_000
+    public static let maximumSubjectBytes = 4096
 }

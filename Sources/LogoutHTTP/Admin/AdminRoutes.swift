@@ -140,6 +140,19 @@ public enum AdminRoutes {
             return JSONResponse.make(.accepted, try await ops.logout(command))
         }
 
+        api.post("/admin/v1/ssf/receivers") { request, context in
+            let registration = try await AdminRequest.body(ReceiverRegistration.self, request, context)
+            return JSONResponse.make(.created, try await ops.createReceiver(registration))
+        }
+        api.get("/admin/v1/ssf/receivers") { _, _ in JSONResponse.make(.ok, try await ops.receivers()) }
+        api.get("/admin/v1/ssf/receivers/{name}") { _, context in
+            JSONResponse.make(.ok, try await ops.receiver(named: try AdminRequest.parameter(context, "name")))
+        }
+        api.delete("/admin/v1/ssf/receivers/{name}") { _, context in
+            try await ops.deleteReceiver(named: try AdminRequest.parameter(context, "name"))
+            return Response(status: .noContent)
+        }
+
         api.get("/admin/v1/keys") { _, _ in JSONResponse.make(.ok, try await ops.signingKeys()) }
         if let backup = endpoints.backup {
             api.get("/admin/v1/backup") { _, _ in try await backup().response() }

@@ -11,6 +11,7 @@ struct AdminService: AdminOperations {
     let logAdmin: LogAdmin
     let keyAdmin: KeyAdmin
     let revocationAdmin: RevocationAdmin
+    let receiverAdmin: ReceiverAdmin
 
     init(context: AdminContext) {
         issuerAdmin = IssuerAdmin(context: context)
@@ -19,6 +20,7 @@ struct AdminService: AdminOperations {
         logAdmin = LogAdmin(context: context)
         keyAdmin = KeyAdmin(context: context)
         revocationAdmin = RevocationAdmin(context: context)
+        receiverAdmin = ReceiverAdmin(context: context)
     }
 
     func createIssuer(_ registration: IssuerRegistration) async throws -> IssuerResource {
@@ -66,6 +68,13 @@ struct AdminService: AdminOperations {
         try await revocationAdmin.list(query)
     }
     func retryRevocation(id: Int64) async throws -> QueuedCount { try await revocationAdmin.retry(id: id) }
+
+    func createReceiver(_ registration: ReceiverRegistration) async throws -> ReceiverCreated {
+        try await receiverAdmin.create(registration)
+    }
+    func receivers() async throws -> ReceiverList { try await receiverAdmin.list() }
+    func receiver(named name: String) async throws -> ReceiverResource { try await receiverAdmin.get(named: name) }
+    func deleteReceiver(named name: String) async throws { try await receiverAdmin.delete(named: name) }
 
     func signingKeys() async throws -> SigningKeyList { keyAdmin.list() }
     func rotateSigningKeys(_ request: KeyRotationRequest) async throws -> KeyRotation {

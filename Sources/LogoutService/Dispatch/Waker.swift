@@ -70,12 +70,17 @@ final class Waker: Sendable {
 final class QueueWakers: Sendable {
     let deliveries = Waker()
     let revocations = Waker()
+    /// The SSF fan-out: every logout that queued deliveries may owe streams a SET.
+    let securityEvents = Waker()
 
     init() {}
 
     /// A logout was recorded with this much work due now.
     func queued(deliveries: Int, revocations: Int) {
-        if deliveries > 0 { self.deliveries.signal() }
+        if deliveries > 0 {
+            self.deliveries.signal()
+            securityEvents.signal()
+        }
         if revocations > 0 { self.revocations.signal() }
     }
 
@@ -83,5 +88,6 @@ final class QueueWakers: Sendable {
     func all() {
         deliveries.signal()
         revocations.signal()
+        securityEvents.signal()
     }
 }

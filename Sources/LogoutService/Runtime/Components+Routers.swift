@@ -22,7 +22,8 @@ extension Components {
                 readiness: {
                     guard listenersReady() else { return false }
                     return await database.isReadable()
-                }
+                },
+                streams: streams
             )
         )
         endSessionPages.register(on: router)

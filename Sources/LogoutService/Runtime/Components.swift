@@ -34,6 +34,10 @@ struct Components: Sendable {
     let intake: LogoutIntakeService
     let endSession: EndSessionService
     let admin: AdminService
+    /// SSF stream management on the public listener (contract C7).
+    let streams: StreamService
+    /// The session-revoked SETs of accepted logouts, made after their commit.
+    let securityEvents: SecurityEventFanOutService
     /// The queue engine running deliveries, and the one running token revocations.
     let dispatcher: QueueDispatcher<DeliveryJobs>
     let revocations: QueueDispatcher<RevocationJobs>
@@ -215,6 +219,15 @@ struct Components: Sendable {
                     now: now,
                     logger: logger
                 )
+            ),
+            streams: streamService(config, database: database, secrets: secrets, keys: keys, now: now, logger: logger),
+            securityEvents: SecurityEventFanOutService(
+                store: database,
+                waker: wakers.securityEvents,
+                issuer: config.issuer,
+                idle: .seconds(5),
+                now: now,
+                logger: logger
             ),
             dispatcher: deliveryEngine(
                 config,

@@ -132,6 +132,7 @@ struct DaemonServices: Service {
         return replicas + [
             .init(service: components.dispatcher),
             .init(service: components.revocations),
+            .init(service: components.securityEvents),
             .init(service: components.maintenance),
             .init(service: components.rejectionLog),
             .init(service: components.metricsCollector),

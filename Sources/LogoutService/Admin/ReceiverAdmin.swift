@@ -1,0 +1,45 @@
+import Logging
+import LogoutAdminAPI
+import LogoutCore
+import LogoutJWT
+
+/// Shared Signals receivers (contract C7): the admin registers one and hands its token over;
+/// the receiver manages its own streams with it on the public listener.
+struct ReceiverAdmin: Sendable {
+    let context: AdminContext
+
+    func create(_ registration: ReceiverRegistration) async throws -> ReceiverCreated {
+        try RegistrationRules.name(registration.name)
+        // 256 bits: a bearer token guessed by no one; only its hash is stored, and a presented
+        // token is looked up by its hash (a full SHA-256, so the lookup leaks nothing usable).
+        let token = Digests.randomIdentifier(bytes: 32)
+        let receiver = StoredReceiver(
+            name: registration.name,
+            tokenHash: Digests.tokenHash(token),
+            createdAt: context.now()
+        )
+        try await context.storage { try await context.store.insertReceiver(receiver) }
+        context.logger.info("SSF receiver registered", metadata: ["receiver": "\(registration.name)"])
+        return ReceiverCreated(name: registration.name, token: token)
+    }
+
+    func list() async throws -> ReceiverList {
+        ReceiverList(
+            receivers: try await context.storage { try await context.store.receivers() }.map(ReceiverResource.init)
+        )
+    }
+
+    func get(named name: String) async throws -> ReceiverResource {
+        guard
+            let found = try await context.storage({ try await context.store.receivers() }).first(where: {
+                $0.name == name
+            })
+        else { throw AdminError.notFound("no SSF receiver named \(name)") }
+        return ReceiverResource(found)
+    }
+
+    func delete(named name: String) async throws {
+        try await context.storage { try await context.store.deleteReceiver(named: name) }
+        context.logger.notice("SSF receiver removed with its streams", metadata: ["receiver": "\(name)"])
+    }
+}

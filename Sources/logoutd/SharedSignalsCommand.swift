@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import LogoutAdminAPI
+import LogoutAdminClient
+import LogoutCore
+
+struct SharedSignalsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ssf",
+        abstract: "Shared Signals (SSF 1.0, CAEP 1.0): the receivers that may create streams of our events.",
+        subcommands: [ReceiversCommand.self]
+    )
+
+    struct ReceiversCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "receivers",
+            abstract: "Register, list and remove SSF receivers.",
+            subcommands: [Add.self, List.self, Remove.self]
+        )
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a receiver and print its bearer token (shown this once).",
+            discussion: """
+                The receiver finds our endpoints at /.well-known/ssf-configuration on the public
+                listener and manages its streams there with `Authorization: Bearer <token>`.
+                Only the token's hash is kept: a lost token means removing and adding the receiver.
+                Example:
+                  logoutd ssf receivers add siem
+                """
+        )
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "Its name: lowercase letters, digits, '.', '-', '_'.") var name: String
+
+        func run() async throws {
+            try await admin.withClient { client in
+                let created = try await client.createReceiver(ReceiverRegistration(name: name))
+                admin.done(
+                    created,
+                    "SSF receiver \(created.name) registered; its bearer token (shown once):\n\(created.token)"
+                )
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the SSF receivers and how many streams each has."
+        )
+        @OptionGroup var admin: AdminOptions
+
+        func run() async throws {
+            try await admin.withClient { client in
+                admin.show(try await client.receivers()) { Views.receivers($0, now: Output.now) }
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a receiver: its token stops working and its streams are deleted."
+        )
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "Its name.") var name: String
+
+        func run() async throws {
+            try await admin.withClient { client in
+                try await client.deleteReceiver(named: name)
+                admin.done(["removed": name], "SSF receiver \(name) removed")
+            }
+        }
+    }
+}
