@@ -35,6 +35,25 @@ public struct DeliverySender: Sendable {
         field: String,
         timeout: Duration
     ) async -> AttemptResult {
+        await post(
+            body: form,
+            contentType: "application/x-www-form-urlencoded",
+            authorization: authorization,
+            to: uri,
+            field: field,
+            timeout: timeout
+        )
+    }
+
+    /// The same for any body: a pushed SET is `application/secevent+jwt` (RFC 8935 §2).
+    public func post(
+        body: String,
+        contentType: String,
+        authorization: String? = nil,
+        to uri: String,
+        field: String,
+        timeout: Duration
+    ) async -> AttemptResult {
         guard let url = URL(string: uri), url.scheme == "http" || url.scheme == "https" else {
             return .transportFailure(.blocked, detail: "the \(field) is not an http(s) URL")
         }
@@ -42,14 +61,14 @@ public struct DeliverySender: Sendable {
         do {
             let address = try await clients.checkedAddress(for: url, timeout: timeout)
             var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "User-Agent", value: "logoutd")
             if let authorization { headers.add(name: "Authorization", value: authorization) }
             let answer = try await clients.connections.post(
                 url: url,
                 address: address,
                 headers: headers,
-                body: ByteBuffer(string: form),
+                body: ByteBuffer(string: body),
                 timeout: timeout - started.duration(to: .now)
             )
             var rpError: String?
@@ -77,14 +96,15 @@ public struct DeliverySender: Sendable {
 /// The attempt's deadline passed (`withDeadline` and the connections' own timers).
 struct DeadlineExceeded: Error {}
 
-/// The `error` and `error_description` of an RP's JSON error answer (BCL §2.8), or a short,
-/// printable excerpt of any other body.
+/// The `error` and `error_description` of an RP's JSON error answer (BCL §2.8), the `err` and
+/// `description` of a SET receiver's (RFC 8935 §2.3), or a short, printable excerpt of any other
+/// body.
 enum RPErrorText {
     static func extract(from body: [UInt8], contentType: String?) -> String? {
         guard !body.isEmpty else { return nil }
         if let json = try? StrictJSONParser.parse(body), let object = json.objectValue {
-            let error = object["error"]?.stringValue
-            let description = object["error_description"]?.stringValue
+            let error = (object["error"] ?? object["err"])?.stringValue
+            let description = (object["error_description"] ?? object["description"])?.stringValue
             switch (error, description) {
             case (let error?, let description?): return sanitize("\(error): \(description)")
             case (let error?, nil): return sanitize(error)

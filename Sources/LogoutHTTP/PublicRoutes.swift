@@ -12,19 +12,23 @@ public struct PublicEndpoints: Sendable {
     public var readiness: @Sendable () async -> Bool
     /// The SSF transmitter's endpoints (contract C7).
     public var streams: (any StreamManagement)?
+    /// SETs pushed to us by registered issuers (SSF-5).
+    public var securityEvents: (any SecurityEventIntake)?
 
     public init(
         intake: any LogoutIntake,
         discovery: @escaping @Sendable () -> JSONValue,
         jwks: @escaping @Sendable () -> JSONValue,
         readiness: @escaping @Sendable () async -> Bool,
-        streams: (any StreamManagement)? = nil
+        streams: (any StreamManagement)? = nil,
+        securityEvents: (any SecurityEventIntake)? = nil
     ) {
         self.intake = intake
         self.discovery = discovery
         self.jwks = jwks
         self.readiness = readiness
         self.streams = streams
+        self.securityEvents = securityEvents
     }
 }
 
@@ -59,6 +63,7 @@ public enum PublicRoutes {
             JSONResponse.make(.ok, endpoints.jwks(), headers: [.cacheControl: "public, max-age=300"])
         }
         if let streams = endpoints.streams { SharedSignalsRoutes.register(on: router, streams) }
+        if let securityEvents = endpoints.securityEvents { SecurityEventPushRoute.register(on: router, securityEvents) }
         router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
             await endpoints.readiness()

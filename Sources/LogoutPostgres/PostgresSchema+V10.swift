@@ -36,11 +36,14 @@ extension PostgresSchema {
             created_at BIGINT NOT NULL,
             next_attempt_at BIGINT,
             lease_until BIGINT,
+            lease_owner TEXT,
             finished_at BIGINT,
+            last_status_code BIGINT,
             error TEXT
         );
         CREATE INDEX ssf_events_waiting ON ssf_events(stream_id, id) WHERE status IN ('held', 'pending');
         CREATE INDEX ssf_events_by_time ON ssf_events(created_at);
+        CREATE INDEX ssf_events_due ON ssf_events(next_attempt_at) WHERE status = 'pending';
         ALTER TABLE events ADD COLUMN ssf_done BOOLEAN NOT NULL DEFAULT false;
         UPDATE events SET ssf_done = true;
         CREATE INDEX events_ssf_waiting ON events(id) WHERE NOT ssf_done;

@@ -49,6 +49,8 @@ extension PostgresStore {
                 if !streams.isEmpty { events = try plan(logouts, streams) }
             }
             for event in events { try await Self.insert(event, now: now, db) }
+            // Other replicas' push engines hear of new SETs as they hear of new deliveries.
+            if !events.isEmpty { try await Self.notifyQueue(db) }
             try await db.execute("UPDATE events SET ssf_done = true WHERE id = ANY(\(ids))")
             return rows.count
         }

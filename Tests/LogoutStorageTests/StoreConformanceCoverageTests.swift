@@ -13,6 +13,7 @@ import Testing
     static let notStores: [String: String] = [
         "EndSessionHandling": "the browser use case, implemented by the service (BrowserRoutesTests)",
         "LogoutIntake": "the intake use case, implemented by the service (InboundConformanceTests)",
+        "SecurityEventIntake": "SETs pushed to us, implemented by the intake service (SharedSignalsReceiverTests)",
         "StreamManagement":
             "SSF stream management, implemented by the service on the store (SharedSignalsStreamTests, on both stores)",
         "JWKSFetching": "the HTTP adapter fetching issuer keys (IssuerKeyCacheTests, GuardedHTTPClientsTests)",

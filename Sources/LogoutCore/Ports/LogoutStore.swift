@@ -159,6 +159,7 @@ public typealias LogoutStore = IntakeStore & DeliveryQueueStore & RegistryStore 
     & RevocationStore
     & KeyScheduleStore
     & SharedSignalsStore
+    & SecurityEventQueue
 
 /// Browser logout's short-lived records (BR-6).
 public protocol BrowserLogoutStore: Sendable {

@@ -52,6 +52,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// The engine was woken (work was queued, an attempt finished, a sleep ended).
     @_specialize(exported:true,where Kind == DeliveryJobs)
     @_specialize(exported:true,where Kind == RevocationJobs)
+    @_specialize(exported:true,where Kind == SecurityEventJobs)
     public mutating func wake(_ now: Now) -> [Action] {
         var actions = clockCheck(now)
         switch phase {
@@ -95,6 +96,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
 
     @_specialize(exported:true,where Kind == DeliveryJobs)
     @_specialize(exported:true,where Kind == RevocationJobs)
+    @_specialize(exported:true,where Kind == SecurityEventJobs)
     public mutating func claimed(_ jobs: [Kind.Job], limit: Int, now: Now) -> [Action] {
         claiming = false
         var actions: [Action] = []
@@ -122,6 +124,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
 
     @_specialize(exported:true,where Kind == DeliveryJobs)
     @_specialize(exported:true,where Kind == RevocationJobs)
+    @_specialize(exported:true,where Kind == SecurityEventJobs)
     public mutating func claimFailed(now: Now) -> [Action] {
         claiming = false
         return [.sleep(until: now.monotonic + .seconds(1))]
@@ -130,6 +133,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// - Parameter next: the earliest due time in the store, if anything waits.
     @_specialize(exported:true,where Kind == DeliveryJobs)
     @_specialize(exported:true,where Kind == RevocationJobs)
+    @_specialize(exported:true,where Kind == SecurityEventJobs)
     public func nextDue(_ next: Timestamp?, now: Now) -> [Action] {
         guard let next else { return [.sleep(until: now.monotonic + settings.idlePoll)] }
         let delay = now.wall.duration(to: next)
@@ -143,6 +147,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// target, while the outcome is being stored.
     @_specialize(exported:true,where Kind == DeliveryJobs, G == SystemRandomNumberGenerator)
     @_specialize(exported:true,where Kind == RevocationJobs, G == SystemRandomNumberGenerator)
+    @_specialize(exported:true,where Kind == SecurityEventJobs, G == SystemRandomNumberGenerator)
     public mutating func attemptFinished<G: RandomNumberGenerator>(
         _ outcome: AttemptOutcome,
         now: Now,
@@ -187,6 +192,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// An outcome is stored: its lease is over.
     @_specialize(exported:true,where Kind == DeliveryJobs)
     @_specialize(exported:true,where Kind == RevocationJobs)
+    @_specialize(exported:true,where Kind == SecurityEventJobs)
     public mutating func recorded(_ deliveryID: Int64, now: Now) -> [Action] {
         release([deliveryID])
         if let target = failuresBeingRecorded.removeValue(forKey: deliveryID) { forgetIdle(target) }
@@ -201,6 +207,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// once, never lost. We no longer hold it.
     @_specialize(exported:true,where Kind == DeliveryJobs)
     @_specialize(exported:true,where Kind == RevocationJobs)
+    @_specialize(exported:true,where Kind == SecurityEventJobs)
     public mutating func recordFailed(_ deliveryID: Int64, now: Now) -> [Action] {
         recorded(deliveryID, now: now)
     }
@@ -208,6 +215,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// jobs waiting for a slot go back at once; attempts in flight get the stop timeout.
     @_specialize(exported:true,where Kind == DeliveryJobs)
     @_specialize(exported:true,where Kind == RevocationJobs)
+    @_specialize(exported:true,where Kind == SecurityEventJobs)
     public mutating func shutdownRequested(now: Now) -> [Action] {
         guard phase == .running else { return [] }
         phase = .draining(deadline: now.monotonic + settings.shutdownTimeout)

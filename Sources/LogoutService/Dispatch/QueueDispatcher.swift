@@ -75,6 +75,7 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
     // the CPU of a delivery. The generic entry checks the type and jumps to these.
     @_specialize(where Kind == DeliveryJobs)
     @_specialize(where Kind == RevocationJobs)
+    @_specialize(where Kind == SecurityEventJobs)
     func run() async throws {
         let stopRequested = Atomic<Bool>(false)
         var machine = Machine(settings: settings)

@@ -72,6 +72,8 @@ final class QueueWakers: Sendable {
     let revocations = Waker()
     /// The SSF fan-out: every logout that queued deliveries may owe streams a SET.
     let securityEvents = Waker()
+    /// The SET push engine: SETs stored, streams enabled or changed.
+    let securityEventPushes = Waker()
 
     init() {}
 
@@ -89,5 +91,6 @@ final class QueueWakers: Sendable {
         deliveries.signal()
         revocations.signal()
         securityEvents.signal()
+        securityEventPushes.signal()
     }
 }

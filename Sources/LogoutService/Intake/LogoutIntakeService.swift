@@ -19,6 +19,8 @@ struct LogoutIntakeService: LogoutIntake {
     let metrics: LogoutMetrics
     /// Accepted logouts by issuer: one summary per window at info, each at debug (ADM-4).
     let outcomes: OutcomeLog
+    /// Our `issuer`: the audience of SETs pushed to us (SSF-5).
+    let ourIssuer: String
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -92,35 +94,14 @@ struct LogoutIntakeService: LogoutIntake {
             tokenHash: tokenHash,
             clientAddress: logout.clientAddress
         )
-        let recorded: RecordedLogout
-        do {
-            recorded = try await store.recordLogout(accepted, now: receivedAt)
-        } catch {
-            logger.error(
-                "cannot record logout",
-                metadata: ["issuer": "\(source)", "token_hash": "\(tokenHash.prefix(16))", "error": "\(error)"]
-            )
+        guard let recorded = await commit(accepted, source: source, what: "logout", receivedAt) else {
             return .unavailable(
                 reason: "the logout could not be recorded durably; retry later",
                 retryAfter: .seconds(5)
             )
         }
         switch recorded {
-        case .accepted(let eventID, let deliveries, let skipped, let revocations):
-            for clientID in skipped { metrics.deliveryFinished(clientID: clientID, outcome: .skipped) }
-            wakers.queued(deliveries: deliveries, revocations: revocations)
-            metrics.logoutReceived(issuer: source, outcome: .accepted)
-            outcomes.record(
-                .succeeded,
-                key: source,
-                amount: deliveries,
-                "logout accepted",
-                level: .info,
-                metadata: [
-                    "issuer": "\(source)", "event.id": "\(eventID)", "deliveries": "\(deliveries)",
-                    "token_hash": "\(tokenHash.prefix(16))",
-                ]
-            )
+        case .accepted(let eventID, let deliveries, _, _):
             return .accepted(eventID: eventID, deliveries: deliveries)
         case .duplicate(let original):
             metrics.logoutReceived(issuer: source, outcome: .duplicate)
@@ -131,9 +112,52 @@ struct LogoutIntakeService: LogoutIntake {
             metrics.requestRejected(rule: "IN-12")
             logger.notice(
                 "logout token rejected",
-                metadata: ["issuer": "\(source)", "rule": "IN-12", "token_hash": "\(tokenHash.prefix(16))"]
+                metadata: [
+                    "issuer": "\(source)", "rule": "IN-12", "token_hash": "\((accepted.tokenHash ?? "-").prefix(16))",
+                ]
             )
             return .rejected(TokenRejection("IN-12", "jti was already used by a different token"))
         }
+    }
+
+    /// The one durable write of an accepted logout, whatever carried it (a logout token, a
+    /// session-revoked SET), and what follows an acceptance: the queues woken, the metrics and
+    /// the journal's digest. Nil when the store failed (logged): the sender is asked to retry.
+    func commit(
+        _ accepted: AcceptedLogout,
+        source: String,
+        what: String,
+        _ receivedAt: Timestamp
+    ) async -> RecordedLogout? {
+        let recorded: RecordedLogout
+        do {
+            recorded = try await store.recordLogout(accepted, now: receivedAt)
+        } catch {
+            logger.error(
+                "cannot record \(what)",
+                metadata: [
+                    "issuer": "\(source)", "token_hash": "\((accepted.tokenHash ?? "-").prefix(16))",
+                    "error": "\(error)",
+                ]
+            )
+            return nil
+        }
+        if case .accepted(let eventID, let deliveries, let skipped, let revocations) = recorded {
+            for clientID in skipped { metrics.deliveryFinished(clientID: clientID, outcome: .skipped) }
+            wakers.queued(deliveries: deliveries, revocations: revocations)
+            metrics.logoutReceived(issuer: source, outcome: .accepted)
+            outcomes.record(
+                .succeeded,
+                key: source,
+                amount: deliveries,
+                "\(what) accepted",
+                level: .info,
+                metadata: [
+                    "issuer": "\(source)", "event.id": "\(eventID)", "deliveries": "\(deliveries)",
+                    "token_hash": "\((accepted.tokenHash ?? "-").prefix(16))",
+                ]
+            )
+        }
+        return recorded
     }
 }

@@ -23,7 +23,8 @@ extension Components {
                     guard listenersReady() else { return false }
                     return await database.isReadable()
                 },
-                streams: streams
+                streams: sharedSignals.streams,
+                securityEvents: intake
             )
         )
         endSessionPages.register(on: router)

@@ -1,27 +1,75 @@
 import Logging
 import LogoutCore
+import LogoutDelivery
 import LogoutJWT
 
-/// The SSF transmitter (contract C7): stream management and polls on the public listener.
+/// The SSF transmitter's parts: stream management and polls on the public listener, the fan-out
+/// of accepted logouts into SETs, and the queue engine pushing them.
+struct SharedSignalsServices: Sendable {
+    let streams: StreamService
+    let fanOut: SecurityEventFanOutService
+    let pushes: QueueDispatcher<SecurityEventJobs>
+}
+
 extension Components {
-    static func streamService(
+    static func sharedSignalsServices(
         _ config: LogoutdConfiguration,
         database: any LogoutStore,
         secrets: SecretBox,
         keys: SigningKeyring,
+        clients: GuardedHTTPClients,
+        wakers: QueueWakers,
+        metrics: LogoutMetrics,
+        outcomes: OutcomeLog,
         now: @escaping @Sendable () -> Timestamp,
         logger: Logger
-    ) -> StreamService {
-        StreamService(
-            store: database,
-            secrets: secrets,
-            signer: SecurityEventSigner(keys: keys),
-            longPoll: .seconds(10),
-            issuer: config.issuer,
-            publicBaseURL: config.issuer,
-            allowInsecureEndpoints: config.allowPrivateNetworks,
-            now: now,
-            logger: logger
+    ) -> SharedSignalsServices {
+        let signer = SecurityEventSigner(keys: keys)
+        return SharedSignalsServices(
+            streams: StreamService(
+                store: database,
+                secrets: secrets,
+                signer: signer,
+                longPoll: .seconds(10),
+                issuer: config.issuer,
+                publicBaseURL: config.issuer,
+                allowInsecureEndpoints: config.allowPrivateNetworks,
+                pushes: wakers.securityEventPushes,
+                now: now,
+                logger: logger
+            ),
+            fanOut: SecurityEventFanOutService(
+                store: database,
+                waker: wakers.securityEvents,
+                pushes: wakers.securityEventPushes,
+                issuer: config.issuer,
+                idle: .seconds(5),
+                now: now,
+                logger: logger
+            ),
+            // Pushes go to a few receivers' endpoints: a small pool, with the deliveries' retry
+            // policy, timeout and stop; a stream's SETs share its per-target cap.
+            pushes: SecurityEventPushWorker.engine(
+                SecurityEventPushWorker(
+                    sender: DeliverySender(clients: clients),
+                    signer: signer,
+                    secrets: secrets,
+                    attemptTimeout: config.deliveryTimeout,
+                    metrics: metrics,
+                    outcomes: outcomes,
+                    wallClock: now,
+                    logger: logger
+                ),
+                queue: database,
+                settings: QueueSettings(
+                    concurrency: 8,
+                    perRPConcurrency: min(config.perRPConcurrency, 4),
+                    retryPolicy: config.retryPolicy,
+                    attemptTimeout: config.deliveryTimeout,
+                    shutdownTimeout: config.shutdownTimeout
+                ),
+                waker: wakers.securityEventPushes
+            )
         )
     }
 }

@@ -34,10 +34,9 @@ struct Components: Sendable {
     let intake: LogoutIntakeService
     let endSession: EndSessionService
     let admin: AdminService
-    /// SSF stream management on the public listener (contract C7).
-    let streams: StreamService
-    /// The session-revoked SETs of accepted logouts, made after their commit.
-    let securityEvents: SecurityEventFanOutService
+    /// The SSF transmitter (contract C7): stream management, the SETs of accepted logouts and
+    /// their pushes.
+    let sharedSignals: SharedSignalsServices
     /// The queue engine running deliveries, and the one running token revocations.
     let dispatcher: QueueDispatcher<DeliveryJobs>
     let revocations: QueueDispatcher<RevocationJobs>
@@ -184,6 +183,7 @@ struct Components: Sendable {
                 wakers: wakers,
                 metrics: metrics,
                 outcomes: outcomeLogs.logouts,
+                ourIssuer: config.issuer,
                 now: now,
                 logger: logger
             ),
@@ -220,12 +220,15 @@ struct Components: Sendable {
                     logger: logger
                 )
             ),
-            streams: streamService(config, database: database, secrets: secrets, keys: keys, now: now, logger: logger),
-            securityEvents: SecurityEventFanOutService(
-                store: database,
-                waker: wakers.securityEvents,
-                issuer: config.issuer,
-                idle: .seconds(5),
+            sharedSignals: sharedSignalsServices(
+                config,
+                database: database,
+                secrets: secrets,
+                keys: keys,
+                clients: clients,
+                wakers: wakers,
+                metrics: metrics,
+                outcomes: outcomeLogs.securityEvents,
                 now: now,
                 logger: logger
             ),

@@ -132,7 +132,8 @@ struct DaemonServices: Service {
         return replicas + [
             .init(service: components.dispatcher),
             .init(service: components.revocations),
-            .init(service: components.securityEvents),
+            .init(service: components.sharedSignals.fanOut),
+            .init(service: components.sharedSignals.pushes),
             .init(service: components.maintenance),
             .init(service: components.rejectionLog),
             .init(service: components.metricsCollector),

@@ -55,6 +55,11 @@ struct LogoutMetrics: Sendable {
         counter("logoutd_revocations_total", ["issuer": issuer, "outcome": status.rawValue])
     }
 
+    /// A SET push's outcome per stream: `delivered`, `retrying` or `failed` (SSF-4).
+    func securityEventPush(stream: String, outcome: String) {
+        counter("logoutd_ssf_pushes_total", ["stream": stream, "outcome": outcome])
+    }
+
     /// The queue as the store sees it, and each RP's breaker (set every few seconds).
     func queue(_ statistics: QueueStatistics, now: Timestamp) {
         for (status, count) in [

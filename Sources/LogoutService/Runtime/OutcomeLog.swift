@@ -74,13 +74,15 @@ final class OutcomeLog: Sendable {
     }
 }
 
-/// ADM-4's digests in the daemon: deliveries by RP, revocations and accepted logouts by issuer.
+/// ADM-4's digests in the daemon: deliveries by RP, revocations and accepted logouts by issuer,
+/// SET pushes by stream.
 struct OutcomeLogs: Sendable {
     let deliveries: OutcomeLog
     let revocations: OutcomeLog
     let logouts: OutcomeLog
+    let securityEvents: OutcomeLog
 
-    var all: [OutcomeLog] { [deliveries, revocations, logouts] }
+    var all: [OutcomeLog] { [deliveries, revocations, logouts, securityEvents] }
 
     init(settings: OutcomeDigest.Settings = .standard, now: @escaping @Sendable () -> Timestamp, logger: Logger) {
         deliveries = OutcomeLog(
@@ -104,6 +106,19 @@ struct OutcomeLogs: Sendable {
                     .succeeded: ("upstream tokens revoked", .info),
                     .retrying: ("revocation attempts failed; will retry", .warning),
                     .failed: ("more revocations failed", .warning),
+                ]
+            ),
+            settings: settings,
+            now: now,
+            logger: logger
+        )
+        securityEvents = OutcomeLog(
+            .init(
+                keyField: "stream",
+                summaries: [
+                    .succeeded: ("SETs pushed", .info),
+                    .retrying: ("SET pushes failed; will retry", .warning),
+                    .failed: ("more SET pushes failed", .warning),
                 ]
             ),
             settings: settings,

@@ -10,6 +10,8 @@ import ServiceLifecycle
 struct SecurityEventFanOutService: Service {
     let store: any SharedSignalsStore
     let waker: Waker
+    /// Wakes the push engine when a pass made SETs.
+    let pushes: Waker
     let issuer: String
     let idle: Duration
     let now: @Sendable () -> Timestamp
@@ -21,7 +23,12 @@ struct SecurityEventFanOutService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 var read = Self.batch
-                while read == Self.batch && !Task.isCancelled { read = try await pass() }
+                var total = 0
+                while read == Self.batch && !Task.isCancelled {
+                    read = try await pass()
+                    total += read
+                }
+                if total > 0 { pushes.signal() }
             } catch {
                 logger.warning("SSF fan-out failed; retried", metadata: ["error": "\(error)"])
             }

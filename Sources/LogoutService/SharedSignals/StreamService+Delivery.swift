@@ -66,6 +66,7 @@ extension StreamService {
             ),
             now: now()
         )
+        pushes.signal()
         logger.info("SSF verification queued", metadata: ["receiver": "\(receiver)", "stream": "\(request.streamID)"])
     }
 

@@ -19,6 +19,8 @@ struct StreamService: StreamManagement {
     /// The public listener as receivers reach it, for the endpoints in the metadata.
     let publicBaseURL: String
     let allowInsecureEndpoints: Bool
+    /// Wakes the push engine: a SET made, a stream enabled or pointed elsewhere.
+    let pushes: Waker
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -26,24 +28,13 @@ struct StreamService: StreamManagement {
         try await store.receiver(tokenHash: Digests.tokenHash(token))?.name
     }
 
-    /// What this build serves: poll delivery and receivers' bearer tokens. Push (RFC 8935) and
-    /// OAuth access tokens (RFC 6749) are named once they are served, not before: a receiver
-    /// would choose them and fail.
+    /// Receivers' bearer tokens are the one scheme served: OAuth access tokens (RFC 6749) are
+    /// named once they are, not before, or a receiver would choose them and fail.
     func metadata() -> JSONValue {
         guard case .object(var document) = SSFTransmitterMetadata.document(issuer: issuer, publicBaseURL: publicBaseURL)
         else { return .null }
-        document["delivery_methods_supported"] = .array([.string(SSFDeliveryMethod.poll.rawValue)])
         document["authorization_schemes"] = .array([.object(["spec_urn": "urn:ietf:rfc:6750"])])
         return .object(document)
-    }
-
-    /// Push is not served yet: refused with the reason rather than accepted and never sent.
-    static func refuseUnservedDelivery(_ configuration: StreamConfiguration) throws {
-        if configuration.delivery.method == .push {
-            throw SSFRequestError.badRequest(
-                "push delivery (urn:ietf:rfc:8935) is not offered by this transmitter yet: use poll (urn:ietf:rfc:8936)"
-            )
-        }
     }
 
     func createStream(_ body: JSONValue, receiver: String) async throws -> JSONValue {
@@ -55,7 +46,6 @@ struct StreamService: StreamManagement {
         }
         let id = Digests.randomIdentifier()
         let configuration = try request.created(streamID: id, context: context(for: receiver))
-        try Self.refuseUnservedDelivery(configuration)
         let at = now()
         try await store.insertStream(
             StoredStream(
@@ -92,11 +82,11 @@ struct StreamService: StreamManagement {
             to: try configuration(of: stored, withCredential: true),
             context: context(for: receiver)
         )
-        try Self.refuseUnservedDelivery(changed)
         stored.configuration = changed.storedText
         stored.authorization = try seal(changed.delivery.authorizationHeader, streamID: streamID)
         stored.updatedAt = now()
         try await store.replaceStream(stored)
+        pushes.signal()
         logger.info("SSF stream changed", metadata: ["receiver": "\(receiver)", "stream": "\(streamID)"])
         return changed.json
     }
@@ -119,6 +109,7 @@ struct StreamService: StreamManagement {
         // stream's waiting SETs are held, released or dropped in the same transaction.
         let status = StoredStream.Status(rawValue: update.status.state.rawValue) ?? .disabled
         try await store.setStreamStatus(id: update.streamID, status, reason: update.status.reason, now: now())
+        pushes.signal()
         logger.notice(
             "SSF stream status changed",
             metadata: ["receiver": "\(receiver)", "stream": "\(update.streamID)", "status": "\(status.rawValue)"]

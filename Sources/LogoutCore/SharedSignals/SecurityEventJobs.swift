@@ -1,0 +1,47 @@
+/// SET pushes (RFC 8935, SSF-4) as jobs of the one queue engine: the deliveries' retry policy
+/// and window, read by RFC 8935's answers (`PushAnswer`), with a stream as the target whose
+/// caps and slow start its SETs share.
+public enum SecurityEventJobs: QueueJobKind {
+    public static func endWithoutAttempt(_ job: ClaimedSecurityEvent, now: Timestamp) -> SecurityEventReport? {
+        nil
+    }
+
+    public static func report(
+        _ outcome: QueueStateMachine<SecurityEventJobs>.AttemptOutcome,
+        settings: QueueSettings,
+        using generator: inout some RandomNumberGenerator
+    ) -> SecurityEventReport {
+        let job = outcome.job
+        let finishedAt = outcome.startedAt + outcome.duration
+        let transition: JobTransition
+        if let reason = outcome.notAttempted {
+            transition = .cannotAttempt(reason: reason, attemptsBefore: job.attempts, now: finishedAt)
+        } else {
+            transition = .afterAttempt(
+                outcome.result,
+                classifiedBy: PushAnswer.classify,
+                attemptsBefore: job.attempts,
+                createdAt: job.createdAt,
+                finishedAt: finishedAt,
+                policy: settings.retryPolicy,
+                using: &generator
+            )
+        }
+        return SecurityEventReport(id: job.id, streamID: job.streamID, jti: job.jti, transition: transition)
+    }
+}
+
+/// A push's outcome for the store, with what the log says of it.
+public struct SecurityEventReport: Sendable, Equatable {
+    public var id: Int64
+    public var streamID: String
+    public var jti: String
+    public var transition: JobTransition
+
+    public init(id: Int64, streamID: String, jti: String, transition: JobTransition) {
+        self.id = id
+        self.streamID = streamID
+        self.jti = jti
+        self.transition = transition
+    }
+}

@@ -1,0 +1,41 @@
+/// A SET of a push stream taken from the queue under a lease, with what its push needs: the
+/// stream's configuration and sealed credential are read at claim time, so a receiver that fixes
+/// its endpoint or token by updating the stream is tried with the fix (SSF-4).
+public struct ClaimedSecurityEvent: Sendable, Equatable {
+    public var id: Int64
+    public var streamID: String
+    public var jti: String
+    /// The claims' JSON text; signed when pushed.
+    public var claims: String
+    /// The stream's configuration text (`StreamConfiguration(storedText:)`).
+    public var configuration: String
+    /// The stream's sealed `authorization_header`, bound to the stream.
+    public var sealedAuthorization: [UInt8]?
+    public var attempts: Int
+    public var createdAt: Timestamp
+
+    public init(
+        id: Int64,
+        streamID: String,
+        jti: String,
+        claims: String,
+        configuration: String,
+        sealedAuthorization: [UInt8]?,
+        attempts: Int,
+        createdAt: Timestamp
+    ) {
+        self.id = id
+        self.streamID = streamID
+        self.jti = jti
+        self.claims = claims
+        self.configuration = configuration
+        self.sealedAuthorization = sealedAuthorization
+        self.attempts = attempts
+        self.createdAt = createdAt
+    }
+}
+
+extension ClaimedSecurityEvent: QueueJob {
+    /// A stream's pushes share its caps and slow start: one receiver endpoint per stream.
+    public var target: String { streamID }
+}

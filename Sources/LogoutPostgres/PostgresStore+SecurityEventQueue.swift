@@ -1,0 +1,133 @@
+import LogoutCore
+import PostgresNIO
+
+/// The SETs of push streams as a queue of the one engine, shared by replicas: claims
+/// skip the rows another replica locks, and leases name their owner.
+extension PostgresStore {
+    /// The pending SETs of enabled push streams (the method read from the configuration the core
+    /// wrote, so a stream switched between poll and push moves its waiting SETs with it).
+    static let duePushes = """
+        e.status = 'pending' AND s.status = 'enabled'
+            AND (s.configuration::jsonb #>> '{delivery,method}') = '\(SSFDeliveryMethod.push.rawValue)'
+        """
+
+    public func claimDueSecurityEvents(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedSecurityEvent] {
+        guard request.limit > 0 else { return [] }
+        let owner = self.owner
+        return try await write { db in
+            let (nowMs, leaseEnd) = (now.millisecondsSince1970, (now + request.lease).millisecondsSince1970)
+            let streams = try await db.rows(
+                """
+                SELECT DISTINCT e.stream_id FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
+                WHERE \(unescaped: Self.duePushes) AND e.next_attempt_at <= \(nowMs)
+                """
+            ).map { try $0.get("stream_id", as: String.self) }.sorted()
+            var claimed: [ClaimedSecurityEvent] = []
+            for stream in ClaimPlanner.round(streams, rotation: request.rotation) {
+                let remaining = request.limit - claimed.count
+                guard remaining > 0 else { break }
+                let slots = ClaimPlanner.slots(
+                    for: stream,
+                    request,
+                    remaining: remaining,
+                    breaker: CircuitBreaker(),
+                    now: now
+                )
+                guard slots.count > 0 else { continue }
+                let rows = try await db.rows(
+                    """
+                    WITH due AS (
+                        SELECT e.id, e.next_attempt_at AS due_at FROM ssf_events e
+                        JOIN ssf_streams s ON s.id = e.stream_id
+                        WHERE e.stream_id = \(stream) AND \(unescaped: Self.duePushes)
+                            AND e.next_attempt_at <= \(nowMs)
+                        ORDER BY e.next_attempt_at, e.id LIMIT \(Int64(slots.count))
+                        FOR UPDATE OF e SKIP LOCKED)
+                    UPDATE ssf_events e SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd),
+                        lease_owner = \(owner)
+                    FROM due, ssf_streams s
+                    WHERE e.id = due.id AND s.id = e.stream_id
+                    RETURNING e.id, e.stream_id, e.jti, e.claims, e.attempts, e.created_at, due.due_at,
+                        s.configuration, s.authorization_header
+                    """
+                )
+                claimed += try rows.sorted {
+                    (try $0.get("due_at", as: Int64.self), try $0.get("id", as: Int64.self))
+                        < (try $1.get("due_at", as: Int64.self), try $1.get("id", as: Int64.self))
+                }.map { row in
+                    ClaimedSecurityEvent(
+                        id: try row.get("id"),
+                        streamID: try row.get("stream_id"),
+                        jti: try row.get("jti"),
+                        claims: try row.get("claims"),
+                        configuration: try row.get("configuration"),
+                        sealedAuthorization: try row.bytes("authorization_header"),
+                        attempts: Int(try row.get("attempts", as: Int64.self)),
+                        createdAt: try row.time("created_at")
+                    )
+                }
+            }
+            return claimed
+        }
+    }
+
+    /// A retried SET keeps its status (a stream paused while its SET was in flight holds it); an
+    /// outcome whose lease another replica took over is dropped.
+    public func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws {
+        guard !reports.isEmpty else { return }
+        let owner = self.owner
+        try await write { db in
+            for report in reports {
+                let t = report.transition
+                let status: String? =
+                    switch t.state {
+                    case .done: StoredSecurityEvent.Status.delivered.rawValue
+                    case .failed: StoredSecurityEvent.Status.failed.rawValue
+                    case .retrying: nil
+                    }
+                try await db.execute(
+                    """
+                    UPDATE ssf_events SET status = COALESCE(\(status), status), attempts = \(Int64(t.attempts)),
+                        next_attempt_at = COALESCE(\(t.nextAttemptAt?.millisecondsSince1970), next_attempt_at),
+                        lease_until = NULL, lease_owner = NULL, finished_at = \(t.finishedAt?.millisecondsSince1970),
+                        last_status_code = \(t.lastStatusCode.map(Int64.init)),
+                        error = \((t.reason ?? t.lastError).map { SafeText.truncated($0, limit: 1024) })
+                    WHERE id = \(report.id) AND status IN ('pending', 'held')
+                        AND (lease_owner = \(owner) OR lease_owner IS NULL)
+                    """
+                )
+            }
+        }
+    }
+
+    public func releaseSecurityEventLeases(ids: [Int64], now: Timestamp) async throws {
+        guard !ids.isEmpty else { return }
+        let owner = self.owner
+        try await write { db in
+            try await db.execute(
+                """
+                UPDATE ssf_events SET lease_until = NULL, lease_owner = NULL,
+                    next_attempt_at = \(now.millisecondsSince1970)
+                WHERE id = ANY(\(ids)) AND status IN ('pending', 'held') AND lease_owner = \(owner)
+                """
+            )
+            try await Self.notifyQueue(db)
+        }
+    }
+
+    public func nextSecurityEventDueAt() async throws -> Timestamp? {
+        try await read { db in
+            try await db.value(
+                """
+                SELECT e.next_attempt_at FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
+                WHERE \(unescaped: Self.duePushes) ORDER BY e.next_attempt_at LIMIT 1
+                """,
+                as: Int64.self
+            ).map(Timestamp.init(millisecondsSince1970:))
+        }
+    }
+
+    public func boundSecurityEventDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
+        try await boundDueTimes(of: "ssf_events", now: now, latest: latest)
+    }
+}

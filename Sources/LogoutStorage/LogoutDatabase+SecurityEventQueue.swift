@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import LogoutCore
+
+/// The SETs of push streams as a queue of the one engine.
+extension LogoutDatabase {
+    /// The pending SETs of enabled push streams. The delivery method is read from the stream's
+    /// configuration as the core wrote it, so a stream switched between poll and push moves its
+    /// waiting SETs with it.
+    static let duePushes = """
+        e.status = 'pending' AND s.status = 'enabled'
+            AND json_extract(s.configuration, '$.delivery.method') = '\(SSFDeliveryMethod.push.rawValue)'
+        """
+
+    /// Leases due SETs, stream by stream in the claim's round and within each stream's slots.
+    public func claimDueSecurityEvents(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedSecurityEvent] {
+        guard request.limit > 0 else { return [] }
+        return try await pool.write { db in
+            let (nowMs, leaseEnd) = (now.column, (now + request.lease).column)
+            let streams = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT e.stream_id FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
+                    WHERE \(Self.duePushes) AND e.next_attempt_at <= ? ORDER BY e.stream_id
+                    """,
+                arguments: [nowMs]
+            )
+            let select = try db.cachedStatement(
+                sql: """
+                    SELECT e.id, e.stream_id, e.jti, e.claims, e.attempts, e.created_at, s.configuration,
+                        s.authorization_header
+                    FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
+                    WHERE e.stream_id = ? AND \(Self.duePushes) AND e.next_attempt_at <= ?
+                    ORDER BY e.next_attempt_at, e.id LIMIT ?
+                    """
+            )
+            let lease = try db.cachedStatement(
+                sql: "UPDATE ssf_events SET next_attempt_at = ?, lease_until = ? WHERE id = ?"
+            )
+            var claimed: [ClaimedSecurityEvent] = []
+            for stream in ClaimPlanner.round(streams, rotation: request.rotation) {
+                let remaining = request.limit - claimed.count
+                guard remaining > 0 else { break }
+                let slots = ClaimPlanner.slots(
+                    for: stream,
+                    request,
+                    remaining: remaining,
+                    breaker: CircuitBreaker(),
+                    now: now
+                )
+                guard slots.count > 0 else { continue }
+                for row in try Row.fetchAll(select, arguments: [stream, nowMs, slots.count]) {
+                    let id: Int64 = row["id"]
+                    try lease.execute(arguments: [leaseEnd, leaseEnd, id])
+                    claimed.append(
+                        ClaimedSecurityEvent(
+                            id: id,
+                            streamID: row["stream_id"],
+                            jti: row["jti"],
+                            claims: row["claims"],
+                            configuration: row["configuration"],
+                            sealedAuthorization: (row["authorization_header"] as Data?).map { [UInt8]($0) },
+                            attempts: row["attempts"],
+                            createdAt: Timestamp(column: row["created_at"])
+                        )
+                    )
+                }
+            }
+            return claimed
+        }
+    }
+
+    /// A retried SET keeps its status: a stream paused while its SET was in flight holds it.
+    public func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws {
+        guard !reports.isEmpty else { return }
+        try await pool.write { db in
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE ssf_events SET status = COALESCE(?, status), attempts = ?,
+                        next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL, finished_at = ?,
+                        last_status_code = ?, error = ?
+                    WHERE id = ? AND status IN ('pending', 'held')
+                    """
+            )
+            for report in reports {
+                let t = report.transition
+                try update.execute(arguments: [
+                    Self.finalStatus(t), t.attempts, t.nextAttemptAt?.column, t.finishedAt?.column, t.lastStatusCode,
+                    (t.reason ?? t.lastError).map { SafeText.truncated($0, limit: 1024) }, report.id,
+                ])
+            }
+        }
+    }
+
+    /// `delivered` or `failed` for a finished push; nil (the status kept) for one retried.
+    static func finalStatus(_ transition: JobTransition) -> String? {
+        switch transition.state {
+        case .done: StoredSecurityEvent.Status.delivered.rawValue
+        case .failed: StoredSecurityEvent.Status.failed.rawValue
+        case .retrying: nil
+        }
+    }
+
+    public func releaseSecurityEventLeases(ids: [Int64], now: Timestamp) async throws {
+        guard !ids.isEmpty else { return }
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE ssf_events SET lease_until = NULL, next_attempt_at = ?
+                    WHERE id = ? AND status IN ('pending', 'held') AND lease_until IS NOT NULL
+                    """
+            )
+            for id in ids { try statement.execute(arguments: [now.column, id]) }
+        }
+    }
+
+    public func nextSecurityEventDueAt() async throws -> Timestamp? {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT e.next_attempt_at FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
+                    WHERE \(Self.duePushes) ORDER BY e.next_attempt_at LIMIT 1
+                    """
+            ).timestamp
+        }
+    }
+
+    public func boundSecurityEventDueTimes(now: Timestamp, latest: Duration) async throws -> Int {
+        try await boundDueTimes(of: "ssf_events", now: now, latest: latest)
+    }
+}

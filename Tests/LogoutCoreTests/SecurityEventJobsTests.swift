@@ -1,0 +1,133 @@
+import LogoutCore
+import Testing
+
+/// SET pushes on the one queue engine (SSF-4, RFC 8935 §2.2–§2.4): one row per answer, read by
+/// `PushAnswer` into the queue's one retry/give-up path, and a push that cannot be made (its
+/// stream is no longer a push stream, its claims cannot be signed) fails without counting an
+/// attempt.
+@Suite struct SecurityEventJobsTests {
+    static let wall0 = Timestamp(millisecondsSince1970: 1_800_000_000_000)
+
+    static func event(attempts: Int = 0, createdAt: Timestamp = wall0) -> ClaimedSecurityEvent {
+        ClaimedSecurityEvent(
+            id: 7,
+            streamID: "stream-1",
+            jti: "jti-1",
+            claims: "{}",
+            configuration: "{}",
+            sealedAuthorization: nil,
+            attempts: attempts,
+            createdAt: createdAt
+        )
+    }
+
+    static func report(
+        _ result: AttemptResult,
+        attempts: Int = 0,
+        createdAt: Timestamp = wall0,
+        notAttempted: String? = nil
+    ) -> SecurityEventReport {
+        var generator = SystemRandomNumberGenerator()
+        return SecurityEventJobs.report(
+            .init(
+                job: event(attempts: attempts, createdAt: createdAt),
+                result: result,
+                startedAt: wall0 + .seconds(1),
+                duration: .milliseconds(30),
+                jti: "jti-1",
+                notAttempted: notAttempted
+            ),
+            settings: QueueSettings(concurrency: 8, perRPConcurrency: 4, retryPolicy: RetryPolicy(jitter: 0)),
+            using: &generator
+        )
+    }
+
+    struct Row: Sendable, CustomTestStringConvertible {
+        var rule: String
+        var result: AttemptResult
+        var state: JobTransition.State
+        var errorContains: String?
+        var testDescription: String { rule }
+    }
+
+    static let rows: [Row] = [
+        Row(rule: "202 is delivered (RFC 8935 §2.2)", result: .response(HTTPAnswer(status: 202)), state: .done),
+        Row(rule: "another 2xx is taken", result: .response(HTTPAnswer(status: 200)), state: .done),
+        Row(
+            rule: "400 with err/description fails with them (§2.3)",
+            result: .response(HTTPAnswer(status: 400, rpError: "invalid_key: unknown kid")),
+            state: .failed,
+            errorContains: "invalid_key: unknown kid"
+        ),
+        Row(
+            rule: "400 without an error object fails too",
+            result: .response(HTTPAnswer(status: 400)),
+            state: .failed,
+            errorContains: "without an RFC 8935 error object"
+        ),
+        Row(
+            rule: "a redirect fails, never followed (DEL-2)",
+            result: .response(HTTPAnswer(status: 302, location: "https://elsewhere.example/")),
+            state: .failed
+        ),
+        Row(
+            rule: "401 is retried: the receiver may fix its token",
+            result: .response(HTTPAnswer(status: 401)),
+            state: .retrying
+        ),
+        Row(
+            rule: "404 is retried: the receiver may fix its endpoint",
+            result: .response(HTTPAnswer(status: 404)),
+            state: .retrying
+        ),
+        Row(rule: "429 is retried", result: .response(HTTPAnswer(status: 429)), state: .retrying),
+        Row(rule: "503 is retried", result: .response(HTTPAnswer(status: 503)), state: .retrying),
+        Row(rule: "no answer is retried", result: .transportFailure(.connection, detail: "refused"), state: .retrying),
+        Row(
+            rule: "a blocked address fails",
+            result: .transportFailure(.blocked, detail: "private address"),
+            state: .failed
+        ),
+    ]
+
+    @Test(arguments: rows)
+    func anAnswerDecidesTheSET(row: Row) {
+        let report = Self.report(row.result)
+        #expect(report.id == 7 && report.streamID == "stream-1" && report.jti == "jti-1")
+        #expect(report.transition.state == row.state)
+        #expect(report.transition.attempts == 1)
+        if let text = row.errorContains {
+            #expect(report.transition.lastError?.contains(text) == true, "\(report.transition)")
+        }
+        if row.state == .retrying {
+            #expect(report.transition.nextAttemptAt.map { $0 > Self.wall0 } == true)
+        }
+    }
+
+    @Test func retryAfterIsHonoured() {
+        let report = Self.report(.response(HTTPAnswer(status: 503, retryAfter: "120")))
+        let finished = Self.wall0 + .seconds(1) + .milliseconds(30)
+        #expect(report.transition.nextAttemptAt.map { $0 >= finished + .seconds(120) } == true)
+    }
+
+    @Test func aRetryPastTheWindowFails() {
+        let report = Self.report(
+            .response(HTTPAnswer(status: 503)),
+            attempts: 3,
+            createdAt: Self.wall0 - .seconds(90_000)
+        )
+        #expect(report.transition.state == .failed)
+        #expect(report.transition.reason?.contains("HTTP 503") == true)
+    }
+
+    @Test func aPushThatCannotBeMadeFailsWithoutCountingAnAttempt() {
+        let report = Self.report(
+            .transportFailure(.blocked, detail: "gone"),
+            attempts: 2,
+            notAttempted: "the stream is no longer a push stream"
+        )
+        #expect(report.transition.state == .failed)
+        #expect(report.transition.attempts == 2)
+        #expect(report.transition.reason == "the stream is no longer a push stream")
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import LogoutCore
+import TestSupport
+import Testing
+
+/// The SETs of push streams as a queue of the one engine (SSF-4), on every store: only enabled
+/// push streams' pending SETs are claimed, per stream within its slots; outcomes finish or
+/// reschedule them; a stream switched to push brings its waiting SETs with it.
+extension StoreConformanceTests {
+    func pushStream(_ id: String, receiver: String, f: StoreFixture) -> StoredStream {
+        var stream = f.stream(id, receiver: receiver)
+        stream.configuration = #"{"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"https://rx.example/in"}}"#
+        stream.authorization = [1, 2, 3]
+        return stream
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func pushedSETsAreClaimedPerStreamAndRecorded(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertReceiver(StoredReceiver(name: "siem", tokenHash: "aa11", createdAt: f.now))
+        for id in ["p1", "p2", "p3"] { try await f.store.insertStream(pushStream(id, receiver: "siem", f: f)) }
+        try await f.store.insertStream(f.stream("poll", receiver: "siem"))
+        try await f.store.setStreamStatus(id: "p3", .paused, reason: nil, now: f.now)
+        for (stream, jti) in [("p1", "a"), ("p1", "b"), ("p2", "c"), ("poll", "d"), ("p3", "e")] {
+            try await f.store.insertSecurityEvent(
+                NewSecurityEvent(streamID: stream, eventID: nil, jti: jti, claims: "{}", held: stream == "p3"),
+                now: f.now
+            )
+        }
+        let oneEach = ClaimRequest(limit: 10, available: [:], defaultAvailable: 1, rotation: 0, lease: .seconds(30))
+
+        let first = try await f.store.claimDueSecurityEvents(oneEach, now: f.now)
+        #expect(first.map(\.jti).sorted() == ["a", "c"], "one per push stream; no poll or paused stream")
+        let a = try #require(first.first { $0.jti == "a" })
+        #expect(a.streamID == "p1" && a.sealedAuthorization == [1, 2, 3] && a.attempts == 0)
+        #expect(a.configuration.contains("urn:ietf:rfc:8935"))
+        #expect(
+            try await f.store.claimDueSecurityEvents(oneEach, now: f.now).map(\.jti) == ["b"],
+            "leased ones skipped"
+        )
+        #expect(try await f.store.claimDueSecurityEvents(oneEach, now: f.now).isEmpty)
+
+        // a delivered; b failed; c retried in a minute (paused meanwhile: it stays held).
+        let retryAt = f.now + .seconds(60)
+        try await f.store.setStreamStatus(id: "p2", .paused, reason: nil, now: f.now)
+        try await f.store.recordSecurityEvents([
+            SecurityEventReport(id: a.id, streamID: "p1", jti: "a", transition: Self.transition(.done)),
+            SecurityEventReport(
+                id: try #require(try await f.store.securityEvents(streamID: "p1", limit: 5).first { $0.jti == "b" }).id,
+                streamID: "p1",
+                jti: "b",
+                transition: Self.transition(.failed, reason: "HTTP 400: invalid_key")
+            ),
+            SecurityEventReport(
+                id: try #require(first.first { $0.jti == "c" }).id,
+                streamID: "p2",
+                jti: "c",
+                transition: Self.transition(.retrying, next: retryAt)
+            ),
+        ])
+        let p1 = try await f.store.securityEvents(streamID: "p1", limit: 5)
+        #expect(p1.map(\.status) == [.failed, .delivered])
+        #expect(p1.first?.error == "HTTP 400: invalid_key")
+        let c = try await f.store.securityEvents(streamID: "p2", limit: 5)
+        #expect(c.map(\.status) == [.held], "a retried SET of a paused stream stays held")
+        #expect(c.first?.error == "HTTP 503")
+        try await f.store.setStreamStatus(id: "p2", .enabled, reason: nil, now: f.now)
+        #expect(try await f.store.nextSecurityEventDueAt() == retryAt)
+        #expect(try await f.store.claimDueSecurityEvents(oneEach, now: f.now).isEmpty, "claimed before its time")
+        let retried = try await f.store.claimDueSecurityEvents(oneEach, now: retryAt)
+        #expect(retried.map(\.jti) == ["c"] && retried.first?.attempts == 1)
+        let stop = retryAt + .seconds(1)
+
+        // A wall clock that stepped back: a due time further than the bound is brought to it.
+        let farRetry = stop + .seconds(86_400)
+        try await f.store.recordSecurityEvents([
+            SecurityEventReport(
+                id: try #require(retried.first).id,
+                streamID: "p2",
+                jti: "c",
+                transition: Self.transition(.retrying, next: farRetry)
+            )
+        ])
+        #expect(try await f.store.boundSecurityEventDueTimes(now: stop, latest: .seconds(60)) == 1)
+        #expect(try await f.store.nextSecurityEventDueAt() == stop + .seconds(60))
+        let again = try #require(try await f.store.claimDueSecurityEvents(oneEach, now: stop + .seconds(60)).first)
+        #expect(again.jti == "c")
+
+        // A graceful stop hands the lease back, due now.
+        try await f.store.releaseSecurityEventLeases(ids: [again.id], now: stop)
+        #expect(try await f.store.nextSecurityEventDueAt() == stop)
+
+        // The poll stream switched to push brings its SET along.
+        var poll = pushStream("poll", receiver: "siem", f: f)
+        poll.authorization = nil
+        try await f.store.replaceStream(poll)
+        let switched = try await f.store.claimDueSecurityEvents(oneEach, now: stop)
+        #expect(switched.map(\.jti).sorted() == ["c", "d"])
+        #expect(switched.first { $0.jti == "d" }?.sealedAuthorization == nil)
+    }
+
+    static func transition(
+        _ state: JobTransition.State,
+        next: Timestamp? = nil,
+        reason: String? = nil
+    )
+        -> JobTransition
+    {
+        var policy = RetryPolicy(jitter: 0)
+        policy.window = .seconds(86_400)
+        var generator = SystemRandomNumberGenerator()
+        let result: AttemptResult =
+            switch state {
+            case .done: .response(HTTPAnswer(status: 202))
+            case .failed: .response(HTTPAnswer(status: 400, rpError: "invalid_key"))
+            case .retrying: .response(HTTPAnswer(status: 503))
+            }
+        var transition = JobTransition.afterAttempt(
+            result,
+            classifiedBy: PushAnswer.classify,
+            attemptsBefore: 0,
+            createdAt: Timestamp(millisecondsSince1970: 1_800_000_000_000),
+            finishedAt: Timestamp(millisecondsSince1970: 1_800_000_000_000),
+            policy: policy,
+            using: &generator
+        )
+        if let next { transition.nextAttemptAt = next }
+        if let reason { transition.reason = reason }
+        return transition
+    }
+}
