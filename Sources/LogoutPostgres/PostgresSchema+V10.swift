@@ -43,7 +43,7 @@ extension PostgresSchema {
         );
         CREATE INDEX ssf_events_waiting ON ssf_events(stream_id, id) WHERE status IN ('held', 'pending');
         CREATE INDEX ssf_events_by_time ON ssf_events(created_at);
-        CREATE INDEX ssf_events_due ON ssf_events(next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX ssf_events_due ON ssf_events(stream_id, next_attempt_at) WHERE status = 'pending';
         ALTER TABLE events ADD COLUMN ssf_done BOOLEAN NOT NULL DEFAULT false;
         UPDATE events SET ssf_done = true;
         CREATE INDEX events_ssf_waiting ON events(id) WHERE NOT ssf_done;

@@ -232,7 +232,13 @@ extension PostgresStore {
                 WHERE lease_owner = \(owner) AND status IN ('pending', 'retrying') RETURNING 1
                 """
             )
-            return deliveries + revocations
+            let securityEvents = try await db.count(
+                """
+                UPDATE ssf_events SET lease_until = NULL, lease_owner = NULL, next_attempt_at = \(now.millisecondsSince1970)
+                WHERE lease_owner = \(owner) AND status IN ('pending', 'held') RETURNING 1
+                """
+            )
+            return deliveries + revocations + securityEvents
         }
     }
 

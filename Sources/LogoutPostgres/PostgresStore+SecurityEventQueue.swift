@@ -4,10 +4,12 @@ import PostgresNIO
 /// The SETs of push streams as a queue of the one engine, shared by replicas: claims
 /// skip the rows another replica locks, and leases name their owner.
 extension PostgresStore {
-    /// The pending SETs of enabled push streams (the method read from the configuration the core
-    /// wrote, so a stream switched between poll and push moves its waiting SETs with it).
-    static let duePushes = """
-        e.status = 'pending' AND s.status = 'enabled'
+    /// Enabled push streams (the method read from the configuration the core wrote, so a stream
+    /// switched between poll and push moves its waiting SETs with it). Claims start from these
+    /// few rows and reach each stream's due SETs through `ssf_events_due` (stream, due time):
+    /// the SETs waiting for poll receivers are never read.
+    static let isPushStream = """
+        s.status = 'enabled'
             AND (s.configuration::jsonb #>> '{delivery,method}') = '\(SSFDeliveryMethod.push.rawValue)'
         """
 
@@ -18,10 +20,11 @@ extension PostgresStore {
             let (nowMs, leaseEnd) = (now.millisecondsSince1970, (now + request.lease).millisecondsSince1970)
             let streams = try await db.rows(
                 """
-                SELECT DISTINCT e.stream_id FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
-                WHERE \(unescaped: Self.duePushes) AND e.next_attempt_at <= \(nowMs)
+                SELECT s.id FROM ssf_streams s WHERE \(unescaped: Self.isPushStream) AND EXISTS (
+                    SELECT 1 FROM ssf_events e
+                    WHERE e.stream_id = s.id AND e.status = 'pending' AND e.next_attempt_at <= \(nowMs))
                 """
-            ).map { try $0.get("stream_id", as: String.self) }.sorted()
+            ).map { try $0.get("id", as: String.self) }.sorted()
             var claimed: [ClaimedSecurityEvent] = []
             for stream in ClaimPlanner.round(streams, rotation: request.rotation) {
                 let remaining = request.limit - claimed.count
@@ -38,9 +41,7 @@ extension PostgresStore {
                     """
                     WITH due AS (
                         SELECT e.id, e.next_attempt_at AS due_at FROM ssf_events e
-                        JOIN ssf_streams s ON s.id = e.stream_id
-                        WHERE e.stream_id = \(stream) AND \(unescaped: Self.duePushes)
-                            AND e.next_attempt_at <= \(nowMs)
+                        WHERE e.stream_id = \(stream) AND e.status = 'pending' AND e.next_attempt_at <= \(nowMs)
                         ORDER BY e.next_attempt_at, e.id LIMIT \(Int64(slots.count))
                         FOR UPDATE OF e SKIP LOCKED)
                     UPDATE ssf_events e SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd),
@@ -48,7 +49,7 @@ extension PostgresStore {
                     FROM due, ssf_streams s
                     WHERE e.id = due.id AND s.id = e.stream_id
                     RETURNING e.id, e.stream_id, e.jti, e.claims, e.attempts, e.created_at, due.due_at,
-                        s.configuration, s.authorization_header
+                        s.receiver, s.configuration, s.authorization_header
                     """
                 )
                 claimed += try rows.sorted {
@@ -58,6 +59,7 @@ extension PostgresStore {
                     ClaimedSecurityEvent(
                         id: try row.get("id"),
                         streamID: try row.get("stream_id"),
+                        receiver: try row.get("receiver"),
                         jti: try row.get("jti"),
                         claims: try row.get("claims"),
                         configuration: try row.get("configuration"),
@@ -119,11 +121,12 @@ extension PostgresStore {
         try await read { db in
             try await db.value(
                 """
-                SELECT e.next_attempt_at FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
-                WHERE \(unescaped: Self.duePushes) ORDER BY e.next_attempt_at LIMIT 1
+                SELECT MIN((SELECT MIN(e.next_attempt_at) FROM ssf_events e
+                    WHERE e.stream_id = s.id AND e.status = 'pending'))
+                FROM ssf_streams s WHERE \(unescaped: Self.isPushStream)
                 """,
-                as: Int64.self
-            ).map(Timestamp.init(millisecondsSince1970:))
+                as: Int64?.self
+            ).flatMap { $0 }.map(Timestamp.init(millisecondsSince1970:))
         }
     }
 

@@ -173,7 +173,15 @@ extension LogoutDatabase {
                     """,
                 arguments: [now.column]
             )
-            return released + db.changesCount
+            let revocations = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE ssf_events SET lease_until = NULL, next_attempt_at = ?
+                    WHERE lease_until IS NOT NULL AND status IN ('pending', 'held')
+                    """,
+                arguments: [now.column]
+            )
+            return released + revocations + db.changesCount
         }
     }
 

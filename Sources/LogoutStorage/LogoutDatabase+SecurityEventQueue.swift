@@ -4,11 +4,13 @@ import LogoutCore
 
 /// The SETs of push streams as a queue of the one engine.
 extension LogoutDatabase {
-    /// The pending SETs of enabled push streams. The delivery method is read from the stream's
-    /// configuration as the core wrote it, so a stream switched between poll and push moves its
-    /// waiting SETs with it.
-    static let duePushes = """
-        e.status = 'pending' AND s.status = 'enabled'
+    /// Enabled push streams. The delivery method is read from the stream's configuration as the
+    /// core wrote it, so a stream switched between poll and push moves its waiting SETs with it.
+    /// Claims start from these few rows and reach each stream's due SETs through
+    /// `ssf_events_due` (stream, due time): the SETs waiting for poll receivers, however many,
+    /// are never read.
+    static let isPushStream = """
+        s.status = 'enabled'
             AND json_extract(s.configuration, '$.delivery.method') = '\(SSFDeliveryMethod.push.rawValue)'
         """
 
@@ -20,17 +22,19 @@ extension LogoutDatabase {
             let streams = try String.fetchAll(
                 db,
                 sql: """
-                    SELECT DISTINCT e.stream_id FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
-                    WHERE \(Self.duePushes) AND e.next_attempt_at <= ? ORDER BY e.stream_id
+                    SELECT s.id FROM ssf_streams s WHERE \(Self.isPushStream) AND EXISTS (
+                        SELECT 1 FROM ssf_events e INDEXED BY ssf_events_due
+                        WHERE e.stream_id = s.id AND e.status = 'pending' AND e.next_attempt_at <= ?)
+                    ORDER BY s.id
                     """,
                 arguments: [nowMs]
             )
             let select = try db.cachedStatement(
                 sql: """
-                    SELECT e.id, e.stream_id, e.jti, e.claims, e.attempts, e.created_at, s.configuration,
+                    SELECT e.id, e.stream_id, e.jti, e.claims, e.attempts, e.created_at, s.receiver, s.configuration,
                         s.authorization_header
-                    FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
-                    WHERE e.stream_id = ? AND \(Self.duePushes) AND e.next_attempt_at <= ?
+                    FROM ssf_events e INDEXED BY ssf_events_due JOIN ssf_streams s ON s.id = e.stream_id
+                    WHERE e.stream_id = ? AND e.status = 'pending' AND e.next_attempt_at <= ?
                     ORDER BY e.next_attempt_at, e.id LIMIT ?
                     """
             )
@@ -56,6 +60,7 @@ extension LogoutDatabase {
                         ClaimedSecurityEvent(
                             id: id,
                             streamID: row["stream_id"],
+                            receiver: row["receiver"],
                             jti: row["jti"],
                             claims: row["claims"],
                             configuration: row["configuration"],
@@ -119,8 +124,9 @@ extension LogoutDatabase {
             try Int64.fetchOne(
                 db,
                 sql: """
-                    SELECT e.next_attempt_at FROM ssf_events e JOIN ssf_streams s ON s.id = e.stream_id
-                    WHERE \(Self.duePushes) ORDER BY e.next_attempt_at LIMIT 1
+                    SELECT MIN((SELECT MIN(e.next_attempt_at) FROM ssf_events e INDEXED BY ssf_events_due
+                        WHERE e.stream_id = s.id AND e.status = 'pending'))
+                    FROM ssf_streams s WHERE \(Self.isPushStream)
                     """
             ).timestamp
         }

@@ -45,7 +45,7 @@ extension Migrations {
         );
         CREATE INDEX ssf_events_waiting ON ssf_events(stream_id, id) WHERE status IN ('held', 'pending');
         CREATE INDEX ssf_events_by_time ON ssf_events(created_at);
-        CREATE INDEX ssf_events_due ON ssf_events(next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX ssf_events_due ON ssf_events(stream_id, next_attempt_at) WHERE status = 'pending';
         ALTER TABLE events ADD COLUMN ssf_done INTEGER NOT NULL DEFAULT 0;
         UPDATE events SET ssf_done = 1;
         CREATE INDEX events_ssf_waiting ON events(id) WHERE ssf_done = 0;

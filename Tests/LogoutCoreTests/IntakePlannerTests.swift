@@ -126,6 +126,27 @@ import Testing
         )
     }
 
+    /// RES-2 for a SET that arrives late: the sessions registered after its event are not the
+    /// ones it revokes.
+    @Test func aLateSETLeavesTheSessionsRegisteredAfterItsEvent() {
+        var late = Self.session(2)
+        late.createdAt = Self.now - .seconds(60)
+        let snapshot = IntakeSnapshot(sessions: [Self.session(1), late], relyingParties: ["shop": Self.rp("shop")])
+        var logout = Self.logout()
+        logout.sessionsRegisteredBy = Self.now - .seconds(600)
+        guard case .accept(let plan) = IntakePlanner.plan(logout, snapshot, now: Self.now) else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(plan.endedSessions == [1])
+        logout.sessionsRegisteredBy = Self.now - .seconds(60)
+        guard case .accept(let atTheEvent) = IntakePlanner.plan(logout, snapshot, now: Self.now) else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(atTheEvent.endedSessions == [1, 2], "a session registered at the event's time is one it names")
+    }
+
     @Test func onlySkippedDeliveriesWakeNoDispatcher() {
         let snapshot = IntakeSnapshot(
             sessions: [Self.session(1)],

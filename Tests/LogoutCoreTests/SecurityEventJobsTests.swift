@@ -3,7 +3,7 @@ import Testing
 
 /// SET pushes on the one queue engine (SSF-4, RFC 8935 §2.2–§2.4): one row per answer, read by
 /// `PushAnswer` into the queue's one retry/give-up path, and a push that cannot be made (its
-/// stream is no longer a push stream, its claims cannot be signed) fails without counting an
+/// stored stream cannot be read, its claims cannot be signed) fails without counting an
 /// attempt.
 @Suite struct SecurityEventJobsTests {
     static let wall0 = Timestamp(millisecondsSince1970: 1_800_000_000_000)
@@ -12,6 +12,7 @@ import Testing
         ClaimedSecurityEvent(
             id: 7,
             streamID: "stream-1",
+            receiver: "siem",
             jti: "jti-1",
             claims: "{}",
             configuration: "{}",
@@ -93,7 +94,7 @@ import Testing
     @Test(arguments: rows)
     func anAnswerDecidesTheSET(row: Row) {
         let report = Self.report(row.result)
-        #expect(report.id == 7 && report.streamID == "stream-1" && report.jti == "jti-1")
+        #expect(report.id == 7 && report.streamID == "stream-1" && report.receiver == "siem" && report.jti == "jti-1")
         #expect(report.transition.state == row.state)
         #expect(report.transition.attempts == 1)
         if let text = row.errorContains {
@@ -124,10 +125,10 @@ import Testing
         let report = Self.report(
             .transportFailure(.blocked, detail: "gone"),
             attempts: 2,
-            notAttempted: "the stream is no longer a push stream"
+            notAttempted: "cannot read the stream or sign the SET: no RS256 signing key"
         )
         #expect(report.transition.state == .failed)
         #expect(report.transition.attempts == 2)
-        #expect(report.transition.reason == "the stream is no longer a push stream")
+        #expect(report.transition.reason == "cannot read the stream or sign the SET: no RS256 signing key")
     }
 }

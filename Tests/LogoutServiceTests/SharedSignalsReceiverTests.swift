@@ -40,11 +40,13 @@ import Testing
         payload: String = #"{"initiating_entity":"user","reason_admin":{"en":"signed out"}}"#,
         typ: String = "secevent+jwt",
         key: TokenForge.Key = DeliveryTests.idpKey,
-        kid: String = "idp-1"
+        kid: String = "idp-1",
+        alg: String = "ES256",
+        age: Int = 0
     ) throws -> String {
-        let iat = Int(Date().timeIntervalSince1970)
+        let iat = Int(Date().timeIntervalSince1970) - age
         return try TokenForge.sign(
-            header: #"{"alg":"ES256","typ":"\#(typ)","kid":"\#(kid)"}"#,
+            header: #"{"alg":"\#(alg)","typ":"\#(typ)","kid":"\#(kid)"}"#,
             payload: #"{"iss":"https://idp.example","aud":"\#(aud)","iat":\#(iat),"jti":"\#(jti)","#
                 + #""sub_id":\#(subject),"events":{"\#(event)":\#(payload)}}"#,
             with: key
@@ -90,6 +92,28 @@ import Testing
         }
     }
 
+    /// A SET that arrives long after its event (a transmitter retrying, a paused stream) ends
+    /// the sessions that existed then, not those the person opened since.
+    @Test func aLateSETLeavesTheSessionsOpenedSinceItsEvent() async throws {
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            try await harness.registerRP("shop", uri: "http://127.0.0.1:9/logout")
+            try await harness.addSession(sub: "marie", sid: "s-new", rp: "shop")
+            let app = Application(router: harness.components.publicRouter())
+            try await app.test(.live) { client in
+                let hourAgo = Int(Date().timeIntervalSince1970) - 3600
+                let token = try Self.set(
+                    aud: harness.components.configuration.issuer,
+                    payload: #"{"event_timestamp":\#(hourAgo)}"#,
+                    age: 1800
+                )
+                #expect(try await Pusher(client: client).push(token).0 == .accepted)
+                let sessions = try await harness.database.sessions(SessionQuery(issuer: "idp"))
+                #expect(sessions.map(\.sid) == ["s-new"], "a session opened after the event was ended")
+            }
+        }
+    }
+
     struct Refusal: Sendable, CustomTestStringConvertible {
         var rule: String
         var issuer: String = "idp"
@@ -122,6 +146,13 @@ import Testing
             token: { try set(aud: $0, key: TokenForge.newES256(kid: "other"), kid: "other") },
             err: "invalid_key"
         ),
+        Refusal(
+            rule: "another issuer's key and algorithm at this issuer's URL",
+            token: { try set(aud: $0, key: .hs256(Harness.appSecret), alg: "HS256") },
+            err: "invalid_key"
+        ),
+        Refusal(rule: "older than 7 days", token: { try set(aud: $0, age: 8 * 86_400) }, err: "invalid_request"),
+        Refusal(rule: "iat in the future", token: { try set(aud: $0, age: -3600) }, err: "invalid_request"),
         Refusal(
             rule: "more than one event",
             token: { try set(aud: $0, payload: #"{}, "https://example.com/other":{}"#) },

@@ -32,7 +32,7 @@ extension StoreConformanceTests {
         let first = try await f.store.claimDueSecurityEvents(oneEach, now: f.now)
         #expect(first.map(\.jti).sorted() == ["a", "c"], "one per push stream; no poll or paused stream")
         let a = try #require(first.first { $0.jti == "a" })
-        #expect(a.streamID == "p1" && a.sealedAuthorization == [1, 2, 3] && a.attempts == 0)
+        #expect(a.streamID == "p1" && a.receiver == "siem" && a.sealedAuthorization == [1, 2, 3] && a.attempts == 0)
         #expect(a.configuration.contains("urn:ietf:rfc:8935"))
         #expect(
             try await f.store.claimDueSecurityEvents(oneEach, now: f.now).map(\.jti) == ["b"],

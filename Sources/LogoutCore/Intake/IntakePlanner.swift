@@ -35,8 +35,12 @@ public enum IntakePlanner {
                 log: replay.logsRepeats ? NewEvent(logout, at: now, outcome: .duplicate) : nil
             )
         }
-        // RES-2: an expired session is not ended by a logout; it is simply over.
-        let sessions = snapshot.sessions.filter { $0.endedAt == nil && ($0.expiresAt.map { $0 > now } ?? true) }
+        // RES-2: an expired session is not ended by a logout; it is simply over. A session
+        // registered after the event a SET tells of is not one it names.
+        let sessions = snapshot.sessions.filter { session in
+            session.endedAt == nil && (session.expiresAt.map { $0 > now } ?? true)
+                && (logout.sessionsRegisteredBy.map { session.createdAt <= $0 } ?? true)
+        }
         let deliveries = FanOutPlanner.plan(
             request: logout.request,
             sessions: sessions,

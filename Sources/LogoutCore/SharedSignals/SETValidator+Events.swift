@@ -48,7 +48,19 @@ extension SETValidator {
         var user: SubjectIdentifier?
         var session: SubjectIdentifier?
         switch subject {
-        case .complex(let complex): (user, session) = (complex.user, complex.session)
+        case .complex(let complex):
+            // SSF §3.3: every member must match. A session names one session whatever else is
+            // said of it (CAEP §3.1's example adds the tenant); without one, a device, an
+            // application or a tenant narrows the user to something our sessions do not
+            // record, and acting on the user alone would end more sessions than the event names.
+            guard complex.session != nil || complex.others.isEmpty else {
+                let members = complex.others.keys.sorted().joined(separator: ", ")
+                return .notActedOn(
+                    type: type,
+                    reason: "the complex subject narrows its user by \(members), which our sessions do not record"
+                )
+            }
+            (user, session) = (complex.user, complex.session)
         case .opaque: session = subject
         default: user = subject
         }

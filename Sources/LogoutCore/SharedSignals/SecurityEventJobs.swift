@@ -27,7 +27,13 @@ public enum SecurityEventJobs: QueueJobKind {
                 using: &generator
             )
         }
-        return SecurityEventReport(id: job.id, streamID: job.streamID, jti: job.jti, transition: transition)
+        return SecurityEventReport(
+            id: job.id,
+            streamID: job.streamID,
+            receiver: job.receiver,
+            jti: job.jti,
+            transition: transition
+        )
     }
 }
 
@@ -35,12 +41,14 @@ public enum SecurityEventJobs: QueueJobKind {
 public struct SecurityEventReport: Sendable, Equatable {
     public var id: Int64
     public var streamID: String
+    public var receiver: String
     public var jti: String
     public var transition: JobTransition
 
-    public init(id: Int64, streamID: String, jti: String, transition: JobTransition) {
+    public init(id: Int64, streamID: String, receiver: String = "", jti: String, transition: JobTransition) {
         self.id = id
         self.streamID = streamID
+        self.receiver = receiver
         self.jti = jti
         self.transition = transition
     }

@@ -8,6 +8,10 @@ public struct AcceptedLogout: Sendable {
     public var replay: ReplayKey?
     public var tokenHash: String?
     public var clientAddress: String?
+    /// Only sessions registered by then end (RES-2): a SET may arrive days after its event (a
+    /// paused stream, a transmitter retrying), and must not end the sessions its person opened
+    /// since. Nil for a logout token, which is at most minutes old.
+    public var sessionsRegisteredBy: Timestamp?
 
     public init(
         request: LogoutRequest,
@@ -15,7 +19,8 @@ public struct AcceptedLogout: Sendable {
         jti: String?,
         replay: ReplayKey?,
         tokenHash: String?,
-        clientAddress: String?
+        clientAddress: String?,
+        sessionsRegisteredBy: Timestamp? = nil
     ) {
         self.request = request
         self.iss = iss
@@ -23,6 +28,7 @@ public struct AcceptedLogout: Sendable {
         self.replay = replay
         self.tokenHash = tokenHash
         self.clientAddress = clientAddress
+        self.sessionsRegisteredBy = sessionsRegisteredBy
     }
 }
 

@@ -4,6 +4,8 @@
 public struct ClaimedSecurityEvent: Sendable, Equatable {
     public var id: Int64
     public var streamID: String
+    /// The stream's receiver: what the journal and the metrics name (stream ids come and go).
+    public var receiver: String
     public var jti: String
     /// The claims' JSON text; signed when pushed.
     public var claims: String
@@ -17,6 +19,7 @@ public struct ClaimedSecurityEvent: Sendable, Equatable {
     public init(
         id: Int64,
         streamID: String,
+        receiver: String,
         jti: String,
         claims: String,
         configuration: String,
@@ -26,6 +29,7 @@ public struct ClaimedSecurityEvent: Sendable, Equatable {
     ) {
         self.id = id
         self.streamID = streamID
+        self.receiver = receiver
         self.jti = jti
         self.claims = claims
         self.configuration = configuration

@@ -35,7 +35,8 @@ extension LogoutIntakeService {
         source: String,
         jws: CompactJWS?,
         _ logout: InboundLogout,
-        _ receivedAt: Timestamp
+        _ receivedAt: Timestamp,
+        message: Logger.Message = "logout token rejected"
     ) -> IntakeResult {
         metrics.requestRejected(rule: rejection.rule)
         if let wait = charge(source: source, logout) { return .rateLimited(retryAfter: wait) }
@@ -43,14 +44,14 @@ extension LogoutIntakeService {
         var metadata = LogText.tokenMetadata(jws, issuer: source, token: logout.token)
         metadata["rule"] = "\(rejection.rule)"
         metadata["reason"] = "\(SafeText.printable(rejection.description, limit: 200))"
-        logger.notice("logout token rejected", metadata: metadata)
+        logger.notice(message, metadata: metadata)
         log(rejection, outcome: .rejected, source: source, jws: jws, logout, receivedAt)
         return .rejected(rejection)
     }
 
     /// Charges a rejection to the client's and the issuer's budgets (SEC-4); returns the
     /// `Retry-After` of a `429` when one of them is spent.
-    private func charge(source: String, _ logout: InboundLogout) -> Duration? {
+    func charge(source: String, _ logout: InboundLogout) -> Duration? {
         switch limiter.charge(client: logout.budgetKey, issuer: source) {
         case .record:
             return nil

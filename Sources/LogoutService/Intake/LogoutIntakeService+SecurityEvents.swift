@@ -27,7 +27,14 @@ extension LogoutIntakeService: SecurityEventIntake {
         )
         func refuse(_ rejection: SETRejection, source: String, jws: CompactJWS?) -> SETIntakeResult {
             let logged = TokenRejection(rejection.rule, "\(rejection.err.rawValue): \(rejection.description)")
-            if case .rateLimited(let wait) = reject(logged, source: source, jws: jws, inbound, receivedAt) {
+            if case .rateLimited(let wait) = reject(
+                logged,
+                source: source,
+                jws: jws,
+                inbound,
+                receivedAt,
+                message: "SET refused"
+            ) {
                 return .rateLimited(retryAfter: wait)
             }
             return .rejected(rejection)
@@ -49,13 +56,19 @@ extension LogoutIntakeService: SecurityEventIntake {
             return refuse(error, source: source, jws: jws)
         }
         do {
-            if case .retryLater(let why, let retryAfter, _) = try await signatures.verify(
+            if case .retryLater(let why, let retryAfter, let deferral) = try await signatures.verify(
                 jws,
                 header: header,
                 entry: entry
             ) {
-                logger.warning(
-                    "issuer keys unavailable for a SET",
+                // An unknown kid inside the refresh cool-down costs the sender as a refusal
+                // would: else random kids would be a free way to flood the issuer's key fetches
+                // and the log (SEC-4).
+                if deferral, let wait = charge(source: source, inbound) { return .rateLimited(retryAfter: wait) }
+                logger.notice(
+                    deferral
+                        ? "SET deferred: unknown key id inside the refresh cool-down"
+                        : "issuer keys unavailable for a SET",
                     metadata: ["issuer": "\(source)", "error": "\(why)"]
                 )
                 return .unavailable(
@@ -135,7 +148,11 @@ extension LogoutIntakeService: SecurityEventIntake {
                 expiresAt: received.issuedAt + SETValidator.defaultMaximumAge + entry.policy.clockSkew
             ),
             tokenHash: Digests.tokenHash(inbound.token),
-            clientAddress: inbound.clientAddress
+            clientAddress: inbound.clientAddress,
+            // The event's time (its iat when it gives none; never later), with the issuer's
+            // clock skew: a SET retried for days must not end the sessions opened since.
+            sessionsRegisteredBy: min(revocation.eventTime ?? received.issuedAt, received.issuedAt)
+                + entry.policy.clockSkew
         )
         guard let recorded = await commit(accepted, source: source, what: "session-revoked SET", receivedAt) else {
             return .unavailable(reason: "the SET could not be recorded durably; retry later", retryAfter: .seconds(5))

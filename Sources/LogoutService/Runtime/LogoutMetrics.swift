@@ -55,9 +55,9 @@ struct LogoutMetrics: Sendable {
         counter("logoutd_revocations_total", ["issuer": issuer, "outcome": status.rawValue])
     }
 
-    /// A SET push's outcome per stream: `delivered`, `retrying` or `failed` (SSF-4).
-    func securityEventPush(stream: String, outcome: String) {
-        counter("logoutd_ssf_pushes_total", ["stream": stream, "outcome": outcome])
+    /// A SET push's outcome per receiver: `delivered`, `retrying` or `failed` (SSF-4).
+    func securityEventPush(receiver: String, outcome: String) {
+        counter("logoutd_ssf_pushes_total", ["receiver": receiver, "outcome": outcome])
     }
 
     /// The queue as the store sees it, and each RP's breaker (set every few seconds).

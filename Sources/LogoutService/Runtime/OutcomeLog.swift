@@ -75,7 +75,7 @@ final class OutcomeLog: Sendable {
 }
 
 /// ADM-4's digests in the daemon: deliveries by RP, revocations and accepted logouts by issuer,
-/// SET pushes by stream.
+/// SET pushes by receiver.
 struct OutcomeLogs: Sendable {
     let deliveries: OutcomeLog
     let revocations: OutcomeLog
@@ -114,7 +114,7 @@ struct OutcomeLogs: Sendable {
         )
         securityEvents = OutcomeLog(
             .init(
-                keyField: "stream",
+                keyField: "receiver",
                 summaries: [
                     .succeeded: ("SETs pushed", .info),
                     .retrying: ("SET pushes failed; will retry", .warning),

@@ -67,10 +67,8 @@ struct SecurityEventPushWorker: Sendable {
         let token: String
         let authorization: String?
         do {
+            // The stream as it was when the SET was claimed (a push stream, enabled).
             let configuration = try StreamConfiguration(storedText: event.configuration)
-            guard configuration.delivery.method == .push else {
-                return notAttempted("the stream is no longer a push stream")
-            }
             endpoint = configuration.delivery.endpointURL
             authorization = try event.sealedAuthorization.map {
                 String(decoding: try secrets.open($0, for: .streamAuthorization(event.streamID)), as: UTF8.self)
@@ -99,23 +97,26 @@ struct SecurityEventPushWorker: Sendable {
         )
     }
 
+    /// By receiver: stream ids come and go with their receivers' requests, receivers only with
+    /// the admin's.
     func log(_ report: SecurityEventReport) {
         let transition = report.transition
         var metadata: Logger.Metadata = [
-            "stream": "\(report.streamID)", "set.jti": "\(report.jti)", "attempt": "\(transition.attempts)",
+            "receiver": "\(report.receiver)", "stream": "\(report.streamID)", "set.jti": "\(report.jti)",
+            "attempt": "\(transition.attempts)",
             "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
         ]
-        let cause = transition.lastStatusCode.map { "HTTP \($0)" } ?? "no answer"
+        let (key, cause) = (report.receiver, transition.lastStatusCode.map { "HTTP \($0)" } ?? "no answer")
         switch transition.state {
         case .done:
-            metrics.securityEventPush(stream: report.streamID, outcome: "delivered")
-            outcomes.record(.succeeded, key: report.streamID, "SET pushed", level: .info, metadata: metadata)
+            metrics.securityEventPush(receiver: key, outcome: "delivered")
+            outcomes.record(.succeeded, key: key, "SET pushed", level: .info, metadata: metadata)
         case .retrying:
-            metrics.securityEventPush(stream: report.streamID, outcome: "retrying")
+            metrics.securityEventPush(receiver: key, outcome: "retrying")
             metadata["error"] = "\(transition.lastError ?? "-")"
             outcomes.record(
                 .retrying,
-                key: report.streamID,
+                key: key,
                 cause: cause,
                 nextAttemptAt: transition.nextAttemptAt,
                 "SET push failed; will retry",
@@ -123,16 +124,9 @@ struct SecurityEventPushWorker: Sendable {
                 metadata: metadata
             )
         case .failed:
-            metrics.securityEventPush(stream: report.streamID, outcome: "failed")
+            metrics.securityEventPush(receiver: key, outcome: "failed")
             metadata["reason"] = "\(transition.reason ?? "-")"
-            outcomes.record(
-                .failed,
-                key: report.streamID,
-                cause: cause,
-                "SET push failed",
-                level: .warning,
-                metadata: metadata
-            )
+            outcomes.record(.failed, key: key, cause: cause, "SET push failed", level: .warning, metadata: metadata)
         }
     }
 }

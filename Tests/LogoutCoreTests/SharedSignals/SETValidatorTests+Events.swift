@@ -72,6 +72,13 @@ extension SETValidatorTests {
                 revocation(["format": "complex", "tenant": ["format": "opaque", "id": "t"]])
             ),
             (
+                "SSF §3.3 a user on one device: narrower than any session of ours",
+                revocation([
+                    "format": "complex", "user": ["format": "iss_sub", "iss": .string(issuer), "sub": "u1"],
+                    "device": ["format": "opaque", "id": "d1"],
+                ])
+            ),
+            (
                 "another event type",
                 claims([
                     "sub_id": ["format": "catalog_item", "catalog_id": "c0384"],
