@@ -56,6 +56,19 @@ extension PostgresStore {
         }
     }
 
+    public func purgeSecurityEvents(before cutoff: Timestamp) async throws -> (deleted: Int, undelivered: Int) {
+        try await write { db in
+            let rows = try await db.rows(
+                """
+                DELETE FROM ssf_events WHERE created_at < \(cutoff.millisecondsSince1970)
+                RETURNING status IN ('held', 'pending') AS undelivered
+                """
+            )
+            let undelivered = try rows.filter { try $0.get("undelivered", as: Bool.self) }.count
+            return (rows.count, undelivered)
+        }
+    }
+
     public func insertSecurityEvent(_ event: NewSecurityEvent, now: Timestamp) async throws {
         try await write { db in try await Self.insert(event, now: now, db) }
     }

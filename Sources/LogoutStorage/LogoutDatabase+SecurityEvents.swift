@@ -112,6 +112,19 @@ extension LogoutDatabase {
         }
     }
 
+    public func purgeSecurityEvents(before cutoff: Timestamp) async throws -> (deleted: Int, undelivered: Int) {
+        try await pool.write { db in
+            let undelivered =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM ssf_events WHERE created_at < ? AND status IN ('held', 'pending')",
+                    arguments: [cutoff.column]
+                ) ?? 0
+            try db.execute(sql: "DELETE FROM ssf_events WHERE created_at < ?", arguments: [cutoff.column])
+            return (db.changesCount, undelivered)
+        }
+    }
+
     public func securityEvents(streamID: String, limit: Int) async throws -> [StoredSecurityEvent] {
         try await pool.read { db in
             try Row.fetchAll(

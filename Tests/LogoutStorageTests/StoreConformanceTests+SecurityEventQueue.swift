@@ -129,3 +129,28 @@ extension StoreConformanceTests {
         return transition
     }
 }
+
+extension StoreConformanceTests {
+    /// `ssf.retention`: SETs older than the cutoff go, delivered or not, and the undelivered
+    /// ones are counted for the warning.
+    @Test(arguments: StoreKind.allCases)
+    func setsPastTheirRetentionArePurgedAndTheUndeliveredCounted(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertReceiver(StoredReceiver(name: "siem", tokenHash: "aa11", createdAt: f.now))
+        try await f.store.insertStream(f.stream("s1", receiver: "siem"))
+        let old = f.now - .seconds(8 * 86_400)
+        for (jti, at) in [("old-pending", old), ("old-acked", old), ("new", f.now)] {
+            try await f.store.insertSecurityEvent(
+                NewSecurityEvent(streamID: "s1", eventID: nil, jti: jti, claims: "{}", held: false),
+                now: at
+            )
+        }
+        #expect(
+            try await f.store.finishSecurityEvents(streamID: "s1", delivered: ["old-acked"], failed: [:], now: f.now)
+                == 1
+        )
+        let purged = try await f.store.purgeSecurityEvents(before: f.now - .seconds(7 * 86_400))
+        #expect(purged.deleted == 2 && purged.undelivered == 1)
+        #expect(try await f.store.securityEvents(streamID: "s1", limit: 10).map(\.jti) == ["new"])
+    }
+}

@@ -58,6 +58,9 @@ public protocol SharedSignalsStore: Sendable {
         failed: [String: String],
         now: Timestamp
     ) async throws -> Int
+    /// Deletes the SETs made before `cutoff`, whatever their status (`ssf.retention`). Returns
+    /// how many were deleted, and how many of those were never delivered.
+    func purgeSecurityEvents(before cutoff: Timestamp) async throws -> (deleted: Int, undelivered: Int)
     /// A stream's SETs, newest first (the admin's view).
     func securityEvents(streamID: String, limit: Int) async throws -> [StoredSecurityEvent]
 }

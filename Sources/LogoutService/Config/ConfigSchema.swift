@@ -19,6 +19,7 @@ enum ConfigSchema {
         "delivery.breaker_pause", "delivery.breaker_max_pause",
         "tokens.max_age", "tokens.clock_skew", "tokens.unknown_kid_cooldown", "tokens.expired_hint_max_age",
         "limits.rejections_per_minute", "limits.issuer_rejections_per_minute",
+        "ssf.retention",
         "shutdown_timeout",
         "log.level",
     ]

@@ -91,6 +91,7 @@ extension LogoutdConfiguration {
         config.databaseBusyTimeout = try values.duration("database.busy_timeout") ?? config.databaseBusyTimeout
         config.databaseRetention = try values.duration("database.retention") ?? config.databaseRetention
         config.rejectedRetention = try values.duration("database.rejected_retention") ?? config.rejectedRetention
+        config.ssfRetention = try values.positiveDuration("ssf.retention") ?? config.ssfRetention
         config.keysDirectory = absolute(try values.string("keys.dir") ?? config.keysDirectory, base: baseDirectory)
         config.secretsKeyFile = (try values.string("keys.secrets_file") ?? credential("secrets.key")).map {
             absolute($0, base: baseDirectory)

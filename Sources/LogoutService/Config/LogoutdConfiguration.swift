@@ -23,6 +23,9 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     public var databaseRetention: Duration = .seconds(30 * 86_400)
     /// How long rejected, deferred and duplicate events stay: anyone can cause those (SEC-4).
     public var rejectedRetention: Duration = .seconds(7 * 86_400)
+    /// How long a SET is kept for its stream, delivered or not (SSF-4): a receiver that stopped
+    /// polling does not make the store grow without end.
+    public var ssfRetention: Duration = .seconds(7 * 86_400)
     public var keysDirectory = "data/keys"
     /// The key that seals secrets in the database; `nil` for `keys.dir/secrets.key`. Set by
     /// `keys.secrets_file`, or `$CREDENTIALS_DIRECTORY/secrets.key` under systemd's `LoadCredential=`.
@@ -131,6 +134,7 @@ public struct LogoutdConfiguration: Sendable, Equatable {
                 ("tokens.expired_hint_max_age", formatDuration(expiredHintMaxAge)),
                 ("limits.rejections_per_minute", String(rejectionsPerClient)),
                 ("limits.issuer_rejections_per_minute", String(rejectionsPerIssuer)),
+                ("ssf.retention", formatDuration(ssfRetention)),
                 ("shutdown_timeout", formatDuration(shutdownTimeout)),
                 ("log.level", logLevel),
             ]

@@ -260,6 +260,7 @@ struct Components: Sendable {
                 store: database,
                 retention: config.databaseRetention,
                 rejectedRetention: config.rejectedRetention,
+                securityEventRetention: config.ssfRetention,
                 interval: .seconds(600),
                 now: now,
                 logger: logger

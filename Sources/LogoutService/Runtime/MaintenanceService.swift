@@ -4,10 +4,12 @@ import ServiceLifecycle
 
 /// Purges what the registry and the log no longer need, every `interval`.
 struct MaintenanceService: Service {
-    let store: any MaintenanceStore
+    let store: any MaintenanceStore & SharedSignalsStore
     let retention: Duration
     /// Rejected, deferred and duplicate events go sooner: anyone can cause them (SEC-4).
     let rejectedRetention: Duration
+    /// How long SETs are kept for their streams (`ssf.retention`).
+    let securityEventRetention: Duration
     let interval: Duration
     let now: @Sendable () -> Timestamp
     let logger: Logger
@@ -29,6 +31,22 @@ struct MaintenanceService: Service {
                 )
             } catch {
                 logger.warning("purge failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                let (deleted, undelivered) = try await store.purgeSecurityEvents(
+                    before: now() - securityEventRetention
+                )
+                if undelivered > 0 {
+                    logger.warning(
+                        "undelivered SETs expired",
+                        metadata: [
+                            "count": "\(undelivered)", "retention": "\(formatDuration(securityEventRetention))",
+                        ]
+                    )
+                }
+                logger.debug("purged SETs", metadata: ["sets": "\(deleted)"])
+            } catch {
+                logger.warning("SET purge failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
