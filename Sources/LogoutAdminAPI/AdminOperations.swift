@@ -44,6 +44,10 @@ public protocol AdminOperations: Sendable {
     func receiver(named name: String) async throws -> ReceiverResource
     /// Removes the receiver and its streams.
     func deleteReceiver(named name: String) async throws
+    /// Every receiver's streams, or one receiver's.
+    func streams(receiver: String?) async throws -> StreamList
+    /// A stream's SETs, newest first.
+    func securityEvents(streamID: String, limit: Int) async throws -> SecurityEventList
 
     func signingKeys() async throws -> SigningKeyList
     func rotateSigningKeys(_ request: KeyRotationRequest) async throws -> KeyRotation

@@ -138,7 +138,10 @@ extension PostgresStore {
             claims: try row.get("claims"),
             status: StoredSecurityEvent.Status(rawValue: try row.get("status")) ?? .failed,
             createdAt: try row.time("created_at"),
-            error: try row.get("error", as: String?.self)
+            error: try row.get("error", as: String?.self),
+            attempts: Int(try row.get("attempts", as: Int64.self)),
+            lastStatusCode: try row.get("last_status_code", as: Int64?.self).map { Int($0) },
+            finishedAt: try row.get("finished_at", as: Int64?.self).map(Timestamp.init(millisecondsSince1970:))
         )
     }
 }

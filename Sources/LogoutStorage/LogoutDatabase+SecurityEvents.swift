@@ -144,7 +144,10 @@ extension LogoutDatabase {
             claims: row["claims"],
             status: StoredSecurityEvent.Status(rawValue: row["status"]) ?? .failed,
             createdAt: Timestamp(column: row["created_at"]),
-            error: row["error"]
+            error: row["error"],
+            attempts: row["attempts"],
+            lastStatusCode: row["last_status_code"],
+            finishedAt: (row["finished_at"] as Int64?).timestamp
         )
     }
 }

@@ -8,8 +8,52 @@ struct SharedSignalsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ssf",
         abstract: "Shared Signals (SSF 1.0, CAEP 1.0): the receivers that may create streams of our events.",
-        subcommands: [ReceiversCommand.self]
+        subcommands: [ReceiversCommand.self, StreamsCommand.self]
     )
+
+    struct StreamsCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "streams",
+            abstract: "The streams receivers created, and the SETs of each.",
+            subcommands: [StreamList.self, Sets.self]
+        )
+    }
+
+    struct StreamList: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "List every receiver's streams: status, push or poll, endpoint."
+        )
+        @OptionGroup var admin: AdminOptions
+        @Option(help: "Only this receiver's streams.") var receiver: String?
+
+        func run() async throws {
+            try await admin.withClient { client in
+                admin.show(try await client.streams(receiver: receiver)) { Views.streams($0, now: Output.now) }
+            }
+        }
+    }
+
+    struct Sets: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A stream's SETs, newest first: held, pending, delivered or failed, with push attempts.",
+            discussion: """
+                Example:
+                  logoutd ssf streams sets 3kq0cJ7V…  --limit 20
+                """
+        )
+        @OptionGroup var admin: AdminOptions
+        @Argument(help: "The stream_id.") var stream: String
+        @Option(help: "How many, 1 to 1000.") var limit = 50
+
+        func run() async throws {
+            try await admin.withClient { client in
+                admin.show(try await client.securityEvents(streamID: stream, limit: limit)) {
+                    Views.securityEvents($0, now: Output.now)
+                }
+            }
+        }
+    }
 
     struct ReceiversCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -66,6 +66,13 @@ import Testing
                     #expect(push.authorization == "Bearer rx-secret")
                     let stored = try #require(try await harness.database.securityEvents(streamID: id, limit: 5).first)
                     #expect(stored.eventID == event.eventID)
+                    // The admin's view: the stream, and the SET with its three attempts.
+                    let listed = try await harness.admin.streams(receiver: "siem").streams
+                    #expect(listed.map(\.streamID) == [id] && listed.first?.deliveryMethod == "urn:ietf:rfc:8935")
+                    #expect(listed.first?.endpointURL == receiver.url + "/ssf-in")
+                    let sets = try await harness.admin.securityEvents(streamID: id, limit: 10).sets
+                    #expect(sets.map(\.status) == ["delivered"] && sets.first?.attempts == 3)
+                    #expect(sets.first?.lastStatusCode == 202 && sets.first?.finishedAt != nil)
 
                     // The SET verifies against our JWKS and names the session.
                     let jws = try CompactJWS.parse(push.body)

@@ -25,7 +25,7 @@ public enum AdminRouteTable {
         "POST /admin/v1/logout",
         "GET /admin/v1/keys", "POST /admin/v1/keys/rotate", "GET /admin/v1/backup",
         "POST /admin/v1/ssf/receivers", "GET /admin/v1/ssf/receivers", "GET /admin/v1/ssf/receivers/{name}",
-        "DELETE /admin/v1/ssf/receivers/{name}",
+        "DELETE /admin/v1/ssf/receivers/{name}", "GET /admin/v1/ssf/streams", "GET /admin/v1/ssf/streams/{id}/sets",
         // The pages: a session cookie or the token.
         "GET /admin", "POST /admin/logout", "POST /admin/deliveries/{id}/retry",
         "POST /admin/revocations/{id}/retry",

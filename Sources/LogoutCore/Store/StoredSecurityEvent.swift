@@ -22,6 +22,12 @@ public struct StoredSecurityEvent: Sendable, Equatable {
     public var status: Status
     public var createdAt: Timestamp
     public var error: String?
+    /// Push attempts made (a poll stream's SETs are never attempted).
+    public var attempts: Int
+    /// The receiver's answer to the last push.
+    public var lastStatusCode: Int?
+    /// When it was delivered, refused or dropped.
+    public var finishedAt: Timestamp?
 
     public init(
         id: Int64,
@@ -31,7 +37,10 @@ public struct StoredSecurityEvent: Sendable, Equatable {
         claims: String,
         status: Status,
         createdAt: Timestamp,
-        error: String? = nil
+        error: String? = nil,
+        attempts: Int = 0,
+        lastStatusCode: Int? = nil,
+        finishedAt: Timestamp? = nil
     ) {
         self.id = id
         self.streamID = streamID
@@ -41,6 +50,9 @@ public struct StoredSecurityEvent: Sendable, Equatable {
         self.status = status
         self.createdAt = createdAt
         self.error = error
+        self.attempts = attempts
+        self.lastStatusCode = lastStatusCode
+        self.finishedAt = finishedAt
     }
 }
 

@@ -152,6 +152,18 @@ public enum AdminRoutes {
             try await ops.deleteReceiver(named: try AdminRequest.parameter(context, "name"))
             return Response(status: .noContent)
         }
+        api.get("/admin/v1/ssf/streams") { request, _ in
+            JSONResponse.make(.ok, try await ops.streams(receiver: AdminRequest.string(request, "receiver")))
+        }
+        api.get("/admin/v1/ssf/streams/{id}/sets") { request, context in
+            JSONResponse.make(
+                .ok,
+                try await ops.securityEvents(
+                    streamID: try AdminRequest.parameter(context, "id"),
+                    limit: try AdminRequest.limit(request)
+                )
+            )
+        }
 
         api.get("/admin/v1/keys") { _, _ in JSONResponse.make(.ok, try await ops.signingKeys()) }
         if let backup = endpoints.backup {

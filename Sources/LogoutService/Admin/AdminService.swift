@@ -74,6 +74,10 @@ struct AdminService: AdminOperations {
     }
     func receivers() async throws -> ReceiverList { try await receiverAdmin.list() }
     func receiver(named name: String) async throws -> ReceiverResource { try await receiverAdmin.get(named: name) }
+    func streams(receiver: String?) async throws -> StreamList { try await receiverAdmin.streams(receiver: receiver) }
+    func securityEvents(streamID: String, limit: Int) async throws -> SecurityEventList {
+        try await receiverAdmin.securityEvents(streamID: streamID, limit: limit)
+    }
     func deleteReceiver(named name: String) async throws { try await receiverAdmin.delete(named: name) }
 
     func signingKeys() async throws -> SigningKeyList { keyAdmin.list() }

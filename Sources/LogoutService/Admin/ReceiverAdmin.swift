@@ -38,6 +38,38 @@ struct ReceiverAdmin: Sendable {
         return ReceiverResource(found)
     }
 
+    /// What the admin reads of a stream: its configuration as the core wrote it. A row that no
+    /// longer reads (edited by hand) is still listed, with what the row itself says.
+    func streams(receiver: String?) async throws -> StreamList {
+        let stored = try await context.storage { try await context.store.streams(receiver: receiver) }
+        return StreamList(
+            streams: stored.map { stream in
+                let configuration = try? StreamConfiguration(storedText: stream.configuration)
+                return StreamResource(
+                    streamID: stream.id,
+                    receiver: stream.receiver,
+                    status: stream.status.rawValue,
+                    statusReason: stream.statusReason,
+                    deliveryMethod: configuration?.delivery.method.rawValue ?? "unreadable",
+                    endpointURL: configuration?.delivery.endpointURL ?? "",
+                    eventsDelivered: configuration?.eventsDelivered.map(\.rawValue) ?? [],
+                    createdAt: stream.createdAt,
+                    updatedAt: stream.updatedAt
+                )
+            }
+        )
+    }
+
+    func securityEvents(streamID: String, limit: Int) async throws -> SecurityEventList {
+        guard try await context.storage({ try await context.store.stream(id: streamID) }) != nil else {
+            throw AdminError.notFound("no SSF stream with id \(streamID)")
+        }
+        let sets = try await context.storage {
+            try await context.store.securityEvents(streamID: streamID, limit: limit)
+        }
+        return SecurityEventList(streamID: streamID, sets: sets.map(SecurityEventResource.init))
+    }
+
     func delete(named name: String) async throws {
         try await context.storage { try await context.store.deleteReceiver(named: name) }
         context.logger.notice("SSF receiver removed with its streams", metadata: ["receiver": "\(name)"])
