@@ -96,7 +96,9 @@ enum SharedSignalsRoutes {
     }
 
     /// The receiver the `Authorization: Bearer` token names; 401 with a challenge otherwise
-    /// (RFC 6750 §3), the same answer for a missing, malformed or unknown token.
+    /// (RFC 6750 §3), the same answer for a missing, malformed or unknown token; 403 for an
+    /// access token without the scope (reads need `ssf.read` or `ssf.manage`, the rest
+    /// `ssf.manage`).
     static func authenticated(_ request: Request, _ streams: any StreamManagement) async throws -> String {
         guard let header = request.headers[.authorization] else {
             throw HTTPRefusal(
@@ -112,15 +114,22 @@ enum SharedSignalsRoutes {
         )
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw refusal }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, token.count <= 512 else { throw refusal }
-        let receiver: String?
+        // A receiver's own token is 43 characters; an RS256 access token a kilobyte or two.
+        guard !token.isEmpty, token.count <= 8192 else { throw refusal }
+        let authentication: StreamAuthentication
         do {
-            receiver = try await streams.receiver(presenting: token)
+            authentication = try await streams.receiver(presenting: token, writing: request.method != .get)
         } catch {
             throw unavailable
         }
-        guard let receiver else { throw refusal }
-        return receiver
+        switch authentication {
+        case .receiver(let receiver):
+            return receiver
+        case .invalidToken:
+            throw refusal
+        case .insufficientScope(let why):
+            throw HTTPRefusal(.forbidden, code: "insufficient_scope", why)
+        }
     }
 
     static func json(_ request: Request, _ context: LogoutRequestContext) async throws -> JSONValue {

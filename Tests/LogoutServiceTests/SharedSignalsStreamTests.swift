@@ -52,10 +52,13 @@ import Testing
                 #expect(body?["jwks_uri"]?.stringValue == issuer + "/.well-known/jwks.json")
                 #expect(body?["default_subjects"]?.stringValue == "ALL")
                 #expect(body?["verification_endpoint"]?.stringValue == issuer + "/ssf/verify")
-                // OAuth access tokens are not served yet, so not named: a receiver would choose
-                // them and fail.
                 #expect(body?["delivery_methods_supported"] == .array(["urn:ietf:rfc:8935", "urn:ietf:rfc:8936"]))
-                #expect(body?["authorization_schemes"] == .array([.object(["spec_urn": "urn:ietf:rfc:6750"])]))
+                #expect(
+                    body?["authorization_schemes"]
+                        == .array([
+                            .object(["spec_urn": "urn:ietf:rfc:6749"]), .object(["spec_urn": "urn:ietf:rfc:6750"]),
+                        ])
+                )
             }
         }
     }

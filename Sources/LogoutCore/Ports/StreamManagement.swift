@@ -1,9 +1,21 @@
+/// Who a bearer token on the stream endpoints is.
+public enum StreamAuthentication: Sendable, Equatable {
+    case receiver(String)
+    /// Missing, malformed, unknown, expired, or for a client that is no registered receiver:
+    /// `401 invalid_token`, the same answer for each.
+    case invalidToken
+    /// A valid access token without the scope the request needs: `403 insufficient_scope`.
+    case insufficientScope(String)
+}
+
 /// SSF stream management (SSF §8, rulebook SSF-2) as the public listener's routes see it: JSON
 /// in, JSON out, for the receiver the bearer token names. Refusals are `SSFRequestError`s; a
 /// store that fails is the caller's 503.
 public protocol StreamManagement: Sendable {
-    /// The receiver whose token this is; nil for a token we never issued (or a removed receiver's).
-    func receiver(presenting token: String) async throws -> String?
+    /// The receiver a bearer token names: its own token, or an OAuth access token (RFC 9068) a
+    /// registered issuer gave to the client of that name, with a scope for the request
+    /// (`writing`: anything but a read).
+    func receiver(presenting token: String, writing: Bool) async throws -> StreamAuthentication
     /// `/.well-known/ssf-configuration` (SSF-1).
     func metadata() -> JSONValue
 

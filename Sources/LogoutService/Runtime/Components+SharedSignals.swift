@@ -19,6 +19,8 @@ extension Components {
         keys: SigningKeyring,
         clients: GuardedHTTPClients,
         wakers: QueueWakers,
+        directory: IssuerDirectory,
+        keyCache: IssuerKeyCache,
         metrics: LogoutMetrics,
         outcomes: OutcomeLog,
         now: @escaping @Sendable () -> Timestamp,
@@ -35,6 +37,13 @@ extension Components {
                 publicBaseURL: config.issuer,
                 allowInsecureEndpoints: config.allowPrivateNetworks,
                 pushes: wakers.securityEventPushes,
+                accessTokens: AccessTokenAuthenticator(
+                    directory: directory,
+                    signatures: SignatureChecker(keyCache: keyCache),
+                    audience: config.issuer,
+                    now: now,
+                    logger: logger
+                ),
                 now: now,
                 logger: logger
             ),

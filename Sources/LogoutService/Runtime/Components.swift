@@ -227,6 +227,8 @@ struct Components: Sendable {
                 keys: keys,
                 clients: clients,
                 wakers: wakers,
+                directory: directory,
+                keyCache: keyCache,
                 metrics: metrics,
                 outcomes: outcomeLogs.securityEvents,
                 now: now,

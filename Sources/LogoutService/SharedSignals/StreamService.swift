@@ -21,20 +21,36 @@ struct StreamService: StreamManagement {
     let allowInsecureEndpoints: Bool
     /// Wakes the push engine: a SET made, a stream enabled or pointed elsewhere.
     let pushes: Waker
+    /// OAuth access tokens of registered issuers, besides receivers' own tokens.
+    let accessTokens: AccessTokenAuthenticator?
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
-    func receiver(presenting token: String) async throws -> String? {
-        try await store.receiver(tokenHash: Digests.tokenHash(token))?.name
+    func receiver(presenting token: String, writing: Bool) async throws -> StreamAuthentication {
+        if let own = try await store.receiver(tokenHash: Digests.tokenHash(token)) { return .receiver(own.name) }
+        guard let accessTokens, AccessTokenAuthenticator.looksLikeJWT(token) else { return .invalidToken }
+        switch await accessTokens.authenticate(token, writing: writing) {
+        case .client(let clientID):
+            guard try await store.receivers().contains(where: { $0.name == clientID }) else {
+                logger.notice(
+                    "SSF access token for a client that is no receiver",
+                    metadata: ["client_id": "\(SafeText.printable(clientID, limit: 64))"]
+                )
+                return .invalidToken
+            }
+            return .receiver(clientID)
+        case .refused(let refusal):
+            if refusal.insufficientScope { return .insufficientScope(refusal.description) }
+            logger.info("SSF access token refused", metadata: ["reason": "\(refusal.description)"])
+            return .invalidToken
+        case .unavailable:
+            throw AccessTokenAuthenticator.KeysUnavailable()
+        }
     }
 
-    /// Receivers' bearer tokens are the one scheme served: OAuth access tokens (RFC 6749) are
-    /// named once they are, not before, or a receiver would choose them and fail.
+    /// Receivers' bearer tokens, and OAuth access tokens (RFC 9068) of registered issuers.
     func metadata() -> JSONValue {
-        guard case .object(var document) = SSFTransmitterMetadata.document(issuer: issuer, publicBaseURL: publicBaseURL)
-        else { return .null }
-        document["authorization_schemes"] = .array([.object(["spec_urn": "urn:ietf:rfc:6750"])])
-        return .object(document)
+        SSFTransmitterMetadata.document(issuer: issuer, publicBaseURL: publicBaseURL)
     }
 
     func createStream(_ body: JSONValue, receiver: String) async throws -> JSONValue {

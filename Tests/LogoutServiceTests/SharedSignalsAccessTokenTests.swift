@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LogoutAdminAPI
+import LogoutCore
+import NIOCore
+import TestSupport
+import Testing
+
+@testable import LogoutService
+
+/// OAuth access tokens on the stream endpoints, on a live socket (contract C7, RFC 9068, RFC 6750
+/// §3.1): a registered issuer's at+jwt for a receiver's client_id manages that receiver's streams
+/// with `ssf.manage`, reads them with `ssf.read`, and is refused otherwise.
+@Suite struct SharedSignalsAccessTokenTests {
+    typealias Client = SharedSignalsStreamTests.Client
+
+    static func accessToken(
+        audience: String,
+        clientID: String = "siem",
+        scope: String = "ssf.manage",
+        typ: String = "at+jwt",
+        expiresIn: Int = 300,
+        key: TokenForge.Key = DeliveryTests.idpKey
+    ) throws -> String {
+        let now = Int(Date().timeIntervalSince1970)
+        return try TokenForge.sign(
+            header: #"{"alg":"ES256","typ":"\#(typ)","kid":"idp-1"}"#,
+            payload: #"{"iss":"https://idp.example","aud":"\#(audience)","exp":\#(now + expiresIn),"iat":\#(now),"#
+                + #""client_id":"\#(clientID)","sub":"\#(clientID)","jti":"\#(UUID().uuidString)","scope":"\#(scope)"}"#,
+            with: key
+        )
+    }
+
+    @Test func accessTokensOfARegisteredIssuerActForTheReceiverTheyName() async throws {
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            _ = try await harness.admin.createReceiver(ReceiverRegistration(name: "siem"))
+            let ours = harness.components.configuration.issuer
+            let app = Application(router: harness.components.publicRouter())
+            try await app.test(.live) { client in
+                let manage = Client(client: client, token: try Self.accessToken(audience: ours))
+                let (created, stream, _) = try await manage.call(.post, "/ssf/streams", "{}")
+                #expect(created == .created)
+                let id = try #require(stream?["stream_id"]?.stringValue)
+                #expect(stream?["aud"] == "siem", "the stream is the receiver's the client_id names")
+                #expect(try await harness.database.streams(receiver: "siem").map(\.id) == [id])
+
+                let read = Client(client: client, token: try Self.accessToken(audience: ours, scope: "ssf.read"))
+                #expect(try await read.call(.get, "/ssf/streams?stream_id=" + id).0 == .ok)
+                let (forbidden, refusal, _) = try await read.call(.delete, "/ssf/streams?stream_id=" + id)
+                #expect(forbidden == .forbidden && refusal?["error"] == "insufficient_scope")
+
+                for (why, token) in [
+                    ("another audience", try Self.accessToken(audience: "https://api.example")),
+                    ("a client that is no receiver", try Self.accessToken(audience: ours, clientID: "vpn")),
+                    ("not typed at+jwt", try Self.accessToken(audience: ours, typ: "JWT")),
+                    ("expired", try Self.accessToken(audience: ours, expiresIn: -3600)),
+                    (
+                        "signed by another key",
+                        try Self.accessToken(audience: ours, key: TokenForge.newES256(kid: "idp-1"))
+                    ),
+                ] {
+                    let (status, _, headers) = try await Client(client: client, token: token).call(.get, "/ssf/streams")
+                    #expect(status == .unauthorized, "\(why)")
+                    #expect(headers[.wwwAuthenticate]?.contains("invalid_token") == true, "\(why)")
+                }
+                #expect(try await manage.call(.delete, "/ssf/streams?stream_id=" + id).0 == .noContent)
+            }
+        }
+    }
+}
