@@ -4,11 +4,18 @@ import LogoutCore
 /// (contract C7).
 public struct ReceiverRegistration: AdminRequestBody, Codable, Sendable, Equatable {
     public var name: String
+    /// A registered issuer (name or `iss`) whose RFC 9068 access tokens with `client_id` = `name`
+    /// may manage this receiver's streams; absent: only the receiver's own token.
+    public var oauthIssuer: String?
 
-    public init(name: String) { self.name = name }
+    public init(name: String, oauthIssuer: String? = nil) {
+        self.name = name
+        self.oauthIssuer = oauthIssuer
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name
+        case oauthIssuer = "oauth_issuer"
     }
 
     public static let members = Set(CodingKeys.allCases.map(\.rawValue))
@@ -31,16 +38,19 @@ public struct ReceiverResource: Codable, Sendable, Equatable {
     public var createdAt: Timestamp
     /// How many streams it created.
     public var streams: Int
+    public var oauthIssuer: String?
 
     public init(_ stored: StoredReceiver) {
         name = stored.name
         createdAt = stored.createdAt
         streams = stored.streams
+        oauthIssuer = stored.oauthIssuer
     }
 
     enum CodingKeys: String, CodingKey {
         case name, streams
         case createdAt = "created_at"
+        case oauthIssuer = "oauth_issuer"
     }
 }
 

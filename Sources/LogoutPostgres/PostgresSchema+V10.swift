@@ -5,6 +5,7 @@ extension PostgresSchema {
         CREATE TABLE ssf_receivers (
             name TEXT PRIMARY KEY,
             token_hash TEXT NOT NULL UNIQUE,
+            oauth_issuer TEXT REFERENCES issuers(name) ON DELETE SET NULL,
             created_at BIGINT NOT NULL
         );
         CREATE TABLE ssf_streams (

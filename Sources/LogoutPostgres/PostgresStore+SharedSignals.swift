@@ -9,8 +9,9 @@ extension PostgresStore {
             do {
                 try await db.execute(
                     """
-                    INSERT INTO ssf_receivers (name, token_hash, created_at)
-                    VALUES (\(receiver.name), \(receiver.tokenHash), \(receiver.createdAt.millisecondsSince1970))
+                    INSERT INTO ssf_receivers (name, token_hash, oauth_issuer, created_at)
+                    VALUES (\(receiver.name), \(receiver.tokenHash), \(receiver.oauthIssuer),
+                        \(receiver.createdAt.millisecondsSince1970))
                     """
                 )
             } catch  where Self.isUniqueViolation(error) {
@@ -43,7 +44,7 @@ extension PostgresStore {
     }
 
     private static let selectReceivers = """
-        SELECT r.name, r.token_hash, r.created_at,
+        SELECT r.name, r.token_hash, r.oauth_issuer, r.created_at,
                (SELECT count(*) FROM ssf_streams s WHERE s.receiver = r.name) AS streams
         FROM ssf_receivers r
         """
@@ -53,7 +54,8 @@ extension PostgresStore {
             name: try row.get("name"),
             tokenHash: try row.get("token_hash"),
             createdAt: try row.time("created_at"),
-            streams: Int(try row.get("streams", as: Int64.self))
+            streams: Int(try row.get("streams", as: Int64.self)),
+            oauthIssuer: try row.get("oauth_issuer", as: String?.self)
         )
     }
 

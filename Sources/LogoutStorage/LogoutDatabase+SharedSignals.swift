@@ -13,8 +13,8 @@ extension LogoutDatabase {
                 throw RegistryError.conflict("an SSF receiver named \(receiver.name) already exists")
             }
             try db.execute(
-                sql: "INSERT INTO ssf_receivers (name, token_hash, created_at) VALUES (?, ?, ?)",
-                arguments: [receiver.name, receiver.tokenHash, receiver.createdAt.column]
+                sql: "INSERT INTO ssf_receivers (name, token_hash, oauth_issuer, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [receiver.name, receiver.tokenHash, receiver.oauthIssuer, receiver.createdAt.column]
             )
         }
     }
@@ -24,7 +24,7 @@ extension LogoutDatabase {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.name, r.token_hash, r.created_at,
+                    SELECT r.name, r.token_hash, r.oauth_issuer, r.created_at,
                            (SELECT count(*) FROM ssf_streams s WHERE s.receiver = r.name) AS streams
                     FROM ssf_receivers r ORDER BY r.name
                     """
@@ -37,7 +37,7 @@ extension LogoutDatabase {
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT r.name, r.token_hash, r.created_at,
+                    SELECT r.name, r.token_hash, r.oauth_issuer, r.created_at,
                            (SELECT count(*) FROM ssf_streams s WHERE s.receiver = r.name) AS streams
                     FROM ssf_receivers r WHERE r.token_hash = ?
                     """,
@@ -58,7 +58,8 @@ extension LogoutDatabase {
             name: row["name"],
             tokenHash: row["token_hash"],
             createdAt: Timestamp(column: row["created_at"]),
-            streams: row["streams"]
+            streams: row["streams"],
+            oauthIssuer: row["oauth_issuer"]
         )
     }
 

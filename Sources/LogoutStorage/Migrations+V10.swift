@@ -2,13 +2,15 @@ extension Migrations {
     /// Shared Signals (SSF §8): receivers the admin registered (only their token's hash), the
     /// streams they create and the subjects removed from them (a stream carries every person
     /// unless removed), and the SETs made for the streams: claims only, signed when sent, kept
-    /// until delivered or acknowledged. `events.ssf_done` marks a logout whose SETs were made
+    /// until delivered or acknowledged. A receiver's `oauth_issuer` is the registered issuer
+    /// whose access tokens may act for it. `events.ssf_done` marks a logout whose SETs were made
     /// (every event before this version counts as done: no stream existed then). A stream's configuration is JSON text
     /// the core writes and reads; its push credential is sealed.
     static let v10 = """
         CREATE TABLE ssf_receivers (
             name TEXT PRIMARY KEY NOT NULL,
             token_hash TEXT NOT NULL UNIQUE,
+            oauth_issuer TEXT REFERENCES issuers(name) ON DELETE SET NULL,
             created_at INTEGER NOT NULL
         );
         CREATE TABLE ssf_streams (

@@ -76,10 +76,18 @@ struct SharedSignalsCommand: AsyncParsableCommand {
         )
         @OptionGroup var admin: AdminOptions
         @Argument(help: "Its name: lowercase letters, digits, '.', '-', '_'.") var name: String
+        @Option(
+            help: """
+                A registered issuer whose OAuth access tokens (RFC 9068, client_id = the receiver's \
+                name, scope ssf.manage or ssf.read) may also manage the receiver's streams.
+                """
+        ) var oauthIssuer: String?
 
         func run() async throws {
             try await admin.withClient { client in
-                let created = try await client.createReceiver(ReceiverRegistration(name: name))
+                let created = try await client.createReceiver(
+                    ReceiverRegistration(name: name, oauthIssuer: oauthIssuer)
+                )
                 admin.done(
                     created,
                     "SSF receiver \(created.name) registered; its bearer token (shown once):\n\(created.token)"

@@ -10,8 +10,9 @@ import Testing
 @testable import LogoutService
 
 /// OAuth access tokens on the stream endpoints, on a live socket (contract C7, RFC 9068, RFC 6750
-/// §3.1): a registered issuer's at+jwt for a receiver's client_id manages that receiver's streams
-/// with `ssf.manage`, reads them with `ssf.read`, and is refused otherwise.
+/// §3.1): the at+jwt of the issuer the admin named for a receiver, for the receiver's name as
+/// client_id, manages its streams with `ssf.manage`, reads them with `ssf.read`; any other is
+/// refused.
 @Suite struct SharedSignalsAccessTokenTests {
     typealias Client = SharedSignalsStreamTests.Client
 
@@ -32,10 +33,30 @@ import Testing
         )
     }
 
+    /// The app registered with a shared secret mints a well-formed token for siem.
+    static func appToken(audience: String) throws -> String {
+        let now = Int(Date().timeIntervalSince1970)
+        return try TokenForge.sign(
+            header: #"{"alg":"HS256","typ":"at+jwt"}"#,
+            payload: #"{"iss":"https://app.example","aud":"\#(audience)","exp":\#(now + 300),"iat":\#(now),"#
+                + #""client_id":"siem","sub":"siem","jti":"app-1","scope":"ssf.manage"}"#,
+            with: .hs256(Harness.appSecret)
+        )
+    }
+
     @Test func accessTokensOfARegisteredIssuerActForTheReceiverTheyName() async throws {
         try await Harness.with { harness in
             try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
-            _ = try await harness.admin.createReceiver(ReceiverRegistration(name: "siem"))
+            _ = try await harness.admin.createReceiver(ReceiverRegistration(name: "siem", oauthIssuer: "idp"))
+            // A receiver without an OAuth issuer takes no access token, whoever signed it.
+            _ = try await harness.admin.createReceiver(ReceiverRegistration(name: "vpn"))
+            await #expect(throws: AdminError.self) {
+                try await harness.admin.createReceiver(ReceiverRegistration(name: "x", oauthIssuer: "nobody"))
+            }
+            await #expect(throws: AdminError.self, "an app's shared secret is no authorization server's key") {
+                try await harness.admin.createReceiver(ReceiverRegistration(name: "y", oauthIssuer: "app"))
+            }
+            #expect(try await harness.admin.receiver(named: "siem").oauthIssuer == "idp")
             let ours = harness.components.configuration.issuer
             let app = Application(router: harness.components.publicRouter())
             try await app.test(.live) { client in
@@ -53,7 +74,9 @@ import Testing
 
                 for (why, token) in [
                     ("another audience", try Self.accessToken(audience: "https://api.example")),
-                    ("a client that is no receiver", try Self.accessToken(audience: ours, clientID: "vpn")),
+                    ("a client that is no receiver", try Self.accessToken(audience: ours, clientID: "crm")),
+                    ("a receiver that named no OAuth issuer", try Self.accessToken(audience: ours, clientID: "vpn")),
+                    ("another registered issuer's token for the receiver", try Self.appToken(audience: ours)),
                     ("not typed at+jwt", try Self.accessToken(audience: ours, typ: "JWT")),
                     ("expired", try Self.accessToken(audience: ours, expiresIn: -3600)),
                     (

@@ -8,6 +8,8 @@
 public enum AccessTokenValidator {
     public static let manageScope = "ssf.manage"
     public static let readScope = "ssf.read"
+    /// How far ahead an access token's `exp` may lie.
+    public static let maximumLifetime: Duration = .seconds(86_400)
 
     public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         public let description: String
@@ -61,8 +63,17 @@ public enum AccessTokenValidator {
         let skew = policy.clockSkew.seconds
         guard let exp = claims["exp"]?.numberValue else { throw Refusal("exp is missing (RFC 9068 §2.2)") }
         guard exp > seconds - skew else { throw Refusal("the access token has expired") }
+        // A token that lives for years is a credential that cannot be taken back.
+        guard exp <= seconds + maximumLifetime.seconds + skew else {
+            throw Refusal("the access token is valid for more than \(formatDuration(maximumLifetime))")
+        }
         guard let iat = claims["iat"]?.numberValue else { throw Refusal("iat is missing (RFC 9068 §2.2)") }
         guard iat <= seconds + skew else { throw Refusal("iat is in the future") }
+        if let nbf = claims["nbf"] {
+            guard let notBefore = nbf.numberValue, notBefore <= seconds + skew else {
+                throw Refusal("the access token is not valid yet (nbf)")
+            }
+        }
         guard let clientID = claims["client_id"]?.stringValue, !clientID.isEmpty, clientID.count <= 256,
             !SafeText.hasControlCharacters(clientID)
         else { throw Refusal("client_id is missing (RFC 9068 §2.2)") }

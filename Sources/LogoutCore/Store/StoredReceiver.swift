@@ -7,11 +7,16 @@ public struct StoredReceiver: Sendable, Equatable {
     public var createdAt: Timestamp
     /// How many streams it has (filled by listings; ignored on insert).
     public var streams: Int
+    /// The registered issuer (its name) whose OAuth access tokens may act for this receiver;
+    /// nil: only the receiver's own token. Any issuer could mint a token naming any client, so
+    /// the admin says which one is this receiver's authorization server.
+    public var oauthIssuer: String?
 
-    public init(name: String, tokenHash: String, createdAt: Timestamp, streams: Int = 0) {
+    public init(name: String, tokenHash: String, createdAt: Timestamp, streams: Int = 0, oauthIssuer: String? = nil) {
         self.name = name
         self.tokenHash = tokenHash
         self.createdAt = createdAt
         self.streams = streams
+        self.oauthIssuer = oauthIssuer
     }
 }

@@ -10,13 +10,30 @@ struct ReceiverAdmin: Sendable {
 
     func create(_ registration: ReceiverRegistration) async throws -> ReceiverCreated {
         try RegistrationRules.name(registration.name)
+        var oauthIssuer: String?
+        if let named = registration.oauthIssuer {
+            guard let issuer = context.directory.registered(named) else {
+                throw AdminError(.invalidRequest, "invalid_request", "oauth_issuer \(named) is not a registered issuer")
+            }
+            // An authorization server signs with keys it alone holds: a shared secret is held by
+            // the app too, which could then speak for the receiver.
+            if case .sharedSecret = context.directory.entry(named: issuer.name)?.trust {
+                throw AdminError(
+                    .invalidRequest,
+                    "invalid_request",
+                    "oauth_issuer \(named) verifies with a shared secret; name an issuer with a JWKS"
+                )
+            }
+            oauthIssuer = issuer.name
+        }
         // 256 bits: a bearer token guessed by no one; only its hash is stored, and a presented
         // token is looked up by its hash (a full SHA-256, so the lookup leaks nothing usable).
         let token = Digests.randomIdentifier(bytes: 32)
         let receiver = StoredReceiver(
             name: registration.name,
             tokenHash: Digests.tokenHash(token),
-            createdAt: context.now()
+            createdAt: context.now(),
+            oauthIssuer: oauthIssuer
         )
         try await context.storage { try await context.store.insertReceiver(receiver) }
         context.logger.info("SSF receiver registered", metadata: ["receiver": "\(registration.name)"])

@@ -17,7 +17,8 @@ struct AccessTokenAuthenticator: Sendable {
     struct KeysUnavailable: Error {}
 
     enum Outcome: Equatable {
-        case client(String)
+        /// Valid: the `client_id`, and the registered issuer (its name) that signed it.
+        case client(String, issuer: String)
         case refused(AccessTokenValidator.Refusal)
         /// The issuer's keys cannot be fetched now: the request is answered 503.
         case unavailable
@@ -28,16 +29,20 @@ struct AccessTokenAuthenticator: Sendable {
         token.utf8.count > 64 && token.split(separator: ".").count == 3
     }
 
-    func authenticate(_ token: String, writing: Bool) async -> Outcome {
+    /// - Parameter issuerOf: the registered issuer (its name) the admin named for the receiver
+    ///   whose name is this `client_id`, or nil (no such receiver, or none named): the token is
+    ///   verified with that issuer's keys only, whatever issuer it claims.
+    func authenticate(
+        _ token: String,
+        writing: Bool,
+        issuerOf: (String) async throws -> String?
+    ) async throws -> Outcome {
         guard let jws = try? CompactJWS.parse(token) else {
             return .refused(.init("not a compact JWS"))
         }
-        guard
-            case .found(let entry) = directory.lookup(
-                pinnedName: nil,
-                unverifiedIssuer: jws.payload["iss"]?.stringValue
-            )
-        else { return .refused(.init("iss is not a registered issuer")) }
+        guard let clientID = jws.payload["client_id"]?.stringValue, let issuerName = try await issuerOf(clientID),
+            let entry = directory.entry(named: issuerName)
+        else { return .refused(.init("client_id names no receiver that takes access tokens")) }
         do {
             let header = try AccessTokenValidator.checkHeader(jws.header, policy: entry.policy)
             do {
@@ -47,15 +52,14 @@ struct AccessTokenAuthenticator: Sendable {
             } catch {
                 return .refused(.init(error.description))
             }
-            return .client(
-                try AccessTokenValidator.checkClaims(
-                    jws.payload,
-                    policy: entry.policy,
-                    audience: audience,
-                    writing: writing,
-                    now: now()
-                )
+            let verified = try AccessTokenValidator.checkClaims(
+                jws.payload,
+                policy: entry.policy,
+                audience: audience,
+                writing: writing,
+                now: now()
             )
+            return .client(verified, issuer: entry.issuer.name)
         } catch {
             return .refused(error)
         }

@@ -52,6 +52,9 @@ import Testing
         Row(rule: "no iat", claims: claims(["iat": nil]), insufficientScope: false),
         Row(rule: "iat in the future", claims: claims(["iat": 1_800_000_600]), insufficientScope: false),
         Row(rule: "no client_id", claims: claims(["client_id": nil]), insufficientScope: false),
+        Row(rule: "valid for more than a day", claims: claims(["exp": 1_800_090_000]), insufficientScope: false),
+        Row(rule: "nbf ahead", claims: claims(["nbf": 1_800_000_600]), insufficientScope: false),
+        Row(rule: "nbf passed", claims: claims(["nbf": 1_799_999_000])),
     ]
 
     @Test(arguments: rows)
