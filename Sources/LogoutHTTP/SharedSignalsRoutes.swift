@@ -25,21 +25,21 @@ enum SharedSignalsRoutes {
         }
         let path = RouterPath(SSFTransmitterMetadata.streamsPath)
         router.post(path) { request, context in
-            let receiver = try await authenticated(request, streams)
+            let receiver = try await authenticated(request, context, streams)
             let body = try await json(request, context)
             return JSONResponse.make(
                 .created,
                 try await answer { try await streams.createStream(body, receiver: receiver) }
             )
         }
-        router.get(path) { request, _ in
-            let receiver = try await authenticated(request, streams)
+        router.get(path) { request, context in
+            let receiver = try await authenticated(request, context, streams)
             let id = request.uri.queryParameters.get("stream_id")
             return JSONResponse.make(.ok, try await answer { try await streams.readStreams(id, receiver: receiver) })
         }
         for (method, replace) in [(HTTPRequest.Method.patch, false), (.put, true)] {
             router.on(path, method: method) { request, context in
-                let receiver = try await authenticated(request, streams)
+                let receiver = try await authenticated(request, context, streams)
                 let body = try await json(request, context)
                 return JSONResponse.make(
                     .ok,
@@ -47,8 +47,8 @@ enum SharedSignalsRoutes {
                 )
             }
         }
-        router.delete(path) { request, _ in
-            let receiver = try await authenticated(request, streams)
+        router.delete(path) { request, context in
+            let receiver = try await authenticated(request, context, streams)
             guard let id = request.uri.queryParameters.get("stream_id") else {
                 throw HTTPRefusal(.badRequest, "stream_id is required")
             }
@@ -57,27 +57,27 @@ enum SharedSignalsRoutes {
         }
 
         let status = RouterPath(SSFTransmitterMetadata.statusPath)
-        router.get(status) { request, _ in
-            let receiver = try await authenticated(request, streams)
+        router.get(status) { request, context in
+            let receiver = try await authenticated(request, context, streams)
             guard let id = request.uri.queryParameters.get("stream_id") else {
                 throw HTTPRefusal(.badRequest, "stream_id is required")
             }
             return JSONResponse.make(.ok, try await answer { try await streams.status(id, receiver: receiver) })
         }
         router.post(status) { request, context in
-            let receiver = try await authenticated(request, streams)
+            let receiver = try await authenticated(request, context, streams)
             let body = try await json(request, context)
             return JSONResponse.make(.ok, try await answer { try await streams.updateStatus(body, receiver: receiver) })
         }
 
         router.post(RouterPath(SSFTransmitterMetadata.verificationPath)) { request, context in
-            let receiver = try await authenticated(request, streams)
+            let receiver = try await authenticated(request, context, streams)
             let body = try await json(request, context)
             try await answer { try await streams.verify(body, receiver: receiver) }
             return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
         router.post(RouterPath(SSFTransmitterMetadata.pollPathPrefix + "{stream_id}")) { request, context in
-            let receiver = try await authenticated(request, streams)
+            let receiver = try await authenticated(request, context, streams)
             let id = try context.parameters.require("stream_id")
             let body = try await json(request, context)
             return JSONResponse.make(.ok, try await answer { try await streams.poll(id, body, receiver: receiver) })
@@ -87,7 +87,7 @@ enum SharedSignalsRoutes {
             (SSFTransmitterMetadata.addSubjectPath, false), (SSFTransmitterMetadata.removeSubjectPath, true),
         ] {
             router.post(RouterPath(subjectPath)) { request, context in
-                let receiver = try await authenticated(request, streams)
+                let receiver = try await authenticated(request, context, streams)
                 let body = try await json(request, context)
                 try await answer { try await streams.changeSubject(body, remove: remove, receiver: receiver) }
                 return Response(status: remove ? .noContent : .ok, headers: [.cacheControl: "no-store"])
@@ -99,7 +99,11 @@ enum SharedSignalsRoutes {
     /// (RFC 6750 §3), the same answer for a missing, malformed or unknown token; 403 for an
     /// access token without the scope (reads need `ssf.read` or `ssf.manage`, the rest
     /// `ssf.manage`).
-    static func authenticated(_ request: Request, _ streams: any StreamManagement) async throws -> String {
+    static func authenticated(
+        _ request: Request,
+        _ context: LogoutRequestContext,
+        _ streams: any StreamManagement
+    ) async throws -> String {
         guard let header = request.headers[.authorization] else {
             throw HTTPRefusal(
                 .unauthorized(challenge: challenge),
@@ -118,7 +122,11 @@ enum SharedSignalsRoutes {
         guard !token.isEmpty, token.count <= 8192 else { throw refusal }
         let authentication: StreamAuthentication
         do {
-            authentication = try await streams.receiver(presenting: token, writing: request.method != .get)
+            authentication = try await streams.receiver(
+                presenting: token,
+                writing: request.method != .get,
+                budgetKey: context.budgetKey
+            )
         } catch {
             throw unavailable
         }
@@ -129,6 +137,11 @@ enum SharedSignalsRoutes {
             throw refusal
         case .insufficientScope(let why):
             throw HTTPRefusal(.forbidden, code: "insufficient_scope", why)
+        case .rateLimited(let retryAfter):
+            throw HTTPRefusal(
+                .tooManyRequests(retryAfter: retryAfter),
+                "too many refused tokens from this client; retry later"
+            )
         }
     }
 

@@ -92,4 +92,31 @@ import Testing
             }
         }
     }
+
+    /// SEC-4 on the stream endpoints: refused tokens are charged to the client, and past its
+    /// budget every token from it is `429` before anything is looked up or verified.
+    @Test func refusedTokensAreChargedAndAFloodIsStopped() async throws {
+        try await Harness.with(configure: { $0.rejectionsPerClient = 3 }) { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            let siem = try await harness.admin.createReceiver(ReceiverRegistration(name: "siem"))
+            let app = Application(router: harness.components.publicRouter())
+            try await app.test(.live) { client in
+                var statuses: [HTTPResponse.Status] = []
+                for index in 0..<5 {
+                    let guess = Client(client: client, token: "guess-\(index)-" + String(repeating: "x", count: 40))
+                    statuses.append(try await guess.call(.get, "/ssf/streams").0)
+                }
+                #expect(statuses.prefix(3).allSatisfy { $0 == .unauthorized }, "\(statuses)")
+                #expect(statuses.last == .tooManyRequests, "\(statuses)")
+                let (status, _, headers) = try await Client(client: client, token: siem.token).call(
+                    .get,
+                    "/ssf/streams"
+                )
+                #expect(
+                    status == .tooManyRequests && headers[.retryAfter] != nil,
+                    "the flood goes on from this address"
+                )
+            }
+        }
+    }
 }

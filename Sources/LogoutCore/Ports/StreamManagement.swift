@@ -6,6 +6,8 @@ public enum StreamAuthentication: Sendable, Equatable {
     case invalidToken
     /// A valid access token without the scope the request needs: `403 insufficient_scope`.
     case insufficientScope(String)
+    /// The client's budget of refused tokens is spent (SEC-4): `429`, nothing verified.
+    case rateLimited(Duration)
 }
 
 /// SSF stream management (SSF §8, rulebook SSF-2) as the public listener's routes see it: JSON
@@ -15,7 +17,8 @@ public protocol StreamManagement: Sendable {
     /// The receiver a bearer token names: its own token, or an OAuth access token (RFC 9068) a
     /// registered issuer gave to the client of that name, with a scope for the request
     /// (`writing`: anything but a read).
-    func receiver(presenting token: String, writing: Bool) async throws -> StreamAuthentication
+    /// `budgetKey` is who pays for a refused token (the client address, an IPv6 client's /64).
+    func receiver(presenting token: String, writing: Bool, budgetKey: String?) async throws -> StreamAuthentication
     /// `/.well-known/ssf-configuration` (SSF-1).
     func metadata() -> JSONValue
 

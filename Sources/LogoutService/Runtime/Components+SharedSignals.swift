@@ -21,6 +21,7 @@ extension Components {
         wakers: QueueWakers,
         directory: IssuerDirectory,
         keyCache: IssuerKeyCache,
+        limiter: RejectionLimiter,
         metrics: LogoutMetrics,
         outcomes: OutcomeLog,
         now: @escaping @Sendable () -> Timestamp,
@@ -44,6 +45,7 @@ extension Components {
                     now: now,
                     logger: logger
                 ),
+                limiter: limiter,
                 now: now,
                 logger: logger
             ),

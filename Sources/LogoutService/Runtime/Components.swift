@@ -229,6 +229,7 @@ struct Components: Sendable {
                 wakers: wakers,
                 directory: directory,
                 keyCache: keyCache,
+                limiter: limiter,
                 metrics: metrics,
                 outcomes: outcomeLogs.securityEvents,
                 now: now,

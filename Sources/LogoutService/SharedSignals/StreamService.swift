@@ -23,10 +23,23 @@ struct StreamService: StreamManagement {
     let pushes: Waker
     /// OAuth access tokens of registered issuers, besides receivers' own tokens.
     let accessTokens: AccessTokenAuthenticator?
+    /// The per-client budget of refusals the intake and the sign-in form share (SEC-4).
+    let limiter: RejectionLimiter?
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
-    func receiver(presenting token: String, writing: Bool) async throws -> StreamAuthentication {
+    /// A refused token is charged to its client (SEC-4), and a client past its budget gets `429`
+    /// before any lookup or signature check: guessing tokens, or sending forged access tokens
+    /// that make us fetch an issuer's keys, cannot go on.
+    func receiver(presenting token: String, writing: Bool, budgetKey: String?) async throws -> StreamAuthentication {
+        if let wait = limiter?.spent(client: budgetKey) { return .rateLimited(wait) }
+        let authentication = try await authenticate(token, writing: writing)
+        guard authentication == .invalidToken, let limiter else { return authentication }
+        if case .exhausted(_, let wait) = limiter.charge(client: budgetKey, issuer: nil) { return .rateLimited(wait) }
+        return authentication
+    }
+
+    private func authenticate(_ token: String, writing: Bool) async throws -> StreamAuthentication {
         if let own = try await store.receiver(tokenHash: Digests.tokenHash(token)) { return .receiver(own.name) }
         guard let accessTokens, AccessTokenAuthenticator.looksLikeJWT(token) else { return .invalidToken }
         // The receiver first: only the issuer the admin named for it speaks for it (any
