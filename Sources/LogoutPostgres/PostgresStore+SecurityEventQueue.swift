@@ -48,8 +48,9 @@ extension PostgresStore {
                         lease_owner = \(owner)
                     FROM due, ssf_streams s
                     WHERE e.id = due.id AND s.id = e.stream_id
-                    RETURNING e.id, e.stream_id, e.jti, e.claims, e.attempts, e.created_at, due.due_at,
-                        s.receiver, s.configuration, s.authorization_header
+                    RETURNING e.id, e.stream_id, e.jti, e.claims, e.attempts, due.due_at,
+                        GREATEST(e.created_at, s.updated_at) AS window_start, s.receiver, s.configuration,
+                        s.authorization_header
                     """
                 )
                 claimed += try rows.sorted {
@@ -65,7 +66,7 @@ extension PostgresStore {
                         configuration: try row.get("configuration"),
                         sealedAuthorization: try row.bytes("authorization_header"),
                         attempts: Int(try row.get("attempts", as: Int64.self)),
-                        createdAt: try row.time("created_at")
+                        createdAt: try row.time("window_start")
                     )
                 }
             }

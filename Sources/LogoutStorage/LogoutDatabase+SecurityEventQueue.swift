@@ -31,8 +31,8 @@ extension LogoutDatabase {
             )
             let select = try db.cachedStatement(
                 sql: """
-                    SELECT e.id, e.stream_id, e.jti, e.claims, e.attempts, e.created_at, s.receiver, s.configuration,
-                        s.authorization_header
+                    SELECT e.id, e.stream_id, e.jti, e.claims, e.attempts, MAX(e.created_at, s.updated_at) AS window_start,
+                        s.receiver, s.configuration, s.authorization_header
                     FROM ssf_events e INDEXED BY ssf_events_due JOIN ssf_streams s ON s.id = e.stream_id
                     WHERE e.stream_id = ? AND e.status = 'pending' AND e.next_attempt_at <= ?
                     ORDER BY e.next_attempt_at, e.id LIMIT ?
@@ -66,7 +66,7 @@ extension LogoutDatabase {
                             configuration: row["configuration"],
                             sealedAuthorization: (row["authorization_header"] as Data?).map { [UInt8]($0) },
                             attempts: row["attempts"],
-                            createdAt: Timestamp(column: row["created_at"])
+                            createdAt: Timestamp(column: row["window_start"])
                         )
                     )
                 }

@@ -154,3 +154,28 @@ extension StoreConformanceTests {
         #expect(try await f.store.securityEvents(streamID: "s1", limit: 10).map(\.jti) == ["new"])
     }
 }
+
+extension StoreConformanceTests {
+    /// A SET held for days while its stream was paused gets a whole retry window once enabled:
+    /// the window counts from the stream's last change when that is later than the SET.
+    @Test(arguments: StoreKind.allCases)
+    func theRetryWindowOfAHeldSETStartsWhenItsStreamIsEnabled(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        let days = f.now - .seconds(2 * 86_400)
+        try await f.store.insertReceiver(StoredReceiver(name: "siem", tokenHash: "aa11", createdAt: days))
+        var stream = pushStream("p", receiver: "siem", f: f)
+        stream.createdAt = days
+        stream.updatedAt = days
+        try await f.store.insertStream(stream)
+        try await f.store.setStreamStatus(id: "p", .paused, reason: nil, now: days)
+        try await f.store.insertSecurityEvent(
+            NewSecurityEvent(streamID: "p", eventID: nil, jti: "held", claims: "{}", held: true),
+            now: days
+        )
+        try await f.store.setStreamStatus(id: "p", .enabled, reason: nil, now: f.now)
+        let oneEach = ClaimRequest(limit: 10, available: [:], defaultAvailable: 1, rotation: 0, lease: .seconds(30))
+        let claimed = try await f.store.claimDueSecurityEvents(oneEach, now: f.now)
+        #expect(claimed.map(\.jti) == ["held"])
+        #expect(claimed.first?.createdAt == f.now, "the window counts from the SET's creation two days ago")
+    }
+}

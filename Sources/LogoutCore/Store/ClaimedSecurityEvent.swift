@@ -14,6 +14,9 @@ public struct ClaimedSecurityEvent: Sendable, Equatable {
     /// The stream's sealed `authorization_header`, bound to the stream.
     public var sealedAuthorization: [UInt8]?
     public var attempts: Int
+    /// Where the retry window starts: the SET's creation, or the stream's last change when that
+    /// is later. A SET held while its stream was paused, or failing until the receiver fixed its
+    /// endpoint, gets a whole window once the stream is enabled or changed.
     public var createdAt: Timestamp
 
     public init(
