@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import LogoutCore
 import NIOCore
@@ -24,8 +25,9 @@ enum SecurityEventPushRoute {
             } catch {
                 throw PublicRoutes.tooLarge
             }
+            // A transmitter may end the body with a newline; a compact JWS holds no white space.
             let token = String(decoding: body.readableBytesView, as: UTF8.self)
-                .trimmingASCIIWhitespace()
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             let result = await intake.receive(
                 securityEvent: token,
                 issuerName: issuer,
@@ -46,16 +48,5 @@ enum SecurityEventPushRoute {
                 throw HTTPRefusal(.unavailable(retryAfter: retryAfter), code: "temporarily_unavailable", reason)
             }
         }
-    }
-}
-
-extension String {
-    /// A transmitter may end the body with a newline; a compact JWS holds no white space.
-    fileprivate func trimmingASCIIWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
     }
 }

@@ -82,12 +82,7 @@ extension PostgresStore {
         try await write { db in
             for report in reports {
                 let t = report.transition
-                let status: String? =
-                    switch t.state {
-                    case .done: StoredSecurityEvent.Status.delivered.rawValue
-                    case .failed: StoredSecurityEvent.Status.failed.rawValue
-                    case .retrying: nil
-                    }
+                let status = report.status?.rawValue
                 try await db.execute(
                     """
                     UPDATE ssf_events SET status = COALESCE(\(status), status), attempts = \(Int64(t.attempts)),

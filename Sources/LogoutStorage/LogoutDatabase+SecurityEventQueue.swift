@@ -90,19 +90,11 @@ extension LogoutDatabase {
             for report in reports {
                 let t = report.transition
                 try update.execute(arguments: [
-                    Self.finalStatus(t), t.attempts, t.nextAttemptAt?.column, t.finishedAt?.column, t.lastStatusCode,
+                    report.status?.rawValue, t.attempts, t.nextAttemptAt?.column, t.finishedAt?.column,
+                    t.lastStatusCode,
                     (t.reason ?? t.lastError).map { SafeText.truncated($0, limit: 1024) }, report.id,
                 ])
             }
-        }
-    }
-
-    /// `delivered` or `failed` for a finished push; nil (the status kept) for one retried.
-    static func finalStatus(_ transition: JobTransition) -> String? {
-        switch transition.state {
-        case .done: StoredSecurityEvent.Status.delivered.rawValue
-        case .failed: StoredSecurityEvent.Status.failed.rawValue
-        case .retrying: nil
         }
     }
 

@@ -28,10 +28,9 @@ public enum AccessTokenValidator {
         policy: IssuerPolicy
     ) throws(Refusal) -> CheckedHeader {
         // RFC 9068 §4: explicit typing, so an ID token or a logout token is never taken for one.
-        guard var typ = header["typ"]?.stringValue?.lowercased() else {
+        guard let typ = JOSEType.normalized(header["typ"]) else {
             throw Refusal("typ at+jwt is required in the JOSE header (RFC 9068 §2.1)")
         }
-        if typ.hasPrefix("application/") { typ.removeFirst("application/".count) }
         guard typ == "at+jwt" else { throw Refusal("typ \(quoted(typ)) is not at+jwt") }
         do {
             return try LogoutTokenValidator.checkSigningHeader(header, policy: policy)

@@ -16,10 +16,9 @@ public enum SETValidator {
         policy: IssuerPolicy
     ) throws(SETRejection) -> CheckedHeader {
         // SSF §4.1.1: explicit typing. Compared as a media type: any case, `application/` optional.
-        guard var typ = header["typ"]?.stringValue?.lowercased() else {
+        guard let typ = JOSEType.normalized(header["typ"]) else {
             throw SETRejection(.invalidRequest, "typ secevent+jwt is required in the JOSE header")
         }
-        if typ.hasPrefix("application/") { typ.removeFirst("application/".count) }
         guard typ == SecurityEventClaims.type else {
             throw SETRejection(.invalidRequest, "typ \(quoted(header["typ"]?.stringValue ?? "")) is not secevent+jwt")
         }

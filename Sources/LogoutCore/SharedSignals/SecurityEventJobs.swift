@@ -39,6 +39,16 @@ public enum SecurityEventJobs: QueueJobKind {
 
 /// A push's outcome for the store, with what the log says of it.
 public struct SecurityEventReport: Sendable, Equatable {
+    /// What the SET becomes: delivered or failed when the push ended; nil when it is retried,
+    /// which keeps the SET's status (one paused while in flight stays held).
+    public var status: StoredSecurityEvent.Status? {
+        switch transition.state {
+        case .done: .delivered
+        case .failed: .failed
+        case .retrying: nil
+        }
+    }
+
     public var id: Int64
     public var streamID: String
     public var receiver: String

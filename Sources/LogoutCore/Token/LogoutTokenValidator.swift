@@ -72,11 +72,8 @@ public enum LogoutTokenValidator {
             }
             return
         }
-        guard var value = typ.stringValue?.lowercased() else {
+        guard let value = JOSEType.normalized(typ) else {
             throw TokenRejection("IN-7", "typ must be a string")
-        }
-        if value.hasPrefix("application/") {
-            value.removeFirst("application/".count)
         }
         if value == "logout+jwt" { return }
         if value == "jwt" && (policy == .legacy || (policy == .default && trust == .sharedSecret)) { return }
