@@ -79,8 +79,10 @@ public struct IssuerResource: Codable, Sendable, Equatable {
     public var clientID: String?
     public var hasClientSecret: Bool
     public var createdAt: Timestamp
+    /// Our own stream at the issuer's SSF transmitter, if the admin set one up.
+    public var ssf: UpstreamStreamView?
 
-    public init(_ issuer: Issuer) {
+    public init(_ issuer: Issuer, upstream: UpstreamStream? = nil) {
         name = issuer.name
         self.issuer = issuer.issuer
         audience = issuer.audience
@@ -102,6 +104,7 @@ public struct IssuerResource: Codable, Sendable, Equatable {
         clientID = issuer.clientID
         hasClientSecret = issuer.hasClientSecret
         createdAt = issuer.createdAt
+        ssf = upstream.map(UpstreamStreamView.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -115,6 +118,7 @@ public struct IssuerResource: Codable, Sendable, Equatable {
         case clientID = "client_id"
         case hasClientSecret = "has_client_secret"
         case createdAt = "created_at"
+        case ssf
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -134,6 +138,7 @@ public struct IssuerResource: Codable, Sendable, Equatable {
         try c.encode(clientID, forKey: .clientID)
         try c.encode(hasClientSecret, forKey: .hasClientSecret)
         try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(ssf, forKey: .ssf)
     }
 }
 
@@ -142,24 +147,38 @@ public struct IssuerList: Codable, Sendable, Equatable {
     public init(issuers: [IssuerResource]) { self.issuers = issuers }
 }
 
-/// `PATCH /admin/v1/issuers/{name}`: what browser logout uses of an issuer, changed in place (its
-/// sessions and queued revocations stay). A member left out is kept; `null` removes it.
+/// `PATCH /admin/v1/issuers/{name}`: what browser logout and Shared Signals use of an issuer,
+/// changed in place (its sessions and queued revocations stay). A member left out is kept;
+/// `null` removes it.
 public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
     public var endSessionEndpoint: Nullable<String>
     public var revocationEndpoint: Nullable<String>
     public var clientID: Nullable<String>
     public var clientSecret: Nullable<String>
+    /// The transmitter's `/.well-known/ssf-configuration`: set, our stream there is created;
+    /// `null`, it is deleted there and forgotten here.
+    public var ssfConfigurationURL: Nullable<String>
+    /// Our credential at the transmitter (sealed, never shown).
+    public var ssfToken: Nullable<String>
+    /// `push` or `poll` (the default).
+    public var ssfDelivery: Nullable<String>
 
     public init(
         endSessionEndpoint: Nullable<String> = .absent,
         revocationEndpoint: Nullable<String> = .absent,
         clientID: Nullable<String> = .absent,
-        clientSecret: Nullable<String> = .absent
+        clientSecret: Nullable<String> = .absent,
+        ssfConfigurationURL: Nullable<String> = .absent,
+        ssfToken: Nullable<String> = .absent,
+        ssfDelivery: Nullable<String> = .absent
     ) {
         self.endSessionEndpoint = endSessionEndpoint
         self.revocationEndpoint = revocationEndpoint
         self.clientID = clientID
         self.clientSecret = clientSecret
+        self.ssfConfigurationURL = ssfConfigurationURL
+        self.ssfToken = ssfToken
+        self.ssfDelivery = ssfDelivery
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -167,6 +186,9 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
         case revocationEndpoint = "revocation_endpoint"
         case clientID = "client_id"
         case clientSecret = "client_secret"
+        case ssfConfigurationURL = "ssf_configuration_url"
+        case ssfToken = "ssf_token"
+        case ssfDelivery = "ssf_delivery"
     }
 
     public static let members = Set(CodingKeys.allCases.map(\.rawValue))
@@ -178,6 +200,9 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
         revocationEndpoint = try c.decodeNullable(String.self, forKey: .revocationEndpoint)
         clientID = try c.decodeNullable(String.self, forKey: .clientID)
         clientSecret = try c.decodeNullable(String.self, forKey: .clientSecret)
+        ssfConfigurationURL = try c.decodeNullable(String.self, forKey: .ssfConfigurationURL)
+        ssfToken = try c.decodeNullable(String.self, forKey: .ssfToken)
+        ssfDelivery = try c.decodeNullable(String.self, forKey: .ssfDelivery)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -186,5 +211,62 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
         try c.encodeNullable(revocationEndpoint, forKey: .revocationEndpoint)
         try c.encodeNullable(clientID, forKey: .clientID)
         try c.encodeNullable(clientSecret, forKey: .clientSecret)
+        try c.encodeNullable(ssfConfigurationURL, forKey: .ssfConfigurationURL)
+        try c.encodeNullable(ssfToken, forKey: .ssfToken)
+        try c.encodeNullable(ssfDelivery, forKey: .ssfDelivery)
+    }
+}
+
+/// The issuer's `ssf` member: our stream at its transmitter, as far as setting it up has come
+/// (`creating`, `verifying`, `verified`) and what went wrong last. Never the token.
+public struct UpstreamStreamView: Codable, Sendable, Equatable {
+    public var configurationURL: String
+    public var delivery: String
+    public var state: String
+    public var streamID: String?
+    public var pollURL: String?
+    public var verifiedAt: Timestamp?
+    public var lastError: String?
+    public var lastErrorAt: Timestamp?
+    public var lastPolledAt: Timestamp?
+    public var updatedAt: Timestamp
+
+    public init(_ stream: UpstreamStream) {
+        configurationURL = stream.settings.configurationURL
+        delivery = stream.settings.delivery.name
+        state = stream.state.rawValue
+        streamID = stream.streamID
+        pollURL = stream.pollURL
+        verifiedAt = stream.verifiedAt
+        lastError = stream.lastError
+        lastErrorAt = stream.lastErrorAt
+        lastPolledAt = stream.lastPolledAt
+        updatedAt = stream.updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case delivery, state
+        case configurationURL = "configuration_url"
+        case streamID = "stream_id"
+        case pollURL = "poll_url"
+        case verifiedAt = "verified_at"
+        case lastError = "last_error"
+        case lastErrorAt = "last_error_at"
+        case lastPolledAt = "last_polled_at"
+        case updatedAt = "updated_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(configurationURL, forKey: .configurationURL)
+        try c.encode(delivery, forKey: .delivery)
+        try c.encode(state, forKey: .state)
+        try c.encode(streamID, forKey: .streamID)
+        try c.encode(pollURL, forKey: .pollURL)
+        try c.encode(verifiedAt, forKey: .verifiedAt)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(lastErrorAt, forKey: .lastErrorAt)
+        try c.encode(lastPolledAt, forKey: .lastPolledAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
     }
 }

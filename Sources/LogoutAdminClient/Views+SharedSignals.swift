@@ -45,4 +45,39 @@ extension Views {
         }
         return table
     }
+
+    /// An issuer's stream at its transmitter in one cell: delivery and state, in red while its
+    /// last step failed.
+    static func upstream(_ ssf: UpstreamStreamView?) -> Table.Cell {
+        guard let ssf else { return .init("-", .dim) }
+        let text = ssf.delivery + " " + ssf.state
+        if ssf.lastError != nil { return .init(text + " (failing)", .bad) }
+        return .init(text, ssf.state == "verified" ? .good : .warning)
+    }
+
+    /// `logoutd issuers show`: the issuer's settings and its stream at its transmitter.
+    public static func issuer(_ issuer: IssuerResource) -> Table {
+        var table = Table(["FIELD", "VALUE"])
+        var fields: [(String, String)] = [
+            ("name", issuer.name), ("issuer", issuer.issuer), ("audience", issuer.audience),
+            ("keys", issuer.keySource == "jwks_uri" ? issuer.jwksURI ?? "jwks_uri" : issuer.keySource),
+            ("algorithms", issuer.algorithms.joined(separator: ",")),
+            ("end_session_endpoint", issuer.endSessionEndpoint ?? "-"),
+            ("revocation_endpoint", issuer.revocationEndpoint ?? "-"), ("client_id", issuer.clientID ?? "-"),
+            ("created_at", issuer.createdAt.rfc3339),
+        ]
+        if let ssf = issuer.ssf {
+            fields += [
+                ("ssf.configuration_url", ssf.configurationURL), ("ssf.delivery", ssf.delivery),
+                ("ssf.state", ssf.state), ("ssf.stream_id", ssf.streamID ?? "-"),
+                ("ssf.verified_at", ssf.verifiedAt?.rfc3339 ?? "-"),
+                ("ssf.last_polled_at", ssf.lastPolledAt?.rfc3339 ?? "-"),
+                ("ssf.last_error", ssf.lastError.map { "\($0) (\(ssf.lastErrorAt?.rfc3339 ?? "-"))" } ?? "-"),
+            ]
+        } else {
+            fields.append(("ssf", "-"))
+        }
+        for (field, value) in fields { table.add([.init(field, .dim), .init(value)]) }
+        return table
+    }
 }

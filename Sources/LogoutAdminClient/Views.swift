@@ -5,12 +5,13 @@ import LogoutCore
 /// read it.
 public enum Views {
     public static func issuers(_ list: IssuerList) -> Table {
-        var table = Table(["NAME", "ISS", "AUDIENCE", "KEYS", "ALGORITHMS", "CREATED"])
+        var table = Table(["NAME", "ISS", "AUDIENCE", "KEYS", "ALGORITHMS", "SSF", "CREATED"])
         for issuer in list.issuers {
             table.add([
                 .init(issuer.name), .init(issuer.issuer), .init(issuer.audience),
                 .init(issuer.keySource == "jwks_uri" ? issuer.jwksURI ?? "jwks_uri" : issuer.keySource),
-                .init(issuer.algorithms.joined(separator: ",")), .init(issuer.createdAt.rfc3339, .dim),
+                .init(issuer.algorithms.joined(separator: ",")), upstream(issuer.ssf),
+                .init(issuer.createdAt.rfc3339, .dim),
             ])
         }
         return table

@@ -11,7 +11,7 @@ import PostgresNIO
 enum PostgresSchema {
     /// Named as the embedded store names the same schema: `v8` here is `v8` there, so a version
     /// in a log line or `check-config` means one thing whichever store runs.
-    static let migrations: [(name: String, sql: String)] = [("v8", v8), ("v9", v9), ("v10", v10)]
+    static let migrations: [(name: String, sql: String)] = [("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11)]
 
     /// As the embedded store's v9: the address that answered an attempt.
     static let v9 = """
@@ -32,6 +32,7 @@ enum PostgresSchema {
         ("relying_parties", "client_id", ["client_secret"]),
         ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
         ("ssf_streams", "id", ["authorization_header"]),
+        ("upstream_streams", "issuer_name", ["token"]),
     ]
 
     /// Any number for `pg_advisory_lock`, the same in every replica.

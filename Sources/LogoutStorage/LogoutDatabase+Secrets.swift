@@ -11,6 +11,7 @@ extension LogoutDatabase {
         ("relying_parties", "client_id", ["client_secret"]),
         ("sessions", "id", ["id_token", "access_token", "refresh_token"]),
         ("ssf_streams", "id", ["authorization_header"]),
+        ("upstream_streams", "issuer_name", ["token"]),
     ]
 
     /// Re-seals, once, every secret stored before sealed values were bound to their row and

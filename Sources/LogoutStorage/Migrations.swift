@@ -34,6 +34,9 @@ enum Migrations {
         migrator.registerMigration("v10") { db in
             try db.execute(sql: v10)
         }
+        migrator.registerMigration("v11") { db in
+            try db.execute(sql: v11)
+        }
     }
 
     /// The address that answered an attempt: behind one name, several servers, and the one

@@ -60,10 +60,14 @@ struct IssuersCommand: AsyncParsableCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change an issuer's end-session and revocation settings; its sessions stay.",
+            abstract: "Change an issuer's end-session, revocation and Shared Signals settings; its sessions stay.",
             discussion: """
-                Example (then `logoutd revocations retry ID` for what failed):
+                Examples (then `logoutd revocations retry ID` for what failed):
                   logoutd issuers update idp --client-secret-file new.secret
+                  logoutd issuers update idp --ssf-configuration-url https://idp.example/.well-known/ssf-configuration \\
+                      --ssf-token-file ssf.token --ssf-delivery poll
+                  logoutd issuers update idp --no-ssf
+                Then `logoutd issuers show idp` shows the stream's state and last error.
                 """
         )
         @OptionGroup var admin: AdminOptions
@@ -72,6 +76,13 @@ struct IssuersCommand: AsyncParsableCommand {
         @Option(help: "Its RFC 7009 revocation endpoint.") var revocationEndpoint: String?
         @Option(name: .customLong("client-id"), help: "Our client_id at this IdP.") var clientID: String?
         @Option(help: "A file holding our client secret at this IdP.") var clientSecretFile: String?
+        @Option(
+            name: .customLong("ssf-configuration-url"),
+            help: "Its SSF transmitter's /.well-known/ssf-configuration: our stream there is created."
+        ) var ssfConfigurationURL: String?
+        @Option(help: "A file holding our bearer token at its SSF transmitter.") var ssfTokenFile: String?
+        @Option(help: "push (to our /ssf/push/NAME) or poll (the default).") var ssfDelivery: String?
+        @Flag(help: "Delete our stream at its SSF transmitter and forget it.") var noSsf = false
 
         func run() async throws {
             var change = IssuerChange()
@@ -79,6 +90,10 @@ struct IssuersCommand: AsyncParsableCommand {
             if let revocationEndpoint { change.revocationEndpoint = .value(revocationEndpoint) }
             if let clientID { change.clientID = .value(clientID) }
             if let clientSecretFile { change.clientSecret = .value(try Files.secret(clientSecretFile)) }
+            if let ssfConfigurationURL { change.ssfConfigurationURL = .value(ssfConfigurationURL) }
+            if let ssfTokenFile { change.ssfToken = .value(try Files.secret(ssfTokenFile)) }
+            if let ssfDelivery { change.ssfDelivery = .value(ssfDelivery) }
+            if noSsf { change.ssfConfigurationURL = .null }
             try await admin.withClient { client in
                 let updated = try await client.updateIssuer(named: name, change)
                 admin.done(updated, "issuer \(updated.name) updated")
@@ -103,7 +118,7 @@ struct IssuersCommand: AsyncParsableCommand {
         func run() async throws {
             try await admin.withClient { client in
                 let issuer = try await client.issuer(named: name)
-                admin.show(issuer) { Views.issuers(IssuerList(issuers: [$0])) }
+                admin.show(issuer, table: Views.issuer)
             }
         }
     }

@@ -10,6 +10,6 @@ import Testing
         let embedded = LogoutDatabase.sealedColumns.map { "\($0.table).\($0.key): \($0.columns)" }
         let shared = PostgresSchema.sealedColumns.map { "\($0.table).\($0.key): \($0.columns)" }
         #expect(embedded == shared)
-        #expect(embedded.count == 4)
+        #expect(embedded.count == 5)
     }
 }

@@ -160,6 +160,7 @@ public typealias LogoutStore = IntakeStore & DeliveryQueueStore & RegistryStore 
     & KeyScheduleStore
     & SharedSignalsStore
     & SecurityEventQueue
+    & UpstreamStreamStore
 
 /// Browser logout's short-lived records (BR-6).
 public protocol BrowserLogoutStore: Sendable {

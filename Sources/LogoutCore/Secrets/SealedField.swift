@@ -36,6 +36,11 @@ public struct SealedField: Sendable, Equatable, Hashable, CustomStringConvertibl
         SealedField(table: "sessions", column: column, row: String(id))
     }
 
+    /// The credential our own stream at an issuer's transmitter is managed and polled with.
+    public static func upstreamToken(_ issuerName: String) -> SealedField {
+        SealedField(table: "upstream_streams", column: "token", row: issuerName)
+    }
+
     public static func streamAuthorization(_ streamID: String) -> SealedField {
         SealedField(table: "ssf_streams", column: "authorization_header", row: streamID)
     }

@@ -4,3 +4,21 @@ public enum SSFDeliveryMethod: String, Sendable, CaseIterable, Codable {
     case push = "urn:ietf:rfc:8935"
     case poll = "urn:ietf:rfc:8936"
 }
+
+extension SSFDeliveryMethod {
+    /// The admin's word for it (`ssf_delivery`), and the stores'.
+    public var name: String {
+        switch self {
+        case .push: "push"
+        case .poll: "poll"
+        }
+    }
+
+    public init?(name: String) {
+        switch name {
+        case "push": self = .push
+        case "poll": self = .poll
+        default: return nil
+        }
+    }
+}

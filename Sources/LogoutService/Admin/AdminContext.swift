@@ -13,6 +13,8 @@ struct AdminContext: Sendable {
     let keys: SigningKeyring
     let wakers: QueueWakers
     let allowPrivateNetworks: Bool
+    /// Deletes our old stream at a transmitter when the admin replaces or removes it.
+    let upstreams: UpstreamStreamService
     /// Our own `iss`: the token issuer of RPs that set none.
     let ourIssuer: String
     let now: @Sendable () -> Timestamp

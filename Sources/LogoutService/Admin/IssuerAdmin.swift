@@ -106,16 +106,19 @@ struct IssuerAdmin: Sendable {
     }
 
     func list() async throws -> IssuerList {
-        IssuerList(
-            issuers: try await context.storage { try await context.store.issuers() }.map { IssuerResource($0.issuer) }
-        )
+        let (issuers, upstreams) = try await context.storage {
+            (try await context.store.issuers(), try await context.store.upstreamStreams())
+        }
+        let streams = Dictionary(upstreams.map { ($0.issuerName, $0) }, uniquingKeysWith: { first, _ in first })
+        return IssuerList(issuers: issuers.map { IssuerResource($0.issuer, upstream: streams[$0.issuer.name]) })
     }
 
     func get(named name: String) async throws -> IssuerResource {
         guard let stored = try await context.storage({ try await context.store.issuer(named: name) }) else {
             throw AdminError.notFound("no issuer named \(name)")
         }
-        return IssuerResource(stored.issuer)
+        let upstream = try await context.storage { try await context.store.upstreamStream(issuer: name) }
+        return IssuerResource(stored.issuer, upstream: upstream)
     }
 
     func update(named name: String, _ change: IssuerChange) async throws -> IssuerResource {
@@ -137,15 +140,82 @@ struct IssuerAdmin: Sendable {
             }
             stored.issuer.hasClientSecret = stored.sealedClientSecret != nil
         }
+        let upstream = try await upstreamChange(named: name, change)
         let updated = stored
         try await context.storage { try await context.store.replaceIssuer(updated) }
         try await context.directory.reload(from: context.store)
+        if let (old, settings, sealedToken) = upstream {
+            try await context.storage {
+                try await context.store.configureUpstreamStream(
+                    issuer: name,
+                    settings: settings,
+                    sealedToken: sealedToken,
+                    now: context.now()
+                )
+            }
+            // The stream we had there is no use once replaced or removed.
+            if let old, settings == nil || settings != old.settings { await context.upstreams.retire(old) }
+            context.wakers.upstreamStreams.signal()
+        }
         context.logger.info("issuer changed", metadata: ["issuer": "\(name)"])
-        return IssuerResource(updated.issuer)
+        return try await get(named: name)
+    }
+
+    /// The `ssf_*` members checked: nil when none is given, else the stream as it was and its
+    /// new settings (nil to remove it) and sealed token (nil to keep it).
+    private func upstreamChange(
+        named name: String,
+        _ change: IssuerChange
+    ) async throws -> (UpstreamStream?, UpstreamStream.Settings?, [UInt8]?)? {
+        guard !change.ssfConfigurationURL.isAbsent || !change.ssfToken.isAbsent || !change.ssfDelivery.isAbsent else {
+            return nil
+        }
+        let old = try await context.storage { try await context.store.upstreamStream(issuer: name) }
+        if case .null = change.ssfConfigurationURL {
+            guard change.ssfToken.isAbsent && change.ssfDelivery.isAbsent else {
+                throw AdminError.invalid(
+                    "ssf_configuration_url: null removes the stream; give no ssf_token or ssf_delivery with it"
+                )
+            }
+            return (old, nil, nil)
+        }
+        if case .null = change.ssfToken {
+            throw AdminError.invalid("ssf_token cannot be removed alone; set ssf_configuration_url to null")
+        }
+        if case .null = change.ssfDelivery { throw AdminError.invalid("ssf_delivery must be push or poll") }
+        guard let url = change.ssfConfigurationURL.value ?? old?.settings.configurationURL else {
+            throw AdminError.invalid("ssf_configuration_url is needed to set up a stream at the issuer's transmitter")
+        }
+        try RegistrationRules.url(url, field: "ssf_configuration_url", allowHTTP: context.allowPrivateNetworks)
+        let delivery: SSFDeliveryMethod
+        if let word = change.ssfDelivery.value {
+            guard let method = SSFDeliveryMethod(name: word) else {
+                throw AdminError.invalid("ssf_delivery must be push or poll")
+            }
+            delivery = method
+        } else {
+            delivery = old?.settings.delivery ?? .poll
+        }
+        if delivery == .push, context.ourIssuer.lowercased().hasPrefix("http://"), !context.allowPrivateNetworks {
+            throw AdminError.invalid("push delivery needs our issuer URL to be https: the transmitter pushes to it")
+        }
+        var sealed: [UInt8]?
+        if let token = change.ssfToken.value {
+            guard !token.isEmpty, token.utf8.count <= 4096, !SafeText.hasControlCharacters(token),
+                !token.contains(" ")
+            else { throw AdminError.invalid("ssf_token must be 1 to 4096 printable characters without spaces") }
+            sealed = try context.secrets.seal(Array(token.utf8), for: .upstreamToken(name))
+        } else if old == nil {
+            throw AdminError.invalid("ssf_token is needed to set up a stream at the issuer's transmitter")
+        }
+        return (old, UpstreamStream.Settings(configurationURL: url, delivery: delivery), sealed)
     }
 
     func delete(named name: String) async throws {
         let existing = try await get(named: name)
+        if let upstream = try await context.storage({ try await context.store.upstreamStream(issuer: name) }) {
+            await context.upstreams.retire(upstream)
+        }
         try await context.storage { try await context.store.deleteIssuer(named: name) }
         if let uri = existing.jwksURI { await context.keyCache.forget(uri) }
         try await context.directory.reload(from: context.store)

@@ -74,6 +74,8 @@ final class QueueWakers: Sendable {
     let securityEvents = Waker()
     /// The SET push engine: SETs stored, streams enabled or changed.
     let securityEventPushes = Waker()
+    /// Our streams at upstream transmitters: the admin changed one.
+    let upstreamStreams = Waker()
 
     init() {}
 

@@ -98,9 +98,21 @@ extension LogoutIntakeService: SecurityEventIntake {
         switch received.event {
         case .sessionRevoked(let revocation):
             return await record(revocation, received, jws: jws, entry: entry, inbound, receivedAt)
-        case .verification(let streamID, _):
+        case .verification(let streamID, let state):
             metadata["stream"] = "\(SafeText.printable(streamID, limit: 64))"
-            logger.info("SSF verification SET received", metadata: metadata)
+            // The answer to the verification our own stream at this transmitter asked for.
+            if let state,
+                (try? await upstreams.markUpstreamStreamVerified(
+                    issuer: source,
+                    streamID: streamID,
+                    state: state,
+                    now: receivedAt
+                )) == true
+            {
+                logger.info("SSF upstream stream verified", metadata: metadata)
+            } else {
+                logger.info("SSF verification SET received", metadata: metadata)
+            }
         case .streamUpdated(let streamID, let status):
             metadata["stream"] = "\(SafeText.printable(streamID, limit: 64))"
             metadata["status"] = "\(status.state.rawValue)"

@@ -12,6 +12,8 @@ import LogoutJWT
 /// delay, the commit of an accepted logout (SEC-4).
 struct LogoutIntakeService: LogoutIntake {
     let store: any IntakeStore
+    /// Our streams at transmitters: a verification SET we asked for marks one verified.
+    let upstreams: any UpstreamStreamStore
     let directory: IssuerDirectory
     let signatures: SignatureChecker
     let limiter: RejectionLimiter

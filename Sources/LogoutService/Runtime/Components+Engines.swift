@@ -3,8 +3,71 @@ import LogoutCore
 import LogoutDelivery
 import LogoutJWT
 
-/// The two kinds of work of the one queue engine, each with its worker and its settings.
+/// The two kinds of work of the one queue engine, each with its worker and its settings, and
+/// the intake that feeds them.
 extension Components {
+    /// RP-initiated logout (BR-1 … BR-9): its callback is under our issuer URL.
+    static func endSessionService(
+        _ config: LogoutdConfiguration,
+        database: any LogoutStore,
+        directory: IssuerDirectory,
+        keyCache: IssuerKeyCache,
+        wakers: QueueWakers,
+        metrics: LogoutMetrics,
+        limiter: RejectionLimiter,
+        secrets: SecretBox,
+        now: @escaping @Sendable () -> Timestamp,
+        logger: Logger
+    ) -> EndSessionService {
+        EndSessionService(
+            store: database,
+            registry: database,
+            returns: database,
+            callbackURL: (config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer)
+                + "/end-session/callback",
+            ourIssuer: config.issuer,
+            directory: directory,
+            signatures: SignatureChecker(keyCache: keyCache),
+            wakers: wakers,
+            metrics: metrics,
+            maximumExpiredAge: config.expiredHintMaxAge,
+            limiter: limiter,
+            secrets: secrets,
+            secureCookies: config.issuer.lowercased().hasPrefix("https://"),
+            allowPrivateNetworks: config.allowPrivateNetworks,
+            now: now,
+            logger: logger
+        )
+    }
+
+    /// Logout tokens and SETs, pushed or polled, validated and recorded alike.
+    static func intakeService(
+        _ config: LogoutdConfiguration,
+        database: any LogoutStore,
+        directory: IssuerDirectory,
+        keyCache: IssuerKeyCache,
+        limiter: RejectionLimiter,
+        wakers: QueueWakers,
+        metrics: LogoutMetrics,
+        outcomes: OutcomeLog,
+        now: @escaping @Sendable () -> Timestamp,
+        logger: Logger
+    ) -> LogoutIntakeService {
+        LogoutIntakeService(
+            store: database,
+            upstreams: database,
+            directory: directory,
+            signatures: SignatureChecker(keyCache: keyCache),
+            limiter: limiter,
+            wakers: wakers,
+            metrics: metrics,
+            outcomes: outcomes,
+            ourIssuer: config.issuer,
+            now: now,
+            logger: logger
+        )
+    }
+
     /// Deliveries to RPs: the configured caps, the breaker, and the watchdog's heartbeat.
     static func deliveryEngine(
         _ config: LogoutdConfiguration,

@@ -3,12 +3,15 @@ import LogoutCore
 import LogoutDelivery
 import LogoutJWT
 
-/// The SSF transmitter's parts: stream management and polls on the public listener, the fan-out
-/// of accepted logouts into SETs, and the queue engine pushing them.
+/// The SSF parts: as a transmitter, stream management and polls on the public listener, the fan-out
+/// of accepted logouts into SETs and the queue engine pushing them; as a receiver, our own
+/// streams at issuers' transmitters.
 struct SharedSignalsServices: Sendable {
     let streams: StreamService
     let fanOut: SecurityEventFanOutService
     let pushes: QueueDispatcher<SecurityEventJobs>
+    /// Our own streams at registered issuers' transmitters (the receiver role).
+    let upstreams: UpstreamStreamService
 }
 
 extension Components {
@@ -24,6 +27,7 @@ extension Components {
         limiter: RejectionLimiter,
         metrics: LogoutMetrics,
         outcomes: OutcomeLog,
+        intake: LogoutIntakeService,
         now: @escaping @Sendable () -> Timestamp,
         logger: Logger
     ) -> SharedSignalsServices {
@@ -80,6 +84,19 @@ extension Components {
                     shutdownTimeout: config.shutdownTimeout
                 ),
                 waker: wakers.securityEventPushes
+            ),
+            upstreams: UpstreamStreamService(
+                store: database,
+                client: TransmitterClient(clients: clients),
+                secrets: secrets,
+                intake: intake,
+                publicBaseURL: config.issuer,
+                allowHTTP: config.allowPrivateNetworks,
+                owner: StoreBackend.replicaName(config),
+                waker: wakers.upstreamStreams,
+                timing: .init(),
+                now: now,
+                logger: logger
             )
         )
     }

@@ -160,6 +160,34 @@ struct Components: Sendable {
             limits: .init(perClient: config.rejectionsPerClient, perIssuer: config.rejectionsPerIssuer)
         )
         let outcomeLogs = OutcomeLogs(now: now, logger: logger)
+        let intake = intakeService(
+            config,
+            database: database,
+            directory: directory,
+            keyCache: keyCache,
+            limiter: limiter,
+            wakers: wakers,
+            metrics: metrics,
+            outcomes: outcomeLogs.logouts,
+            now: now,
+            logger: logger
+        )
+        let sharedSignals = sharedSignalsServices(
+            config,
+            database: database,
+            secrets: secrets,
+            keys: keys,
+            clients: clients,
+            wakers: wakers,
+            directory: directory,
+            keyCache: keyCache,
+            limiter: limiter,
+            metrics: metrics,
+            outcomes: outcomeLogs.securityEvents,
+            intake: intake,
+            now: now,
+            logger: logger
+        )
         return Components(
             configuration: config,
             backend: backend,
@@ -175,34 +203,16 @@ struct Components: Sendable {
             metricsRegistry: registry,
             metrics: metrics,
             outcomeLogs: outcomeLogs,
-            intake: LogoutIntakeService(
-                store: database,
+            intake: intake,
+            endSession: endSessionService(
+                config,
+                database: database,
                 directory: directory,
-                signatures: SignatureChecker(keyCache: keyCache),
-                limiter: limiter,
+                keyCache: keyCache,
                 wakers: wakers,
                 metrics: metrics,
-                outcomes: outcomeLogs.logouts,
-                ourIssuer: config.issuer,
-                now: now,
-                logger: logger
-            ),
-            endSession: EndSessionService(
-                store: database,
-                registry: database,
-                returns: database,
-                callbackURL: (config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer)
-                    + "/end-session/callback",
-                ourIssuer: config.issuer,
-                directory: directory,
-                signatures: SignatureChecker(keyCache: keyCache),
-                wakers: wakers,
-                metrics: metrics,
-                maximumExpiredAge: config.expiredHintMaxAge,
                 limiter: limiter,
                 secrets: secrets,
-                secureCookies: config.issuer.lowercased().hasPrefix("https://"),
-                allowPrivateNetworks: config.allowPrivateNetworks,
                 now: now,
                 logger: logger
             ),
@@ -215,26 +225,13 @@ struct Components: Sendable {
                     keys: keys,
                     wakers: wakers,
                     allowPrivateNetworks: config.allowPrivateNetworks,
+                    upstreams: sharedSignals.upstreams,
                     ourIssuer: config.issuer,
                     now: now,
                     logger: logger
                 )
             ),
-            sharedSignals: sharedSignalsServices(
-                config,
-                database: database,
-                secrets: secrets,
-                keys: keys,
-                clients: clients,
-                wakers: wakers,
-                directory: directory,
-                keyCache: keyCache,
-                limiter: limiter,
-                metrics: metrics,
-                outcomes: outcomeLogs.securityEvents,
-                now: now,
-                logger: logger
-            ),
+            sharedSignals: sharedSignals,
             dispatcher: deliveryEngine(
                 config,
                 database: database,

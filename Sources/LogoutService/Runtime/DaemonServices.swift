@@ -134,6 +134,7 @@ struct DaemonServices: Service {
             .init(service: components.revocations),
             .init(service: components.sharedSignals.fanOut),
             .init(service: components.sharedSignals.pushes),
+            .init(service: components.sharedSignals.upstreams),
             .init(service: components.maintenance),
             .init(service: components.rejectionLog),
             .init(service: components.metricsCollector),

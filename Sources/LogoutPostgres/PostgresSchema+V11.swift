@@ -1,0 +1,24 @@
+extension PostgresSchema {
+    /// As the embedded store's v11: our own streams at registered issuers' SSF transmitters.
+    static let v11 = """
+        CREATE TABLE upstream_streams (
+            issuer_name TEXT PRIMARY KEY REFERENCES issuers(name) ON DELETE CASCADE,
+            configuration_url TEXT NOT NULL,
+            delivery TEXT NOT NULL CHECK (delivery IN ('push', 'poll')),
+            token BYTEA NOT NULL,
+            generation BIGINT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('creating', 'verifying', 'verified')),
+            stream_id TEXT,
+            poll_url TEXT,
+            configuration_endpoint TEXT,
+            verification_state TEXT,
+            verified_at BIGINT,
+            last_error TEXT,
+            last_error_at BIGINT,
+            last_polled_at BIGINT,
+            lease_owner TEXT,
+            lease_until BIGINT,
+            updated_at BIGINT NOT NULL
+        );
+        """
+}

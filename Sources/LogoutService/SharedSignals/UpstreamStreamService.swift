@@ -1,0 +1,124 @@
+import Logging
+import LogoutCore
+import LogoutDelivery
+import LogoutJWT
+import ServiceLifecycle
+import Synchronization
+
+/// Runs our own streams at registered issuers' transmitters (SSF-5, the receiver role): creates
+/// each stream the admin configured, asks for its verification, and polls the poll streams,
+/// applying each SET through the same intake as a pushed one before acknowledging it.
+///
+/// Nothing is lost or applied twice across restarts: a SET is acknowledged only after the
+/// intake committed it, so one applied but not acknowledged before a stop comes again and is
+/// recognised by its `jti` (acknowledged, nothing changes). Each stream runs on the replica
+/// holding its lease; the others look again when the lease would have run out.
+struct UpstreamStreamService: Service {
+    let store: any UpstreamStreamStore & RegistryStore
+    let client: TransmitterClient
+    let secrets: SecretBox
+    let intake: any SecurityEventIntake
+    /// Where transmitters push to us: our public base URL (our `issuer`).
+    let publicBaseURL: String
+    let allowHTTP: Bool
+    /// This replica's name on the leases.
+    let owner: String
+    let waker: Waker
+    let timing: Timing
+    let now: @Sendable () -> Timestamp
+    let logger: Logger
+
+    struct Timing: Sendable {
+        /// One management call (metadata, creation, verification).
+        var call: Duration = .seconds(10)
+        /// One long poll: the transmitter may hold it this long.
+        var poll: Duration = .seconds(40)
+        /// How long a lease lasts; renewed at each step, at least every `lease / 3`.
+        var lease: Duration = .seconds(60)
+        /// How often the list of streams is read again without a signal.
+        var rescan: Duration = .seconds(10)
+        /// A push stream still unverified after this long asks again.
+        var reverify: Duration = .seconds(300)
+        /// An empty poll answered sooner than this waits out the rest: a transmitter that
+        /// ignores `returnImmediately: false` is not polled in a tight loop.
+        var minimumPollInterval: Duration = .seconds(2)
+    }
+
+    /// SETs asked for in one poll.
+    static let pollBatch = 50
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        var running: [String: (generation: Int64, task: Task<Void, Never>)] = [:]
+        defer { for entry in running.values { entry.task.cancel() } }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let streams = try await store.upstreamStreams()
+                let current = Dictionary(uniqueKeysWithValues: streams.map { ($0.issuerName, $0.generation) })
+                for (issuer, entry) in running where current[issuer] != entry.generation || entry.task.isCancelled {
+                    entry.task.cancel()
+                    running[issuer] = nil
+                }
+                for stream in streams where running[stream.issuerName] == nil {
+                    let (issuer, generation) = (stream.issuerName, stream.generation)
+                    running[issuer] = (
+                        generation, Task { await self.runStream(issuer: issuer, generation: generation) }
+                    )
+                }
+            } catch {
+                logger.warning("SSF upstream streams cannot be read; retried", metadata: ["error": "\(error)"])
+            }
+            await cancelWhenGracefulShutdown {
+                await waker.wait(until: clock.now.advanced(by: timing.rescan), on: clock)
+            }
+        }
+    }
+
+    /// One stream at one generation, until it changes, goes, or the service stops.
+    func runStream(issuer: String, generation: Int64) async {
+        var runner = Runner(issuer: issuer, generation: generation)
+        while !Task.isCancelled {
+            let at = now()
+            let leased: Bool
+            do {
+                leased = try await store.leaseUpstreamStream(
+                    issuer: issuer,
+                    generation: generation,
+                    owner: owner,
+                    until: at + timing.lease,
+                    now: at
+                )
+            } catch {
+                logger.warning("SSF upstream lease failed", metadata: ["issuer": "\(issuer)", "error": "\(error)"])
+                await pause(timing.lease / 3)
+                continue
+            }
+            guard leased else {
+                // Another replica runs it, or the admin changed it (then the supervisor stops us).
+                await pause(timing.lease / 3)
+                continue
+            }
+            guard let stream = try? await store.upstreamStream(issuer: issuer), stream.generation == generation else {
+                return
+            }
+            let wait = await step(stream, &runner)
+            if let wait { await pause(wait) }
+        }
+    }
+
+    func pause(_ duration: Duration) async {
+        try? await Task.sleep(for: duration)
+    }
+
+    /// What a stream's task keeps between steps: the acknowledgements owed to the transmitter
+    /// (sent with the next poll) and the failures in a row (for the back-off).
+    struct Runner {
+        let issuer: String
+        let generation: Int64
+        var acknowledged: [String] = []
+        var errors: [String: SETErrorBody] = [:]
+        var failures = 0
+        var verificationRequestedAt: ContinuousClock.Instant?
+        var lastWarning: String?
+    }
+}

@@ -1,0 +1,26 @@
+extension Migrations {
+    /// Our own streams at registered issuers' SSF transmitters (the receiver role): the admin's
+    /// settings and sealed token, the progress of setting the stream up, and the lease of the
+    /// replica that runs it.
+    static let v11 = """
+        CREATE TABLE upstream_streams (
+            issuer_name TEXT PRIMARY KEY NOT NULL REFERENCES issuers(name) ON DELETE CASCADE,
+            configuration_url TEXT NOT NULL,
+            delivery TEXT NOT NULL CHECK (delivery IN ('push', 'poll')),
+            token BLOB NOT NULL,
+            generation INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('creating', 'verifying', 'verified')),
+            stream_id TEXT,
+            poll_url TEXT,
+            configuration_endpoint TEXT,
+            verification_state TEXT,
+            verified_at INTEGER,
+            last_error TEXT,
+            last_error_at INTEGER,
+            last_polled_at INTEGER,
+            lease_owner TEXT,
+            lease_until INTEGER,
+            updated_at INTEGER NOT NULL
+        );
+        """
+}
