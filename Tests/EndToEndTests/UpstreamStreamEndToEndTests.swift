@@ -151,6 +151,20 @@ import Testing
         let lea = try CompactJWS.parse(try #require(shop.received.last?.formValue("logout_token"))).payload
         #expect(lea["sub"] == "lea")
 
+        // Both delivery log pages show it: the hub its receiver's streams and their SETs, the
+        // edge its own stream at the hub.
+        func page(_ daemon: DaemonProcess) async throws -> String {
+            try await AdminPageEndToEndTests.send(
+                daemon.adminURL + "/admin/",
+                headers: [("Authorization", "Bearer " + daemon.adminToken)]
+            ).body
+        }
+        let hubPage = try await page(hub)
+        #expect(hubPage.contains("<h2>Shared Signals</h2>") && hubPage.contains("<code>\(pushStream)</code>"))
+        #expect(hubPage.contains(#"<span class="badge ok">delivered</span>"#), "\(hubPage)")
+        let edgePage = try await page(edge)
+        #expect(edgePage.contains(#"<td><code>hub</code></td><td>push</td><td><span class="badge ok">verified</span>"#))
+
         // Removed: deleted at the hub, gone from the issuer's view.
         let removed = try await edge.admin(.PATCH, "/admin/v1/issuers/hub", ["ssf_configuration_url": .null])
         #expect(removed.status == .ok && removed.json["ssf"] == .null, "\(removed.body)")

@@ -19,6 +19,7 @@ struct DeliveryLogPage: Sendable {
         async let rps = operations.relyingParties()
         async let issuers = operations.issuers()
         let (events, deliveriesByEvent, hidden) = try await load(filters)
+        let ssf = try await SharedSignalsSection.load(operations, issuers: try await issuers, now: now)
         var eventViews: [EventView] = []
         for event in events {
             var deliveries: [DeliveryView] = []
@@ -54,6 +55,7 @@ struct DeliveryLogPage: Sendable {
             notice: notice,
             error: error,
             chart: ChartView(try await activity),
+            ssf: ssf,
             events: eventViews,
             noEvents: eventViews.isEmpty,
             olderLink: events.count >= Self.eventsPerPage && oldest != nil ? "/admin/" + older.queryString : nil,

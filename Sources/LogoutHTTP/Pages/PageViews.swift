@@ -6,6 +6,7 @@ struct PageView {
     var notice: String?
     var error: String?
     var chart: ChartView
+    var ssf: SharedSignalsSection
     var events: [EventView]
     var noEvents: Bool
     var olderLink: String?

@@ -70,6 +70,32 @@ enum Templates {
                 {{#chart.times}}<text class="axis" x="{{x}}" y="{{chart.labelY}}">{{label}}</text>{{/chart.times}}
               </svg>
             </section>
+            {{#ssf.hasAny}}
+            <section class="card ssf">
+              <h2>Shared Signals</h2>
+              {{#ssf.hasStreams}}
+              <table class="streams">
+                <thead><tr><th>Stream</th><th>Receiver</th><th>Delivery</th><th>Status</th><th>Latest SETs</th></tr></thead>
+                <tbody>
+                {{#ssf.streams}}
+                <tr><td><code>{{id}}</code></td><td><code>{{receiver}}</code></td><td>{{delivery}}</td><td><span class="badge {{statusClass}}">{{status}}</span></td><td>{{summary}}</td></tr>
+                {{#sets}}<tr class="history"><td><code>{{jti}}</code></td><td>{{tells}}</td><td class="num">{{attempts}} · HTTP {{lastStatus}}</td><td><span class="badge {{statusClass}}">{{status}}</span></td><td class="detail">{{when}} {{detail}}</td></tr>{{/sets}}
+                {{/ssf.streams}}
+                </tbody>
+              </table>
+              {{/ssf.hasStreams}}
+              {{#ssf.hasUpstreams}}
+              <table class="upstreams">
+                <thead><tr><th>Our stream at issuer</th><th>Delivery</th><th>State</th><th>Stream</th><th>Last error</th></tr></thead>
+                <tbody>
+                {{#ssf.upstreams}}
+                <tr><td><code>{{issuer}}</code></td><td>{{delivery}}</td><td><span class="badge {{stateClass}}">{{state}}</span></td><td><code>{{streamID}}</code></td><td class="detail">{{when}} {{lastError}}</td></tr>
+                {{/ssf.upstreams}}
+                </tbody>
+              </table>
+              {{/ssf.hasUpstreams}}
+            </section>
+            {{/ssf.hasAny}}
             {{#noEvents}}<p class="empty">No logout matches. Events appear here as notifiers send logout tokens.</p>{{/noEvents}}
             {{#events}}
             <section class="card event">
@@ -168,7 +194,7 @@ enum Templates {
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         td.detail { color: var(--muted); max-width: 380px; overflow-wrap: anywhere; }
         tr.history td { background: #fafbfd; } details summary { cursor: pointer; color: var(--accent); font-size: 12.5px; }
-        details table { margin: 6px 0 2px; } table.revocations { margin-top: 8px; }
+        details table { margin: 6px 0 2px; } table.revocations, table.upstreams { margin-top: 8px; }
         .reason { color: var(--failed); margin: 0; }
         .notice { background: #e8f1fd; border: 1px solid #b9d1f3; border-radius: 6px; padding: 8px 12px; }
         .notice.error { background: #fdecec; border-color: #f1b8b8; }
