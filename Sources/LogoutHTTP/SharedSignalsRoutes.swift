@@ -136,7 +136,14 @@ enum SharedSignalsRoutes {
         case .invalidToken:
             throw refusal
         case .insufficientScope(let why):
-            throw HTTPRefusal(.forbidden, code: "insufficient_scope", why)
+            let scope = request.method == .get ? "ssf.read" : "ssf.manage"
+            throw HTTPRefusal(
+                .insufficientScope(
+                    challenge: #"Bearer realm="logoutd-ssf", error="insufficient_scope", scope="\#(scope)""#
+                ),
+                code: "insufficient_scope",
+                why
+            )
         case .rateLimited(let retryAfter):
             throw HTTPRefusal(
                 .tooManyRequests(retryAfter: retryAfter),

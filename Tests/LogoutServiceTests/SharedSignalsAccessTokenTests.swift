@@ -69,8 +69,13 @@ import Testing
 
                 let read = Client(client: client, token: try Self.accessToken(audience: ours, scope: "ssf.read"))
                 #expect(try await read.call(.get, "/ssf/streams?stream_id=" + id).0 == .ok)
-                let (forbidden, refusal, _) = try await read.call(.delete, "/ssf/streams?stream_id=" + id)
+                let (forbidden, refusal, headers) = try await read.call(.delete, "/ssf/streams?stream_id=" + id)
                 #expect(forbidden == .forbidden && refusal?["error"] == "insufficient_scope")
+                // RFC 6750 §3.1: the challenge names the error and the scope that is needed.
+                #expect(
+                    headers[.wwwAuthenticate]
+                        == #"Bearer realm="logoutd-ssf", error="insufficient_scope", scope="ssf.manage""#
+                )
 
                 for (why, token) in [
                     ("another audience", try Self.accessToken(audience: "https://api.example")),

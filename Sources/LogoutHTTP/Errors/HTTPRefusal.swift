@@ -18,6 +18,9 @@ public struct HTTPRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         /// `challenge` is the `WWW-Authenticate` scheme a client should use.
         case unauthorized(challenge: String?)
         case forbidden
+        /// `403` with a `WWW-Authenticate` challenge: a valid token without the scope the
+        /// request needs (RFC 6750 §3.1 `insufficient_scope`).
+        case insufficientScope(challenge: String)
         case notFound
         /// `allow` lists the methods the path takes.
         case methodNotAllowed(allow: String)
@@ -47,7 +50,7 @@ public struct HTTPRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .badRequest: return .badRequest
         case .unauthorized: return .unauthorized
-        case .forbidden: return .forbidden
+        case .forbidden, .insufficientScope: return .forbidden
         case .notFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
         case .conflict: return .conflict
@@ -63,7 +66,7 @@ public struct HTTPRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     public var headers: HTTPFields {
         var headers: HTTPFields = [.cacheControl: "no-store"]
         switch kind {
-        case .unauthorized(let challenge?): headers[.wwwAuthenticate] = challenge
+        case .unauthorized(let challenge?), .insufficientScope(let challenge): headers[.wwwAuthenticate] = challenge
         case .methodNotAllowed(let allow): headers[.allow] = allow
         case .tooManyRequests(let wait), .unavailable(let wait): headers[.retryAfter] = Self.retryAfter(wait)
         default: break
