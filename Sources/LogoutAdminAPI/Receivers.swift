@@ -4,18 +4,23 @@ import LogoutCore
 /// (contract C7).
 public struct ReceiverRegistration: AdminRequestBody, Codable, Sendable, Equatable {
     public var name: String
-    /// A registered issuer (name or `iss`) whose RFC 9068 access tokens with `client_id` = `name`
-    /// may manage this receiver's streams; absent: only the receiver's own token.
+    /// A registered issuer (name or `iss`) whose RFC 9068 access tokens with `client_id` = the
+    /// receiver's OAuth client id may manage this receiver's streams; absent: only the
+    /// receiver's own token.
     public var oauthIssuer: String?
+    /// The `client_id` the receiver has at that issuer, when it is not `name`.
+    public var oauthClientID: String?
 
-    public init(name: String, oauthIssuer: String? = nil) {
+    public init(name: String, oauthIssuer: String? = nil, oauthClientID: String? = nil) {
         self.name = name
         self.oauthIssuer = oauthIssuer
+        self.oauthClientID = oauthClientID
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name
         case oauthIssuer = "oauth_issuer"
+        case oauthClientID = "oauth_client_id"
     }
 
     public static let members = Set(CodingKeys.allCases.map(\.rawValue))
@@ -39,18 +44,22 @@ public struct ReceiverResource: Codable, Sendable, Equatable {
     /// How many streams it created.
     public var streams: Int
     public var oauthIssuer: String?
+    /// The `client_id` its access tokens must name (its name unless the admin gave another).
+    public var oauthClientID: String?
 
     public init(_ stored: StoredReceiver) {
         name = stored.name
         createdAt = stored.createdAt
         streams = stored.streams
         oauthIssuer = stored.oauthIssuer
+        oauthClientID = stored.oauthIssuer == nil ? nil : stored.effectiveClientID
     }
 
     enum CodingKeys: String, CodingKey {
         case name, streams
         case createdAt = "created_at"
         case oauthIssuer = "oauth_issuer"
+        case oauthClientID = "oauth_client_id"
     }
 }
 

@@ -4,10 +4,12 @@ import LogoutCore
 extension Views {
     /// `ssf receivers list`.
     public static func receivers(_ list: ReceiverList, now: Timestamp) -> Table {
-        var table = Table(["NAME", "STREAMS", "CREATED"])
+        var table = Table(["NAME", "STREAMS", "OAUTH", "CREATED"])
         for receiver in list.receivers {
+            let oauth = receiver.oauthIssuer.map { "\($0) client_id \(receiver.oauthClientID ?? receiver.name)" }
             table.add([
                 .init(receiver.name), .init(String(receiver.streams)),
+                .init(oauth ?? "-", oauth == nil ? .dim : .plain),
                 .init(RelativeTime.describe(receiver.createdAt, now: now), .dim),
             ])
         }

@@ -1,5 +1,6 @@
 extension PostgresSchema {
-    /// As the embedded store's v11: our own streams at registered issuers' SSF transmitters.
+    /// As the embedded store's v11: our own streams at registered issuers' SSF transmitters, and a
+    /// receiver's OAuth `client_id`.
     static let v11 = """
         CREATE TABLE upstream_streams (
             issuer_name TEXT PRIMARY KEY REFERENCES issuers(name) ON DELETE CASCADE,
@@ -20,5 +21,7 @@ extension PostgresSchema {
             lease_until BIGINT,
             updated_at BIGINT NOT NULL
         );
+        ALTER TABLE ssf_receivers ADD COLUMN oauth_client_id TEXT;
+        CREATE UNIQUE INDEX ssf_receivers_client ON ssf_receivers((COALESCE(oauth_client_id, name)));
         """
 }

@@ -6,16 +6,21 @@ extension PostgresStore {
 
     public func insertReceiver(_ receiver: StoredReceiver) async throws {
         try await write { db in
+            if try await db.value("SELECT 1 FROM ssf_receivers WHERE name = \(receiver.name)", as: Int32.self) != nil {
+                throw RegistryError.conflict("an SSF receiver named \(receiver.name) already exists")
+            }
             do {
                 try await db.execute(
                     """
-                    INSERT INTO ssf_receivers (name, token_hash, oauth_issuer, created_at)
+                    INSERT INTO ssf_receivers (name, token_hash, oauth_issuer, oauth_client_id, created_at)
                     VALUES (\(receiver.name), \(receiver.tokenHash), \(receiver.oauthIssuer),
-                        \(receiver.createdAt.millisecondsSince1970))
+                        \(receiver.oauthClientID), \(receiver.createdAt.millisecondsSince1970))
                     """
                 )
             } catch  where Self.isUniqueViolation(error) {
-                throw RegistryError.conflict("an SSF receiver named \(receiver.name) already exists")
+                throw RegistryError.conflict(
+                    "another SSF receiver already answers to the OAuth client_id \(receiver.effectiveClientID)"
+                )
             }
         }
     }
@@ -35,6 +40,17 @@ extension PostgresStore {
         }
     }
 
+    public func receiver(oauthClientID clientID: String) async throws -> StoredReceiver? {
+        try await read { db in
+            try await db.row(
+                """
+                \(unescaped: Self.selectReceivers)
+                WHERE COALESCE(r.oauth_client_id, r.name) = \(clientID) AND r.oauth_issuer IS NOT NULL
+                """
+            ).map(Self.receiver(from:))
+        }
+    }
+
     public func deleteReceiver(named name: String) async throws {
         try await write { db in
             guard try await db.count("DELETE FROM ssf_receivers WHERE name = \(name) RETURNING 1") > 0 else {
@@ -44,7 +60,7 @@ extension PostgresStore {
     }
 
     private static let selectReceivers = """
-        SELECT r.name, r.token_hash, r.oauth_issuer, r.created_at,
+        SELECT r.name, r.token_hash, r.oauth_issuer, r.oauth_client_id, r.created_at,
                (SELECT count(*) FROM ssf_streams s WHERE s.receiver = r.name) AS streams
         FROM ssf_receivers r
         """
@@ -55,7 +71,8 @@ extension PostgresStore {
             tokenHash: try row.get("token_hash"),
             createdAt: try row.time("created_at"),
             streams: Int(try row.get("streams", as: Int64.self)),
-            oauthIssuer: try row.get("oauth_issuer", as: String?.self)
+            oauthIssuer: try row.get("oauth_issuer", as: String?.self),
+            oauthClientID: try row.get("oauth_client_id", as: String?.self)
         )
     }
 

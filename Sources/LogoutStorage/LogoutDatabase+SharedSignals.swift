@@ -12,9 +12,24 @@ extension LogoutDatabase {
             {
                 throw RegistryError.conflict("an SSF receiver named \(receiver.name) already exists")
             }
+            if try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM ssf_receivers WHERE COALESCE(oauth_client_id, name) = ?",
+                arguments: [receiver.effectiveClientID]
+            ) == true {
+                throw RegistryError.conflict(
+                    "another SSF receiver already answers to the OAuth client_id \(receiver.effectiveClientID)"
+                )
+            }
             try db.execute(
-                sql: "INSERT INTO ssf_receivers (name, token_hash, oauth_issuer, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [receiver.name, receiver.tokenHash, receiver.oauthIssuer, receiver.createdAt.column]
+                sql: """
+                    INSERT INTO ssf_receivers (name, token_hash, oauth_issuer, oauth_client_id, created_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    receiver.name, receiver.tokenHash, receiver.oauthIssuer, receiver.oauthClientID,
+                    receiver.createdAt.column,
+                ]
             )
         }
     }
@@ -24,7 +39,7 @@ extension LogoutDatabase {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.name, r.token_hash, r.oauth_issuer, r.created_at,
+                    SELECT r.name, r.token_hash, r.oauth_issuer, r.oauth_client_id, r.created_at,
                            (SELECT count(*) FROM ssf_streams s WHERE s.receiver = r.name) AS streams
                     FROM ssf_receivers r ORDER BY r.name
                     """
@@ -37,11 +52,26 @@ extension LogoutDatabase {
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT r.name, r.token_hash, r.oauth_issuer, r.created_at,
+                    SELECT r.name, r.token_hash, r.oauth_issuer, r.oauth_client_id, r.created_at,
                            (SELECT count(*) FROM ssf_streams s WHERE s.receiver = r.name) AS streams
                     FROM ssf_receivers r WHERE r.token_hash = ?
                     """,
                 arguments: [tokenHash]
+            ).map(Self.receiver(from:))
+        }
+    }
+
+    public func receiver(oauthClientID clientID: String) async throws -> StoredReceiver? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT r.name, r.token_hash, r.oauth_issuer, r.oauth_client_id, r.created_at,
+                           (SELECT count(*) FROM ssf_streams s WHERE s.receiver = r.name) AS streams
+                    FROM ssf_receivers r
+                    WHERE COALESCE(r.oauth_client_id, r.name) = ? AND r.oauth_issuer IS NOT NULL
+                    """,
+                arguments: [clientID]
             ).map(Self.receiver(from:))
         }
     }
@@ -59,7 +89,8 @@ extension LogoutDatabase {
             tokenHash: row["token_hash"],
             createdAt: Timestamp(column: row["created_at"]),
             streams: row["streams"],
-            oauthIssuer: row["oauth_issuer"]
+            oauthIssuer: row["oauth_issuer"],
+            oauthClientID: row["oauth_client_id"]
         )
     }
 

@@ -1,7 +1,7 @@
 extension Migrations {
     /// Our own streams at registered issuers' SSF transmitters (the receiver role): the admin's
     /// settings and sealed token, the progress of setting the stream up, and the lease of the
-    /// replica that runs it.
+    /// replica that runs it. A receiver's OAuth `client_id`, when it is not its name.
     static let v11 = """
         CREATE TABLE upstream_streams (
             issuer_name TEXT PRIMARY KEY NOT NULL REFERENCES issuers(name) ON DELETE CASCADE,
@@ -22,5 +22,7 @@ extension Migrations {
             lease_until INTEGER,
             updated_at INTEGER NOT NULL
         );
+        ALTER TABLE ssf_receivers ADD COLUMN oauth_client_id TEXT;
+        CREATE UNIQUE INDEX ssf_receivers_client ON ssf_receivers((COALESCE(oauth_client_id, name)));
         """
 }

@@ -79,14 +79,19 @@ struct SharedSignalsCommand: AsyncParsableCommand {
         @Option(
             help: """
                 A registered issuer whose OAuth access tokens (RFC 9068, client_id = the receiver's \
-                name, scope ssf.manage or ssf.read) may also manage the receiver's streams.
+                name or --oauth-client-id, scope ssf.manage or ssf.read) may also manage the \
+                receiver's streams.
                 """
         ) var oauthIssuer: String?
+        @Option(
+            name: .customLong("oauth-client-id"),
+            help: "The receiver's client_id at that issuer, when it is not its name."
+        ) var oauthClientID: String?
 
         func run() async throws {
             try await admin.withClient { client in
                 let created = try await client.createReceiver(
-                    ReceiverRegistration(name: name, oauthIssuer: oauthIssuer)
+                    ReceiverRegistration(name: name, oauthIssuer: oauthIssuer, oauthClientID: oauthClientID)
                 )
                 admin.done(
                     created,

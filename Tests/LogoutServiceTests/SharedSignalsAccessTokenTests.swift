@@ -98,6 +98,38 @@ import Testing
         }
     }
 
+    /// A receiver whose client at the authorization server has another id than its name: the
+    /// tokens naming that id act for it, and its name alone no longer does.
+    @Test func aReceiverMayHaveAnotherOAuthClientIDThanItsName() async throws {
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            let registration = ReceiverRegistration(name: "siem", oauthIssuer: "idp", oauthClientID: "0oa1siem")
+            _ = try await harness.admin.createReceiver(registration)
+            #expect(try await harness.admin.receiver(named: "siem").oauthClientID == "0oa1siem")
+            await #expect(throws: AdminError.self, "a client id without an issuer") {
+                try await harness.admin.createReceiver(ReceiverRegistration(name: "vpn", oauthClientID: "x"))
+            }
+            await #expect(throws: AdminError.self, "a client id another receiver answers to") {
+                try await harness.admin.createReceiver(
+                    ReceiverRegistration(name: "vpn", oauthIssuer: "idp", oauthClientID: "0oa1siem")
+                )
+            }
+            let ours = harness.components.configuration.issuer
+            let app = Application(router: harness.components.publicRouter())
+            try await app.test(.live) { client in
+                let token = try Self.accessToken(audience: ours, clientID: "0oa1siem")
+                let (created, stream, _) = try await Client(client: client, token: token).call(
+                    .post,
+                    "/ssf/streams",
+                    "{}"
+                )
+                #expect(created == .created && stream?["aud"] == "siem")
+                let byName = try Self.accessToken(audience: ours, clientID: "siem")
+                #expect(try await Client(client: client, token: byName).call(.get, "/ssf/streams").0 == .unauthorized)
+            }
+        }
+    }
+
     /// SEC-4 on the stream endpoints: refused tokens are charged to the client, and past its
     /// budget every token from it is `429` before anything is looked up or verified.
     @Test func refusedTokensAreChargedAndAFloodIsStopped() async throws {

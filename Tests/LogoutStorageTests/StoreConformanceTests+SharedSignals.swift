@@ -38,6 +38,46 @@ extension StoreConformanceTests {
         }
     }
 
+    /// A receiver that takes access tokens is found, alone, by the `client_id` they carry: its
+    /// OAuth client id, else its name; one that takes none is not; two receivers cannot answer
+    /// to one client id.
+    @Test(arguments: StoreKind.allCases)
+    func receiversAreFoundByTheirOAuthClientID(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        let siem = StoredReceiver(name: "siem", tokenHash: "aa11", createdAt: f.now, oauthIssuer: "idp")
+        let vpn = StoredReceiver(
+            name: "vpn",
+            tokenHash: "bb22",
+            createdAt: f.now,
+            oauthIssuer: "idp",
+            oauthClientID: "vpn-app"
+        )
+        try await f.store.insertReceiver(siem)
+        try await f.store.insertReceiver(vpn)
+        try await f.store.insertReceiver(StoredReceiver(name: "crm", tokenHash: "cc33", createdAt: f.now))
+        #expect(try await f.store.receiver(oauthClientID: "siem") == siem)
+        #expect(try await f.store.receiver(oauthClientID: "vpn-app") == vpn)
+        #expect(try await f.store.receiver(oauthClientID: "vpn") == nil, "its name is not its client id")
+        #expect(try await f.store.receiver(oauthClientID: "crm") == nil, "it takes no access token")
+        #expect(try await f.store.receivers().first { $0.name == "vpn" }?.oauthClientID == "vpn-app")
+        for taken in [
+            StoredReceiver(
+                name: "other",
+                tokenHash: "dd44",
+                createdAt: f.now,
+                oauthIssuer: "idp",
+                oauthClientID: "siem"
+            ),
+            StoredReceiver(name: "vpn-app", tokenHash: "ee55", createdAt: f.now),
+        ] {
+            await #expect(throws: RegistryError.self, "\(taken.name)") { try await f.store.insertReceiver(taken) }
+        }
+        #expect(try await f.store.receivers().count == 3)
+        // The issuer's removal takes its access tokens' right away.
+        try await f.store.deleteIssuer(named: "idp")
+        #expect(try await f.store.receiver(oauthClientID: "siem") == nil)
+    }
+
     /// Streams are listed per receiver, oldest first; a replace changes configuration and sealed
     /// credential and keeps status and subjects, a status change keeps the configuration; a
     /// stream of a receiver that is gone, or with a taken id, is refused.

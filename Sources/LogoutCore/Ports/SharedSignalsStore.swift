@@ -7,6 +7,9 @@ public protocol SharedSignalsStore: Sendable {
     func receivers() async throws -> [StoredReceiver]
     /// The receiver presenting the token of this hash.
     func receiver(tokenHash: String) async throws -> StoredReceiver?
+    /// The receiver that takes access tokens (it has an `oauthIssuer`) naming `clientID`: its
+    /// `oauthClientID`, or its name when it has none.
+    func receiver(oauthClientID clientID: String) async throws -> StoredReceiver?
     /// Removes a receiver and its streams.
     /// - Throws: `RegistryError.notFound`.
     func deleteReceiver(named name: String) async throws

@@ -11,12 +11,25 @@ public struct StoredReceiver: Sendable, Equatable {
     /// nil: only the receiver's own token. Any issuer could mint a token naming any client, so
     /// the admin says which one is this receiver's authorization server.
     public var oauthIssuer: String?
+    /// The `client_id` its access tokens carry at that issuer; nil: the receiver's name.
+    public var oauthClientID: String?
 
-    public init(name: String, tokenHash: String, createdAt: Timestamp, streams: Int = 0, oauthIssuer: String? = nil) {
+    public init(
+        name: String,
+        tokenHash: String,
+        createdAt: Timestamp,
+        streams: Int = 0,
+        oauthIssuer: String? = nil,
+        oauthClientID: String? = nil
+    ) {
         self.name = name
         self.tokenHash = tokenHash
         self.createdAt = createdAt
         self.streams = streams
         self.oauthIssuer = oauthIssuer
+        self.oauthClientID = oauthClientID
     }
+
+    /// The `client_id` an access token for this receiver names.
+    public var effectiveClientID: String { oauthClientID ?? name }
 }

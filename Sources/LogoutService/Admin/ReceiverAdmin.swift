@@ -26,6 +26,12 @@ struct ReceiverAdmin: Sendable {
             }
             oauthIssuer = issuer.name
         }
+        if let clientID = registration.oauthClientID {
+            guard oauthIssuer != nil else {
+                throw AdminError(.invalidRequest, "invalid_request", "oauth_client_id needs an oauth_issuer")
+            }
+            try RegistrationRules.identifier(clientID, field: "oauth_client_id", maximum: 256)
+        }
         // 256 bits: a bearer token guessed by no one; only its hash is stored, and a presented
         // token is looked up by its hash (a full SHA-256, so the lookup leaks nothing usable).
         let token = Digests.randomIdentifier(bytes: 32)
@@ -33,7 +39,8 @@ struct ReceiverAdmin: Sendable {
             name: registration.name,
             tokenHash: Digests.tokenHash(token),
             createdAt: context.now(),
-            oauthIssuer: oauthIssuer
+            oauthIssuer: oauthIssuer,
+            oauthClientID: registration.oauthClientID == registration.name ? nil : registration.oauthClientID
         )
         try await context.storage { try await context.store.insertReceiver(receiver) }
         context.logger.info("SSF receiver registered", metadata: ["receiver": "\(registration.name)"])

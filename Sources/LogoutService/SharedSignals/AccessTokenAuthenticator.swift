@@ -3,8 +3,8 @@ import LogoutCore
 import LogoutJWT
 
 /// OAuth access tokens on the stream endpoints (contract C7): an RFC 9068 JWT of a registered
-/// issuer, verified with that issuer's keys as its logout tokens are, whose `client_id` is then
-/// looked up among the receivers by the caller.
+/// issuer, verified with that issuer's keys as its logout tokens are, for the receiver whose
+/// OAuth `client_id` it names.
 struct AccessTokenAuthenticator: Sendable {
     let directory: IssuerDirectory
     let signatures: SignatureChecker
@@ -17,7 +17,8 @@ struct AccessTokenAuthenticator: Sendable {
     struct KeysUnavailable: Error {}
 
     enum Outcome: Equatable {
-        /// Valid: the `client_id`, and the registered issuer (its name) that signed it.
+        /// Valid: the receiver (its name) the `client_id` is, and the registered issuer (its
+        /// name) that signed it.
         case client(String, issuer: String)
         case refused(AccessTokenValidator.Refusal)
         /// The issuer's keys cannot be fetched now: the request is answered 503.
@@ -29,19 +30,19 @@ struct AccessTokenAuthenticator: Sendable {
         token.utf8.count > 64 && token.split(separator: ".").count == 3
     }
 
-    /// - Parameter issuerOf: the registered issuer (its name) the admin named for the receiver
-    ///   whose name is this `client_id`, or nil (no such receiver, or none named): the token is
-    ///   verified with that issuer's keys only, whatever issuer it claims.
+    /// - Parameter receiverOf: the receiver whose OAuth client is this `client_id` and the
+    ///   registered issuer (its name) the admin named for it, or nil (no such receiver, or none
+    ///   named): the token is verified with that issuer's keys only, whatever issuer it claims.
     func authenticate(
         _ token: String,
         writing: Bool,
-        issuerOf: (String) async throws -> String?
+        receiverOf: (String) async throws -> (receiver: String, issuer: String)?
     ) async throws -> Outcome {
         guard let jws = try? CompactJWS.parse(token) else {
             return .refused(.init("not a compact JWS"))
         }
-        guard let clientID = jws.payload["client_id"]?.stringValue, let issuerName = try await issuerOf(clientID),
-            let entry = directory.entry(named: issuerName)
+        guard let clientID = jws.payload["client_id"]?.stringValue, let owner = try await receiverOf(clientID),
+            let entry = directory.entry(named: owner.issuer)
         else { return .refused(.init("client_id names no receiver that takes access tokens")) }
         do {
             let header = try AccessTokenValidator.checkHeader(jws.header, policy: entry.policy)
@@ -52,14 +53,14 @@ struct AccessTokenAuthenticator: Sendable {
             } catch {
                 return .refused(.init(error.description))
             }
-            let verified = try AccessTokenValidator.checkClaims(
+            _ = try AccessTokenValidator.checkClaims(
                 jws.payload,
                 policy: entry.policy,
                 audience: audience,
                 writing: writing,
                 now: now()
             )
-            return .client(verified, issuer: entry.issuer.name)
+            return .client(owner.receiver, issuer: entry.issuer.name)
         } catch {
             return .refused(error)
         }

@@ -45,12 +45,15 @@ struct StreamService: StreamManagement {
         // The receiver first: only the issuer the admin named for it speaks for it (any
         // registered issuer, an app with a shared secret among them, can sign a token naming any
         // client), and its keys alone verify the token.
+        // One row, by its index: a token costs one lookup, however many receivers there are.
         let outcome = try await accessTokens.authenticate(token, writing: writing) { clientID in
-            try await store.receivers().first { $0.name == clientID }?.oauthIssuer
+            try await store.receiver(oauthClientID: clientID).flatMap { receiver in
+                receiver.oauthIssuer.map { (receiver: receiver.name, issuer: $0) }
+            }
         }
         switch outcome {
-        case .client(let clientID, _):
-            return .receiver(clientID)
+        case .client(let receiver, _):
+            return .receiver(receiver)
         case .refused(let refusal):
             if refusal.insufficientScope { return .insufficientScope(refusal.description) }
             logger.info("SSF access token refused", metadata: ["reason": "\(refusal.description)"])
