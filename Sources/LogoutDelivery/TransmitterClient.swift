@@ -12,6 +12,8 @@ public struct TransmitterClient: Sendable {
     public struct Answer: Sendable, Equatable {
         public var status: Int
         public var body: [UInt8]
+        /// `Retry-After` in seconds, when the answer gave it so (a `429` or `503`).
+        public var retryAfter: Duration?
 
         /// A short, printable excerpt of an error answer for the admin (its `error` or `err`
         /// and description when it gives them).
@@ -75,7 +77,10 @@ public struct TransmitterClient: Sendable {
                         throw Failure(description: "the answer is larger than \(maximumBytes) bytes")
                     }
                 }
-                return Answer(status: Int(response.status.code), body: body)
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int64($0) }.map {
+                    Duration.seconds(min(max($0, 0), 3600))
+                }
+                return Answer(status: Int(response.status.code), body: body, retryAfter: retryAfter)
             }
         } catch let failure as Failure {
             throw failure

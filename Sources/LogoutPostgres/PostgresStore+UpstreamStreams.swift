@@ -51,7 +51,7 @@ extension PostgresStore {
             guard let token = try sealedToken ?? existing?.bytes("token") else {
                 throw RegistryError.conflict("a new upstream stream needs its transmitter's token")
             }
-            let generation = (try existing?.get("generation", as: Int64.self) ?? 0) + 1
+            let generation = UpstreamStream.nextGeneration(after: try existing?.get("generation", as: Int64.self))
             try await db.execute("DELETE FROM upstream_streams WHERE issuer_name = \(issuer)")
             try await db.execute(
                 """
@@ -64,7 +64,7 @@ extension PostgresStore {
         }
     }
 
-    public func recordUpstreamStream(_ stream: UpstreamStream, now: Timestamp) async throws -> Bool {
+    public func recordUpstreamStream(_ stream: UpstreamStream, owner: String, now: Timestamp) async throws -> Bool {
         try await write { db in
             try await db.count(
                 """
@@ -76,6 +76,7 @@ extension PostgresStore {
                     last_polled_at = \(stream.lastPolledAt?.millisecondsSince1970),
                     updated_at = \(now.millisecondsSince1970)
                 WHERE issuer_name = \(stream.issuerName) AND generation = \(stream.generation)
+                  AND (lease_owner IS NULL OR lease_owner = \(owner))
                 RETURNING 1
                 """
             ) == 1

@@ -52,7 +52,7 @@ extension LogoutDatabase {
             guard let token = sealedToken.map({ Data($0) }) ?? kept else {
                 throw RegistryError.conflict("a new upstream stream needs its transmitter's token")
             }
-            let generation: Int64 = (existing?["generation"] ?? 0) + 1
+            let generation = UpstreamStream.nextGeneration(after: existing?["generation"])
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO upstream_streams
@@ -67,19 +67,19 @@ extension LogoutDatabase {
         }
     }
 
-    public func recordUpstreamStream(_ stream: UpstreamStream, now: Timestamp) async throws -> Bool {
+    public func recordUpstreamStream(_ stream: UpstreamStream, owner: String, now: Timestamp) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE upstream_streams SET state = ?, stream_id = ?, poll_url = ?, configuration_endpoint = ?,
                         verification_state = ?, verified_at = ?, last_error = ?, last_error_at = ?,
                         last_polled_at = ?, updated_at = ?
-                    WHERE issuer_name = ? AND generation = ?
+                    WHERE issuer_name = ? AND generation = ? AND (lease_owner IS NULL OR lease_owner = ?)
                     """,
                 arguments: [
                     stream.state.rawValue, stream.streamID, stream.pollURL, stream.configurationEndpoint,
                     stream.verificationState, stream.verifiedAt?.column, stream.lastError, stream.lastErrorAt?.column,
-                    stream.lastPolledAt?.column, now.column, stream.issuerName, stream.generation,
+                    stream.lastPolledAt?.column, now.column, stream.issuerName, stream.generation, owner,
                 ]
             )
             return db.changesCount == 1

@@ -84,6 +84,12 @@ struct IssuersCommand: AsyncParsableCommand {
         @Option(help: "push (to our /ssf/push/NAME) or poll (the default).") var ssfDelivery: String?
         @Flag(help: "Delete our stream at its SSF transmitter and forget it.") var noSsf = false
 
+        func validate() throws {
+            if noSsf && (ssfConfigurationURL != nil || ssfTokenFile != nil || ssfDelivery != nil) {
+                throw ValidationError("--no-ssf removes the stream; give no other --ssf-… option with it")
+            }
+        }
+
         func run() async throws {
             var change = IssuerChange()
             if let endSessionEndpoint { change.endSessionEndpoint = .value(endSessionEndpoint) }

@@ -5,6 +5,7 @@ import Testing
 /// (SSF §7.1–7.2, §8.1.1.1; RFC 8936 §2.3), and what we send it: one row per rule.
 @Suite struct TransmitterExchangeTests {
     static let issuer = "https://hub.example"
+    static let configurationURL = "https://hub.example/.well-known/ssf-configuration"
 
     static func metadata(_ members: String) -> [UInt8] {
         Array(("{\"issuer\":\"https://hub.example\"," + members + "}").utf8)
@@ -19,6 +20,7 @@ import Testing
     @Test func goodMetadataGivesItsEndpoints() throws {
         let endpoints = try TransmitterExchange.endpoints(
             metadata: Self.goodMetadata,
+            configurationURL: Self.configurationURL,
             issuer: Self.issuer,
             delivery: .poll,
             allowHTTP: false
@@ -51,6 +53,14 @@ import Testing
             "is not an https URL"
         ),
         (
+            "an endpoint on another origin: our token would go there",
+            metadata(#""configuration_endpoint":"https://evil.example/s""#), .push, "not on the origin"
+        ),
+        (
+            "another port is another origin",
+            metadata(#""configuration_endpoint":"https://hub.example:8443/s""#), .push, "not on the origin"
+        ),
+        (
             "an endpoint that is no URL",
             metadata(#""configuration_endpoint":"https://hub.example/s","verification_endpoint":"v""#),
             .push, "verification_endpoint"
@@ -63,6 +73,7 @@ import Testing
         #expect {
             _ = try TransmitterExchange.endpoints(
                 metadata: bytes,
+                configurationURL: Self.configurationURL,
                 issuer: Self.issuer,
                 delivery: delivery,
                 allowHTTP: false
@@ -76,6 +87,7 @@ import Testing
         let bytes = Self.metadata(#""configuration_endpoint":"http://127.0.0.1:9/s""#)
         let endpoints = try TransmitterExchange.endpoints(
             metadata: bytes,
+            configurationURL: "http://127.0.0.1:9/.well-known/ssf-configuration",
             issuer: Self.issuer,
             delivery: .push,
             allowHTTP: true
@@ -108,8 +120,49 @@ import Testing
         let body =
             #"{"stream_id":"s-1","events_delivered":[\#(Self.revoked)],"#
             + #""delivery":{"method":"urn:ietf:rfc:8936","endpoint_url":"https://hub.example/poll/s-1"}}"#
-        let created = try TransmitterExchange.createdStream(Array(body.utf8), delivery: .poll, allowHTTP: false)
+        let created = try TransmitterExchange.createdStream(
+            Array(body.utf8),
+            delivery: .poll,
+            allowHTTP: false,
+            origin: Self.configurationURL
+        )
         #expect(created.streamID == "s-1" && created.pollURL == "https://hub.example/poll/s-1")
+        #expect(created.audience.isEmpty, "no aud given")
+        let push = try TransmitterExchange.createdStream(
+            Array(#"{"stream_id":"s-2","aud":["a","b"],"delivery":{"endpoint_url":"https://us/in"}}"#.utf8),
+            delivery: .push,
+            allowHTTP: false,
+            origin: Self.configurationURL
+        )
+        #expect(push.audience == ["a", "b"] && push.pushURL == "https://us/in" && push.pollURL == nil)
+    }
+
+    /// A transmitter holding one stream per receiver lists it (an array, or the object alone):
+    /// only one of our delivery is adoptable.
+    @Test func existingStreamsAreReadForAdoption() {
+        let list =
+            #"[{"stream_id":"p","delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"https://us/in"}},"#
+            + #"{"stream_id":"q","delivery":{"method":"urn:ietf:rfc:8936","endpoint_url":"https://hub.example/q"}},"#
+            + #"{"stream_id":"r","delivery":{"method":"urn:ietf:rfc:8936","endpoint_url":"https://evil.example/r"}}]"#
+        let poll = TransmitterExchange.existingStreams(
+            Array(list.utf8),
+            delivery: .poll,
+            allowHTTP: false,
+            origin: Self.configurationURL
+        )
+        #expect(poll.map(\.streamID) == ["q"], "a poll URL on another origin is not ours to poll")
+        let one = #"{"stream_id":"p","delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"https://us/in"}}"#
+        let push = TransmitterExchange.existingStreams(
+            Array(one.utf8),
+            delivery: .push,
+            allowHTTP: false,
+            origin: Self.configurationURL
+        )
+        #expect(push.map(\.pushURL) == ["https://us/in"])
+        #expect(
+            TransmitterExchange.existingStreams(Array("<html>".utf8), delivery: .push, allowHTTP: false, origin: "x")
+                .isEmpty
+        )
     }
 
     static let refusedStreams: [(String, String, SSFDeliveryMethod, String)] = [
@@ -125,13 +178,22 @@ import Testing
             .poll,
             "not an https URL"
         ),
+        (
+            "a poll URL on another origin", #"{"stream_id":"s","delivery":{"endpoint_url":"https://evil.example/p"}}"#,
+            .poll, "not on the origin"
+        ),
     ]
 
     @Test(arguments: refusedStreams)
     func createdStreamIsRefused(row: (String, String, SSFDeliveryMethod, String)) {
         let (_, body, delivery, expected) = row
         #expect {
-            _ = try TransmitterExchange.createdStream(Array(body.utf8), delivery: delivery, allowHTTP: false)
+            _ = try TransmitterExchange.createdStream(
+                Array(body.utf8),
+                delivery: delivery,
+                allowHTTP: false,
+                origin: Self.configurationURL
+            )
         } throws: { error in
             (error as? TransmitterExchange.Failure)?.description.contains(expected) == true
         }
@@ -167,9 +229,21 @@ import Testing
         #expect(throws: TransmitterExchange.Failure.self) {
             try TransmitterExchange.pollAnswer(Array(#"{"sets":[]}"#.utf8))
         }
-        #expect(throws: TransmitterExchange.Failure.self) {
-            try TransmitterExchange.pollAnswer(Array(#"{"sets":{"a":1}}"#.utf8))
+        // One entry that is no SET is set apart for setErrs; it does not hold back the rest.
+        let mixed = try TransmitterExchange.pollAnswer(Array(#"{"sets":{"a":1,"b":"t.b.b","c":null}}"#.utf8))
+        #expect(mixed.sets.map(\.jti) == ["b"] && mixed.malformed == ["a", "c"])
+    }
+
+    @Test func generationsNeverComeBack() {
+        var seen: Set<Int64> = []
+        var last: Int64?
+        for _ in 0..<1000 {
+            let next = UpstreamStream.nextGeneration(after: last)
+            #expect(next > 0 && next != last)
+            seen.insert(next)
+            last = next
         }
+        #expect(seen.count == 1000)
     }
 
     @Test(arguments: [(1, 1), (2, 2), (3, 4), (6, 32), (9, 256), (10, 300), (50, 300)])

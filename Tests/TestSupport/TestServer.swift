@@ -99,6 +99,8 @@ public final class TestServer: Sendable {
         }
         router.post("**", use: handler)
         router.get("**", use: handler)
+        router.delete("**", use: handler)
+        router.patch("**", use: handler)
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,

@@ -5,7 +5,7 @@ public protocol UpstreamStreamStore: Sendable {
     func upstreamStreams() async throws -> [UpstreamStream]
     func upstreamStream(issuer: String) async throws -> UpstreamStream?
     /// Sets (or with nil removes) an issuer's upstream stream. New settings start over at
-    /// `creating` under the next generation; the same settings with another token only change
+    /// `creating` under a new generation (`UpstreamStream.nextGeneration`); the same settings with another token only change
     /// the token. Throws `RegistryError.notFound` for an unknown issuer.
     func configureUpstreamStream(
         issuer: String,
@@ -14,8 +14,9 @@ public protocol UpstreamStreamStore: Sendable {
         now: Timestamp
     ) async throws
     /// Writes the progress fields of `stream` (state, ids, URLs, verification, errors, poll
-    /// time) if its generation is still the stored one; false otherwise (the admin changed it).
-    func recordUpstreamStream(_ stream: UpstreamStream, now: Timestamp) async throws -> Bool
+    /// time) if its generation is still the stored one and `owner` still holds its lease (or
+    /// nobody does); false otherwise (the admin changed it, or another replica took it over).
+    func recordUpstreamStream(_ stream: UpstreamStream, owner: String, now: Timestamp) async throws -> Bool
     /// Takes or renews the lease on the issuer's stream at `generation` for `owner` until
     /// `until`; false while another owner's lease runs, or when the generation has moved on.
     func leaseUpstreamStream(

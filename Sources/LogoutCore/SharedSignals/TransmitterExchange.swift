@@ -4,7 +4,8 @@ import Foundation
 /// §8.1.4.2; RFC 8936 §2.2–2.3), as values: the upstream service only moves the bytes.
 ///
 /// Everything read is checked before it is used: a transmitter is a peer on the network, and
-/// the URLs it names are where our credential goes next.
+/// the URLs it names are where our credential goes next — so they must be on the origin the
+/// admin gave (`ssf_configuration_url`).
 public enum TransmitterExchange {
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public let description: String
@@ -17,29 +18,36 @@ public enum TransmitterExchange {
         public var verificationEndpoint: String?
     }
 
-    /// A stream the transmitter created for us.
+    /// A stream the transmitter created for us, or one it already had.
     public struct CreatedStream: Sendable, Equatable {
         public var streamID: String
         /// Its `delivery.endpoint_url`, for a poll stream.
         public var pollURL: String?
+        /// Its `aud`, which the transmitter chooses (SSF §8.1.1): its SETs carry it.
+        public var audience: [String]
+        /// Its `delivery.endpoint_url`, for a push stream: where it pushes.
+        public var pushURL: String? = nil
     }
 
-    /// One poll's SETs, by `jti` as the transmitter keyed them.
+    /// One poll's SETs, by `jti` as the transmitter keyed them, and the keys whose value is no
+    /// SET: reported in `setErrs`, they do not hold back the rest.
     public struct PollAnswer: Sendable, Equatable {
         public var sets: [(jti: String, token: String)]
+        public var malformed: [String]
         public var moreAvailable: Bool
 
         public static func == (a: PollAnswer, b: PollAnswer) -> Bool {
             a.moreAvailable == b.moreAvailable && a.sets.map(\.jti) == b.sets.map(\.jti)
-                && a.sets.map(\.token) == b.sets.map(\.token)
+                && a.sets.map(\.token) == b.sets.map(\.token) && a.malformed == b.malformed
         }
     }
 
     /// The metadata (SSF §7.1): its `issuer` must be the issuer whose keys verify the SETs
     /// (§7.2: the one the document was asked of), it must offer `delivery`, and its endpoints
-    /// must be http(s) URLs (https unless `allowHTTP`).
+    /// must be http(s) URLs (https unless `allowHTTP`) on the configuration URL's origin.
     public static func endpoints(
         metadata bytes: [UInt8],
+        configurationURL: String,
         issuer: String,
         delivery: SSFDeliveryMethod,
         allowHTTP: Bool
@@ -62,8 +70,10 @@ public enum TransmitterExchange {
             )
         }
         let verification = object["verification_endpoint"]?.stringValue
-        try url(configuration, "configuration_endpoint", allowHTTP: allowHTTP)
-        if let verification { try url(verification, "verification_endpoint", allowHTTP: allowHTTP) }
+        try url(configuration, "configuration_endpoint", allowHTTP: allowHTTP, origin: configurationURL)
+        if let verification {
+            try url(verification, "verification_endpoint", allowHTTP: allowHTTP, origin: configurationURL)
+        }
         return Endpoints(configurationEndpoint: configuration, verificationEndpoint: verification)
     }
 
@@ -80,13 +90,43 @@ public enum TransmitterExchange {
     }
 
     /// The created stream (SSF §8.1.1.1): its id, that it will deliver session-revoked (else it
-    /// is of no use to us), and the poll URL the transmitter assigned.
+    /// is of no use to us), its audience, and the poll URL the transmitter assigned.
     public static func createdStream(
         _ bytes: [UInt8],
         delivery: SSFDeliveryMethod,
-        allowHTTP: Bool
+        allowHTTP: Bool,
+        origin: String
     ) throws(Failure) -> CreatedStream {
-        let object = try object(bytes, what: "the created stream")
+        try stream(
+            try object(bytes, what: "the created stream"),
+            delivery: delivery,
+            allowHTTP: allowHTTP,
+            origin: origin
+        )
+    }
+
+    /// The streams a transmitter lists for us (SSF §8.1.1.2: an array, or one object) that we
+    /// could use with `delivery`: the one to adopt when it will not create another (`409`).
+    public static func existingStreams(
+        _ bytes: [UInt8],
+        delivery: SSFDeliveryMethod,
+        allowHTTP: Bool,
+        origin: String
+    ) -> [CreatedStream] {
+        guard let value = try? StrictJSONParser.parse(bytes) else { return [] }
+        let objects = value.arrayValue?.compactMap(\.objectValue) ?? value.objectValue.map { [$0] } ?? []
+        return objects.compactMap { object in
+            guard object["delivery"]?["method"]?.stringValue == delivery.rawValue else { return nil }
+            return try? stream(object, delivery: delivery, allowHTTP: allowHTTP, origin: origin)
+        }
+    }
+
+    private static func stream(
+        _ object: [String: JSONValue],
+        delivery: SSFDeliveryMethod,
+        allowHTTP: Bool,
+        origin: String
+    ) throws(Failure) -> CreatedStream {
         guard let id = object["stream_id"]?.stringValue, !id.isEmpty, id.count <= SSFLimits.maximumJTILength,
             !SafeText.hasControlCharacters(id)
         else { throw Failure("the created stream has no usable stream_id") }
@@ -95,12 +135,21 @@ public enum TransmitterExchange {
         {
             throw Failure("the transmitter will not deliver session-revoked events on the stream")
         }
-        guard delivery == .poll else { return CreatedStream(streamID: id, pollURL: nil) }
+        let audience: [String]
+        switch object["aud"] {
+        case .string(let one)?: audience = [one]
+        case .array(let many)?: audience = many.compactMap(\.stringValue)
+        default: audience = []
+        }
+        guard delivery == .poll else {
+            let push = object["delivery"]?["endpoint_url"]?.stringValue
+            return CreatedStream(streamID: id, pollURL: nil, audience: audience, pushURL: push)
+        }
         guard let poll = object["delivery"]?["endpoint_url"]?.stringValue else {
             throw Failure("the created poll stream has no delivery endpoint_url to poll")
         }
-        try url(poll, "the poll endpoint_url", allowHTTP: allowHTTP)
-        return CreatedStream(streamID: id, pollURL: poll)
+        try url(poll, "the poll endpoint_url", allowHTTP: allowHTTP, origin: origin)
+        return CreatedStream(streamID: id, pollURL: poll, audience: audience)
     }
 
     /// SSF §8.1.4.2: the transmitter answers with a verification SET echoing `state`.
@@ -128,13 +177,19 @@ public enum TransmitterExchange {
         let object = try object(bytes, what: "the poll answer")
         guard let sets = object["sets"]?.objectValue else { throw Failure("the poll answer has no sets object") }
         var found: [(jti: String, token: String)] = []
+        var malformed: [String] = []
         for (jti, value) in sets.sorted(by: { $0.key < $1.key }) {
-            guard let token = value.stringValue else {
-                throw Failure("the poll answer's SET \(quoted(jti)) is not a string")
-            }
-            found.append((jti, token))
+            if let token = value.stringValue { found.append((jti, token)) } else { malformed.append(jti) }
         }
-        return PollAnswer(sets: found, moreAvailable: object["moreAvailable"]?.boolValue ?? false)
+        return PollAnswer(sets: found, malformed: malformed, moreAvailable: object["moreAvailable"]?.boolValue ?? false)
+    }
+
+    /// Scheme, host and port (the scheme's default filled in), lowercased: where a URL's
+    /// requests go.
+    public static func origin(of text: String) -> String? {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased()
+        else { return nil }
+        return scheme + "://" + host + ":" + String(url.port ?? (scheme == "https" ? 443 : 80))
     }
 
     private static func object(_ bytes: [UInt8], what: String) throws(Failure) -> [String: JSONValue] {
@@ -144,12 +199,18 @@ public enum TransmitterExchange {
         return object
     }
 
-    private static func url(_ text: String, _ field: String, allowHTTP: Bool) throws(Failure) {
+    private static func url(_ text: String, _ field: String, allowHTTP: Bool, origin expected: String) throws(Failure) {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), url.host?.isEmpty == false,
             scheme == "https" || (allowHTTP && scheme == "http")
         else {
             throw Failure(
                 "\(field) \(quoted(String(text.prefix(200)))) is not an \(allowHTTP ? "http(s)" : "https") URL"
+            )
+        }
+        guard let origin = origin(of: text), origin == Self.origin(of: expected) else {
+            throw Failure(
+                "\(field) \(quoted(String(text.prefix(200)))) is not on the origin of ssf_configuration_url, "
+                    + "where alone our token goes"
             )
         }
     }

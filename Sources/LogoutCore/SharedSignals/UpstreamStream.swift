@@ -3,8 +3,8 @@
 ///
 /// The admin sets `settings` and the token; the upstream service does the rest and records
 /// each step here, so every replica and the admin see the same state, and a restart resumes
-/// where it stopped. `generation` grows with each change of settings: a step begun for the
-/// stream as it was may not write over the stream as it is.
+/// where it stopped. `generation` changes with each change of settings, and never comes back:
+/// a step begun for the stream as it was may not write over the stream as it is.
 public struct UpstreamStream: Sendable, Equatable {
     public struct Settings: Sendable, Equatable {
         /// The transmitter's `/.well-known/ssf-configuration` URL (SSF §7.2).
@@ -87,6 +87,23 @@ public struct UpstreamStream: Sendable, Equatable {
 }
 
 extension UpstreamStream {
+    /// A new generation: random, never the old one. A stream removed and set up again must not
+    /// get its old generation back, or a step begun for the old one could write into it (and
+    /// send the new token to the old transmitter).
+    public static func nextGeneration(
+        after old: Int64?,
+        using generator: inout some RandomNumberGenerator
+    ) -> Int64 {
+        var next = Int64.random(in: 1...Int64.max, using: &generator)
+        while next == old { next = Int64.random(in: 1...Int64.max, using: &generator) }
+        return next
+    }
+
+    public static func nextGeneration(after old: Int64?) -> Int64 {
+        var generator = SystemRandomNumberGenerator()
+        return nextGeneration(after: old, using: &generator)
+    }
+
     /// After `failures` failed steps in a row: 1 s, doubling, at most 5 minutes. A transmitter
     /// that is down is asked again soon, one that refuses us is not hammered.
     public static func retryDelay(afterFailures failures: Int) -> Duration {

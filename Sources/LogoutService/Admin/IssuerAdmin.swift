@@ -201,9 +201,15 @@ struct IssuerAdmin: Sendable {
         }
         var sealed: [UInt8]?
         if let token = change.ssfToken.value {
-            guard !token.isEmpty, token.utf8.count <= 4096, !SafeText.hasControlCharacters(token),
-                !token.contains(" ")
-            else { throw AdminError.invalid("ssf_token must be 1 to 4096 printable characters without spaces") }
+            // RFC 6750 §2.1's b64token: what an Authorization header carries as it is.
+            let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/")
+            let body = token.prefix { allowed.contains($0) }
+            guard !body.isEmpty, token.utf8.count <= 4096, token.dropFirst(body.count).allSatisfy({ $0 == "=" })
+            else {
+                throw AdminError.invalid(
+                    "ssf_token must be a bearer token of 1 to 4096 characters: letters, digits, -._~+/ and = at the end"
+                )
+            }
             sealed = try context.secrets.seal(Array(token.utf8), for: .upstreamToken(name))
         } else if old == nil {
             throw AdminError.invalid("ssf_token is needed to set up a stream at the issuer's transmitter")
@@ -216,6 +222,7 @@ struct IssuerAdmin: Sendable {
         if let upstream = try await context.storage({ try await context.store.upstreamStream(issuer: name) }) {
             await context.upstreams.retire(upstream)
         }
+        defer { context.wakers.upstreamStreams.signal() }
         try await context.storage { try await context.store.deleteIssuer(named: name) }
         if let uri = existing.jwksURI { await context.keyCache.forget(uri) }
         try await context.directory.reload(from: context.store)

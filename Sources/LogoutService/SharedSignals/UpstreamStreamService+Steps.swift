@@ -10,29 +10,31 @@ extension UpstreamStreamService {
         init(_ description: String) { self.description = description }
     }
 
-    /// One step of a stream: create it, ask for its verification, or poll it. Returns how long
-    /// to wait before the next (nil: at once).
+    /// One step of a stream: create it, or (asking for its verification when that is due)
+    /// poll it or keep its lease. Returns how long to wait before the next (nil: at once).
     func step(_ stored: UpstreamStream, _ runner: inout Runner) async -> Duration? {
         var stream = stored
+        var token: String?
         do {
-            let token = String(
+            let opened = String(
                 decoding: try secrets.open(stream.sealedToken, for: .upstreamToken(stream.issuerName)),
                 as: UTF8.self
             )
+            token = opened
             var wait: Duration?
-            switch (stream.state, stream.settings.delivery) {
-            case (.creating, _):
-                try await create(&stream, token: token, &runner)
-            case (.verifying, _)
-            where runner.verificationRequestedAt.map { $0.duration(to: .now) > timing.reverify }
-                ?? true:
-                try await requestVerification(&stream, token: token, &runner)
-                wait = stream.settings.delivery == .push ? timing.lease / 3 : nil
-            case (_, .poll):
-                wait = try await poll(&stream, token: token, &runner)
-            case (_, .push):
-                // Nothing to do but keep the lease: the transmitter pushes to us.
-                wait = timing.lease / 3
+            if stream.state == .creating {
+                try await create(&stream, token: opened, &runner)
+            } else {
+                if stream.state == .verifying, runner.verificationDueAt.map({ $0 <= .now }) ?? true {
+                    await requestVerification(&stream, token: opened, &runner)
+                }
+                switch stream.settings.delivery {
+                case .poll:
+                    wait = try await poll(&stream, token: opened, &runner)
+                case .push:
+                    // Nothing to do but keep the lease: the transmitter pushes to us.
+                    wait = timing.lease / 3
+                }
             }
             if runner.failures > 0 {
                 logger.info("SSF upstream stream recovered", metadata: ["issuer": "\(stream.issuerName)"])
@@ -41,121 +43,193 @@ extension UpstreamStreamService {
             runner.lastWarning = nil
             return wait
         } catch {
+            if Task.isCancelled || error is CancellationError { return nil }
             runner.failures += 1
-            let text = SafeText.printable("\(error)", limit: UpstreamStream.maximumErrorLength)
-            let at = now()
-            var latest = (try? await store.upstreamStream(issuer: stream.issuerName)) ?? stream
-            guard latest.generation == stream.generation else { return nil }
-            // What this step learnt (a stream id) is kept with the error.
-            latest.streamID = stream.streamID
-            latest.pollURL = stream.pollURL
-            latest.configurationEndpoint = stream.configurationEndpoint
-            latest.lastError = text
-            latest.lastErrorAt = at
-            _ = try? await store.recordUpstreamStream(latest, now: at)
             let delay = UpstreamStream.retryDelay(afterFailures: runner.failures)
-            let metadata: Logger.Metadata = [
-                "issuer": "\(stream.issuerName)", "error": "\(text)", "retry_in": "\(formatDuration(delay))",
-            ]
-            if runner.lastWarning != text {
-                logger.warning("SSF upstream stream failed; will retry", metadata: metadata)
-                runner.lastWarning = text
-            } else {
-                logger.debug("SSF upstream stream failed again", metadata: metadata)
-            }
+            await failed(stream, Self.text(of: error, hiding: token), &runner, retryIn: delay)
             return delay
         }
     }
 
-    /// Reads the metadata, creates the stream (unless an earlier step did and only its
-    /// verification failed), records it, and asks for verification.
+    /// Keeps what went wrong on the stream (with what this step learnt, a stream id) and logs
+    /// it once, not at every retry.
+    private func failed(_ stream: UpstreamStream, _ text: String, _ runner: inout Runner, retryIn delay: Duration) async
+    {
+        var failed = stream
+        failed.lastError = text
+        failed.lastErrorAt = now()
+        _ = try? await record(&failed)
+        let metadata: Logger.Metadata = [
+            "issuer": "\(stream.issuerName)", "error": "\(text)", "retry_in": "\(formatDuration(delay))",
+        ]
+        if runner.lastWarning != text {
+            logger.warning("SSF upstream stream failed; will retry", metadata: metadata)
+            runner.lastWarning = text
+        } else {
+            logger.debug("SSF upstream stream failed again", metadata: metadata)
+        }
+    }
+
+    /// Printable and bounded, and never the token, should a transmitter echo it back.
+    static func text(of error: any Error, hiding token: String?) -> String {
+        var text = "\(error)"
+        if let token, !token.isEmpty { text = text.replacingOccurrences(of: token, with: "[token]") }
+        return SafeText.printable(text, limit: UpstreamStream.maximumErrorLength)
+    }
+
+    /// Reads the metadata and creates the stream (or adopts the one a transmitter that allows
+    /// one stream per receiver already has), checks that its SETs will carry an audience we
+    /// accept, records it, and asks for verification.
     private func create(_ stream: inout UpstreamStream, token: String, _ runner: inout Runner) async throws {
-        let endpoints = try await metadata(of: stream, token: token)
-        if stream.streamID == nil {
-            let request = TransmitterExchange.creationRequest(
+        guard let issuer = try await store.issuer(named: stream.issuerName) else {
+            throw Failure("the issuer is no longer registered")
+        }
+        let endpoints = try await metadata(of: stream, issuer: issuer.issuer.issuer, token: token)
+        let created: TransmitterExchange.CreatedStream
+        let origin = stream.settings.configurationURL
+        let answer = try await client.call(
+            .post,
+            endpoints.configurationEndpoint,
+            bearer: token,
+            json: TransmitterExchange.creationRequest(
                 delivery: stream.settings.delivery,
                 pushURL: pushURL(stream.issuerName),
                 description: "logoutd at " + publicBaseURL
-            )
-            let answer = try await client.call(
-                .post,
-                endpoints.configurationEndpoint,
-                bearer: token,
-                json: request,
-                timeout: timing.call
-            )
-            guard answer.status == 200 || answer.status == 201 else {
-                throw Failure(
-                    "the transmitter refused to create the stream: HTTP \(answer.status)"
-                        + (answer.status == 409 ? " (it already has one for us: delete it there)" : "")
-                        + Self.detail(answer)
-                )
-            }
-            let created = try TransmitterExchange.createdStream(
+            ),
+            timeout: timing.call
+        )
+        switch answer.status {
+        case 200, 201:
+            created = try TransmitterExchange.createdStream(
                 answer.body,
                 delivery: stream.settings.delivery,
-                allowHTTP: allowHTTP
+                allowHTTP: allowHTTP,
+                origin: origin
             )
-            stream.streamID = created.streamID
-            stream.pollURL = created.pollURL
-            stream.configurationEndpoint = endpoints.configurationEndpoint
-            try await record(&stream)
-            logger.info(
-                "SSF upstream stream created",
-                metadata: [
-                    "issuer": "\(stream.issuerName)", "stream": "\(SafeText.printable(created.streamID, limit: 64))",
-                    "delivery": "\(stream.settings.delivery.name)",
-                ]
+        case 409:
+            created = try await adopt(stream, endpoints: endpoints, token: token, answer: answer)
+        default:
+            throw Failure("the transmitter refused to create the stream: HTTP \(answer.status)" + Self.detail(answer))
+        }
+        stream.streamID = created.streamID
+        stream.pollURL = created.pollURL
+        stream.configurationEndpoint = endpoints.configurationEndpoint
+        let accepted = [publicBaseURL, issuer.issuer.audience]
+        if !created.audience.isEmpty, Set(created.audience).isDisjoint(with: accepted) {
+            // Every SET of it would be refused: said now, not discovered SET by SET.
+            await retire(stream)
+            stream.streamID = nil
+            throw Failure(
+                "the transmitter's stream has aud \(created.audience.joined(separator: ", ")), which its SETs will "
+                    + "carry; register the issuer with that audience (or have the transmitter use \(publicBaseURL))"
             )
         }
-        try await requestVerification(&stream, token: token, &runner, endpoints: endpoints)
+        stream.state = .verifying
+        stream.verificationState = nil
+        stream.lastError = nil
+        stream.lastErrorAt = nil
+        try await record(&stream)
+        runner.verificationDueAt = nil
+        logger.info(
+            "SSF upstream stream created",
+            metadata: [
+                "issuer": "\(stream.issuerName)", "stream": "\(SafeText.printable(created.streamID, limit: 64))",
+                "delivery": "\(stream.settings.delivery.name)",
+            ]
+        )
+        await requestVerification(&stream, token: token, &runner, endpoints: endpoints)
     }
 
-    /// SSF §8.1.4.2. The state is recorded before it is asked for: the verification SET may
-    /// arrive before the answer does.
+    /// A `409` from a transmitter that holds one stream per receiver: ours, if it lists one we
+    /// can use (the same delivery; for push, to our push URL), else the admin must delete it.
+    private func adopt(
+        _ stream: UpstreamStream,
+        endpoints: TransmitterExchange.Endpoints,
+        token: String,
+        answer conflict: TransmitterClient.Answer
+    ) async throws -> TransmitterExchange.CreatedStream {
+        let listed = try await client.call(.get, endpoints.configurationEndpoint, bearer: token, timeout: timing.call)
+        let ours = TransmitterExchange.existingStreams(
+            listed.status == 200 ? listed.body : [],
+            delivery: stream.settings.delivery,
+            allowHTTP: allowHTTP,
+            origin: stream.settings.configurationURL
+        ).filter { stream.settings.delivery == .poll || $0.pushURL == pushURL(stream.issuerName) }
+        guard let existing = ours.first else {
+            throw Failure(
+                "the transmitter already has a stream for us that we cannot use (HTTP 409\(Self.detail(conflict))): "
+                    + "delete it there"
+            )
+        }
+        logger.notice(
+            "SSF upstream stream adopted: the transmitter holds one stream per receiver",
+            metadata: [
+                "issuer": "\(stream.issuerName)", "stream": "\(SafeText.printable(existing.streamID, limit: 64))",
+            ]
+        )
+        return existing
+    }
+
+    /// SSF §8.1.4.2, on the side of polling: a transmitter that refuses or rate-limits it (it
+    /// may, `min_verification_interval`) does not stop the stream, only shows in its last error.
+    /// The state is recorded before it is asked for: the verification SET may come first.
     private func requestVerification(
         _ stream: inout UpstreamStream,
         token: String,
         _ runner: inout Runner,
         endpoints known: TransmitterExchange.Endpoints? = nil
-    ) async throws {
-        guard let streamID = stream.streamID else {
-            stream.state = .creating
+    ) async {
+        guard let streamID = stream.streamID else { return }
+        var retryAfter: Duration?
+        do {
+            let endpoints: TransmitterExchange.Endpoints
+            if let known {
+                endpoints = known
+            } else {
+                guard let issuer = try await store.issuer(named: stream.issuerName) else {
+                    throw Failure("the issuer is no longer registered")
+                }
+                endpoints = try await metadata(of: stream, issuer: issuer.issuer.issuer, token: token)
+            }
+            guard let verification = endpoints.verificationEndpoint else {
+                // Nothing to verify with: the stream is used as created, and says it was not.
+                stream.state = .verified
+                stream.verificationState = nil
+                try await record(&stream)
+                return
+            }
+            stream.verificationState = Digests.randomIdentifier()
             try await record(&stream)
-            return
-        }
-        let endpoints: TransmitterExchange.Endpoints
-        if let known { endpoints = known } else { endpoints = try await metadata(of: stream, token: token) }
-        guard let verification = endpoints.verificationEndpoint else {
-            // Nothing to verify with: the stream is used as created, and says it was not verified.
-            stream.state = .verified
-            stream.verificationState = nil
-            stream.lastError = nil
-            try await record(&stream)
-            runner.verificationRequestedAt = .now
-            return
-        }
-        let state = Digests.randomIdentifier()
-        stream.state = .verifying
-        stream.verificationState = state
-        try await record(&stream)
-        let answer = try await client.call(
-            .post,
-            verification,
-            bearer: token,
-            json: TransmitterExchange.verificationRequest(streamID: streamID, state: state),
-            timeout: timing.call
-        )
-        guard (200..<300).contains(answer.status) else {
-            throw Failure(
-                "the transmitter refused the verification request: HTTP \(answer.status)" + Self.detail(answer)
+            let answer = try await client.call(
+                .post,
+                verification,
+                bearer: token,
+                json: TransmitterExchange.verificationRequest(
+                    streamID: streamID,
+                    state: stream.verificationState ?? ""
+                ),
+                timeout: timing.call
             )
+            guard (200..<300).contains(answer.status) else {
+                retryAfter = answer.retryAfter
+                throw Failure(
+                    "the transmitter refused the verification request: HTTP \(answer.status)" + Self.detail(answer)
+                )
+            }
+            runner.verificationFailures = 0
+            runner.verificationError = nil
+            runner.verificationDueAt = .now + timing.reverify
+            logger.info("SSF upstream stream verification requested", metadata: ["issuer": "\(stream.issuerName)"])
+        } catch {
+            if Task.isCancelled || error is CancellationError { return }
+            runner.verificationFailures += 1
+            let backOff = min(timing.reverify, .seconds(30) * (1 << min(runner.verificationFailures - 1, 4)))
+            let delay = max(backOff, retryAfter ?? .zero)
+            runner.verificationDueAt = .now + delay
+            let text = Self.text(of: error, hiding: token)
+            runner.verificationError = (text, now())
+            await failed(stream, text, &runner, retryIn: delay)
         }
-        runner.verificationRequestedAt = .now
-        stream.lastError = nil
-        stream.lastErrorAt = nil
-        try await record(&stream)
-        logger.info("SSF upstream stream verification requested", metadata: ["issuer": "\(stream.issuerName)"])
     }
 
     /// One long poll: acknowledges what the last one brought, applies what this one brings.
@@ -188,7 +262,10 @@ extension UpstreamStreamService {
         runner.acknowledged = []
         runner.errors = [:]
         let polled = try TransmitterExchange.pollAnswer(answer.body)
-        var heldBack: (String, Duration)?
+        for jti in polled.malformed {
+            runner.errors[jti] = SETErrorBody(.invalidRequest, description: "the value is not a SET (a JSON string)")
+        }
+        var heldBack: String?
         for set in polled.sets {
             switch await intake.receive(
                 securityEvent: set.token,
@@ -196,52 +273,62 @@ extension UpstreamStreamService {
                 clientAddress: nil,
                 budgetKey: nil
             ) {
-            case .accepted:
-                runner.acknowledged.append(set.jti)
-            case .rejected(let rejection):
-                runner.errors[set.jti] = rejection.body
-            case .rateLimited(let wait):
-                heldBack = ("the issuer's budget of refused SETs is spent", wait)
-            case .unavailable(let reason, let wait):
-                heldBack = (reason, wait)
+            case .accepted: runner.acknowledged.append(set.jti)
+            case .rejected(let rejection): runner.errors[set.jti] = rejection.body
+            case .rateLimited: heldBack = "the issuer's budget of refused SETs is spent"
+            case .unavailable(let reason, _): heldBack = reason
             }
             if heldBack != nil { break }
         }
-        // The intake may have marked the stream verified meanwhile: write over the latest.
-        var latest = (try await store.upstreamStream(issuer: stream.issuerName)) ?? stream
-        guard latest.generation == stream.generation else { return nil }
-        latest.lastPolledAt = now()
-        if let (reason, _) = heldBack { throw Failure("polled SETs not applied yet: " + reason) }
-        latest.lastError = nil
-        latest.lastErrorAt = nil
-        try await record(&latest)
-        stream = latest
-        if polled.moreAvailable || !runner.acknowledged.isEmpty || !runner.errors.isEmpty { return nil }
+        let batch = Set(polled.sets.map(\.jti) + polled.malformed)
+        let fresh = !batch.subtracting(runner.lastBatch).isEmpty
+        runner.lastBatch = batch
+        stream.lastPolledAt = now()
+        if let heldBack { throw Failure("polled SETs not applied yet: " + heldBack) }
+        // A good poll clears the last error, unless it is why the stream is not verified yet.
+        stream.lastError = runner.verificationError?.text
+        stream.lastErrorAt = runner.verificationError?.at
+        try await record(&stream)
+        if stream.state == .verified { runner.verificationError = nil }
+        // At once again only for news: the next batch, or acknowledgements of new SETs.
+        if fresh && (polled.moreAvailable || !runner.acknowledged.isEmpty || !runner.errors.isEmpty) { return nil }
         let elapsed = started.duration(to: .now)
         return elapsed < timing.minimumPollInterval ? timing.minimumPollInterval - elapsed : nil
     }
 
-    private func metadata(of stream: UpstreamStream, token: String) async throws -> TransmitterExchange.Endpoints {
-        guard let issuer = try await store.issuer(named: stream.issuerName) else {
-            throw Failure("the issuer is no longer registered")
-        }
+    private func metadata(
+        of stream: UpstreamStream,
+        issuer: String,
+        token: String
+    ) async throws -> TransmitterExchange.Endpoints {
         let answer = try await client.call(.get, stream.settings.configurationURL, bearer: token, timeout: timing.call)
         guard answer.status == 200 else {
             throw Failure("the transmitter metadata answered HTTP \(answer.status)" + Self.detail(answer))
         }
         return try TransmitterExchange.endpoints(
             metadata: answer.body,
-            issuer: issuer.issuer.issuer,
+            configurationURL: stream.settings.configurationURL,
+            issuer: issuer,
             delivery: stream.settings.delivery,
             allowHTTP: allowHTTP
         )
     }
 
+    /// Writes `stream` over the stored one, which the intake may have marked verified meanwhile
+    /// (a verification SET pushed or polled): that is kept. A step of a generation that is no
+    /// longer stored, or of a lease taken over, ends (`CancellationError`).
     private func record(_ stream: inout UpstreamStream) async throws {
-        let at = now()
-        guard try await store.recordUpstreamStream(stream, now: at) else {
-            throw CancellationError()
+        guard let latest = try await store.upstreamStream(issuer: stream.issuerName),
+            latest.generation == stream.generation
+        else { throw CancellationError() }
+        if latest.state == .verified, stream.state == .verifying, latest.streamID == stream.streamID,
+            latest.verificationState == stream.verificationState
+        {
+            stream.state = .verified
+            stream.verifiedAt = latest.verifiedAt
         }
+        let at = now()
+        guard try await store.recordUpstreamStream(stream, owner: owner, now: at) else { throw CancellationError() }
         stream.updatedAt = at
     }
 
@@ -251,40 +338,8 @@ extension UpstreamStreamService {
         return base + "/ssf/push/" + issuerName
     }
 
-    private static func detail(_ answer: TransmitterClient.Answer) -> String {
+    static func detail(_ answer: TransmitterClient.Answer) -> String {
         let text = answer.errorText
         return text.isEmpty ? "" : " (\(text))"
-    }
-}
-
-extension UpstreamStreamService {
-    /// Deletes our stream at the transmitter (SSF §8.1.1.5) when the admin replaces or removes
-    /// it, so it stops holding SETs for nobody: bounded and best effort. A failure is logged
-    /// with the stream id for the transmitter's admin; the change goes on.
-    func retire(_ stream: UpstreamStream) async {
-        guard let streamID = stream.streamID, let endpoint = stream.configurationEndpoint,
-            var url = URLComponents(string: endpoint)
-        else { return }
-        url.queryItems = (url.queryItems ?? []) + [URLQueryItem(name: "stream_id", value: streamID)]
-        var metadata: Logger.Metadata = [
-            "issuer": "\(stream.issuerName)", "stream": "\(SafeText.printable(streamID, limit: 64))",
-        ]
-        do {
-            let token = String(
-                decoding: try secrets.open(stream.sealedToken, for: .upstreamToken(stream.issuerName)),
-                as: UTF8.self
-            )
-            let answer = try await client.call(.delete, url.string ?? endpoint, bearer: token, timeout: timing.call)
-            guard (200..<300).contains(answer.status) || answer.status == 404 else {
-                throw Failure("HTTP \(answer.status)" + (answer.errorText.isEmpty ? "" : " (\(answer.errorText))"))
-            }
-            logger.info("SSF upstream stream deleted at the transmitter", metadata: metadata)
-        } catch {
-            metadata["error"] = "\(SafeText.printable("\(error)", limit: 256))"
-            logger.warning(
-                "SSF upstream stream could not be deleted at the transmitter; delete it there",
-                metadata: metadata
-            )
-        }
     }
 }

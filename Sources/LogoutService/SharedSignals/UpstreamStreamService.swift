@@ -3,7 +3,6 @@ import LogoutCore
 import LogoutDelivery
 import LogoutJWT
 import ServiceLifecycle
-import Synchronization
 
 /// Runs our own streams at registered issuers' transmitters (SSF-5, the receiver role): creates
 /// each stream the admin configured, asks for its verification, and polls the poll streams,
@@ -18,7 +17,7 @@ struct UpstreamStreamService: Service {
     let client: TransmitterClient
     let secrets: SecretBox
     let intake: any SecurityEventIntake
-    /// Where transmitters push to us: our public base URL (our `issuer`).
+    /// Our `issuer`: where transmitters push to us, and an audience our SETs may carry.
     let publicBaseURL: String
     let allowHTTP: Bool
     /// This replica's name on the leases.
@@ -32,15 +31,16 @@ struct UpstreamStreamService: Service {
         /// One management call (metadata, creation, verification).
         var call: Duration = .seconds(10)
         /// One long poll: the transmitter may hold it this long.
-        var poll: Duration = .seconds(40)
+        var poll: Duration = .seconds(30)
         /// How long a lease lasts; renewed at each step, at least every `lease / 3`.
         var lease: Duration = .seconds(60)
         /// How often the list of streams is read again without a signal.
         var rescan: Duration = .seconds(10)
-        /// A push stream still unverified after this long asks again.
+        /// A stream still unverified after this long asks again.
         var reverify: Duration = .seconds(300)
-        /// An empty poll answered sooner than this waits out the rest: a transmitter that
-        /// ignores `returnImmediately: false` is not polled in a tight loop.
+        /// A poll that brought nothing new, answered sooner than this, waits out the rest: a
+        /// transmitter that ignores `returnImmediately: false`, says `moreAvailable` without
+        /// sending more, or sends back what we refused is not polled in a tight loop.
         var minimumPollInterval: Duration = .seconds(2)
     }
 
@@ -50,12 +50,11 @@ struct UpstreamStreamService: Service {
     func run() async throws {
         let clock = ContinuousClock()
         var running: [String: (generation: Int64, task: Task<Void, Never>)] = [:]
-        defer { for entry in running.values { entry.task.cancel() } }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let streams = try await store.upstreamStreams()
                 let current = Dictionary(uniqueKeysWithValues: streams.map { ($0.issuerName, $0.generation) })
-                for (issuer, entry) in running where current[issuer] != entry.generation || entry.task.isCancelled {
+                for (issuer, entry) in running where current[issuer] != entry.generation {
                     entry.task.cancel()
                     running[issuer] = nil
                 }
@@ -72,37 +71,52 @@ struct UpstreamStreamService: Service {
                 await waker.wait(until: clock.now.advanced(by: timing.rescan), on: clock)
             }
         }
+        // Each stream gives its lease back as it stops: another replica goes on at once.
+        for entry in running.values { entry.task.cancel() }
+        for entry in running.values { await entry.task.value }
     }
 
-    /// One stream at one generation, until it changes, goes, or the service stops.
+    /// One stream at one generation, until it changes, goes, or the service stops. A failure
+    /// to reach the store is waited out, never the end of the stream's task.
     func runStream(issuer: String, generation: Int64) async {
         var runner = Runner(issuer: issuer, generation: generation)
+        var held = false
         while !Task.isCancelled {
             let at = now()
-            let leased: Bool
             do {
-                leased = try await store.leaseUpstreamStream(
+                held = try await store.leaseUpstreamStream(
                     issuer: issuer,
                     generation: generation,
                     owner: owner,
                     until: at + timing.lease,
                     now: at
                 )
+                guard held else {
+                    // Another replica runs it, or the admin changed it (the supervisor then
+                    // stops this task).
+                    await pause(timing.lease / 3)
+                    continue
+                }
+                guard let stream = try await store.upstreamStream(issuer: issuer), stream.generation == generation
+                else { return }
+                if let wait = await step(stream, &runner) { await pause(wait) }
             } catch {
-                logger.warning("SSF upstream lease failed", metadata: ["issuer": "\(issuer)", "error": "\(error)"])
+                logger.warning(
+                    "SSF upstream stream cannot be read or leased; retried",
+                    metadata: ["issuer": "\(issuer)", "error": "\(error)"]
+                )
                 await pause(timing.lease / 3)
-                continue
             }
-            guard leased else {
-                // Another replica runs it, or the admin changed it (then the supervisor stops us).
-                await pause(timing.lease / 3)
-                continue
-            }
-            guard let stream = try? await store.upstreamStream(issuer: issuer), stream.generation == generation else {
-                return
-            }
-            let wait = await step(stream, &runner)
-            if let wait { await pause(wait) }
+        }
+        if held {
+            let at = now()
+            _ = try? await store.leaseUpstreamStream(
+                issuer: issuer,
+                generation: generation,
+                owner: owner,
+                until: at,
+                now: at
+            )
         }
     }
 
@@ -111,14 +125,21 @@ struct UpstreamStreamService: Service {
     }
 
     /// What a stream's task keeps between steps: the acknowledgements owed to the transmitter
-    /// (sent with the next poll) and the failures in a row (for the back-off).
+    /// (sent with the next poll), the last batch's `jti`s (a batch of nothing new is not polled
+    /// again at once), and the failures in a row (for the back-offs).
     struct Runner {
         let issuer: String
         let generation: Int64
         var acknowledged: [String] = []
         var errors: [String: SETErrorBody] = [:]
+        var lastBatch: Set<String> = []
         var failures = 0
-        var verificationRequestedAt: ContinuousClock.Instant?
         var lastWarning: String?
+        /// When verification is next asked for; nil: at once (a new task asks again).
+        var verificationDueAt: ContinuousClock.Instant?
+        var verificationFailures = 0
+        /// Why the last verification request failed, kept as the stream's last error while
+        /// polls go on.
+        var verificationError: (text: String, at: Timestamp)?
     }
 }
