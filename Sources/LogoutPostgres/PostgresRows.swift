@@ -156,6 +156,22 @@ enum PostgresRows {
         """
     }
 
+    /// A push stream's breaker, saved only while its stream exists (an outcome may come back
+    /// after the stream was deleted).
+    static func saveStreamBreaker(_ breaker: CircuitBreaker, streamID: String) -> PostgresQuery {
+        """
+        INSERT INTO ssf_breakers (stream_id, state, consecutive_failures, since, last_error, next_probe_at, failed_probes)
+        SELECT \(streamID), \(breaker.state.rawValue), \(Int64(breaker.consecutiveFailures)),
+            \(breaker.since?.millisecondsSince1970), \(breaker.lastError), \(breaker.nextProbeAt?.millisecondsSince1970),
+            \(Int64(breaker.failedProbes))
+        WHERE EXISTS (SELECT 1 FROM ssf_streams WHERE id = \(streamID))
+        ON CONFLICT (stream_id) DO UPDATE SET state = excluded.state,
+            consecutive_failures = excluded.consecutive_failures, since = excluded.since,
+            last_error = excluded.last_error, next_probe_at = excluded.next_probe_at,
+            failed_probes = excluded.failed_probes
+        """
+    }
+
     /// JSON arrays of strings in a TEXT column, as in the embedded store.
     static func stringList(_ values: [String]) -> String {
         let data = (try? JSONEncoder().encode(values)) ?? Data("[]".utf8)

@@ -1,6 +1,6 @@
 extension PostgresSchema {
     /// As the embedded store's v11: our own streams at registered issuers' SSF transmitters, and a
-    /// receiver's OAuth `client_id`.
+    /// receiver's OAuth `client_id`, and each push stream's circuit breaker.
     static let v11 = """
         CREATE TABLE upstream_streams (
             issuer_name TEXT PRIMARY KEY REFERENCES issuers(name) ON DELETE CASCADE,
@@ -23,5 +23,14 @@ extension PostgresSchema {
         );
         ALTER TABLE ssf_receivers ADD COLUMN oauth_client_id TEXT;
         CREATE UNIQUE INDEX ssf_receivers_client ON ssf_receivers((COALESCE(oauth_client_id, name)));
+        CREATE TABLE ssf_breakers (
+            stream_id TEXT PRIMARY KEY REFERENCES ssf_streams(id) ON DELETE CASCADE,
+            state TEXT NOT NULL CHECK (state IN ('closed', 'open', 'probing')),
+            consecutive_failures BIGINT NOT NULL DEFAULT 0,
+            since BIGINT,
+            last_error TEXT,
+            next_probe_at BIGINT,
+            failed_probes BIGINT NOT NULL DEFAULT 0
+        );
         """
 }

@@ -29,14 +29,20 @@ extension PostgresStore {
             for stream in ClaimPlanner.round(streams, rotation: request.rotation) {
                 let remaining = request.limit - claimed.count
                 guard remaining > 0 else { break }
-                let slots = ClaimPlanner.slots(
-                    for: stream,
-                    request,
-                    remaining: remaining,
-                    breaker: CircuitBreaker(),
-                    now: now
-                )
+                // The stream's row, locked: its breaker's single probe holds across replicas.
+                guard
+                    let locked = try await db.row(
+                        """
+                        SELECT s.id, \(unescaped: PostgresRows.breakerColumns)
+                        FROM ssf_streams s LEFT JOIN ssf_breakers b ON b.stream_id = s.id
+                        WHERE s.id = \(stream) FOR NO KEY UPDATE OF s SKIP LOCKED
+                        """
+                    )
+                else { continue }
+                let breaker = try PostgresRows.breaker(locked)
+                let slots = ClaimPlanner.slots(for: stream, request, remaining: remaining, breaker: breaker, now: now)
                 guard slots.count > 0 else { continue }
+                let before = claimed.count
                 let rows = try await db.rows(
                     """
                     WITH due AS (
@@ -69,21 +75,37 @@ extension PostgresStore {
                         createdAt: try row.time("window_start")
                     )
                 }
+                if let probing = ClaimPlanner.afterClaim(
+                    breaker,
+                    slots: slots,
+                    leased: claimed.count - before,
+                    now: now,
+                    lease: request.lease
+                ) {
+                    try await db.execute(PostgresRows.saveStreamBreaker(probing, streamID: stream))
+                }
             }
             return claimed
         }
     }
 
     /// A retried SET keeps its status (a stream paused while its SET was in flight holds it); an
-    /// outcome whose lease another replica took over is dropped.
+    /// outcome whose lease another replica took over is dropped. The streams' rows are locked
+    /// in name order first, so each breaker is read, fed every kept verdict and saved without
+    /// another replica's outcomes slipping in between.
     public func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws {
         guard !reports.isEmpty else { return }
         let owner = self.owner
         try await write { db in
+            let streams = Set(reports.map(\.streamID)).sorted()
+            try await db.execute(
+                "SELECT id FROM ssf_streams WHERE id = ANY(\(streams)) ORDER BY id FOR NO KEY UPDATE"
+            )
+            var kept: [SecurityEventReport] = []
             for report in reports {
                 let t = report.transition
                 let status = report.status?.rawValue
-                try await db.execute(
+                let stored = try await db.count(
                     """
                     UPDATE ssf_events SET status = COALESCE(\(status), status), attempts = \(Int64(t.attempts)),
                         next_attempt_at = COALESCE(\(t.nextAttemptAt?.millisecondsSince1970), next_attempt_at),
@@ -92,8 +114,25 @@ extension PostgresStore {
                         error = \((t.reason ?? t.lastError).map { SafeText.truncated($0, limit: 1024) })
                     WHERE id = \(report.id) AND status IN ('pending', 'held')
                         AND (lease_owner = \(owner) OR lease_owner IS NULL)
+                    RETURNING 1
                     """
                 )
+                if stored > 0 { kept.append(report) }
+            }
+            var current: [String: CircuitBreaker] = [:]
+            let fed = BreakerUpdate.streams(of: kept)
+            if !fed.isEmpty {
+                for row in try await db.rows(
+                    """
+                    SELECT b.stream_id, \(unescaped: PostgresRows.breakerColumns) FROM ssf_breakers b
+                    WHERE b.stream_id = ANY(\(fed.sorted()))
+                    """
+                ) {
+                    current[try row.get("stream_id")] = try PostgresRows.breaker(row)
+                }
+            }
+            for (stream, breaker) in BreakerUpdate.apply(kept, to: current).sorted(by: { $0.key < $1.key }) {
+                try await db.execute(PostgresRows.saveStreamBreaker(breaker, streamID: stream))
             }
         }
     }

@@ -23,21 +23,49 @@ extension CircuitBreaker {
         """
 
     func save(clientID: String, _ db: Database) throws {
+        try save(into: "breakers", key: "client_id", id: clientID, whileIn: "relying_parties", as: "client_id", db)
+    }
+
+    static func load(clientID: String, _ db: Database) throws -> CircuitBreaker {
+        try load(from: "breakers", key: "client_id", id: clientID, db)
+    }
+
+    /// A push stream's breaker (`ssf_breakers`); no row is closed.
+    static func load(streamID: String, _ db: Database) throws -> CircuitBreaker {
+        try load(from: "ssf_breakers", key: "stream_id", id: streamID, db)
+    }
+
+    /// Saved only while its stream exists: an outcome may come back after the stream was deleted.
+    func save(streamID: String, _ db: Database) throws {
+        try save(into: "ssf_breakers", key: "stream_id", id: streamID, whileIn: "ssf_streams", as: "id", db)
+    }
+
+    /// One target's breaker in `table`, keyed by `key`; written only while the target's row
+    /// (`owner.ownerKey`) exists.
+    private func save(
+        into table: String,
+        key: String,
+        id: String,
+        whileIn owner: String,
+        as ownerKey: String,
+        _ db: Database
+    ) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO breakers (client_id, state, consecutive_failures, since, last_error, next_probe_at,
-                    failed_probes) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(client_id) DO UPDATE SET state = excluded.state,
+                INSERT INTO \(table) (\(key), state, consecutive_failures, since, last_error, next_probe_at,
+                    failed_probes)
+                SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM \(owner) WHERE \(ownerKey) = ?)
+                ON CONFLICT(\(key)) DO UPDATE SET state = excluded.state,
                     consecutive_failures = excluded.consecutive_failures, since = excluded.since,
                     last_error = excluded.last_error, next_probe_at = excluded.next_probe_at,
                     failed_probes = excluded.failed_probes
                 """
         ).execute(arguments: [
-            clientID, state.rawValue, consecutiveFailures, since?.column, lastError, nextProbeAt?.column, failedProbes,
+            id, state.rawValue, consecutiveFailures, since?.column, lastError, nextProbeAt?.column, failedProbes, id,
         ])
     }
 
-    static func load(clientID: String, _ db: Database) throws -> CircuitBreaker {
+    private static func load(from table: String, key: String, id: String, _ db: Database) throws -> CircuitBreaker {
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(
@@ -45,10 +73,10 @@ extension CircuitBreaker {
                         SELECT state AS breaker_state, consecutive_failures AS breaker_failures, since AS breaker_since,
                             last_error AS breaker_last_error, next_probe_at AS breaker_next_probe_at,
                             failed_probes AS breaker_failed_probes
-                        FROM breakers WHERE client_id = ?
+                        FROM \(table) WHERE \(key) = ?
                         """
                 ),
-                arguments: [clientID]
+                arguments: [id]
             )
         else { return CircuitBreaker() }
         return CircuitBreaker(joined: row)

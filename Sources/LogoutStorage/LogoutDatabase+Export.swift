@@ -8,7 +8,7 @@ extension LogoutDatabase {
     public static let tables = [
         "meta", "issuers", "relying_parties", "sessions", "events", "deliveries", "attempts", "replay",
         "signing_keys", "breakers", "end_session_returns", "revocations", "ssf_receivers", "ssf_streams",
-        "ssf_removed_subjects", "ssf_events", "upstream_streams",
+        "ssf_removed_subjects", "ssf_events", "upstream_streams", "ssf_breakers",
     ]
 
     /// Every table, in `tables` order (`logoutd migrate-store`).

@@ -45,14 +45,10 @@ extension LogoutDatabase {
             for stream in ClaimPlanner.round(streams, rotation: request.rotation) {
                 let remaining = request.limit - claimed.count
                 guard remaining > 0 else { break }
-                let slots = ClaimPlanner.slots(
-                    for: stream,
-                    request,
-                    remaining: remaining,
-                    breaker: CircuitBreaker(),
-                    now: now
-                )
+                let breaker = try CircuitBreaker.load(streamID: stream, db)
+                let slots = ClaimPlanner.slots(for: stream, request, remaining: remaining, breaker: breaker, now: now)
                 guard slots.count > 0 else { continue }
+                let before = claimed.count
                 for row in try Row.fetchAll(select, arguments: [stream, nowMs, slots.count]) {
                     let id: Int64 = row["id"]
                     try lease.execute(arguments: [leaseEnd, leaseEnd, id])
@@ -70,12 +66,22 @@ extension LogoutDatabase {
                         )
                     )
                 }
+                if let probing = ClaimPlanner.afterClaim(
+                    breaker,
+                    slots: slots,
+                    leased: claimed.count - before,
+                    now: now,
+                    lease: request.lease
+                ) {
+                    try probing.save(streamID: stream, db)
+                }
             }
             return claimed
         }
     }
 
     /// A retried SET keeps its status: a stream paused while its SET was in flight holds it.
+    /// Each stream's breaker is fed its outcomes in the same transaction.
     public func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws {
         guard !reports.isEmpty else { return }
         try await pool.write { db in
@@ -94,6 +100,13 @@ extension LogoutDatabase {
                     t.lastStatusCode,
                     (t.reason ?? t.lastError).map { SafeText.truncated($0, limit: 1024) }, report.id,
                 ])
+            }
+            var current: [String: CircuitBreaker] = [:]
+            for stream in BreakerUpdate.streams(of: reports) {
+                current[stream] = try CircuitBreaker.load(streamID: stream, db)
+            }
+            for (stream, breaker) in BreakerUpdate.apply(reports, to: current) {
+                try breaker.save(streamID: stream, db)
             }
         }
     }

@@ -159,6 +159,40 @@ import Testing
         }
     }
 
+    /// Q-4 for pushes: a receiver that keeps failing gets its stream's breaker's threshold of
+    /// pushes, then nothing until the probe pause, however short the retry back-off.
+    @Test func aFailingReceiverOpensItsStreamsBreaker() async throws {
+        let down = try await TestServer.start { _, _ in Behavior(status: 503, headers: [("Retry-After", "0")]) }
+        defer { Task { await down.stop() } }
+        try await Harness.with(configure: {
+            $0.breakerThreshold = 2
+            $0.breakerPause = .seconds(60)
+        }) { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            try await harness.registerRP("shop", uri: "http://127.0.0.1:9/logout")
+            try await harness.addSession(sub: "marie", rp: "shop")
+            let siem = try await harness.admin.createReceiver(ReceiverRegistration(name: "siem"))
+            let app = Application(router: harness.components.publicRouter())
+            let ssf = harness.components.sharedSignals
+            try await Harness.running([ssf.fanOut, ssf.pushes], logger: harness.components.logger) {
+                try await app.test(.live) { client in
+                    let body =
+                        #"{"events_requested":["\#(Self.sessionRevoked)"],"delivery":"#
+                        + #"{"method":"urn:ietf:rfc:8935","endpoint_url":"\#(down.url)/in"}}"#
+                    let created = try await Client(client: client, token: siem.token).call(.post, "/ssf/streams", body)
+                    let id = try #require(created.1?["stream_id"]?.stringValue)
+                    _ = try await harness.admin.logout(LogoutCommand(issuer: "idp", sub: "marie"))
+                    try await Self.waitUntil { down.received.count >= 2 }
+                    // The back-off is 50–200 ms: without the breaker, a dozen more by now.
+                    try await Task.sleep(for: .seconds(2))
+                    #expect(down.received.count == 2, "\(down.received.count) pushes")
+                    let set = try await harness.database.securityEvents(streamID: id, limit: 1).first
+                    #expect(set?.status == .pending && set?.attempts == 2, "held, not failed")
+                }
+            }
+        }
+    }
+
     static func waitUntil(
         within limit: Duration = .seconds(15),
         _ condition: () async throws -> Bool

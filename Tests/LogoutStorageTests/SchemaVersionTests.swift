@@ -35,7 +35,8 @@ import Testing
         store.close()
         for statement in [
             "ALTER TABLE attempts DROP COLUMN remote_address",
-            "DROP TABLE upstream_streams", "ALTER TABLE events DROP COLUMN ssf_done", "DROP TABLE ssf_events",
+            "DROP TABLE ssf_breakers", "DROP TABLE upstream_streams", "ALTER TABLE events DROP COLUMN ssf_done",
+            "DROP TABLE ssf_events",
             "DROP TABLE ssf_removed_subjects", "DROP TABLE ssf_streams", "DROP TABLE ssf_receivers",
             "DELETE FROM logoutd_migrations",
             "INSERT INTO logoutd_migrations (name) VALUES ('v1')",

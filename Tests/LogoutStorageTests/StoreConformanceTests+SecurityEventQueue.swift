@@ -99,6 +99,93 @@ extension StoreConformanceTests {
         #expect(switched.first { $0.jti == "d" }?.sealedAuthorization == nil)
     }
 
+    /// Q-4 for SET pushes: a push stream's failures in a row open its breaker, which holds its
+    /// SETs back (not claimed, not counted as attempts) until one probe may go; another stream
+    /// is not held back; an outcome for a deleted stream leaves no breaker behind.
+    @Test(arguments: StoreKind.allCases)
+    func aPushStreamsBreakerHoldsItsSETsBack(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertReceiver(StoredReceiver(name: "siem", tokenHash: "aa11", createdAt: f.now))
+        for id in ["down", "up"] { try await f.store.insertStream(pushStream(id, receiver: "siem", f: f)) }
+        for (stream, jti) in [("down", "a"), ("down", "b"), ("down", "c")] {
+            try await f.store.insertSecurityEvent(
+                NewSecurityEvent(streamID: stream, eventID: nil, jti: jti, claims: "{}", held: false),
+                now: f.now
+            )
+        }
+        let request = ClaimRequest(limit: 10, available: [:], defaultAvailable: 2, rotation: 0, lease: .seconds(30))
+        let claimed = try await f.store.claimDueSecurityEvents(request, now: f.now)
+        #expect(claimed.map(\.jti) == ["a", "b"])
+        try await f.store.insertSecurityEvent(
+            NewSecurityEvent(streamID: "up", eventID: nil, jti: "d", claims: "{}", held: false),
+            now: f.now
+        )
+        let policy = CircuitBreaker.Policy(threshold: 2, initialPause: .seconds(30))
+        try await f.store.recordSecurityEvents(
+            claimed.map { event in
+                SecurityEventReport(
+                    id: event.id,
+                    streamID: "down",
+                    jti: event.jti,
+                    transition: Self.transition(.retrying, next: f.now),
+                    breaker: BreakerInput(
+                        verdict: .retryable(.http5xx, reason: "HTTP 503", retryAfter: nil),
+                        policy: policy
+                    ),
+                    finishedAt: f.now
+                )
+            }
+        )
+        // Two failures in a row opened it: all three of its SETs are due, none is claimed; the
+        // other stream's are.
+        let held = try await f.store.claimDueSecurityEvents(request, now: f.now + .seconds(1))
+        #expect(held.map(\.jti) == ["d"], "\(held.map(\.jti))")
+        let probe = try await f.store.claimDueSecurityEvents(request, now: f.now + .seconds(31))
+            .filter { $0.streamID == "down" }
+        #expect(probe.count == 1, "one probe once the pause is over")
+        #expect(
+            try await f.store.claimDueSecurityEvents(request, now: f.now + .seconds(32)).filter {
+                $0.streamID == "down"
+            }
+            .isEmpty,
+            "one at a time"
+        )
+
+        // The probe's answer closes it: the rest go.
+        try await f.store.recordSecurityEvents([
+            SecurityEventReport(
+                id: try #require(probe.first).id,
+                streamID: "down",
+                jti: try #require(probe.first).jti,
+                transition: Self.transition(.done),
+                breaker: BreakerInput(verdict: .delivered(standard: true), policy: policy),
+                finishedAt: f.now + .seconds(33)
+            )
+        ])
+        #expect(
+            try await f.store.claimDueSecurityEvents(request, now: f.now + .seconds(34)).filter {
+                $0.streamID == "down"
+            }
+            .count == 2
+        )
+
+        // A stream deleted while its SET was out: its outcome is taken, and no breaker stays.
+        try await f.store.deleteStream(id: "up")
+        try await f.store.recordSecurityEvents([
+            SecurityEventReport(
+                id: try #require(held.first).id,
+                streamID: "up",
+                jti: "d",
+                transition: Self.transition(.retrying, next: f.now),
+                breaker: BreakerInput(
+                    verdict: .retryable(.http5xx, reason: "HTTP 503", retryAfter: nil),
+                    policy: policy
+                ),
+                finishedAt: f.now
+            )
+        ])
+    }
+
     static func transition(
         _ state: JobTransition.State,
         next: Timestamp? = nil,

@@ -3,6 +3,7 @@
 -- check of scripts/systemd-check runs it (sqlite3) before the new package's first start, and
 -- SchemaVersionTests proves the result is the previous schema exactly. A new migration replaces
 -- this file with the undoing of itself and names the schema before it on the first line.
+DROP TABLE ssf_breakers;
 DROP TABLE upstream_streams;
 DROP INDEX events_ssf_waiting;
 ALTER TABLE events DROP COLUMN ssf_done;

@@ -1,7 +1,11 @@
-/// SET pushes (RFC 8935, SSF-4) as jobs of the one queue engine: the deliveries' retry policy
-/// and window, read by RFC 8935's answers (`PushAnswer`), with a stream as the target whose
-/// caps and slow start its SETs share.
+/// SET pushes (RFC 8935, SSF-4) as jobs of the one queue engine: the deliveries' retry policy,
+/// window and circuit breaker, read by RFC 8935's answers (`PushAnswer`), with a stream as the
+/// target whose caps, slow start and breaker its SETs share.
 public enum SecurityEventJobs: QueueJobKind {
+    /// A receiver down for hours holds its stream's SETs behind one probe at a time, as an RP's
+    /// breaker holds its deliveries.
+    public static var hasBreakers: Bool { true }
+
     public static func endWithoutAttempt(_ job: ClaimedSecurityEvent, now: Timestamp) -> SecurityEventReport? {
         nil
     }
@@ -14,9 +18,11 @@ public enum SecurityEventJobs: QueueJobKind {
         let job = outcome.job
         let finishedAt = outcome.startedAt + outcome.duration
         let transition: JobTransition
+        var breaker: BreakerInput?
         if let reason = outcome.notAttempted {
             transition = .cannotAttempt(reason: reason, attemptsBefore: job.attempts, now: finishedAt)
         } else {
+            breaker = BreakerInput(verdict: PushAnswer.classify(outcome.result), policy: settings.breaker)
             transition = .afterAttempt(
                 outcome.result,
                 classifiedBy: PushAnswer.classify,
@@ -32,7 +38,9 @@ public enum SecurityEventJobs: QueueJobKind {
             streamID: job.streamID,
             receiver: job.receiver,
             jti: job.jti,
-            transition: transition
+            transition: transition,
+            breaker: breaker,
+            finishedAt: finishedAt
         )
     }
 }
@@ -54,12 +62,26 @@ public struct SecurityEventReport: Sendable, Equatable {
     public var receiver: String
     public var jti: String
     public var transition: JobTransition
+    /// What the attempt tells the stream's breaker; nil when no attempt was made.
+    public var breaker: BreakerInput?
+    /// When the attempt ended: the breaker's clock.
+    public var finishedAt: Timestamp
 
-    public init(id: Int64, streamID: String, receiver: String = "", jti: String, transition: JobTransition) {
+    public init(
+        id: Int64,
+        streamID: String,
+        receiver: String = "",
+        jti: String,
+        transition: JobTransition,
+        breaker: BreakerInput? = nil,
+        finishedAt: Timestamp = .distantPast
+    ) {
         self.id = id
         self.streamID = streamID
         self.receiver = receiver
         self.jti = jti
         self.transition = transition
+        self.breaker = breaker
+        self.finishedAt = finishedAt
     }
 }

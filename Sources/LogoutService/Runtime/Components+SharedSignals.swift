@@ -63,7 +63,8 @@ extension Components {
                 logger: logger
             ),
             // Pushes go to a few receivers' endpoints: a small pool, with the deliveries' retry
-            // policy, timeout and stop; a stream's SETs share its per-target cap.
+            // policy, breaker, timeout and stop; a stream's SETs share its per-target cap and
+            // its breaker.
             pushes: SecurityEventPushWorker.engine(
                 SecurityEventPushWorker(
                     sender: DeliverySender(clients: clients),
@@ -81,7 +82,8 @@ extension Components {
                     perRPConcurrency: min(config.perRPConcurrency, 4),
                     retryPolicy: config.retryPolicy,
                     attemptTimeout: config.deliveryTimeout,
-                    shutdownTimeout: config.shutdownTimeout
+                    shutdownTimeout: config.shutdownTimeout,
+                    breaker: config.breakerPolicy
                 ),
                 waker: wakers.securityEventPushes
             ),
