@@ -14,6 +14,11 @@ public struct StreamResource: Codable, Sendable, Equatable {
     public var eventsDelivered: [String]
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// A push stream's circuit breaker: `closed`, `open` (its SETs wait for the next probe) or
+    /// `probing`.
+    public var breaker: String
+    /// Its last failure while not closed.
+    public var breakerError: String?
 
     public init(
         streamID: String,
@@ -24,7 +29,9 @@ public struct StreamResource: Codable, Sendable, Equatable {
         endpointURL: String,
         eventsDelivered: [String],
         createdAt: Timestamp,
-        updatedAt: Timestamp
+        updatedAt: Timestamp,
+        breaker: String = "closed",
+        breakerError: String? = nil
     ) {
         self.streamID = streamID
         self.receiver = receiver
@@ -35,10 +42,13 @@ public struct StreamResource: Codable, Sendable, Equatable {
         self.eventsDelivered = eventsDelivered
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.breaker = breaker
+        self.breakerError = breakerError
     }
 
     enum CodingKeys: String, CodingKey {
-        case receiver, status
+        case receiver, status, breaker
+        case breakerError = "breaker_error"
         case streamID = "stream_id"
         case statusReason = "status_reason"
         case deliveryMethod = "delivery_method"

@@ -28,7 +28,10 @@ extension Views {
                 }
             table.add([
                 .init(stream.streamID), .init(stream.receiver),
-                .init(stream.status, stream.status == "enabled" ? .plain : .dim), .init(method),
+                stream.breaker == "closed"
+                    ? .init(stream.status, stream.status == "enabled" ? .plain : .dim)
+                    : .init(stream.status + ", breaker " + stream.breaker, .bad),
+                .init(method),
                 .init(stream.endpointURL), .init(RelativeTime.describe(stream.createdAt, now: now), .dim),
             ])
         }

@@ -104,16 +104,23 @@ extension PostgresStore {
         try await read { db in
             try await db.rows(
                 """
-                SELECT * FROM ssf_streams WHERE \(receiver)::TEXT IS NULL OR receiver = \(receiver)
-                ORDER BY created_at, id COLLATE "C"
+                SELECT s.*, \(unescaped: PostgresRows.breakerColumns)
+                FROM ssf_streams s LEFT JOIN ssf_breakers b ON b.stream_id = s.id
+                WHERE \(receiver)::TEXT IS NULL OR s.receiver = \(receiver)
+                ORDER BY s.created_at, s.id COLLATE "C"
                 """
-            ).map(Self.stream(from:))
+            ).map(Self.streamWithBreaker(from:))
         }
     }
 
     public func stream(id: String) async throws -> StoredStream? {
         try await read { db in
-            try await db.row("SELECT * FROM ssf_streams WHERE id = \(id)").map(Self.stream(from:))
+            try await db.row(
+                """
+                SELECT s.*, \(unescaped: PostgresRows.breakerColumns)
+                FROM ssf_streams s LEFT JOIN ssf_breakers b ON b.stream_id = s.id WHERE s.id = \(id)
+                """
+            ).map(Self.streamWithBreaker(from:))
         }
     }
 
@@ -169,6 +176,12 @@ extension PostgresStore {
                 throw RegistryError.notFound("no stream with id \(id)")
             }
         }
+    }
+
+    private static func streamWithBreaker(from row: PostgresRandomAccessRow) throws -> StoredStream {
+        var stream = try stream(from: row)
+        stream.breaker = try PostgresRows.breaker(row)
+        return stream
     }
 
     static func stream(from row: PostgresRandomAccessRow) throws -> StoredStream {

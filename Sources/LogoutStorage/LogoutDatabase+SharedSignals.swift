@@ -123,17 +123,16 @@ extension LogoutDatabase {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT * FROM ssf_streams WHERE ?1 IS NULL OR receiver = ?1 ORDER BY created_at, id
-                    """,
+                sql: Self.selectStreams + " WHERE ?1 IS NULL OR s.receiver = ?1 ORDER BY s.created_at, s.id",
                 arguments: [receiver]
-            ).map(Self.stream(from:))
+            ).map(Self.streamWithBreaker(from:))
         }
     }
 
     public func stream(id: String) async throws -> StoredStream? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM ssf_streams WHERE id = ?", arguments: [id]).map(Self.stream(from:))
+            try Row.fetchOne(db, sql: Self.selectStreams + " WHERE s.id = ?", arguments: [id])
+                .map(Self.streamWithBreaker(from:))
         }
     }
 
@@ -187,6 +186,20 @@ extension LogoutDatabase {
             try db.execute(sql: "DELETE FROM ssf_streams WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else { throw RegistryError.notFound("no stream with id \(id)") }
         }
+    }
+
+    /// Streams with their breakers (`breaker_*`).
+    private static let selectStreams = """
+        SELECT s.*, b.state AS breaker_state, b.consecutive_failures AS breaker_failures, b.since AS breaker_since,
+            b.last_error AS breaker_last_error, b.next_probe_at AS breaker_next_probe_at,
+            b.failed_probes AS breaker_failed_probes
+        FROM ssf_streams s LEFT JOIN ssf_breakers b ON b.stream_id = s.id
+        """
+
+    private static func streamWithBreaker(from row: Row) -> StoredStream {
+        var stream = stream(from: row)
+        stream.breaker = CircuitBreaker(joined: row)
+        return stream
     }
 
     static func stream(from row: Row) -> StoredStream {

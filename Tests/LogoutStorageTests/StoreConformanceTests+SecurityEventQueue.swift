@@ -138,6 +138,9 @@ extension StoreConformanceTests {
         )
         // Two failures in a row opened it: all three of its SETs are due, none is claimed; the
         // other stream's are.
+        let opened = try await f.store.stream(id: "down")?.breaker
+        #expect(opened?.state == .open && opened?.lastError == "HTTP 503", "read with its stream")
+        #expect(try await f.store.streams(receiver: "siem").map(\.breaker.state) == [.open, .closed])
         let held = try await f.store.claimDueSecurityEvents(request, now: f.now + .seconds(1))
         #expect(held.map(\.jti) == ["d"], "\(held.map(\.jti))")
         let probe = try await f.store.claimDueSecurityEvents(request, now: f.now + .seconds(31))

@@ -17,6 +17,9 @@ public struct StoredStream: Sendable, Equatable {
     public var statusReason: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// A push stream's circuit breaker, as `streams(receiver:)` and `stream(id:)` read it; its
+    /// outcomes write it, never an insert or a replace of the stream.
+    public var breaker = CircuitBreaker()
 
     public init(
         id: String,

@@ -88,8 +88,9 @@ struct SharedSignalsSection {
             id: stream.streamID,
             receiver: stream.receiver,
             delivery: stream.deliveryMethod == SSFDeliveryMethod.push.rawValue ? "push" : "poll",
-            status: stream.status,
-            statusClass: stream.status == "enabled" ? "ok" : (stream.status == "paused" ? "warn" : "idle"),
+            status: stream.breaker == "closed" ? stream.status : stream.status + " · breaker " + stream.breaker,
+            statusClass: stream.breaker != "closed"
+                ? "bad" : (stream.status == "enabled" ? "ok" : (stream.status == "paused" ? "warn" : "idle")),
             summary: summary,
             sets: sets.prefix(setsShown).map { set in
                 SETView(

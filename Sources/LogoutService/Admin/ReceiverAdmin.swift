@@ -78,7 +78,9 @@ struct ReceiverAdmin: Sendable {
                     endpointURL: configuration?.delivery.endpointURL ?? "",
                     eventsDelivered: configuration?.eventsDelivered.map(\.rawValue) ?? [],
                     createdAt: stream.createdAt,
-                    updatedAt: stream.updatedAt
+                    updatedAt: stream.updatedAt,
+                    breaker: stream.breaker.state.rawValue,
+                    breakerError: stream.breaker.state == .closed ? nil : stream.breaker.lastError
                 )
             }
         )
