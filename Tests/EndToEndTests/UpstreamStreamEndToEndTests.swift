@@ -138,8 +138,10 @@ import Testing
         #expect(shop.received.count == 2, "a SET was applied twice")
 
         // By push: the poll stream is deleted at the hub, a push stream made and verified.
-        let push = try await edge.admin(.PATCH, "/admin/v1/issuers/hub", ["ssf_delivery": "push"])
-        #expect(push.status == .ok && push.json["ssf"]?["state"] == "creating", "\(push.body)")
+        // By the CLI, as an admin would.
+        let config = ["--config", edge.configPath]
+        let push = try await CLITests.run(["issuers", "update", "hub", "--ssf-delivery", "push", "--json"] + config)
+        #expect(push.status == 0 && push.json["ssf"]?["state"] == "creating", "\(push.output) \(push.errors)")
         #expect(await eventually(timeout: 20) { (try? await ssf()["state"]) == "verified" }, "\(edge.log.suffix(2000))")
         let pushStream = try #require(try await ssf()["stream_id"]?.stringValue)
         #expect(pushStream != pollStream)
@@ -166,8 +168,12 @@ import Testing
         #expect(edgePage.contains(#"<td><code>hub</code></td><td>push</td><td><span class="badge ok">verified</span>"#))
 
         // Removed: deleted at the hub, gone from the issuer's view.
-        let removed = try await edge.admin(.PATCH, "/admin/v1/issuers/hub", ["ssf_configuration_url": .null])
-        #expect(removed.status == .ok && removed.json["ssf"] == .null, "\(removed.body)")
+        let shown = try await CLITests.run(["issuers", "show", "hub"] + config)
+        #expect(shown.output.contains("ssf.state") && shown.output.contains("verified"), "\(shown.output)")
+        let both = try await CLITests.run(["issuers", "update", "hub", "--no-ssf", "--ssf-delivery", "poll"] + config)
+        #expect(both.status != 0 && both.errors.contains("--no-ssf"), "\(both.errors)")
+        let removed = try await CLITests.run(["issuers", "update", "hub", "--no-ssf", "--json"] + config)
+        #expect(removed.status == 0 && removed.json["ssf"] == .null, "\(removed.output) \(removed.errors)")
         let none = try await hub.admin(.GET, "/admin/v1/ssf/streams?receiver=edge").json["streams"]?.arrayValue
         #expect(none?.isEmpty == true, "\(none ?? [])")
         #expect(!edge.log.contains(token) && !hub.log.contains(token), "the token was logged")
