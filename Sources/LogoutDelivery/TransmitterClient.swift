@@ -24,6 +24,8 @@ public struct TransmitterClient: Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        /// No answer within the deadline: for a long poll, the transmitter had nothing to say.
+        public var timedOut = false
     }
 
     /// The methods SSF's endpoints use.
@@ -85,7 +87,7 @@ public struct TransmitterClient: Sendable {
         } catch let failure as Failure {
             throw failure
         } catch is DeadlineExceeded {
-            throw Failure(description: "no answer within \(formatDuration(timeout))")
+            throw Failure(description: "no answer within \(formatDuration(timeout))", timedOut: true)
         } catch {
             throw Failure(description: "\(error)")
         }

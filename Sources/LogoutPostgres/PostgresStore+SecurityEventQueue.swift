@@ -152,13 +152,18 @@ extension PostgresStore {
         }
     }
 
+    /// A stream whose breaker is open is due at its next probe, not at its SETs' due times:
+    /// else the engine would claim nothing every few milliseconds for the whole outage.
     public func nextSecurityEventDueAt() async throws -> Timestamp? {
         try await read { db in
             try await db.value(
                 """
-                SELECT MIN((SELECT MIN(e.next_attempt_at) FROM ssf_events e
-                    WHERE e.stream_id = s.id AND e.status = 'pending'))
-                FROM ssf_streams s WHERE \(unescaped: Self.isPushStream)
+                SELECT MIN(CASE WHEN due IS NULL THEN NULL ELSE GREATEST(due, probe) END) FROM (
+                    SELECT (SELECT MIN(e.next_attempt_at) FROM ssf_events e
+                            WHERE e.stream_id = s.id AND e.status = 'pending') AS due,
+                        COALESCE(CASE WHEN b.state <> 'closed' THEN b.next_probe_at END, 0) AS probe
+                    FROM ssf_streams s LEFT JOIN ssf_breakers b ON b.stream_id = s.id
+                    WHERE \(unescaped: Self.isPushStream)) AS streams
                 """,
                 as: Int64?.self
             ).flatMap { $0 }.map(Timestamp.init(millisecondsSince1970:))

@@ -135,6 +135,8 @@ extension PostgresStore {
                 """
             )
             guard changed > 0 else { throw RegistryError.notFound("no stream with id \(stream.id)") }
+            // A receiver that fixed its stream is tried at once, not after the breaker's pause.
+            try await db.execute("DELETE FROM ssf_breakers WHERE stream_id = \(stream.id)")
         }
     }
 
@@ -153,6 +155,9 @@ extension PostgresStore {
             case .enabled:
                 try await db.execute(
                     "UPDATE ssf_events SET status = 'pending' WHERE stream_id = \(id) AND status = 'held'"
+                )
+                try await db.execute(
+                    "DELETE FROM ssf_breakers WHERE stream_id = \(id)"
                 )
             case .paused:
                 try await db.execute(

@@ -93,6 +93,7 @@ extension LogoutDatabase {
                     WHERE id = ? AND status IN ('pending', 'held')
                     """
             )
+            var kept: [SecurityEventReport] = []
             for report in reports {
                 let t = report.transition
                 try update.execute(arguments: [
@@ -100,12 +101,14 @@ extension LogoutDatabase {
                     t.lastStatusCode,
                     (t.reason ?? t.lastError).map { SafeText.truncated($0, limit: 1024) }, report.id,
                 ])
+                if db.changesCount > 0 { kept.append(report) }
             }
+            // Only the outcomes stored feed the breaker, as in the shared store.
             var current: [String: CircuitBreaker] = [:]
-            for stream in BreakerUpdate.streams(of: reports) {
+            for stream in BreakerUpdate.streams(of: kept) {
                 current[stream] = try CircuitBreaker.load(streamID: stream, db)
             }
-            for (stream, breaker) in BreakerUpdate.apply(reports, to: current) {
+            for (stream, breaker) in BreakerUpdate.apply(kept, to: current) {
                 try breaker.save(streamID: stream, db)
             }
         }
@@ -124,14 +127,19 @@ extension LogoutDatabase {
         }
     }
 
+    /// A stream whose breaker is open is due at its next probe, not at its SETs' due times:
+    /// else the engine would claim nothing every few milliseconds for the whole outage.
     public func nextSecurityEventDueAt() async throws -> Timestamp? {
         try await pool.read { db in
             try Int64.fetchOne(
                 db,
                 sql: """
-                    SELECT MIN((SELECT MIN(e.next_attempt_at) FROM ssf_events e INDEXED BY ssf_events_due
-                        WHERE e.stream_id = s.id AND e.status = 'pending'))
-                    FROM ssf_streams s WHERE \(Self.isPushStream)
+                    SELECT MIN(MAX(
+                        (SELECT MIN(e.next_attempt_at) FROM ssf_events e INDEXED BY ssf_events_due
+                            WHERE e.stream_id = s.id AND e.status = 'pending'),
+                        COALESCE(CASE WHEN b.state <> 'closed' THEN b.next_probe_at END, 0)))
+                    FROM ssf_streams s LEFT JOIN ssf_breakers b ON b.stream_id = s.id
+                    WHERE \(Self.isPushStream)
                     """
             ).timestamp
         }

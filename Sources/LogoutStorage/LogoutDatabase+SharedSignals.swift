@@ -147,6 +147,8 @@ extension LogoutDatabase {
                 ]
             )
             guard db.changesCount == 1 else { throw RegistryError.notFound("no stream with id \(stream.id)") }
+            // A receiver that fixed its stream is tried at once, not after the breaker's pause.
+            try db.execute(sql: "DELETE FROM ssf_breakers WHERE stream_id = ?", arguments: [stream.id])
         }
     }
 
@@ -164,6 +166,7 @@ extension LogoutDatabase {
                     sql: "UPDATE ssf_events SET status = 'pending' WHERE stream_id = ? AND status = 'held'",
                     arguments: [id]
                 )
+                try db.execute(sql: "DELETE FROM ssf_breakers WHERE stream_id = ?", arguments: [id])
             case .paused:
                 try db.execute(
                     sql: "UPDATE ssf_events SET status = 'held' WHERE stream_id = ? AND status = 'pending'",

@@ -105,6 +105,28 @@ import Testing
         }
     }
 
+    /// The engine's early hold-back counts an answer as the stored breaker will: a receiver's
+    /// 401 or 404 is retried (RFC 8935 reading), so it counts towards the stream's breaker,
+    /// where an RP's would be a permanent refusal; a push not made feeds no breaker.
+    @Test func theBreakerCountsAnswersAsPushesReadThem() {
+        for status in [401, 404, 503] {
+            let verdict = SecurityEventJobs.breakerVerdict(.response(HTTPAnswer(status: status)))
+            guard case .retryable = verdict else {
+                Issue.record("HTTP \(status) is not a retryable failure of the stream: \(verdict)")
+                continue
+            }
+        }
+        let refused = Self.report(.response(HTTPAnswer(status: 404)))
+        if case .retryable? = refused.breaker?.verdict {
+        } else {
+            Issue.record("\(String(describing: refused.breaker))")
+        }
+        #expect(refused.finishedAt == Self.wall0 + .seconds(1) + .milliseconds(30))
+        let accepted = Self.report(.response(HTTPAnswer(status: 400)))
+        if case .permanent? = accepted.breaker?.verdict {} else { Issue.record("a 400 counts as up") }
+        #expect(Self.report(.response(HTTPAnswer(status: 202)), notAttempted: "unreadable").breaker == nil)
+    }
+
     @Test func retryAfterIsHonoured() {
         let report = Self.report(.response(HTTPAnswer(status: 503, retryAfter: "120")))
         let finished = Self.wall0 + .seconds(1) + .milliseconds(30)

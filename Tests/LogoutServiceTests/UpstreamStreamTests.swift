@@ -271,6 +271,98 @@ import Testing
         }
     }
 
+    /// A stop gives the stream's lease back: another replica takes the stream at once, not
+    /// after the lease's minute.
+    @Test func aStopGivesTheLeaseBack() async throws {
+        let transmitter = try await Self.transmitter(issuer: Harness.idpIssuer)
+        defer { Task { await transmitter.stop() } }
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            try await Harness.running([harness.components.sharedSignals.upstreams], logger: harness.components.logger) {
+                _ = try await harness.admin.updateIssuer(
+                    named: "idp",
+                    IssuerChange(
+                        ssfConfigurationURL: .value(transmitter.url + "/.well-known/ssf-configuration"),
+                        ssfToken: .value("tok-123")
+                    )
+                )
+                try await SharedSignalsPushTests.waitUntil { !Self.polls(transmitter).isEmpty }
+                let stream = try #require(try await harness.database.upstreamStream(issuer: "idp"))
+                let now = Timestamp(Date())
+                #expect(
+                    !(try await harness.database.leaseUpstreamStream(
+                        issuer: "idp",
+                        generation: stream.generation,
+                        owner: "another replica",
+                        until: now + .seconds(60),
+                        now: now
+                    )),
+                    "held while it runs"
+                )
+            }
+            let stream = try #require(try await harness.database.upstreamStream(issuer: "idp"))
+            let now = Timestamp(Date())
+            #expect(
+                try await harness.database.leaseUpstreamStream(
+                    issuer: "idp",
+                    generation: stream.generation,
+                    owner: "another replica",
+                    until: now + .seconds(60),
+                    now: now
+                ),
+                "still held after the stop"
+            )
+        }
+    }
+
+    /// A transmitter that holds a long poll longer than we wait had nothing to say: no error,
+    /// no back-off, the next poll at once.
+    @Test func aLongPollOutlastingOurWaitIsAnEmptyAnswer() async throws {
+        let slow = try await TestServer.start { _, request in
+            request.path == "/poll"
+                ? Behavior(
+                    status: 200,
+                    headers: [("Content-Type", "application/json")],
+                    body: #"{"sets":{}}"#,
+                    delay: 2
+                )
+                : Behavior(status: 404)
+        }
+        defer { Task { await slow.stop() } }
+        try await Harness.with { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            let c = harness.components
+            let service = UpstreamStreamService(
+                store: c.database,
+                client: c.sharedSignals.upstreams.client,
+                secrets: c.secrets,
+                intake: c.intake,
+                publicBaseURL: c.configuration.issuer,
+                allowHTTP: true,
+                owner: "test",
+                waker: Waker(),
+                timing: .init(poll: .milliseconds(500)),
+                now: c.now,
+                logger: c.logger
+            )
+            // A stream already created and verified, polled at the slow transmitter.
+            _ = try await harness.admin.updateIssuer(
+                named: "idp",
+                IssuerChange(ssfConfigurationURL: .value(slow.url + "/c"), ssfToken: .value("tok-123"))
+            )
+            var stream = try #require(try await c.database.upstreamStream(issuer: "idp"))
+            stream.state = .verified
+            stream.streamID = "s-9"
+            stream.pollURL = slow.url + "/poll"
+            #expect(try await c.database.recordUpstreamStream(stream, owner: "test", now: c.now()))
+            try await Harness.running([service], logger: c.logger) {
+                try await SharedSignalsPushTests.waitUntil { slow.received.filter { $0.path == "/poll" }.count >= 3 }
+            }
+            let view = try await harness.admin.issuer(named: "idp").ssf
+            #expect(view?.lastError == nil && view?.state == "verified", "\(String(describing: view))")
+        }
+    }
+
     static let refusedChanges: [(String, IssuerChange, String)] = [
         (
             "no token for a new stream", IssuerChange(ssfConfigurationURL: .value("https://hub.example/c")),

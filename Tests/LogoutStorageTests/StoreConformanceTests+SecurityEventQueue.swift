@@ -143,6 +143,8 @@ extension StoreConformanceTests {
         #expect(try await f.store.streams(receiver: "siem").map(\.breaker.state) == [.open, .closed])
         let held = try await f.store.claimDueSecurityEvents(request, now: f.now + .seconds(1))
         #expect(held.map(\.jti) == ["d"], "\(held.map(\.jti))")
+        // Due at its probe, not at its SETs' due times: the engine sleeps till then.
+        #expect(try await f.store.nextSecurityEventDueAt() == f.now + .seconds(30))
         let probe = try await f.store.claimDueSecurityEvents(request, now: f.now + .seconds(31))
             .filter { $0.streamID == "down" }
         #expect(probe.count == 1, "one probe once the pause is over")
@@ -171,6 +173,36 @@ extension StoreConformanceTests {
             }
             .count == 2
         )
+
+        // A receiver that fixes its stream (a replace, or enabling it) is tried at once.
+        for fix in ["replace", "enable"] {
+            // After the earlier claims' leases: both remaining SETs fail again and open it.
+            let at = f.now + .seconds(fix == "replace" ? 70 : 110)
+            let failing = try await f.store.claimDueSecurityEvents(request, now: at).filter { $0.streamID == "down" }
+            #expect(failing.count == 2, "\(fix)")
+            try await f.store.recordSecurityEvents(
+                failing.map { event in
+                    SecurityEventReport(
+                        id: event.id,
+                        streamID: "down",
+                        jti: event.jti,
+                        transition: Self.transition(.retrying, next: at),
+                        breaker: BreakerInput(
+                            verdict: .retryable(.http5xx, reason: "HTTP 503", retryAfter: nil),
+                            policy: policy
+                        ),
+                        finishedAt: at
+                    )
+                }
+            )
+            #expect(try await f.store.stream(id: "down")?.breaker.state == .open, "\(fix)")
+            if fix == "replace" {
+                try await f.store.replaceStream(try #require(try await f.store.stream(id: "down")))
+            } else {
+                try await f.store.setStreamStatus(id: "down", .enabled, reason: nil, now: at)
+            }
+            #expect(try await f.store.stream(id: "down")?.breaker.state == .closed, "\(fix)")
+        }
 
         // A stream deleted while its SET was out: its outcome is taken, and no breaker stays.
         try await f.store.deleteStream(id: "up")

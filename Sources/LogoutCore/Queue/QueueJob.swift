@@ -21,6 +21,10 @@ public protocol QueueJobKind: Sendable {
     /// then the engine holds back a target's work from the moment its outcomes would open it.
     static var hasBreakers: Bool { get }
 
+    /// How an attempt's result counts towards its target's breaker: as the store's breaker
+    /// will count it, so the engine holds back a target at the same failures.
+    static func breakerVerdict(_ result: AttemptResult) -> DeliveryClassifier.Verdict
+
     /// The report of a job that must end without an attempt, or `nil` to attempt it.
     static func endWithoutAttempt(_ job: Job, now: Timestamp) -> Report?
 
@@ -34,4 +38,8 @@ public protocol QueueJobKind: Sendable {
 
 extension QueueJobKind {
     public static var hasBreakers: Bool { false }
+
+    public static func breakerVerdict(_ result: AttemptResult) -> DeliveryClassifier.Verdict {
+        DeliveryClassifier.classify(result)
+    }
 }

@@ -174,7 +174,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     private mutating func countTowardsTheBreaker(_ outcome: AttemptOutcome) -> [Action] {
         guard outcome.notAttempted == nil else { return [] }
         let target = outcome.job.target
-        guard case .retryable = DeliveryClassifier.classify(outcome.result) else {
+        guard case .retryable = Kind.breakerVerdict(outcome.result) else {
             failuresInARow[target] = nil
             return []
         }

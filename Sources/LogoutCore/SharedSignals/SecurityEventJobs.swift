@@ -6,6 +6,12 @@ public enum SecurityEventJobs: QueueJobKind {
     /// breaker holds its deliveries.
     public static var hasBreakers: Bool { true }
 
+    /// RFC 8935's reading of the answer, as the stored breaker is fed (`401` or `404` is a
+    /// retryable failure of a receiver, not an RP's permanent refusal).
+    public static func breakerVerdict(_ result: AttemptResult) -> DeliveryClassifier.Verdict {
+        PushAnswer.classify(result)
+    }
+
     public static func endWithoutAttempt(_ job: ClaimedSecurityEvent, now: Timestamp) -> SecurityEventReport? {
         nil
     }
@@ -22,7 +28,7 @@ public enum SecurityEventJobs: QueueJobKind {
         if let reason = outcome.notAttempted {
             transition = .cannotAttempt(reason: reason, attemptsBefore: job.attempts, now: finishedAt)
         } else {
-            breaker = BreakerInput(verdict: PushAnswer.classify(outcome.result), policy: settings.breaker)
+            breaker = BreakerInput(verdict: breakerVerdict(outcome.result), policy: settings.breaker)
             transition = .afterAttempt(
                 outcome.result,
                 classifiedBy: PushAnswer.classify,

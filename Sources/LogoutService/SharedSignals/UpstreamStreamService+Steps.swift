@@ -119,9 +119,11 @@ extension UpstreamStreamService {
             // Every SET of it would be refused: said now, not discovered SET by SET.
             await retire(stream)
             stream.streamID = nil
+            stream.pollURL = nil
             throw Failure(
                 "the transmitter's stream has aud \(created.audience.joined(separator: ", ")), which its SETs will "
-                    + "carry; register the issuer with that audience (or have the transmitter use \(publicBaseURL))"
+                    + "carry and we would refuse: have the transmitter use \(publicBaseURL) or "
+                    + "\(issuer.issuer.audience), or register the issuer again with that audience"
             )
         }
         stream.state = .verifying
@@ -242,19 +244,27 @@ extension UpstreamStreamService {
             return nil
         }
         let started = ContinuousClock.now
-        let answer = try await client.call(
-            .post,
-            pollURL,
-            bearer: token,
-            json: TransmitterExchange.pollRequest(
-                acknowledged: runner.acknowledged,
-                errors: runner.errors,
-                maxEvents: Self.pollBatch,
-                returnImmediately: false
-            ),
-            timeout: timing.poll,
-            maximumBytes: 4 << 20
-        )
+        let answer: TransmitterClient.Answer
+        do {
+            answer = try await client.call(
+                .post,
+                pollURL,
+                bearer: token,
+                json: TransmitterExchange.pollRequest(
+                    acknowledged: runner.acknowledged,
+                    errors: runner.errors,
+                    maxEvents: Self.pollBatch,
+                    returnImmediately: false
+                ),
+                timeout: timing.poll,
+                maximumBytes: 4 << 20
+            )
+        } catch {
+            // A transmitter may hold a long poll longer than we wait: nothing new, and the
+            // acknowledgements go again with the next poll (a repeat is harmless).
+            if error.timedOut { return nil }
+            throw error
+        }
         guard answer.status == 200 else {
             throw Failure("the poll endpoint answered HTTP \(answer.status)" + Self.detail(answer))
         }

@@ -71,20 +71,30 @@ struct UpstreamStreamService: Service {
                 await waker.wait(until: clock.now.advanced(by: timing.rescan), on: clock)
             }
         }
-        // Each stream gives its lease back as it stops: another replica goes on at once.
         for entry in running.values { entry.task.cancel() }
         for entry in running.values { await entry.task.value }
+        // The leases given back from here, not from the cancelled tasks (whose store calls
+        // would fail): another replica goes on at once. Only this replica's lease is shortened.
+        let at = now()
+        for (issuer, entry) in running {
+            _ = try? await store.leaseUpstreamStream(
+                issuer: issuer,
+                generation: entry.generation,
+                owner: owner,
+                until: at,
+                now: at
+            )
+        }
     }
 
     /// One stream at one generation, until it changes, goes, or the service stops. A failure
     /// to reach the store is waited out, never the end of the stream's task.
     func runStream(issuer: String, generation: Int64) async {
         var runner = Runner(issuer: issuer, generation: generation)
-        var held = false
         while !Task.isCancelled {
             let at = now()
             do {
-                held = try await store.leaseUpstreamStream(
+                let held = try await store.leaseUpstreamStream(
                     issuer: issuer,
                     generation: generation,
                     owner: owner,
@@ -107,16 +117,6 @@ struct UpstreamStreamService: Service {
                 )
                 await pause(timing.lease / 3)
             }
-        }
-        if held {
-            let at = now()
-            _ = try? await store.leaseUpstreamStream(
-                issuer: issuer,
-                generation: generation,
-                owner: owner,
-                until: at,
-                now: at
-            )
         }
     }
 
