@@ -242,15 +242,21 @@ extension PostgresStore {
         }
     }
 
+    /// An RP whose breaker is open is due at its next probe, not at its deliveries' due times:
+    /// else every replica would claim nothing every few milliseconds for the whole outage. One
+    /// probe of `deliveries_due` per RP.
     public func nextDueAt() async throws -> Timestamp? {
         try await read { db in
             try await db.value(
                 """
-                SELECT next_attempt_at FROM deliveries WHERE status IN ('pending', 'retrying')
-                ORDER BY next_attempt_at LIMIT 1
+                SELECT MIN(CASE WHEN due IS NULL THEN NULL ELSE GREATEST(due, probe) END) FROM (
+                    SELECT (SELECT MIN(d.next_attempt_at) FROM deliveries d
+                            WHERE d.client_id = r.client_id AND d.status IN ('pending', 'retrying')) AS due,
+                        COALESCE(CASE WHEN b.state <> 'closed' THEN b.next_probe_at END, 0) AS probe
+                    FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id) AS rps
                 """,
-                as: Int64.self
-            ).map(Timestamp.init(millisecondsSince1970:))
+                as: Int64?.self
+            ).flatMap { $0 }.map(Timestamp.init(millisecondsSince1970:))
         }
     }
 

@@ -190,13 +190,19 @@ extension LogoutDatabase {
     /// `INDEXED BY` pins the partial index on `next_attempt_at`: left to itself SQLite picks the
     /// status index and reads every waiting row to find the minimum, which dominated the profile
     /// of a large fan-out.
+    /// An RP whose breaker is open is due at its next probe, not at its deliveries' due times:
+    /// else the engine would claim nothing every few milliseconds for the whole outage. One
+    /// probe of `deliveries_due` per RP.
     public func nextDueAt() async throws -> Timestamp? {
         try await pool.read { db in
             try Int64.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT next_attempt_at FROM deliveries INDEXED BY deliveries_next
-                        WHERE status IN ('pending', 'retrying') ORDER BY next_attempt_at LIMIT 1
+                        SELECT MIN(MAX(
+                            (SELECT MIN(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_due
+                                WHERE d.client_id = r.client_id AND d.status IN ('pending', 'retrying')),
+                            COALESCE(CASE WHEN b.state <> 'closed' THEN b.next_probe_at END, 0)))
+                        FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id
                         """
                 )
             ).timestamp

@@ -259,6 +259,10 @@ import Testing
         // Two failures reached the threshold of two: the breaker is open and nothing is claimed,
         // though all three deliveries are due.
         #expect(try await f.store.claimDue(f.claim(), now: f.now + .seconds(1)).isEmpty)
+        // Due at the probe, not at its deliveries' due times: the engine sleeps till then.
+        let probeAt = try #require(try await f.store.relyingParties().first { $0.relyingParty.clientID == "a" })
+            .breaker.nextProbeAt
+        #expect(try await f.store.nextDueAt() == probeAt)
         #expect(try await f.store.claimDue(f.claim(), now: f.now + .seconds(31)).count == 1)
     }
 
