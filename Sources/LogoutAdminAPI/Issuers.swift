@@ -15,6 +15,8 @@ public struct IssuerRegistration: AdminRequestBody, Codable, Sendable, Equatable
     public var revocationEndpoint: String?
     public var clientID: String?
     public var clientSecret: String?
+    /// Front-channel logouts of its OP end sessions here (`/frontchannel-logout/{name}`).
+    public var frontchannelIntake: Bool?
 
     public init(
         name: String,
@@ -29,7 +31,8 @@ public struct IssuerRegistration: AdminRequestBody, Codable, Sendable, Equatable
         endSessionEndpoint: String? = nil,
         revocationEndpoint: String? = nil,
         clientID: String? = nil,
-        clientSecret: String? = nil
+        clientSecret: String? = nil,
+        frontchannelIntake: Bool? = nil
     ) {
         self.name = name
         self.issuer = issuer
@@ -44,6 +47,7 @@ public struct IssuerRegistration: AdminRequestBody, Codable, Sendable, Equatable
         self.revocationEndpoint = revocationEndpoint
         self.clientID = clientID
         self.clientSecret = clientSecret
+        self.frontchannelIntake = frontchannelIntake
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -56,6 +60,7 @@ public struct IssuerRegistration: AdminRequestBody, Codable, Sendable, Equatable
         case revocationEndpoint = "revocation_endpoint"
         case clientID = "client_id"
         case clientSecret = "client_secret"
+        case frontchannelIntake = "frontchannel_intake"
     }
 
     public static let members = Set(CodingKeys.allCases.map(\.rawValue))
@@ -78,6 +83,7 @@ public struct IssuerResource: Codable, Sendable, Equatable {
     public var revocationEndpoint: String?
     public var clientID: String?
     public var hasClientSecret: Bool
+    public var frontchannelIntake: Bool
     public var createdAt: Timestamp
     /// Our own stream at the issuer's SSF transmitter, if the admin set one up.
     public var ssf: UpstreamStreamView?
@@ -103,6 +109,7 @@ public struct IssuerResource: Codable, Sendable, Equatable {
         revocationEndpoint = issuer.revocationEndpoint
         clientID = issuer.clientID
         hasClientSecret = issuer.hasClientSecret
+        frontchannelIntake = issuer.frontchannelIntake
         createdAt = issuer.createdAt
         ssf = upstream.map(UpstreamStreamView.init)
     }
@@ -117,6 +124,7 @@ public struct IssuerResource: Codable, Sendable, Equatable {
         case revocationEndpoint = "revocation_endpoint"
         case clientID = "client_id"
         case hasClientSecret = "has_client_secret"
+        case frontchannelIntake = "frontchannel_intake"
         case createdAt = "created_at"
         case ssf
     }
@@ -137,6 +145,7 @@ public struct IssuerResource: Codable, Sendable, Equatable {
         try c.encode(revocationEndpoint, forKey: .revocationEndpoint)
         try c.encode(clientID, forKey: .clientID)
         try c.encode(hasClientSecret, forKey: .hasClientSecret)
+        try c.encode(frontchannelIntake, forKey: .frontchannelIntake)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(ssf, forKey: .ssf)
     }
@@ -162,6 +171,8 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
     public var ssfToken: Nullable<String>
     /// `push` or `poll` (the default).
     public var ssfDelivery: Nullable<String>
+    /// Absent keeps it; `true` or `false` turns the front-channel bridge on or off.
+    public var frontchannelIntake: Bool?
 
     public init(
         endSessionEndpoint: Nullable<String> = .absent,
@@ -170,7 +181,8 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
         clientSecret: Nullable<String> = .absent,
         ssfConfigurationURL: Nullable<String> = .absent,
         ssfToken: Nullable<String> = .absent,
-        ssfDelivery: Nullable<String> = .absent
+        ssfDelivery: Nullable<String> = .absent,
+        frontchannelIntake: Bool? = nil
     ) {
         self.endSessionEndpoint = endSessionEndpoint
         self.revocationEndpoint = revocationEndpoint
@@ -179,6 +191,7 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
         self.ssfConfigurationURL = ssfConfigurationURL
         self.ssfToken = ssfToken
         self.ssfDelivery = ssfDelivery
+        self.frontchannelIntake = frontchannelIntake
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -189,6 +202,7 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
         case ssfConfigurationURL = "ssf_configuration_url"
         case ssfToken = "ssf_token"
         case ssfDelivery = "ssf_delivery"
+        case frontchannelIntake = "frontchannel_intake"
     }
 
     public static let members = Set(CodingKeys.allCases.map(\.rawValue))
@@ -203,6 +217,7 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
         ssfConfigurationURL = try c.decodeNullable(String.self, forKey: .ssfConfigurationURL)
         ssfToken = try c.decodeNullable(String.self, forKey: .ssfToken)
         ssfDelivery = try c.decodeNullable(String.self, forKey: .ssfDelivery)
+        frontchannelIntake = try c.decodeIfPresent(Bool.self, forKey: .frontchannelIntake)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -214,6 +229,7 @@ public struct IssuerChange: AdminRequestBody, Codable, Sendable, Equatable {
         try c.encodeNullable(ssfConfigurationURL, forKey: .ssfConfigurationURL)
         try c.encodeNullable(ssfToken, forKey: .ssfToken)
         try c.encodeNullable(ssfDelivery, forKey: .ssfDelivery)
+        try c.encodeIfPresent(frontchannelIntake, forKey: .frontchannelIntake)
     }
 }
 

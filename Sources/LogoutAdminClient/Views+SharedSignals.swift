@@ -69,6 +69,7 @@ extension Views {
             ("algorithms", issuer.algorithms.joined(separator: ",")),
             ("end_session_endpoint", issuer.endSessionEndpoint ?? "-"),
             ("revocation_endpoint", issuer.revocationEndpoint ?? "-"), ("client_id", issuer.clientID ?? "-"),
+            ("frontchannel_intake", issuer.frontchannelIntake ? "on: /frontchannel-logout/\(issuer.name)" : "off"),
             ("created_at", issuer.createdAt.rfc3339),
         ]
         if let ssf = issuer.ssf {

@@ -14,6 +14,8 @@ public struct PublicEndpoints: Sendable {
     public var streams: (any StreamManagement)?
     /// SETs pushed to us by registered issuers (SSF-5).
     public var securityEvents: (any SecurityEventIntake)?
+    /// Front-channel logouts of OPs that send no back-channel tokens (FC-1 to FC-4).
+    public var frontChannel: (any FrontChannelIntake)?
 
     public init(
         intake: any LogoutIntake,
@@ -21,7 +23,8 @@ public struct PublicEndpoints: Sendable {
         jwks: @escaping @Sendable () -> JSONValue,
         readiness: @escaping @Sendable () async -> Bool,
         streams: (any StreamManagement)? = nil,
-        securityEvents: (any SecurityEventIntake)? = nil
+        securityEvents: (any SecurityEventIntake)? = nil,
+        frontChannel: (any FrontChannelIntake)? = nil
     ) {
         self.intake = intake
         self.discovery = discovery
@@ -29,6 +32,7 @@ public struct PublicEndpoints: Sendable {
         self.readiness = readiness
         self.streams = streams
         self.securityEvents = securityEvents
+        self.frontChannel = frontChannel
     }
 }
 
@@ -64,6 +68,7 @@ public enum PublicRoutes {
         }
         if let streams = endpoints.streams { SharedSignalsRoutes.register(on: router, streams) }
         if let securityEvents = endpoints.securityEvents { SecurityEventPushRoute.register(on: router, securityEvents) }
+        if let frontChannel = endpoints.frontChannel { FrontChannelLogoutRoute.register(on: router, frontChannel) }
         router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
             await endpoints.readiness()

@@ -24,6 +24,7 @@ enum PostgresRows {
             revocationEndpoint: try row.get("revocation_endpoint"),
             clientID: try row.get("client_id"),
             hasClientSecret: sealedClientSecret != nil,
+            frontchannelIntake: try row.get("frontchannel_intake"),
             createdAt: try row.time("created_at")
         )
         return StoredIssuer(
@@ -51,16 +52,18 @@ enum PostgresRows {
                     jwks_uri = \(uri), jwks = \(jwks), shared_secret = \(shared), algorithms = \(algorithms),
                     typ_policy = \(issuer.typPolicy.rawValue), require_exp = \(issuer.requireExp),
                     end_session_endpoint = \(issuer.endSessionEndpoint), revocation_endpoint = \(issuer.revocationEndpoint),
-                    client_id = \(issuer.clientID), client_secret = \(client), created_at = \(issuer.createdAt.millisecondsSince1970)
+                    client_id = \(issuer.clientID), client_secret = \(client),
+                    frontchannel_intake = \(issuer.frontchannelIntake), created_at = \(issuer.createdAt.millisecondsSince1970)
                 WHERE name = \(issuer.name) RETURNING 1
                 """
         }
         return """
             INSERT INTO issuers (name, issuer, audience, key_source, jwks_uri, jwks, shared_secret, algorithms, typ_policy,
-                require_exp, end_session_endpoint, revocation_endpoint, client_id, client_secret, created_at)
+                require_exp, end_session_endpoint, revocation_endpoint, client_id, client_secret, frontchannel_intake,
+                created_at)
             VALUES (\(issuer.name), \(issuer.issuer), \(issuer.audience), \(source), \(uri), \(jwks), \(shared), \(algorithms),
                 \(issuer.typPolicy.rawValue), \(issuer.requireExp), \(issuer.endSessionEndpoint), \(issuer.revocationEndpoint),
-                \(issuer.clientID), \(client), \(issuer.createdAt.millisecondsSince1970))
+                \(issuer.clientID), \(client), \(issuer.frontchannelIntake), \(issuer.createdAt.millisecondsSince1970))
             """
     }
 

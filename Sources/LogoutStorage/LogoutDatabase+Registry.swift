@@ -171,8 +171,16 @@ extension LogoutDatabase {
     public func sessions(_ query: SessionQuery) async throws -> [Session] {
         try await pool.read { db in
             var conditions = Conditions()
-            if let issuer = query.issuer { conditions.add("(s.issuer_name = ? OR i.issuer = ?)", issuer, issuer) }
+            // A set of names rather than an OR across the join: the session indexes lead with it.
+            if let issuer = query.issuer {
+                conditions.add(
+                    "s.issuer_name IN (SELECT name FROM issuers WHERE name = ? OR issuer = ?)",
+                    issuer,
+                    issuer
+                )
+            }
             if let sub = query.sub { conditions.add("s.sub = ?", sub) }
+            if let sid = query.sid { conditions.add("s.sid = ?", sid) }
             if let clientID = query.clientID { conditions.add("s.client_id = ?", clientID) }
             if !query.includeEnded { conditions.add("s.ended_at IS NULL") }
             return try Row.fetchAll(

@@ -37,6 +37,9 @@ enum Migrations {
         migrator.registerMigration("v11") { db in
             try db.execute(sql: v11)
         }
+        migrator.registerMigration("v12") { db in
+            try db.execute(sql: v12)
+        }
     }
 
     /// The address that answered an attempt: behind one name, several servers, and the one

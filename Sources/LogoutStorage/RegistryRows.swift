@@ -32,6 +32,7 @@ struct IssuerRow: FetchableRecord, PersistableRecord {
             revocationEndpoint: row["revocation_endpoint"],
             clientID: row["client_id"],
             hasClientSecret: sealedClientSecret != nil,
+            frontchannelIntake: row["frontchannel_intake"],
             createdAt: Timestamp(column: row["created_at"])
         )
         value = StoredIssuer(
@@ -66,6 +67,7 @@ struct IssuerRow: FetchableRecord, PersistableRecord {
         container["revocation_endpoint"] = issuer.revocationEndpoint
         container["client_id"] = issuer.clientID
         container["client_secret"] = sealedClientSecret.map { Data($0) }
+        container["frontchannel_intake"] = issuer.frontchannelIntake
         container["created_at"] = issuer.createdAt.column
     }
 }

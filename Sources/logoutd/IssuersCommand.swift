@@ -39,6 +39,8 @@ struct IssuersCommand: AsyncParsableCommand {
         @Option(help: "Its RFC 7009 revocation endpoint.") var revocationEndpoint: String?
         @Option(name: .customLong("client-id"), help: "Our client_id at this IdP.") var clientID: String?
         @Option(help: "A file holding our client secret at this IdP.") var clientSecretFile: String?
+        @Flag(help: "Take its OP's front-channel logouts at /frontchannel-logout/NAME (off by default).")
+        var frontchannelIntake = false
 
         func run() async throws {
             var registration = IssuerRegistration(name: name, issuer: issuer, audience: audience, jwksURI: jwksURI)
@@ -51,6 +53,7 @@ struct IssuersCommand: AsyncParsableCommand {
             registration.revocationEndpoint = revocationEndpoint
             registration.clientID = clientID
             registration.clientSecret = try clientSecretFile.map(Files.secret)
+            registration.frontchannelIntake = frontchannelIntake ? true : nil
             try await admin.withClient { client in
                 let created = try await client.createIssuer(registration)
                 admin.done(created, "issuer \(created.name) registered (\(created.keySource))")
@@ -60,13 +63,15 @@ struct IssuersCommand: AsyncParsableCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change an issuer's end-session, revocation and Shared Signals settings; its sessions stay.",
+            abstract:
+                "Change an issuer's end-session, revocation, front-channel and Shared Signals settings; its sessions stay.",
             discussion: """
                 Examples (then `logoutd revocations retry ID` for what failed):
                   logoutd issuers update idp --client-secret-file new.secret
                   logoutd issuers update idp --ssf-configuration-url https://idp.example/.well-known/ssf-configuration \\
                       --ssf-token-file ssf.token --ssf-delivery poll
                   logoutd issuers update idp --no-ssf
+                  logoutd issuers update llng --frontchannel-intake
                 Then `logoutd issuers show idp` shows the stream's state and last error.
                 """
         )
@@ -83,6 +88,10 @@ struct IssuersCommand: AsyncParsableCommand {
         @Option(help: "A file holding our bearer token at its SSF transmitter.") var ssfTokenFile: String?
         @Option(help: "push (to our /ssf/push/NAME) or poll (the default).") var ssfDelivery: String?
         @Flag(help: "Delete our stream at its SSF transmitter and forget it.") var noSsf = false
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Take (or stop taking) its OP's front-channel logouts at /frontchannel-logout/NAME."
+        ) var frontchannelIntake: Bool?
 
         func validate() throws {
             if noSsf && (ssfConfigurationURL != nil || ssfTokenFile != nil || ssfDelivery != nil) {
@@ -100,6 +109,7 @@ struct IssuersCommand: AsyncParsableCommand {
             if let ssfTokenFile { change.ssfToken = .value(try Files.secret(ssfTokenFile)) }
             if let ssfDelivery { change.ssfDelivery = .value(ssfDelivery) }
             if noSsf { change.ssfConfigurationURL = .null }
+            change.frontchannelIntake = frontchannelIntake
             try await admin.withClient { client in
                 let updated = try await client.updateIssuer(named: name, change)
                 admin.done(updated, "issuer \(updated.name) updated")

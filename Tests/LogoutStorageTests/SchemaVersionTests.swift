@@ -17,14 +17,14 @@ import Testing
         let url = try await TestPostgres.freshDatabase()
         let postgres = try await StoreFixture.openPostgres(url: url)
         #expect(sqlite.schemaVersion == postgres.schemaVersion)
-        #expect(sqlite.schemaVersion == "v11")
+        #expect(sqlite.schemaVersion == "v12")
         postgres.close()
         try sqlite.close()
 
     }
 
     /// The upgrade from the previous release: its database holds the same schema under the name
-    /// `v1`, without v9's column and the tables of v10 and v11, and data. Opening it applies v9 to v11 only, keeps the data, and keeps
+    /// `v1`, without v9's and v12's columns and the tables of v10 and v11, and data. Opening it applies v9 to v12 only, keeps the data, and keeps
     /// `v1` beside `v8`: a replica of the previous release still running in a rolling upgrade
     /// finds its own migration applied and starts (it ignores names it does not know).
     @Test(.enabled(if: TestPostgres.isAvailable, "needs PostgreSQL"))
@@ -34,7 +34,7 @@ import Testing
         try await store.insertIssuer(StoreFixture.issuer("idp", iss: "https://idp"))
         store.close()
         for statement in [
-            "ALTER TABLE attempts DROP COLUMN remote_address",
+            "ALTER TABLE attempts DROP COLUMN remote_address", "ALTER TABLE issuers DROP COLUMN frontchannel_intake",
             "DROP TABLE ssf_breakers", "DROP TABLE upstream_streams", "ALTER TABLE events DROP COLUMN ssf_done",
             "DROP TABLE ssf_events",
             "DROP TABLE ssf_removed_subjects", "DROP TABLE ssf_streams", "DROP TABLE ssf_receivers",
@@ -48,7 +48,7 @@ import Testing
         #expect(try await upgraded.issuers().map(\.issuer.name) == ["idp"])
         upgraded.close()
         let names = try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url)
-        #expect(Set(names.compactMap { $0.first ?? nil }) == ["v1", "v8", "v9", "v10", "v11"])
+        #expect(Set(names.compactMap { $0.first ?? nil }) == ["v1", "v8", "v9", "v10", "v11", "v12"])
         let column = try await TestPostgres.query(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'attempts' AND column_name = 'remote_address'",
             on: url
@@ -57,7 +57,7 @@ import Testing
         // Opening it again applies nothing and changes no name.
         let again = try await StoreFixture.openPostgres(url: url)
         again.close()
-        #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 5)
+        #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 6)
     }
 
     /// The embedded store's upgrade from the previous schema, as the package's upgrade check

@@ -14,6 +14,8 @@ import Testing
         "EndSessionHandling": "the browser use case, implemented by the service (BrowserRoutesTests)",
         "LogoutIntake": "the intake use case, implemented by the service (InboundConformanceTests)",
         "SecurityEventIntake": "SETs pushed to us, implemented by the intake service (SharedSignalsReceiverTests)",
+        "FrontChannelIntake":
+            "front-channel logouts, implemented by the intake service (FrontChannelIntakeEndToEndTests)",
         "StreamManagement":
             "SSF stream management, implemented by the service on the store (SharedSignalsStreamTests, on both stores)",
         "JWKSFetching": "the HTTP adapter fetching issuer keys (IssuerKeyCacheTests, GuardedHTTPClientsTests)",

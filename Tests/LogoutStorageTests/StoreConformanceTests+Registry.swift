@@ -29,6 +29,7 @@ extension StoreConformanceTests {
         changed.issuer.revocationEndpoint = "https://idp/revoke"
         changed.issuer.clientID = "logoutd"
         changed.issuer.hasClientSecret = true
+        changed.issuer.frontchannelIntake = true
         changed.sealedClientSecret = [4, 5, 6]
         try await f.store.replaceIssuer(changed)
         #expect(try await f.store.issuer(named: "idp") == changed)
@@ -40,6 +41,27 @@ extension StoreConformanceTests {
             try await f.store.replaceIssuer(StoreFixture.issuer("nobody", iss: "https://nobody"))
         }
         #expect(try await f.store.issuers().map(\.issuer.name) == ["app", "idp"], "a miss inserted a row")
+    }
+
+    /// FC-3: the front-channel bridge asks whether a live session of the issuer (by name or
+    /// `iss`) holds a `sid`; ended sessions and other issuers' do not count.
+    @Test(arguments: StoreKind.allCases)
+    func liveSessionsAreFoundByTheirSid(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertIssuer(StoreFixture.issuer("other", iss: "https://other"))
+        try await f.store.insertRelyingParty(f.rp("a"))
+        let held = try await f.store.insertSession(f.session("a", sub: "x", sid: "s-1"), now: f.now)
+        _ = try await f.store.insertSession(f.session("a", sub: "y", sid: "s-2"), now: f.now)
+        var elsewhere = f.session("a", sub: "z", sid: "s-1")
+        elsewhere.issuerName = "other"
+        _ = try await f.store.insertSession(elsewhere, now: f.now)
+        for issuer in ["idp", "https://idp"] {
+            #expect(try await f.store.sessions(SessionQuery(issuer: issuer, sid: "s-1")).map(\.id) == [held.id])
+        }
+        #expect(try await f.store.sessions(SessionQuery(issuer: "idp", sid: "s-3")).isEmpty)
+        _ = try await f.store.recordLogout(f.logout(sub: "x"), now: f.now)
+        #expect(try await f.store.sessions(SessionQuery(issuer: "idp", sid: "s-1")).isEmpty, "an ended session")
+        #expect(try await f.store.sessions(SessionQuery(issuer: "idp", sid: "s-1", includeEnded: true)).count == 1)
     }
 
     /// RPs are listed by client_id with their breaker; a new RP's breaker is closed.

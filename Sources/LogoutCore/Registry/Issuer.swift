@@ -18,6 +18,9 @@ public struct Issuer: Sendable, Equatable {
     public var revocationEndpoint: String?
     public var clientID: String?
     public var hasClientSecret: Bool
+    /// Its OP's front-channel logout requests end sessions here (`/frontchannel-logout/{name}`):
+    /// off unless an admin turns it on, because such a request carries no signature.
+    public var frontchannelIntake: Bool
     public var createdAt: Timestamp
 
     public init(
@@ -32,6 +35,7 @@ public struct Issuer: Sendable, Equatable {
         revocationEndpoint: String? = nil,
         clientID: String? = nil,
         hasClientSecret: Bool = false,
+        frontchannelIntake: Bool = false,
         createdAt: Timestamp
     ) {
         self.name = name
@@ -45,6 +49,7 @@ public struct Issuer: Sendable, Equatable {
         self.revocationEndpoint = revocationEndpoint
         self.clientID = clientID
         self.hasClientSecret = hasClientSecret
+        self.frontchannelIntake = frontchannelIntake
         self.createdAt = createdAt
     }
 

@@ -113,6 +113,8 @@ public enum SecurityEventFanOut {
         switch logout.source {
         case "admin": return "Logged out by an administrator of logoutd"
         case "end-session": return "The user logged out at an application (OpenID Connect RP-Initiated Logout)"
+        case FrontChannelNotice.source:
+            return "The user logged out at \(logout.iss) (OpenID Connect Front-Channel Logout, bridged)"
         default: return "Back-channel logout from \(logout.iss) (OpenID Connect Back-Channel Logout)"
         }
     }

@@ -4,6 +4,8 @@ public struct SessionQuery: Sendable, Equatable {
     /// A registered issuer's name or its `iss`.
     public var issuer: String?
     public var sub: String?
+    /// The session id at the issuer.
+    public var sid: String?
     public var clientID: String?
     /// Sessions a logout ended are kept for the log; listed only when asked for.
     public var includeEnded: Bool
@@ -12,12 +14,14 @@ public struct SessionQuery: Sendable, Equatable {
     public init(
         issuer: String? = nil,
         sub: String? = nil,
+        sid: String? = nil,
         clientID: String? = nil,
         includeEnded: Bool = false,
         limit: Int = 100
     ) {
         self.issuer = issuer
         self.sub = sub
+        self.sid = sid
         self.clientID = clientID
         self.includeEnded = includeEnded
         self.limit = limit

@@ -112,7 +112,8 @@ struct DeliveryLogPage: Sendable {
             source: event.source,
             iss: event.iss ?? "—",
             sub: event.sub ?? "—",
-            sid: event.sid ?? "—",
+            // FC-3: a front-channel sid ends sessions by itself: the page does not show it.
+            sid: event.source == FrontChannelNotice.source ? (event.sid == nil ? "—" : "hidden") : (event.sid ?? "—"),
             outcome: event.outcome.rawValue,
             outcomeClass: event.outcome == .accepted ? "ok" : (event.outcome == .rejected ? "bad" : "warn"),
             reason: event.reason,

@@ -33,8 +33,10 @@ struct IssuerAdmin: Sendable {
             revocationEndpoint: registration.revocationEndpoint,
             clientID: registration.clientID,
             hasClientSecret: registration.clientSecret != nil,
+            frontchannelIntake: registration.frontchannelIntake ?? false,
             createdAt: context.now()
         )
+        try Self.checkFrontChannel(issuer)
         let stored = StoredIssuer(
             issuer: issuer,
             sealedSharedSecret: sealedShared,
@@ -140,6 +142,8 @@ struct IssuerAdmin: Sendable {
             }
             stored.issuer.hasClientSecret = stored.sealedClientSecret != nil
         }
+        if let intake = change.frontchannelIntake { stored.issuer.frontchannelIntake = intake }
+        try Self.checkFrontChannel(stored.issuer)
         let upstream = try await upstreamChange(named: name, change)
         let updated = stored
         try await context.storage { try await context.store.replaceIssuer(updated) }
@@ -159,6 +163,15 @@ struct IssuerAdmin: Sendable {
         }
         context.logger.info("issuer changed", metadata: ["issuer": "\(name)"])
         return try await get(named: name)
+    }
+
+    /// FC-4: the bridge's page may only be framed by the OP's origin, so its `iss` (or its
+    /// end-session endpoint) must be a URL that has one.
+    static func checkFrontChannel(_ issuer: Issuer) throws {
+        guard issuer.frontchannelIntake, FrontChannelNotice.frameAncestors(of: issuer).isEmpty else { return }
+        throw AdminError.invalid(
+            "frontchannel_intake needs an issuer whose iss or end_session_endpoint is an http(s) URL: its origin frames the answer"
+        )
     }
 
     /// The `ssf_*` members checked: nil when none is given, else the stream as it was and its

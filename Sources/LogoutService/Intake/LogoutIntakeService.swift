@@ -14,6 +14,8 @@ struct LogoutIntakeService: LogoutIntake {
     let store: any IntakeStore
     /// Our streams at transmitters: a verification SET we asked for marks one verified.
     let upstreams: any UpstreamStreamStore
+    /// Front-channel requests end only sessions that hold their `sid` (FC-3).
+    let registry: any RegistryStore
     let directory: IssuerDirectory
     let signatures: SignatureChecker
     let limiter: RejectionLimiter
@@ -23,6 +25,8 @@ struct LogoutIntakeService: LogoutIntake {
     let outcomes: OutcomeLog
     /// Our `issuer`: the audience of SETs pushed to us (SSF-5).
     let ourIssuer: String
+    /// Keys the digest a front-channel `sid` is logged and recorded as (FC-3).
+    let secrets: SecretBox
     let now: @Sendable () -> Timestamp
     let logger: Logger
 

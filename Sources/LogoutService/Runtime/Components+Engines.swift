@@ -50,12 +50,14 @@ extension Components {
         wakers: QueueWakers,
         metrics: LogoutMetrics,
         outcomes: OutcomeLog,
+        secrets: SecretBox,
         now: @escaping @Sendable () -> Timestamp,
         logger: Logger
     ) -> LogoutIntakeService {
         LogoutIntakeService(
             store: database,
             upstreams: database,
+            registry: database,
             directory: directory,
             signatures: SignatureChecker(keyCache: keyCache),
             limiter: limiter,
@@ -63,6 +65,7 @@ extension Components {
             metrics: metrics,
             outcomes: outcomes,
             ourIssuer: config.issuer,
+            secrets: secrets,
             now: now,
             logger: logger
         )

@@ -24,7 +24,8 @@ extension Components {
                     return await database.isReadable()
                 },
                 streams: sharedSignals.streams,
-                securityEvents: intake
+                securityEvents: intake,
+                frontChannel: intake
             )
         )
         endSessionPages.register(on: router)

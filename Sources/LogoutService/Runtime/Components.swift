@@ -169,6 +169,7 @@ struct Components: Sendable {
             wakers: wakers,
             metrics: metrics,
             outcomes: outcomeLogs.logouts,
+            secrets: secrets,
             now: now,
             logger: logger
         )
