@@ -19,8 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,59 +29,11 @@ import urllib.parse
 import jwt  # PyJWT
 import requests
 
+import lemonldap_cases
+from support import Check, Processes, apache_conf, expect, free_port, wait_until
+
 # ----------------------------------------------------------------------------------------------
 # Infrastructure
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout=15.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except Exception:
-            pass
-        time.sleep(interval)
-    return predicate()
-
-
-class Check(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise Check(message)
-
-
-class Processes:
-    """Children started by the suite; all are stopped at the end, whatever happens."""
-
-    def __init__(self):
-        self.children = []
-
-    def start(self, name, argv, workdir, env=None):
-        log = open(os.path.join(workdir, name + ".log"), "ab")
-        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env)
-        self.children.append((name, child, log))
-        return child
-
-    def stop_all(self):
-        for _, child, log in reversed(self.children):
-            if child.poll() is None:
-                child.terminate()
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
-            log.close()
 
 
 class Logoutd:
@@ -175,41 +125,20 @@ class Apache:
         os.makedirs(os.path.join(root, "www", "protected"))
         with open(os.path.join(root, "www", "protected", "index.html"), "w") as f:
             f.write("protected content\n")
-        modules = "/usr/lib/apache2/modules"
-        user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
         self.error_log = os.path.join(root, "error.log")
-        conf = os.path.join(root, "httpd.conf")
-        with open(conf, "w") as f:
-            f.write(
-                f"""ServerName 127.0.0.1
-Listen 127.0.0.1:{self.port}
-PidFile {root}/httpd.pid
-ErrorLog {self.error_log}
-LogLevel warn auth_openidc:info
-LoadModule mpm_event_module {modules}/mod_mpm_event.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-LoadModule authz_user_module {modules}/mod_authz_user.so
-LoadModule authn_core_module {modules}/mod_authn_core.so
-LoadModule dir_module {modules}/mod_dir.so
-LoadModule auth_openidc_module {modules}/mod_auth_openidc.so
-{user}DocumentRoot {root}/www
-DirectoryIndex index.html
+        conf = apache_conf(
+            root,
+            self.port,
+            "127.0.0.1",
+            f"""
 OIDCProviderMetadataURL {op.issuer}/.well-known/openid-configuration
 OIDCClientID {self.CLIENT_ID}
 OIDCClientSecret {self.CLIENT_SECRET}
 OIDCRedirectURI {self.redirect_uri}
 OIDCCryptoPassphrase {secrets.token_hex(16)}
 OIDCScope "openid"
-<Location /protected>
-  AuthType openid-connect
-  Require valid-user
-</Location>
-"""
-            )
-        for path, _, files in os.walk(workdir):
-            os.chmod(path, 0o755)
-            for name in files:
-                os.chmod(os.path.join(path, name), 0o644)
+""",
+        )
         processes.start("apache", ["/usr/sbin/apache2", "-f", conf, "-DFOREGROUND"], root)
         if not wait_until(lambda: requests.get(self.base + "/", timeout=1).status_code > 0, 30):
             raise RuntimeError("apache did not start; see " + self.error_log)
@@ -690,9 +619,10 @@ def main():
     processes = Processes()
     passed = failed = 0
     started = time.monotonic()
+    env = {}
     try:
-        env = {}
         env["logoutd"] = Logoutd(args.logoutd, workdir, processes)
+        env["logoutd_log"] = os.path.join(workdir, "logoutd.log")
         env["op"] = MockOP(os.path.dirname(sys.executable), workdir, processes)
         env["apache"] = Apache(env["op"], workdir, processes)
         env["idp"] = IdpyIdP(env["logoutd"].url + "/backchannel-logout", workdir)
@@ -711,13 +641,21 @@ def main():
                 "token_issuer": op.issuer,
             },
         )
-        for test in TESTS:
+        # The browser half against LemonLDAP::NG: a set-up failure fails its cases, not the others.
+        lemonldap_tests = []
+        try:
+            lemonldap_cases.setup(env, workdir, processes)
+            lemonldap_tests = lemonldap_cases.TESTS
+        except Exception:
+            failed += 1
+            print(f"FAIL lemonldap_setup (LemonLDAP::NG): {traceback.format_exc()}", flush=True)
+        for test in TESTS + lemonldap_tests:
             name = test.__name__[len("test_"):]
             try:
                 test(env)
                 passed += 1
                 print(f"PASS {name}", flush=True)
-            except Check as problem:
+            except (Check, lemonldap_cases.Check) as problem:
                 failed += 1
                 print(f"FAIL {name}: {problem}", flush=True)
             except Exception:
@@ -729,6 +667,8 @@ def main():
         print(f"FAIL setup: {traceback.format_exc()}", flush=True)
     finally:
         processes.stop_all()
+        if "llng" in env:
+            env["llng"].close()  # its /etc/hosts lines
         if failed or args.keep:
             print(f"logs kept in {workdir}", flush=True)
         else:
