@@ -124,6 +124,8 @@ extension PostgresStore {
         case .conflict(let log):
             _ = try await insertEvent(db, log)
             return 0
+        case .nothingToEnd:
+            return 0
         case .accept(let plan):
             accepted = plan
         }

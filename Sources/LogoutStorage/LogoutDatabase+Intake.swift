@@ -106,6 +106,8 @@ extension LogoutDatabase {
         case .conflict(let log):
             _ = try insert(log, db)
             return 0
+        case .nothingToEnd:
+            return 0
         case .accept(let accepted):
             let eventID = try insert(accepted.event, db)
             let nowMs = now.column

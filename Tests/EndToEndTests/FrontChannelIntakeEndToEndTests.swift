@@ -123,6 +123,24 @@ import Testing
         let live = try await daemon.admin(.GET, "/admin/v1/sessions?sub=marie").json["sessions"]?.arrayValue
         #expect(live?.count == 1 && live?.first?["sid"] == "other-browser", "\(String(describing: live))")
 
+        // The OP gives the same sid to a new session (LemonLDAP::NG's sid is the user's login):
+        // the next front-channel logout ends that one too, minutes after the first (found by an
+        // outside review: a repeat record once swallowed it for 10 minutes).
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/sessions",
+            [
+                "issuer": "idp", "sub": "marie", "sid": .string(Self.sid), "client_id": "shop",
+                "rp_sid": .string(Self.sid),
+            ]
+        )
+        #expect(try await AdminPageEndToEndTests.send(logout).status == .ok)
+        #expect(await eventually { shop.received.count == 2 }, "the session under a reused sid survived")
+        #expect(wiki.received.count == 1)
+        #expect(
+            try await daemon.admin(.GET, "/admin/v1/events?outcome=accepted").json["events"]?.arrayValue?.count == 2
+        )
+
         // Neither the journal nor the delivery log page shows the sid.
         let signIn = try await AdminPageEndToEndTests.send(
             daemon.adminURL + "/admin/login",

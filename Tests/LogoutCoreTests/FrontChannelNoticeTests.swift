@@ -86,5 +86,22 @@ import Testing
                 == ["https://auth.example"]
         )
         #expect(FrontChannelNotice.frameAncestors(of: Self.issuer(iss: "urn:app:shop")).isEmpty)
+        #expect(
+            FrontChannelNotice.frameAncestors(of: Self.issuer(iss: "http://[::1]:8080/op")) == ["http://[::1]:8080"]
+        )
+    }
+
+    /// An admin-registered `iss` is text: nothing in it may become another CSP directive or a
+    /// wildcard (found by an outside review: `* ; report-uri …` passed the old host check).
+    @Test(
+        arguments: [
+            "* ; report-uri https://evil.example/r; frame-ancestors *; x://op", "https://*.example.com",
+            "https://*", "https://op.example:*", "urn://x", "https://op.example;frame-ancestors *",
+            "https://op example", "https://.example", "https://op.example:123456", "https://[::1",
+            "javascript://op.example", "https://ﬀ.example",
+        ]
+    )
+    func nothingButAnOriginGetsIntoThePolicy(_ iss: String) {
+        #expect(FrontChannelNotice.frameAncestors(of: Self.issuer(iss: iss)).isEmpty, "\(iss)")
     }
 }

@@ -126,6 +126,38 @@ import Testing
         )
     }
 
+    /// FC-3: an unsigned front-channel request writes nothing unless a live session ends (not
+    /// even skipped deliveries to the RPs that follow every subject), decided on what the
+    /// transaction read; a live one is accepted as any logout.
+    @Test func aFrontChannelLogoutWritesNothingWithoutALiveSession() {
+        var logout = Self.logout(sub: nil, sid: "s", replay: nil)
+        logout.requiresLiveSession = true
+        logout.sessionsRegisteredBy = Self.now
+        var ended = Self.session(1)
+        ended.endedAt = Self.now - .seconds(5)
+        var later = Self.session(3)
+        later.createdAt = Self.now + .seconds(1)
+        let follower = Self.rp("siem")
+        for (row, sessions) in [
+            ("no session", []), ("an ended one", [ended]), ("an expired one", [Self.session(2, expires: .seconds(-1))]),
+            ("one registered after the request", [later]),
+        ] as [(String, [Session])] {
+            let snapshot = IntakeSnapshot(
+                sessions: sessions,
+                relyingParties: ["shop": Self.rp("shop")],
+                followers: [follower]
+            )
+            #expect(IntakePlanner.plan(logout, snapshot, now: Self.now) == .nothingToEnd, "\(row)")
+            #expect(IntakePlanner.plan(logout, snapshot, now: Self.now).recorded(eventID: 0) == .nothingToEnd)
+        }
+        let live = IntakeSnapshot(sessions: [Self.session(4)], relyingParties: ["shop": Self.rp("shop")])
+        guard case .accept(let plan) = IntakePlanner.plan(logout, live, now: Self.now) else {
+            Issue.record("a live session did not end")
+            return
+        }
+        #expect(plan.endedSessions == [4] && plan.replay == nil)
+    }
+
     /// RES-2 for a SET that arrives late: the sessions registered after its event are not the
     /// ones it revokes.
     @Test func aLateSETLeavesTheSessionsRegisteredAfterItsEvent() {

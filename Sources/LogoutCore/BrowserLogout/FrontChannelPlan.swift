@@ -36,16 +36,45 @@ public enum FrontChannelPlan {
     public static func origins(_ frames: [String]) -> [String] {
         var origins: [String] = []
         for frame in frames {
-            guard let schemeEnd = frame.firstRange(of: "://") else { continue }
-            let rest = frame[schemeEnd.upperBound...]
-            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-            let host = authority.split(separator: "@").last.map(String.init) ?? ""
-            guard !host.isEmpty, host.allSatisfy({ !$0.isWhitespace && $0 != ";" && $0 != "," && $0 != "'" }) else {
-                continue
-            }
-            let origin = frame[..<schemeEnd.lowerBound].lowercased() + "://" + host.lowercased()
-            if !origins.contains(origin) { origins.append(origin) }
+            if let origin = origin(of: frame), !origins.contains(origin) { origins.append(origin) }
         }
         return origins
+    }
+
+    /// A CSP source for a registered URL, or nil: an http(s) scheme, a host of letters, digits,
+    /// dots and hyphens (or a bracketed IPv6 literal) and digits for a port. Nothing else gets
+    /// into a policy: no wildcard, no `;` or space that would start another directive.
+    public static func origin(of url: String) -> String? {
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "https" || scheme == "http" else { return nil }
+        let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostAndPort = (authority.split(separator: "@", omittingEmptySubsequences: false).last ?? "").lowercased()
+        var host = Substring(hostAndPort)
+        var port: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let literal = host[host.index(after: host.startIndex)..<close]
+            guard !literal.isEmpty, literal.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+            let rest = host[host.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { return nil }
+                port = rest.dropFirst()
+            }
+            host = host[...close]
+        } else {
+            if let colon = host.firstIndex(of: ":") {
+                port = host[host.index(after: colon)...]
+                host = host[..<colon]
+            }
+            guard !host.isEmpty, !host.hasPrefix("."), !host.hasPrefix("-"),
+                host.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" })
+            else { return nil }
+        }
+        if let port {
+            guard (1...5).contains(port.count), port.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            return "\(scheme)://\(host):\(port)"
+        }
+        return "\(scheme)://\(host)"
     }
 }

@@ -5,6 +5,8 @@ public enum IntakePlan: Sendable, Equatable {
     case repeated(originalEventID: Int64, log: NewEvent?)
     /// The key was used by another token: the refusal is logged, nothing else written.
     case conflict(log: NewEvent)
+    /// No live session matched a logout that must end one (FC-3): nothing is written.
+    case nothingToEnd
     case accept(AcceptedIntake)
 
     /// What the caller is told once the plan is written; `eventID` is the accepted event's.
@@ -12,6 +14,7 @@ public enum IntakePlan: Sendable, Equatable {
         switch self {
         case .repeated(let original, _): return .duplicate(originalEventID: original)
         case .conflict: return .replayConflict
+        case .nothingToEnd: return .nothingToEnd
         case .accept(let plan):
             return .accepted(
                 eventID: eventID,

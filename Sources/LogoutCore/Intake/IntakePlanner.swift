@@ -41,6 +41,7 @@ public enum IntakePlanner {
             session.endedAt == nil && (session.expiresAt.map { $0 > now } ?? true)
                 && (logout.sessionsRegisteredBy.map { session.createdAt <= $0 } ?? true)
         }
+        if logout.requiresLiveSession && sessions.isEmpty { return .nothingToEnd }
         let deliveries = FanOutPlanner.plan(
             request: logout.request,
             sessions: sessions,

@@ -12,6 +12,10 @@ public struct AcceptedLogout: Sendable {
     /// paused stream, a transmitter retrying), and must not end the sessions its person opened
     /// since. Nil for a logout token, which is at most minutes old.
     public var sessionsRegisteredBy: Timestamp?
+    /// Records nothing at all unless a live session ends (FC-3): an unsigned front-channel
+    /// request may not write the log, nor reach RPs that follow every subject, with a `sid` no
+    /// session holds; decided in the transaction, so a repeat after the sessions ended is free.
+    public var requiresLiveSession: Bool = false
 
     public init(
         request: LogoutRequest,
@@ -63,4 +67,6 @@ public enum RecordedLogout: Sendable, Equatable {
     case duplicate(originalEventID: Int64)
     /// The `jti` was used before by a different token.
     case replayConflict
+    /// Nothing written: it had to end a live session and none matched (FC-3).
+    case nothingToEnd
 }

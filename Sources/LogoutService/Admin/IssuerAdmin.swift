@@ -10,6 +10,10 @@ struct IssuerAdmin: Sendable {
 
     func create(_ registration: IssuerRegistration) async throws -> IssuerResource {
         try RegistrationRules.name(registration.name)
+        // Event sources that are not issuers: an issuer by one of these names would be read as one.
+        guard !["admin", "end-session", "frontchannel", "unknown"].contains(registration.name) else {
+            throw AdminError.invalid("\(registration.name) names an event source of logoutd; choose another name")
+        }
         try RegistrationRules.identifier(registration.issuer, field: "issuer", maximum: 1024)
         try RegistrationRules.identifier(registration.audience, field: "audience", maximum: 1024)
         let (keySource, sealedShared) = try keySource(registration)

@@ -90,7 +90,7 @@ struct LogAdmin: Sendable {
                 metadata: ["event.id": "\(eventID)", "deliveries": "\(deliveries)"]
             )
             return LogoutRecorded(eventID: eventID)
-        case .duplicate, .replayConflict:
+        case .duplicate, .replayConflict, .nothingToEnd:
             throw AdminError(.conflict, "conflict", "the logout could not be recorded")
         }
     }

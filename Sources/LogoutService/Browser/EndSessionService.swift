@@ -148,7 +148,7 @@ struct EndSessionService: EndSessionHandling {
                         "deliveries": "\(deliveries)",
                     ]
                 )
-            case .duplicate, .replayConflict:
+            case .duplicate, .replayConflict, .nothingToEnd:
                 // Two clicks raced past the replay read: the second commits nothing.
                 logger.debug("end-session repeated: nothing recorded", metadata: ["issuer": "\(entry.issuer.name)"])
             }

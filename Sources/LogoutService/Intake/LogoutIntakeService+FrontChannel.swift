@@ -7,18 +7,15 @@ import LogoutJWT
 /// and fan out as a back-channel logout's would, durably and retried.
 ///
 /// Nothing signs such a request, so it is narrower than a logout token: it ends only live
-/// sessions that hold its `sid`, records nothing when none does (else anyone could fill the
-/// log, or reach the RPs that follow every subject, with made-up ids), and its refusals are
-/// charged to the address alone (a browser's refusals must not spend the issuer's budget,
-/// which its signed back-channel tokens share).
+/// sessions that hold its `sid` and records nothing when none does (else anyone could fill the
+/// log, or reach the RPs that follow every subject, with made-up ids), decided inside the
+/// recording transaction. So a reload records nothing, and an OP that gives a sid again (one
+/// whose sid is the user's login) ends the new session too: no replay record stands in the way.
+/// An address past its refusal budget is turned away before any lookup, so guessing costs what
+/// refusals cost; refusals are charged to the address alone (a browser's refusals must not
+/// spend the issuer's budget, which its signed back-channel tokens share) and logged, never
+/// written (an anonymous page could make every visitor write rows).
 extension LogoutIntakeService: FrontChannelIntake {
-    /// Repeats are kept apart from the issuer's logout tokens' under a name no slug can take.
-    static func frontChannelScope(_ issuerName: String) -> String { "frontchannel/" + issuerName }
-
-    /// An iframe loaded twice (a reload, a second tab) within this ends sessions once; later
-    /// the sessions are gone and the live-session check answers.
-    static let frontChannelRepeatWindow: Duration = .seconds(600)
-
     func receive(frontChannel request: InboundFrontChannel) async -> FrontChannelAnswer {
         let receivedAt = now()
         var entry: IssuerDirectory.Entry?
@@ -28,12 +25,16 @@ extension LogoutIntakeService: FrontChannelIntake {
             entry = found
         }
         let ancestors = entry.map { FrontChannelNotice.frameAncestors(of: $0.issuer) } ?? []
+        if let wait = limiter.spent(client: request.budgetKey) {
+            metrics.rateLimited(scope: "client")
+            return FrontChannelAnswer(.rateLimited(retryAfter: wait), frameAncestors: ancestors)
+        }
         let notice: FrontChannelNotice
         do {
             notice = try FrontChannelNotice.parse(query: request.query)
             try notice.check(against: entry?.issuer)
         } catch {
-            return refuse(error, request, entry: entry, ancestors: ancestors, receivedAt)
+            return refuse(error, request, entry: entry, ancestors: ancestors)
         }
         guard let entry else { preconditionFailure("check(against:) refuses a missing issuer") }
         let name = entry.issuer.name
@@ -50,9 +51,9 @@ extension LogoutIntakeService: FrontChannelIntake {
                 frameAncestors: ancestors
             )
         }
-        guard live else {
-            // Logged out already, or never known here: the OP hears "logged out" either way, and
-            // the address is charged as for a refusal, so guessing ids costs what refusals cost.
+        // Logged out already, or never known here: the OP hears "logged out" either way, and
+        // the address is charged as for a refusal.
+        func nothingToEnd() -> FrontChannelAnswer {
             if let wait = charge(client: request) {
                 return FrontChannelAnswer(.rateLimited(retryAfter: wait), frameAncestors: ancestors)
             }
@@ -62,22 +63,19 @@ extension LogoutIntakeService: FrontChannelIntake {
             }
             return FrontChannelAnswer(.signedOut(eventID: nil), frameAncestors: ancestors)
         }
+        // A read first, so a miss costs no write transaction; the transaction decides.
+        guard live else { return nothingToEnd() }
 
-        let accepted = AcceptedLogout(
+        var accepted = AcceptedLogout(
             request: LogoutRequest(source: FrontChannelNotice.source, issuerName: name, sub: nil, sid: notice.sid),
             iss: notice.iss,
             jti: nil,
-            replay: ReplayKey(
-                issuerName: Self.frontChannelScope(name),
-                key: "hmac:" + digest,
-                tokenHash: digest,
-                expiresAt: receivedAt + Self.frontChannelRepeatWindow,
-                logsRepeats: false
-            ),
+            replay: nil,
             tokenHash: nil,
             clientAddress: request.clientAddress,
             sessionsRegisteredBy: receivedAt
         )
+        accepted.requiresLiveSession = true
         guard let recorded = await commit(accepted, source: name, what: "front-channel logout", receivedAt) else {
             return FrontChannelAnswer(
                 .unavailable(reason: "the logout could not be recorded durably; retry later", retryAfter: .seconds(5)),
@@ -87,9 +85,8 @@ extension LogoutIntakeService: FrontChannelIntake {
         switch recorded {
         case .accepted(let eventID, _, _, _):
             return FrontChannelAnswer(.signedOut(eventID: eventID), frameAncestors: ancestors)
-        case .duplicate, .replayConflict:
-            logger.debug("repeated front-channel logout", metadata: metadata)
-            return FrontChannelAnswer(.signedOut(eventID: nil), frameAncestors: ancestors)
+        case .nothingToEnd, .duplicate, .replayConflict:
+            return nothingToEnd()
         }
     }
 
@@ -108,8 +105,7 @@ extension LogoutIntakeService: FrontChannelIntake {
         _ rejection: TokenRejection,
         _ request: InboundFrontChannel,
         entry: IssuerDirectory.Entry?,
-        ancestors: [String],
-        _ receivedAt: Timestamp
+        ancestors: [String]
     ) -> FrontChannelAnswer {
         metrics.requestRejected(rule: rejection.rule)
         if let wait = charge(client: request) {
@@ -118,9 +114,9 @@ extension LogoutIntakeService: FrontChannelIntake {
         let source = entry?.issuer.name ?? "unknown"
         metrics.logoutReceived(issuer: source, outcome: .rejected)
         // The query is read again only for what the log may show: the sid as its digest.
-        let form = FormBody(Array((request.query ?? "").utf8))
-        let sid = form?.values(named: "sid").first.map { "hmac:" + sidDigest($0).prefix(16) }
-        let iss = form?.values(named: "iss").first
+        let sid = FormBody(Array((request.query ?? "").utf8))?.values(named: "sid").first.map {
+            String(sidDigest($0).prefix(16))
+        }
         if let left = limiter.shouldLog(client: request.budgetKey, route: "frontchannel") {
             logger.notice(
                 "front-channel logout refused",
@@ -131,18 +127,6 @@ extension LogoutIntakeService: FrontChannelIntake {
                 ]
             )
         }
-        var logged = RejectedLogout(
-            source: source,
-            iss: iss,
-            sub: nil,
-            sid: sid,
-            jti: nil,
-            tokenHash: nil,
-            reason: "\(rejection.rule): \(rejection.description)",
-            clientAddress: request.clientAddress
-        )
-        logged.outcome = .rejected
-        if !store.enqueueRejection(logged, now: receivedAt) { metrics.rejectionsNotRecorded(1) }
         return FrontChannelAnswer(.rejected(rejection), frameAncestors: ancestors)
     }
 }

@@ -172,7 +172,7 @@ extension LogoutIntakeService: SecurityEventIntake {
         switch recorded {
         case .accepted(let eventID, _, _, _):
             return .accepted(eventID: eventID)
-        case .duplicate, .replayConflict:
+        case .duplicate, .replayConflict, .nothingToEnd:
             // RFC 8935 leaves a repeated jti to the receiver: acknowledged, nothing changes.
             metrics.logoutReceived(issuer: source, outcome: .duplicate)
             logger.debug(

@@ -109,6 +109,9 @@ struct LogoutIntakeService: LogoutIntake {
         switch recorded {
         case .accepted(let eventID, let deliveries, _, _):
             return .accepted(eventID: eventID, deliveries: deliveries)
+        case .nothingToEnd:
+            // Only front-channel requests ask for it; a logout token ends what it finds (IN-18).
+            return .duplicate
         case .duplicate(let original):
             metrics.logoutReceived(issuer: source, outcome: .duplicate)
             logger.debug("identical retransmission", metadata: ["issuer": "\(source)", "event.id": "\(original)"])
