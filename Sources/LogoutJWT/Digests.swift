@@ -26,6 +26,16 @@ public enum Digests {
         SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Base64URL.encode($0) }
     }
 
+    /// A random identifier that is also a command-line argument as it is (`logoutd ssf streams
+    /// sets ID`): one in 64 base64url identifiers starts with `-`, which an argument parser reads
+    /// as an option (found by a CLI test that failed now and then).
+    public static func randomArgumentIdentifier() -> String {
+        while true {
+            let id = randomIdentifier()
+            if id.first != "-" { return id }
+        }
+    }
+
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

@@ -116,10 +116,11 @@ extension PostgresStore {
     /// An outcome for a delivery whose lease another replica has taken over since (this one
     /// stalled past its lease), or that has ended meanwhile, is dropped: the other replica's
     /// attempt decides.
-    public func recordAttempts(_ reports: [AttemptReport]) async throws {
-        guard !reports.isEmpty else { return }
+    @discardableResult
+    public func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64] {
+        guard !reports.isEmpty else { return [] }
         let owner = self.owner
-        try await write { db in
+        return try await write { db in
             let named = Set(reports.map(\.clientID).filter { !$0.isEmpty })
             if !named.isEmpty {
                 try await db.execute(
@@ -130,9 +131,12 @@ extension PostgresStore {
                 )
             }
             var stored: [(report: AttemptReport, clientID: String)] = []
+            var dropped: [Int64] = []
             for report in reports {
                 if let clientID = try await Self.storeOutcome(report, owner: owner, db) {
                     stored.append((report, clientID))
+                } else {
+                    dropped.append(report.deliveryID)
                 }
             }
             var current: [String: CircuitBreaker] = [:]
@@ -150,6 +154,7 @@ extension PostgresStore {
             for (clientID, breaker) in BreakerUpdate.apply(stored, to: current).sorted(by: { $0.key < $1.key }) {
                 try await db.execute(PostgresRows.saveBreaker(breaker, clientID: clientID))
             }
+            return dropped
         }
     }
 

@@ -80,8 +80,11 @@ extension LogoutDatabase {
 
     /// Stores outcomes and their deliveries' new states in one write; concurrent writes share a
     /// commit. An RP's breaker is read and saved once per call, whatever the number of its outcomes.
-    public func recordAttempts(_ reports: [AttemptReport]) async throws {
-        guard !reports.isEmpty else { return }
+    /// One process holds this file's leases (its lock), and it starts no attempt its lease cannot
+    /// cover: no outcome is ever another's, none is dropped.
+    @discardableResult
+    public func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64] {
+        guard !reports.isEmpty else { return [] }
         try await committer.write { db in
             var stored: [(report: AttemptReport, clientID: String)] = []
             for report in reports {
@@ -96,6 +99,7 @@ extension LogoutDatabase {
                 try breaker.save(clientID: clientID, db)
             }
         }
+        return []
     }
 
     /// The report's RP; read from the row only for a report that does not name it.

@@ -43,7 +43,8 @@ struct SharedSignalsCommand: AsyncParsableCommand {
                 """
         )
         @OptionGroup var admin: AdminOptions
-        @Argument(help: "The stream_id.") var stream: String
+        @Argument(help: "The stream_id (one that starts with '-', made by an older release, goes after `--`).")
+        var stream: String
         @Option(help: "How many, 1 to 1000.") var limit = 50
 
         func run() async throws {

@@ -113,6 +113,16 @@ import Testing
         #expect(config.adminTokenFile == folder.file("token"))
     }
 
+    /// the lease is a key of its own, and must leave room for a wait behind one attempt,
+    /// then an attempt and the storing of its outcome.
+    @Test func theLeaseCoversTwoAttemptsAndAnOutcome() async throws {
+        #expect(try await load("issuer: \"https://l.example\"\n").effectiveDeliveryLease == .seconds(50))
+        let set = try await load("issuer: \"https://l.example\"\ndelivery:\n  timeout: \"5s\"\n  lease: \"15s\"\n")
+        #expect(set.effectiveDeliveryLease == .seconds(15))
+        let short = await failure("delivery:\n  timeout: \"10s\"\n  lease: \"24s\"\n")
+        #expect(short.contains("delivery.lease must be at least twice delivery.timeout plus 5s (25s"), "\(short)")
+    }
+
     @Test func theUnknownKidCooldownIsAtMostThirtySeconds() async {
         #expect(await failure("tokens:\n  unknown_kid_cooldown: \"31s\"\n").contains("at most 30s"))
     }

@@ -157,12 +157,16 @@ struct PostgresReplicaTests {
             reason: "late outcome of a stalled replica",
             at: now + .seconds(63)
         )
-        try await stores[1].recordAttempt(
-            AttemptReport(deliveryID: first.id, clientID: "a", attempt: nil, transition: delivered)
+        let kept = try await stores[1].recordAttempts(
+            [AttemptReport(deliveryID: first.id, clientID: "a", attempt: nil, transition: delivered)]
         )
-        try await stores[0].recordAttempt(
-            AttemptReport(deliveryID: first.id, clientID: "a", attempt: nil, transition: late)
+        #expect(kept.isEmpty)
+        // the stalled replica hears that its outcome was dropped, so it says so instead of
+        // logging it as its own.
+        let dropped = try await stores[0].recordAttempts(
+            [AttemptReport(deliveryID: first.id, clientID: "a", attempt: nil, transition: late)]
         )
+        #expect(dropped == [first.id])
         let (record, _) = try #require(try await stores[0].delivery(id: first.id))
         #expect(record.status == .delivered)
     }

@@ -25,7 +25,9 @@ import Testing
     @Test func everyKindIsSpecializedInTheEngineAndTheDispatcher() {
         let kinds = Self.kinds
         #expect(kinds.isSuperset(of: ["DeliveryJobs", "RevocationJobs"]), "found \(kinds)")
-        let machine = Self.source("Sources/LogoutCore/Queue/QueueStateMachine.swift")
+        // The engine and its extensions in files of their own.
+        let machine = ["", "+Slots"].map { Self.source("Sources/LogoutCore/Queue/QueueStateMachine\($0).swift") }
+            .joined(separator: "\n")
         let dispatcher = Self.source("Sources/LogoutService/Dispatch/QueueDispatcher.swift")
         let entries = machine.matches(of: #/public (?:mutating )?func (\w+)/#).map { String($0.output.1) }
         #expect(entries.count >= 8, "the engine's entry points: \(entries)")

@@ -29,7 +29,10 @@ public protocol DeliveryQueueStore: Sendable {
     func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery]
     /// Stores attempts and their deliveries' new states, ending their leases, all or none: the
     /// dispatcher hands over every outcome that finished since its last pass at once.
-    func recordAttempts(_ reports: [AttemptReport]) async throws
+    /// Returns the deliveries whose outcome was dropped: a replica stalled past its lease, and
+    /// another replica holds it now; their attempt decides.
+    @discardableResult
+    func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64]
     /// Gives leased deliveries back to the queue, due at `now` (graceful stop).
     func releaseLeases(ids: [Int64], now: Timestamp) async throws
     /// At start: every lease belongs to a process that is gone. Returns how many were released.

@@ -23,6 +23,13 @@ public struct QueueSettings: Sendable, Equatable {
     /// RPs that hang then hold one slot each, not `perRPConcurrency`, of the global cap the
     /// healthy ones share.
     public var slowStart: Bool
+    /// How long a claimed job is ours; another replica may take it over after that. A lease
+    /// outlives the longest attempt plus the wait for a slot, so a job is never taken twice
+    /// while alive; a job whose lease could not cover its attempt any more is not started.
+    public var lease: Duration
+
+    /// Room after an attempt's timeout for storing its outcome inside the lease.
+    public static let outcomeMargin: Duration = .seconds(5)
 
     public init(
         concurrency: Int = 64,
@@ -35,7 +42,8 @@ public struct QueueSettings: Sendable, Equatable {
         batchFactor: Int = 2,
         clockStepTolerance: Duration = .seconds(2),
         breaker: CircuitBreaker.Policy = .init(),
-        slowStart: Bool = true
+        slowStart: Bool = true,
+        lease: Duration? = nil
     ) {
         self.concurrency = concurrency
         self.perRPConcurrency = perRPConcurrency
@@ -48,11 +56,16 @@ public struct QueueSettings: Sendable, Equatable {
         self.clockStepTolerance = clockStepTolerance
         self.breaker = breaker
         self.slowStart = slowStart
+        self.lease = lease ?? attemptTimeout * 2 + .seconds(30)
     }
 
-    /// A lease outlives the longest attempt plus the wait for a slot, so a delivery is never
-    /// taken twice while alive.
-    public var lease: Duration { attemptTimeout * 2 + .seconds(30) }
+    /// Whether a job claimed at `claimed` may start now: its lease must still cover the longest
+    /// attempt and the storing of its outcome, by the monotonic clock and by the wall clock the
+    /// store's lease is kept in (a paused process or a suspended machine sees either move).
+    public func leaseCoversAnAttempt(claimed: QueueNow, now: QueueNow) -> Bool {
+        let elapsed = max(claimed.monotonic.duration(to: now.monotonic), claimed.wall.duration(to: now.wall))
+        return elapsed + attemptTimeout + Self.outcomeMargin <= lease
+    }
 }
 
 /// The time of an input: the wall clock for stored instants, the monotonic clock for timers.

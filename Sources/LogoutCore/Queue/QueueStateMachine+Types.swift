@@ -17,6 +17,9 @@ extension QueueStateMachine {
         case boundDueTimes(latest: Duration)
         /// Hand these leased jobs back to the queue, due now.
         case releaseLeases([Int64])
+        /// These claimed jobs were not started: their leases ran out while they waited (a pause,
+        /// a stall), so another replica may hold them now. Nothing to do but say so.
+        case leaseExpired([Int64])
         /// Cancel the attempts still running (the stop timeout is over).
         case cancelAttempts
         /// Nothing to do before this instant, unless something arrives; answer with `wake`.

@@ -38,6 +38,10 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     private(set) var failuresBeingRecorded: [Int64: String] = [:]
     private var rotation = 0
     private var clockReference: Now?
+    /// When the claim in progress was asked for: no later than the store's lease began.
+    private var claimAskedAt: Now?
+    /// when each waiting job was claimed, to check its lease before it starts.
+    private(set) var claimedAt: [Int64: Now] = [:]
 
     public init(settings: Settings) {
         self.settings = settings
@@ -72,7 +76,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
             }
             return actions + [.sleep(until: deadline)]
         case .running:
-            actions += startWaiting()
+            actions += startWaiting(now)
             if claiming { return actions }
             let room = settings.batchFactor * settings.concurrency - inFlightTotal - waitingTotal
             guard room > 0 else { return actions + [.sleep(until: now.monotonic + settings.idlePoll)] }
@@ -90,6 +94,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
                 lease: settings.lease
             )
             rotation &+= 1
+            claimAskedAt = now
             return actions + [.claim(request)]
         }
     }
@@ -99,6 +104,8 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     @_specialize(exported:true,where Kind == SecurityEventJobs)
     public mutating func claimed(_ jobs: [Kind.Job], limit: Int, now: Now) -> [Action] {
         claiming = false
+        let asked = claimAskedAt ?? now
+        claimAskedAt = nil
         var actions: [Action] = []
         for job in jobs {
             held[job.id, default: 0] += 1
@@ -106,16 +113,18 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
                 actions.append(.record(report))
             } else {
                 waiting[job.target, default: []].append(job)
+                claimedAt[job.id] = asked
             }
         }
         if case .draining = phase {
             // Claimed while a stop was requested: hand them straight back.
             let ids = waiting.values.flatMap { $0.map(\.id) }
             waiting = [:]
+            claimedAt = [:]
             release(ids)
             return actions + (ids.isEmpty ? [] : [.releaseLeases(ids.sorted())]) + wake(now)
         }
-        actions += startWaiting()
+        actions += startWaiting(now)
         if jobs.count >= limit {
             return actions + [.sleep(until: now.monotonic + settings.idlePoll)]
         }
@@ -127,20 +136,8 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     @_specialize(exported:true,where Kind == SecurityEventJobs)
     public mutating func claimFailed(now: Now) -> [Action] {
         claiming = false
+        claimAskedAt = nil
         return [.sleep(until: now.monotonic + .seconds(1))]
-    }
-
-    /// - Parameter next: the earliest due time in the store, if anything waits.
-    @_specialize(exported:true,where Kind == DeliveryJobs)
-    @_specialize(exported:true,where Kind == RevocationJobs)
-    @_specialize(exported:true,where Kind == SecurityEventJobs)
-    public func nextDue(_ next: Timestamp?, now: Now) -> [Action] {
-        guard let next else { return [.sleep(until: now.monotonic + settings.idlePoll)] }
-        let delay = now.wall.duration(to: next)
-        // Work due now that was not claimed became due a moment after the claim, or belongs to
-        // an RP whose slots are all taken (a finishing attempt wakes us then): look again soon.
-        if delay <= .zero { return [.sleep(until: now.monotonic + settings.busyPoll)] }
-        return [.sleep(until: now.monotonic + min(delay, settings.idlePoll))]
     }
 
     /// The network part of an attempt is over: its slot is free for the next job of that
@@ -164,7 +161,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         guard held[job.id] != nil else { return [] }  // cancelled at a stop: already handed back
         var actions: [Action] = [.record(Kind.report(outcome, settings: settings, using: &generator))]
         if Kind.hasBreakers { actions += countTowardsTheBreaker(outcome) }
-        if phase == .running { actions += startWaiting() }
+        if phase == .running { actions += startWaiting(now) }
         return actions
     }
 
@@ -185,6 +182,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         failuresInARow[target] = nil
         guard let jobs = waiting.removeValue(forKey: target) else { return [] }
         let ids = jobs.map(\.id)
+        for id in ids { claimedAt[id] = nil }
         release(ids)
         return [.releaseLeases(ids.sorted())]
     }
@@ -221,6 +219,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         phase = .draining(deadline: now.monotonic + settings.shutdownTimeout)
         let ids = waiting.values.flatMap { $0.map(\.id) }
         waiting = [:]
+        claimedAt = [:]
         release(ids)
         var actions: [Action] = ids.isEmpty ? [] : [.releaseLeases(ids.sorted())]
         actions += wake(now)
@@ -229,32 +228,36 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
 
     // MARK: Decisions
 
-    private var perRPBatch: Int { settings.batchFactor * settings.perRPConcurrency }
-
-    /// The slots a target may use now (slow start: one until it answers).
-    private func slots(_ clientID: String) -> Int {
-        settings.slowStart && !answering.contains(clientID) ? 1 : settings.perRPConcurrency
-    }
-
-    /// How many jobs of a target a claim may hold, in flight and waiting.
-    private func claimAhead(_ clientID: String) -> Int { settings.batchFactor * slots(clientID) }
-
-    /// Moves waiting jobs into free slots, within the global and per-target bounds (DEL-7).
-    private mutating func startWaiting() -> [Action] {
+    /// Moves waiting jobs into free slots, within the global and per-target bounds (DEL-7). A
+    /// job whose lease can no longer cover its attempt is not started: this process was
+    /// paused or starved past it, another replica may hold the job now, and an attempt would
+    /// reach the RP a second time. It is forgotten here, not handed back: the lease is no longer
+    /// ours to hand.
+    private mutating func startWaiting(_ now: Now) -> [Action] {
         var ready: [Kind.Job] = []
+        var expired: [Int64] = []
         var total = inFlightTotal
         for clientID in waiting.keys.sorted() where total < settings.concurrency {
             while total < settings.concurrency, inFlight[clientID, default: 0] < slots(clientID),
                 let next = waiting[clientID]?.first
             {
                 waiting[clientID]?.removeFirst()
+                if let claimed = claimedAt.removeValue(forKey: next.id),
+                    !settings.leaseCoversAnAttempt(claimed: claimed, now: now)
+                {
+                    expired.append(next.id)
+                    continue
+                }
                 inFlight[clientID, default: 0] += 1
                 total += 1
                 ready.append(next)
             }
             if waiting[clientID]?.isEmpty == true { waiting[clientID] = nil }
         }
-        return ready.isEmpty ? [] : [.start(ready)]
+        release(expired)
+        var actions: [Action] = expired.isEmpty ? [] : [.leaseExpired(expired.sorted())]
+        if !ready.isEmpty { actions.append(.start(ready)) }
+        return actions
     }
 
     private mutating func release(_ ids: [Int64]) {

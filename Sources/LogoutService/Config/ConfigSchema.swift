@@ -16,7 +16,7 @@ enum ConfigSchema {
         "delivery.timeout", "delivery.connect_timeout", "delivery.max_attempts", "delivery.backoff_initial",
         "delivery.backoff_max", "delivery.backoff_multiplier", "delivery.window", "delivery.concurrency",
         "delivery.per_rp_concurrency", "delivery.allow_private_networks", "delivery.breaker_threshold",
-        "delivery.breaker_pause", "delivery.breaker_max_pause",
+        "delivery.breaker_pause", "delivery.breaker_max_pause", "delivery.lease",
         "tokens.max_age", "tokens.clock_skew", "tokens.unknown_kid_cooldown", "tokens.expired_hint_max_age",
         "limits.rejections_per_minute", "limits.issuer_rejections_per_minute",
         "ssf.retention",

@@ -100,6 +100,7 @@ extension LogoutdConfiguration {
         config.credentialsDirectory = credentialsDirectory.flatMap { $0.isEmpty ? nil : $0 }
         config.deliveryTimeout = try values.duration("delivery.timeout") ?? config.deliveryTimeout
         config.deliveryConnectTimeout = try values.duration("delivery.connect_timeout") ?? config.deliveryConnectTimeout
+        config.deliveryLease = try values.duration("delivery.lease") ?? config.deliveryLease
         config.maxAttempts = try values.int("delivery.max_attempts", in: 1...1000) ?? config.maxAttempts
         config.backoffInitial = try values.duration("delivery.backoff_initial") ?? config.backoffInitial
         config.backoffMax = try values.duration("delivery.backoff_max") ?? config.backoffMax
@@ -136,6 +137,14 @@ extension LogoutdConfiguration {
         }
         guard deliveryTimeout > .zero, deliveryConnectTimeout > .zero else {
             throw Failure(description: "delivery.timeout and delivery.connect_timeout must be positive")
+        }
+        // a claimed delivery may wait for the attempt ahead of it at its RP, then run its
+        // own and store the outcome, all inside its lease.
+        guard effectiveDeliveryLease >= deliveryTimeout * 2 + QueueSettings.outcomeMargin else {
+            throw Failure(
+                description: "delivery.lease must be at least twice delivery.timeout plus 5s "
+                    + "(\(formatDuration(deliveryTimeout * 2 + QueueSettings.outcomeMargin)) with this timeout)"
+            )
         }
         guard pageIdleTimeout > .zero, pageSessionLifetime >= pageIdleTimeout else {
             throw Failure(

@@ -38,6 +38,11 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     /// longer than RPs cache our JWKS (mod_auth_openidc: an hour by default).
     public var rotationOverlap: Duration = .seconds(86_400)
     public var deliveryTimeout: Duration = .seconds(10)
+    /// How long a claimed delivery is ours (`delivery.lease`); nil for twice the timeout plus
+    /// 30 s. Another replica takes it over after that: a replica stalled longer starts nothing
+    /// it claimed.
+    public var deliveryLease: Duration?
+    public var effectiveDeliveryLease: Duration { deliveryLease ?? deliveryTimeout * 2 + .seconds(30) }
     public var deliveryConnectTimeout: Duration = .seconds(5)
     public var maxAttempts = 10
     public var backoffInitial: Duration = .seconds(5)
@@ -117,6 +122,7 @@ public struct LogoutdConfiguration: Sendable, Equatable {
                 ("keys.rotation_overlap", formatDuration(rotationOverlap)),
                 ("delivery.timeout", formatDuration(deliveryTimeout)),
                 ("delivery.connect_timeout", formatDuration(deliveryConnectTimeout)),
+                ("delivery.lease", formatDuration(effectiveDeliveryLease)),
                 ("delivery.max_attempts", String(maxAttempts)),
                 ("delivery.backoff_initial", formatDuration(backoffInitial)),
                 ("delivery.backoff_max", formatDuration(backoffMax)),

@@ -17,7 +17,8 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
     /// The queue in the store: what the machine's actions ask of it.
     struct Queue: Sendable {
         var claim: @Sendable (ClaimRequest, Timestamp) async throws -> [Kind.Job]
-        var record: @Sendable ([Kind.Report]) async throws -> Void
+        /// Returns the jobs whose outcome was dropped: another replica holds their lease now.
+        var record: @Sendable ([Kind.Report]) async throws -> [Int64]
         var release: @Sendable ([Int64], Timestamp) async throws -> Void
         var nextDueAt: @Sendable () async throws -> Timestamp?
         var boundDueTimes: @Sendable (Timestamp, Duration) async throws -> Int
@@ -207,6 +208,14 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
             } catch {
                 logger.warning("cannot hand leases back; they expire by themselves", metadata: ["error": "\(error)"])
             }
+        case .leaseExpired(let ids):
+            logger.warning(
+                "claimed \(worker.plural) not started: their leases ran out while they waited (was this process paused?)",
+                metadata: [
+                    "count": "\(ids.count)",
+                    "\(worker.singular).ids": "\(ids.prefix(20).map(String.init).joined(separator: ","))",
+                ]
+            )
         case .cancelAttempts:
             logger.warning(
                 "cancelling attempts at shutdown",
@@ -235,8 +244,8 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
     private func store(_ reports: [Kind.Report]) async {
         var events: [Event] = []
         do {
-            try await queue.record(reports)
-            events = reports.map(stored)
+            let dropped = Set(try await queue.record(reports))
+            events = reports.map { dropped.contains(worker.jobID($0)) ? self.dropped($0) : stored($0) }
         } catch  where reports.count > 1 {
             for report in reports { events.append(await store(alone: report)) }
         } catch {
@@ -248,8 +257,7 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
 
     private func store(alone report: Kind.Report) async -> Event {
         do {
-            try await queue.record([report])
-            return stored(report)
+            return try await queue.record([report]).isEmpty ? stored(report) : dropped(report)
         } catch {
             return failedToStore(report, error)
         }
@@ -260,6 +268,16 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
         logger.error(
             "cannot record a \(worker.singular) attempt",
             metadata: ["\(worker.singular).id": "\(worker.jobID(report))", "error": "\(error)"]
+        )
+        return .recorded(worker.jobID(report), stored: false)
+    }
+
+    /// Another replica took the job over (this one stalled past its lease): its attempt decides,
+    /// and this outcome is not the job's, whatever it says.
+    private func dropped(_ report: Kind.Report) -> Event {
+        logger.warning(
+            "\(worker.singular) outcome dropped: another replica holds its lease now",
+            metadata: ["\(worker.singular).id": "\(worker.jobID(report))"]
         )
         return .recorded(worker.jobID(report), stored: false)
     }

@@ -26,7 +26,10 @@ struct RevocationWorker: Sendable {
         QueueDispatcher(
             queue: .init(
                 claim: { try await store.claimDueRevocations($0, now: $1) },
-                record: { try await store.recordRevocations($0) },
+                record: {
+                    try await store.recordRevocations($0)
+                    return []
+                },
                 release: { try await store.releaseRevocationLeases(ids: $0, now: $1) },
                 nextDueAt: { try await store.nextRevocationDueAt() },
                 boundDueTimes: { try await store.boundRevocationDueTimes(now: $0, latest: $1) }

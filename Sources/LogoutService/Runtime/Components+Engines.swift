@@ -104,7 +104,8 @@ extension Components {
                 retryPolicy: config.retryPolicy,
                 attemptTimeout: config.deliveryTimeout,
                 shutdownTimeout: config.shutdownTimeout,
-                breaker: config.breakerPolicy
+                breaker: config.breakerPolicy,
+                lease: config.effectiveDeliveryLease
             ),
             waker: wakers.deliveries,
             heartbeat: heartbeat

@@ -75,7 +75,7 @@ struct StreamService: StreamManagement {
                 "a receiver holds at most \(SSFLimits.maximumStreamsPerReceiver) streams: delete one first"
             )
         }
-        let id = Digests.randomIdentifier()
+        let id = Digests.randomArgumentIdentifier()
         let configuration = try request.created(streamID: id, context: context(for: receiver))
         let at = now()
         try await store.insertStream(

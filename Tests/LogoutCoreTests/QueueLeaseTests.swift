@@ -1,0 +1,104 @@
+import LogoutCore
+import Testing
+
+/// a claimed job starts only while its lease can still cover the attempt and the storing of
+/// its outcome. A replica paused (SIGSTOP, a VM stall) past its leases wakes to find another
+/// replica delivering what it had claimed: it must not reach the RP a second time.
+@Suite struct QueueLeaseTests {
+    typealias Machine = DeliveryStateMachine
+    static let t0 = ContinuousClock.now
+    static let wall0 = Timestamp(millisecondsSince1970: 1_800_000_000_000)
+
+    static func now(monotonic: Double, wall: Double) -> Machine.Now {
+        Machine.Now(wall: wall0 + .seconds(clamping: wall), monotonic: t0 + .seconds(clamping: monotonic))
+    }
+
+    /// One slot for the RP, a 10 s timeout and the default lease: 2 × 10 s + 30 s = 50 s.
+    static let settings = Machine.Settings(
+        perRPConcurrency: 1,
+        retryPolicy: RetryPolicy(jitter: 0),
+        attemptTimeout: .seconds(10),
+        slowStart: false
+    )
+
+    static func deliveries(_ ids: ClosedRange<Int64>) -> [ClaimedDelivery] {
+        ids.map {
+            ClaimedDelivery(id: $0, eventID: 1, clientID: "a", sub: "u", sid: nil, createdAt: wall0, uri: "https://a/")
+        }
+    }
+
+    @Test func theDefaultLeaseIsTwiceTheTimeoutPlusHalfAMinute() {
+        #expect(Self.settings.lease == .seconds(50))
+        #expect(Machine.Settings(attemptTimeout: .seconds(10), lease: .seconds(120)).lease == .seconds(120))
+    }
+
+    /// The second delivery waits for the first's slot; when the first finishes at `finished`
+    /// (by each clock), the second starts only if 50 s − 10 s − 5 s = 35 s have not passed since
+    /// the claim was asked for.
+    @Test(
+        arguments: [
+            ("a slot frees after 20 s", 20.0, 20.0, true),
+            ("at 35 s, the last moment its lease covers an attempt", 35.0, 35.0, true),
+            ("paused 40 s (SIGSTOP): both clocks moved", 40.0, 40.0, false),
+            ("paused past the lease", 75.0, 75.0, false),
+            ("the machine was suspended: only the wall clock moved", 1.0, 60.0, false),
+            ("the wall clock stepped back: the monotonic clock still counts", 60.0, -30.0, false),
+        ]
+    )
+    func aWaitingJobStartsOnlyWhileItsLeaseCoversTheAttempt(
+        _ row: String,
+        monotonic: Double,
+        wall: Double,
+        starts: Bool
+    ) {
+        var machine = Machine(settings: Self.settings)
+        _ = machine.wake(Self.now(monotonic: 0, wall: 0))
+        let claimed = Self.deliveries(1...2)
+        let first = machine.claimed(claimed, limit: 128, now: Self.now(monotonic: 0.5, wall: 0.5))
+        #expect(first.contains(.start([claimed[0]])), "\(row)")
+        var generator = SystemRandomNumberGenerator()
+        let finished = machine.attemptFinished(
+            .init(
+                delivery: claimed[0],
+                result: .response(HTTPAnswer(status: 200)),
+                startedAt: Self.wall0,
+                duration: .seconds(1),
+                jti: "j-1"
+            ),
+            now: Self.now(monotonic: monotonic, wall: wall),
+            using: &generator
+        )
+        if starts {
+            #expect(finished.contains(.start([claimed[1]])), "\(row)")
+            #expect(machine.heldCount == 2)
+        } else {
+            #expect(!finished.contains { if case .start = $0 { true } else { false } }, "\(row)")
+            #expect(finished.contains(.leaseExpired([2])), "\(row)")
+            // Forgotten, not handed back: the lease is no longer ours to hand.
+            #expect(!finished.contains { if case .releaseLeases = $0 { true } else { false } }, "\(row)")
+            #expect(machine.heldCount == 1 && machine.waitingTotal == 0, "\(row)")
+        }
+    }
+
+    /// The claim's time is when it was asked for, not when its answer came: a claim that took
+    /// long to commit has used part of the lease already.
+    @Test func theLeaseCountsFromTheClaimRequest() {
+        var machine = Machine(settings: Self.settings)
+        _ = machine.wake(Self.now(monotonic: 0, wall: 0))
+        let claimed = Self.deliveries(1...2)
+        _ = machine.claimed(claimed, limit: 128, now: Self.now(monotonic: 30, wall: 30))
+        var generator = SystemRandomNumberGenerator()
+        let finished = machine.attemptFinished(
+            .init(
+                delivery: claimed[0],
+                result: .response(HTTPAnswer(status: 200)),
+                startedAt: Self.wall0,
+                duration: .seconds(1),
+                jti: "j-1"
+            ),
+            now: Self.now(monotonic: 36, wall: 36),
+            using: &generator
+        )
+        #expect(finished.contains(.leaseExpired([2])))
+    }
+}
