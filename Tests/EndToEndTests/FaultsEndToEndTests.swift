@@ -22,21 +22,21 @@ struct FaultsEndToEndTests {
         // window wide enough to pause in on a loaded machine.
         let delivery = ["timeout: \"2s\"", "concurrency: 1", "per_rp_concurrency: 2", "lease: \"9s\""]
         let paused = try DaemonProcess(delivery: delivery, database: url)
-        try await paused.start()
-        let scale = ScaleOutEndToEndTests()
-        let subjects = 5
-        try await scale.register(paused, rps: [("slow", rp)], subjects: subjects)
         let folder = TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: folder.file("keys"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            atPath: paused.folder.file("keys/secrets.key"),
-            toPath: folder.file("keys/secrets.key")
-        )
         let other = try DaemonProcess(folder: folder, delivery: delivery, database: url)
         defer {
             paused.signal(SIGCONT)  // a failed check must not leave it stopped
             for daemon in [paused, other] { Task { await daemon.stop() } }
         }
+        try await paused.start()
+        let scale = ScaleOutEndToEndTests()
+        let subjects = 5
+        try await scale.register(paused, rps: [("slow", rp)], subjects: subjects)
+        try FileManager.default.createDirectory(atPath: folder.file("keys"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: paused.folder.file("keys/secrets.key"),
+            toPath: folder.file("keys/secrets.key")
+        )
 
         for index in 0..<subjects {
             #expect(try await paused.postLogout(try scale.logout(index)).status == .ok)
@@ -63,32 +63,36 @@ struct FaultsEndToEndTests {
         paused.signal(SIGSTOP)
         let pausedAt = rp.received.count
         try await other.start()
-        // Long enough for the second replica to take the leases over when they end (9 s) and
-        // deliver what is left (4 × 1.2 s).
-        try await Task.sleep(for: .seconds(16))
-        paused.signal(SIGCONT)
-
+        // The second replica takes the leases over when they end (9 s) and delivers everything,
+        // the paused replica's two deliveries included, before the first one wakes.
         let expected = Set((0..<subjects).map { "s\($0)" })
-        let delivered = await eventually(timeout: 60, interval: 0.25) {
-            expected.isSubset(of: Set(ScaleOutEndToEndTests.claims(rp).map(\.sid)))
+        let takenOver = await eventually(timeout: 60, interval: 0.25) {
+            let states = try? await TestPostgres.query(
+                "SELECT count(*)::text FROM deliveries WHERE status = 'delivered'",
+                on: url
+            )
+            return expected.isSubset(of: Set(ScaleOutEndToEndTests.claims(rp).map(\.sid)))
+                && states?.first?.first == String(subjects)
         }
-        #expect(delivered, "an acknowledged logout did not reach the RP")
-        // Settle: the woken replica's late outcomes are stored or dropped by now.
-        try await Task.sleep(for: .seconds(2))
+        #expect(takenOver, "the second replica did not deliver the paused replica's work")
+        // Nothing the paused replica logs before this point counts: it was stopped.
+        let beforeWaking = paused.log.count
+        paused.signal(SIGCONT)
+        let woken: @Sendable () -> Substring = { paused.log.dropFirst(beforeWaking) }
+        // Its late outcome and its claimed delivery are dealt with as soon as it runs again.
+        #expect(
+            await eventually(timeout: 20, interval: 0.1) {
+                woken().contains("claimed deliveries not started: their leases ran out while they waited")
+                    && woken().contains("delivery outcome dropped: another replica holds its lease now")
+            },
+            "after waking: (RP got \(pausedAt) before the pause)\n\(woken().suffix(3000))"
+        )
         var received: [String: Int] = [:]
         for claim in ScaleOutEndToEndTests.claims(rp) { received[claim.sid, default: 0] += 1 }
         let twice = received.filter { $0.value > 1 }
-        // The paused replica had one attempt in flight at most (one at a time).
-        #expect(twice.count <= 1 && twice.values.allSatisfy { $0 == 2 }, "duplicates: \(twice)")
-        #expect(
-            paused.log.contains("claimed deliveries not started: their leases ran out while they waited"),
-            "the woken replica did not drop what it had claimed (RP got \(pausedAt) before the pause)\n\(paused.log.suffix(3000))"
-        )
-        // A duplicate is the attempt in flight at the pause: the woken replica's outcome of it
-        // is not stored over the new owner's, and says so.
-        if !twice.isEmpty {
-            #expect(paused.log.contains("delivery outcome dropped: another replica holds its lease now"))
-        }
+        // Exactly the attempt in flight at the pause reached the RP twice: the RP had it before
+        // the pause, and the new owner sent it again. The claimed one was not started.
+        #expect(twice.count == 1 && twice.values.allSatisfy { $0 == 2 }, "duplicates: \(twice)")
         let states = try await TestPostgres.query(
             "SELECT status, count(*)::text FROM deliveries GROUP BY status",
             on: url
