@@ -27,6 +27,28 @@ import Testing
         }
     }
 
+    /// The first delivery's attempt answers at `now`: its slot frees for the next.
+    static func finishFirst(
+        _ machine: inout Machine,
+        _ claimed: [ClaimedDelivery],
+        at now: Machine.Now
+    )
+        -> [Machine.Action]
+    {
+        var generator = SystemRandomNumberGenerator()
+        return machine.attemptFinished(
+            .init(
+                delivery: claimed[0],
+                result: .response(HTTPAnswer(status: 200)),
+                startedAt: wall0,
+                duration: .seconds(1),
+                jti: "j-1"
+            ),
+            now: now,
+            using: &generator
+        )
+    }
+
     @Test func theDefaultLeaseIsTwiceTheTimeoutPlusHalfAMinute() {
         #expect(Self.settings.lease == .seconds(50))
         #expect(Machine.Settings(attemptTimeout: .seconds(10), lease: .seconds(120)).lease == .seconds(120))
@@ -56,18 +78,7 @@ import Testing
         let claimed = Self.deliveries(1...2)
         let first = machine.claimed(claimed, limit: 128, now: Self.now(monotonic: 0.5, wall: 0.5))
         #expect(first.contains(.start([claimed[0]])), "\(row)")
-        var generator = SystemRandomNumberGenerator()
-        let finished = machine.attemptFinished(
-            .init(
-                delivery: claimed[0],
-                result: .response(HTTPAnswer(status: 200)),
-                startedAt: Self.wall0,
-                duration: .seconds(1),
-                jti: "j-1"
-            ),
-            now: Self.now(monotonic: monotonic, wall: wall),
-            using: &generator
-        )
+        let finished = Self.finishFirst(&machine, claimed, at: Self.now(monotonic: monotonic, wall: wall))
         if starts {
             #expect(finished.contains(.start([claimed[1]])), "\(row)")
             #expect(machine.heldCount == 2)
@@ -87,18 +98,7 @@ import Testing
         _ = machine.wake(Self.now(monotonic: 0, wall: 0))
         let claimed = Self.deliveries(1...2)
         _ = machine.claimed(claimed, limit: 128, now: Self.now(monotonic: 30, wall: 30))
-        var generator = SystemRandomNumberGenerator()
-        let finished = machine.attemptFinished(
-            .init(
-                delivery: claimed[0],
-                result: .response(HTTPAnswer(status: 200)),
-                startedAt: Self.wall0,
-                duration: .seconds(1),
-                jti: "j-1"
-            ),
-            now: Self.now(monotonic: 36, wall: 36),
-            using: &generator
-        )
+        let finished = Self.finishFirst(&machine, claimed, at: Self.now(monotonic: 36, wall: 36))
         #expect(finished.contains(.leaseExpired([2])))
     }
 }

@@ -38,14 +38,17 @@ extension LogoutIntakeService: FrontChannelIntake {
         }
         guard let entry else { preconditionFailure("check(against:) refuses a missing issuer") }
         let name = entry.issuer.name
-        let digest = sidDigest(notice.sid)
-        var metadata: Logger.Metadata = ["issuer": "\(name)", "sid_hash": "\(digest.prefix(16))"]
+        // The digest is for log lines only: computed when one is written, not on every request.
+        func metadata() -> Logger.Metadata { ["issuer": "\(name)", "sid_hash": "\(sidDigest(notice.sid).prefix(16))"] }
 
         let live: Bool
         do {
             live = try await !registry.sessions(SessionQuery(issuer: name, sid: notice.sid, limit: 1)).isEmpty
         } catch {
-            logger.error("cannot look up a front-channel sid", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            logger.error(
+                "cannot look up a front-channel sid",
+                metadata: metadata().merging(["error": "\(error)"]) { $1 }
+            )
             return FrontChannelAnswer(
                 .unavailable(reason: "the session registry cannot be read; retry later", retryAfter: .seconds(5)),
                 frameAncestors: ancestors
@@ -58,8 +61,10 @@ extension LogoutIntakeService: FrontChannelIntake {
                 return FrontChannelAnswer(.rateLimited(retryAfter: wait), frameAncestors: ancestors)
             }
             if let left = limiter.shouldLog(client: request.budgetKey, route: "frontchannel") {
-                metadata["refusals_not_logged"] = "\(left)"
-                logger.info("front-channel logout for a sid no live session holds", metadata: metadata)
+                logger.info(
+                    "front-channel logout for a sid no live session holds",
+                    metadata: metadata().merging(["refusals_not_logged": "\(left)"]) { $1 }
+                )
             }
             return FrontChannelAnswer(.signedOut(eventID: nil), frameAncestors: ancestors)
         }
@@ -113,11 +118,11 @@ extension LogoutIntakeService: FrontChannelIntake {
         }
         let source = entry?.issuer.name ?? "unknown"
         metrics.logoutReceived(issuer: source, outcome: .rejected)
-        // The query is read again only for what the log may show: the sid as its digest.
-        let sid = FormBody(Array((request.query ?? "").utf8))?.values(named: "sid").first.map {
-            String(sidDigest($0).prefix(16))
-        }
         if let left = limiter.shouldLog(client: request.budgetKey, route: "frontchannel") {
+            // Read again only for a line that is written: the sid, as its digest.
+            let sid = FormBody(Array((request.query ?? "").utf8))?.values(named: "sid").first.map {
+                String(sidDigest($0).prefix(16))
+            }
             logger.notice(
                 "front-channel logout refused",
                 metadata: [
