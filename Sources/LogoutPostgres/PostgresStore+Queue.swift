@@ -65,7 +65,7 @@ extension PostgresStore {
                     UPDATE deliveries d SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd), leased_at = \(nowMs),
                         lease_owner = \(owner)
                     FROM due WHERE d.id = due.id
-                    RETURNING d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at, due.due_at,
+                    RETURNING d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at, due.due_at, d.leased_at,
                         (d.sid IS NULL AND d.sub IS NOT NULL AND EXISTS (
                             SELECT 1 FROM sessions s
                             WHERE s.client_id = d.client_id AND s.rp_sub = d.sub AND s.created_at > d.created_at
@@ -91,7 +91,8 @@ extension PostgresStore {
                             signingAlgorithm: rp.signingAlgorithm,
                             sealedClientSecret: stored.sealedClientSecret,
                             tokenIssuer: rp.tokenIssuer,
-                            newerSessionExists: try row.get("newer_session")
+                            newerSessionExists: try row.get("newer_session"),
+                            leaseStamp: try row.get("leased_at", as: Int64.self)
                         )
                     )
                 }
@@ -113,9 +114,11 @@ extension PostgresStore {
     /// locked in name order first, so each breaker is read, fed every verdict and saved without
     /// another replica's outcomes slipping in between.
     ///
-    /// An outcome for a delivery whose lease another replica has taken over since (this one
-    /// stalled past its lease), or that has ended meanwhile, is dropped: the other replica's
-    /// attempt decides.
+    /// An outcome for a delivery no longer under the lease it was attempted under is dropped:
+    /// this replica stalled past that lease, and another replica has claimed the delivery since
+    /// (even if it has already stored its own outcome and let the lease go), or it ended
+    /// meanwhile. The other replica's attempt decides. The lease is told by its owner and
+    /// its start (`leased_at`), which nothing but a claim or an outcome changes.
     @discardableResult
     public func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64] {
         guard !reports.isEmpty else { return [] }
@@ -175,8 +178,9 @@ extension PostgresStore {
                     last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
                     reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
                     finished_at = \(t.finishedAt?.millisecondsSince1970)
-                WHERE id = \(report.deliveryID)
-                    AND (lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying')))
+                WHERE id = \(report.deliveryID) AND CASE WHEN \(report.leaseStamp)::BIGINT IS NULL
+                    THEN lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying'))
+                    ELSE lease_owner = \(owner) AND leased_at = \(report.leaseStamp) END
                 RETURNING client_id
                 """,
                 as: String.self

@@ -75,7 +75,8 @@ extension PostgresStore {
                     FROM due, issuers i
                     WHERE r.id = due.id AND i.name = r.issuer_name
                     RETURNING r.id, r.event_id, r.session_id, r.issuer_name, r.token_type, r.token, r.attempts,
-                        r.created_at, due.due_at, i.revocation_endpoint, i.client_id AS issuer_client_id, i.client_secret
+                        r.created_at, due.due_at, r.lease_until, i.revocation_endpoint, i.client_id AS issuer_client_id,
+                        i.client_secret
                     """
                 )
                 claimed += try rows.sorted {
@@ -94,7 +95,8 @@ extension PostgresStore {
                         clientID: try row.get("issuer_client_id"),
                         sealedClientSecret: try row.bytes("client_secret"),
                         attempts: Int(try row.get("attempts", as: Int64.self)),
-                        createdAt: try row.time("created_at")
+                        createdAt: try row.time("created_at"),
+                        leaseStamp: try row.get("lease_until", as: Int64.self)
                     )
                 }
             }
@@ -103,15 +105,19 @@ extension PostgresStore {
     }
 
     /// Stores attempts' outcomes and ends their leases; a revoked token is erased in the same
-    /// write. An outcome whose lease another replica took over (this one stalled past it) is
-    /// dropped: the other replica's attempt decides.
-    public func recordRevocations(_ reports: [RevocationReport]) async throws {
-        guard !reports.isEmpty else { return }
+    /// write. An outcome no longer under the lease it was attempted under (this replica stalled
+    /// past it and another claimed the revocation since) is dropped and returned: the other
+    /// replica's attempt decides. A lease is told by its owner and its end, which only a
+    /// claim sets.
+    @discardableResult
+    public func recordRevocations(_ reports: [RevocationReport]) async throws -> [Int64] {
+        guard !reports.isEmpty else { return [] }
         let owner = self.owner
-        try await write { db in
+        return try await write { db in
+            var dropped: [Int64] = []
             for report in reports {
                 let t = report.transition
-                try await db.execute(
+                let stored = try await db.count(
                     """
                     UPDATE revocations SET status = \(t.status.rawValue), attempts = \(Int64(t.attempts)),
                         next_attempt_at = \(t.nextAttemptAt?.millisecondsSince1970), lease_until = NULL,
@@ -120,11 +126,15 @@ extension PostgresStore {
                         last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
                         reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
                         token = CASE WHEN \(t.eraseToken) THEN NULL ELSE token END
-                    WHERE id = \(report.id)
-                        AND (lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying')))
+                    WHERE id = \(report.id) AND CASE WHEN \(report.leaseStamp)::BIGINT IS NULL
+                        THEN lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying'))
+                        ELSE lease_owner = \(owner) AND lease_until = \(report.leaseStamp) END
+                    RETURNING 1
                     """
                 )
+                if stored == 0 { dropped.append(report.id) }
             }
+            return dropped
         }
     }
 

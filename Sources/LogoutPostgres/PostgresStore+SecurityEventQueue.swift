@@ -55,7 +55,7 @@ extension PostgresStore {
                     FROM due, ssf_streams s
                     WHERE e.id = due.id AND s.id = e.stream_id
                     RETURNING e.id, e.stream_id, e.jti, e.claims, e.attempts, due.due_at,
-                        GREATEST(e.created_at, s.updated_at) AS window_start, s.receiver, s.configuration,
+                        GREATEST(e.created_at, s.updated_at) AS window_start, e.lease_until, s.receiver, s.configuration,
                         s.authorization_header
                     """
                 )
@@ -72,7 +72,8 @@ extension PostgresStore {
                         configuration: try row.get("configuration"),
                         sealedAuthorization: try row.bytes("authorization_header"),
                         attempts: Int(try row.get("attempts", as: Int64.self)),
-                        createdAt: try row.time("window_start")
+                        createdAt: try row.time("window_start"),
+                        leaseStamp: try row.get("lease_until", as: Int64.self)
                     )
                 }
                 if let probing = ClaimPlanner.afterClaim(
@@ -90,13 +91,16 @@ extension PostgresStore {
     }
 
     /// A retried SET keeps its status (a stream paused while its SET was in flight holds it); an
-    /// outcome whose lease another replica took over is dropped. The streams' rows are locked
+    /// outcome no longer under the lease it was pushed under (its owner and end: this replica
+    /// stalled past it, another claimed the SET since) is dropped and returned, as is one
+    /// for a SET a poll acknowledged meanwhile. The streams' rows are locked
     /// in name order first, so each breaker is read, fed every kept verdict and saved without
     /// another replica's outcomes slipping in between.
-    public func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws {
-        guard !reports.isEmpty else { return }
+    @discardableResult
+    public func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws -> [Int64] {
+        guard !reports.isEmpty else { return [] }
         let owner = self.owner
-        try await write { db in
+        return try await write { db in
             let streams = Set(reports.map(\.streamID)).sorted()
             try await db.execute(
                 "SELECT id FROM ssf_streams WHERE id = ANY(\(streams)) ORDER BY id FOR NO KEY UPDATE"
@@ -112,8 +116,9 @@ extension PostgresStore {
                         lease_until = NULL, lease_owner = NULL, finished_at = \(t.finishedAt?.millisecondsSince1970),
                         last_status_code = \(t.lastStatusCode.map(Int64.init)),
                         error = \((t.reason ?? t.lastError).map { SafeText.truncated($0, limit: 1024) })
-                    WHERE id = \(report.id) AND status IN ('pending', 'held')
-                        AND (lease_owner = \(owner) OR lease_owner IS NULL)
+                    WHERE id = \(report.id) AND status IN ('pending', 'held') AND CASE WHEN \(report.leaseStamp)::BIGINT IS NULL
+                        THEN lease_owner = \(owner) OR lease_owner IS NULL
+                        ELSE lease_owner = \(owner) AND lease_until = \(report.leaseStamp) END
                     RETURNING 1
                     """
                 )
@@ -134,6 +139,8 @@ extension PostgresStore {
             for (stream, breaker) in BreakerUpdate.apply(kept, to: current).sorted(by: { $0.key < $1.key }) {
                 try await db.execute(PostgresRows.saveStreamBreaker(breaker, streamID: stream))
             }
+            let keptIDs = Set(kept.map(\.id))
+            return reports.map(\.id).filter { !keptIDs.contains($0) }
         }
     }
 

@@ -94,8 +94,10 @@ extension LogoutDatabase {
     }
 
     /// Stores attempts' outcomes and ends their leases; a revoked token is erased in the same write.
-    public func recordRevocations(_ reports: [RevocationReport]) async throws {
-        guard !reports.isEmpty else { return }
+    /// One process owns this queue: no outcome is another's to drop.
+    @discardableResult
+    public func recordRevocations(_ reports: [RevocationReport]) async throws -> [Int64] {
+        guard !reports.isEmpty else { return [] }
         try await committer.write { db in
             let update = try db.cachedStatement(
                 sql: """
@@ -114,6 +116,7 @@ extension LogoutDatabase {
                 ])
             }
         }
+        return []
     }
 
     /// Gives leased revocations back to the queue, due at `now` (graceful stop). Only

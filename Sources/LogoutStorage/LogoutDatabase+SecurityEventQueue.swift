@@ -81,9 +81,11 @@ extension LogoutDatabase {
     }
 
     /// A retried SET keeps its status: a stream paused while its SET was in flight holds it.
-    /// Each stream's breaker is fed its outcomes in the same transaction.
-    public func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws {
-        guard !reports.isEmpty else { return }
+    /// Each stream's breaker is fed its outcomes in the same transaction. One process owns this
+    /// queue: no outcome is another's to drop (one not kept was acknowledged by a poll).
+    @discardableResult
+    public func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws -> [Int64] {
+        guard !reports.isEmpty else { return [] }
         try await pool.write { db in
             let update = try db.cachedStatement(
                 sql: """
@@ -112,6 +114,7 @@ extension LogoutDatabase {
                 try breaker.save(streamID: stream, db)
             }
         }
+        return []
     }
 
     public func releaseSecurityEventLeases(ids: [Int64], now: Timestamp) async throws {

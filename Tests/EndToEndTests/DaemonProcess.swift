@@ -13,9 +13,19 @@ final class DaemonProcess: @unchecked Sendable {
     private(set) var process: Process
     let logPath: String
     let configPath: String
+    /// Where it listens: loopback, or its namespace's end of the link.
+    let host: String
+    /// A network namespace of the test's, which it then runs in (a host of its own).
+    let namespace: NetworkNamespace?
 
-    var publicURL: String { "http://127.0.0.1:\(publicPort)" }
-    var adminURL: String { "http://127.0.0.1:\(adminPort)" }
+    var publicURL: String { "http://\(host):\(publicPort)" }
+    /// Loopback; in a namespace, a unix socket in its folder (the admin API listens on loopback
+    /// or a socket only, SEC-3, and a socket's path reaches across namespaces).
+    var adminURL: String {
+        namespace == nil
+            ? "http://127.0.0.1:\(adminPort)"
+            : "http+unix://" + folder.file("admin.sock").replacingOccurrences(of: "/", with: "%2F")
+    }
 
     /// The binary SwiftPM built next to the test bundle.
     static var binary: String {
@@ -35,26 +45,31 @@ final class DaemonProcess: @unchecked Sendable {
     ///   - database: a PostgreSQL `database.url` instead of the SQLite file.
     ///   - busyTimeout: `database.busy_timeout`, such as `"10s"`: how long a write waits for
     ///     SQLite's lock, and PostgreSQL's bound of each operation.
+    ///   - namespace: runs it inside this network namespace, listening on its address.
     init(
         folder: TemporaryDirectory = TemporaryDirectory(),
         delivery: [String] = [],
         listener: [String] = [],
         database: String? = nil,
         busyTimeout: String? = nil,
+        namespace: NetworkNamespace? = nil,
         extra: String = ""
     ) throws {
         self.folder = folder
+        self.namespace = namespace
+        let host = namespace?.address ?? "127.0.0.1"
+        self.host = host
         publicPort = freeLoopbackPort()
         adminPort = freeLoopbackPort()
         logPath = folder.file("logoutd.log")
         configPath = folder.file("logoutd.yaml")
         let config = """
-            issuer: "http://127.0.0.1:\(publicPort)"
+            issuer: "http://\(host):\(publicPort)"
             public:
-              listen: "127.0.0.1:\(publicPort)"
+              listen: "\(host):\(publicPort)"
             \(listener.map { "  " + $0 }.joined(separator: "\n"))
             admin:
-              listen: "127.0.0.1:\(adminPort)"
+              listen: "\(namespace == nil ? "127.0.0.1:\(adminPort)" : "unix:" + folder.file("admin.sock"))"
               token_file: "admin-token"
             database:
               \(database.map { "url: \"\($0)\"" } ?? "path: \"data/logoutd.sqlite3\"")
@@ -94,7 +109,8 @@ final class DaemonProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.withoutCapabilities[0]) else {
             throw DaemonError(description: "setpriv (util-linux) is needed to start the daemon without capabilities")
         }
-        let command = Self.withoutCapabilities + [Self.binary, "serve", "--config", configPath]
+        let command =
+            (namespace?.exec ?? []) + Self.withoutCapabilities + [Self.binary, "serve", "--config", configPath]
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         let limit = openFilesSoftLimit.map { "ulimit -Sn \($0) && " } ?? ""
         process.arguments = ["-c", limit + "exec \"$0\" \"$@\""] + command

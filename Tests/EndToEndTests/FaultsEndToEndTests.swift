@@ -5,9 +5,32 @@ import TestSupport
 import Testing
 
 /// Faults where replicas run (rulebook Q-6): the real binary, two replicas on one PostgreSQL
-/// database, a fault injected while deliveries run, then the ledger.
-@Suite(.serialized, .enabled(if: TestPostgres.isAvailable, "needs PostgreSQL"))
+/// database, a fault injected while deliveries run, then the ledger. Opt-in:
+/// `LOGOUTD_FAULTS=1` (scripts/faults).
+@Suite(
+    .serialized,
+    .enabled(if: FaultTests.requested, "opt-in: LOGOUTD_FAULTS=1 (scripts/faults)"),
+    .enabled(if: TestPostgres.isAvailable, "needs PostgreSQL")
+)
 struct FaultsEndToEndTests {
+    /// The second replica's folder gets the first one's secrets key (replicas share it, as
+    /// their sealed columns do); then `count` logouts are acknowledged by `daemon`.
+    static func acknowledge(
+        _ count: Int,
+        at daemon: DaemonProcess,
+        _ scale: ScaleOutEndToEndTests,
+        secretsFor folder: TemporaryDirectory
+    ) async throws {
+        try FileManager.default.createDirectory(atPath: folder.file("keys"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: daemon.folder.file("keys/secrets.key"),
+            toPath: folder.file("keys/secrets.key")
+        )
+        for index in 0..<count {
+            #expect(try await daemon.postLogout(try scale.logout(index)).status == .ok)
+        }
+    }
+
     /// A replica paused (SIGSTOP) longer than its leases mid fan-out to a slow RP: the other
     /// replica takes the leases over and delivers; the woken replica starts none of the
     /// deliveries it had claimed and not started (found from outside: it used to start one the
@@ -32,15 +55,7 @@ struct FaultsEndToEndTests {
         let scale = ScaleOutEndToEndTests()
         let subjects = 5
         try await scale.register(paused, rps: [("slow", rp)], subjects: subjects)
-        try FileManager.default.createDirectory(atPath: folder.file("keys"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            atPath: paused.folder.file("keys/secrets.key"),
-            toPath: folder.file("keys/secrets.key")
-        )
-
-        for index in 0..<subjects {
-            #expect(try await paused.postLogout(try scale.logout(index)).status == .ok)
-        }
+        try await Self.acknowledge(subjects, at: paused, scale, secretsFor: folder)
         // The first replica is delivering, one attempt in flight and the next one claimed; then
         // it stops dead, longer than its leases, and a second replica comes up meanwhile.
         // Steady: every answer the RP gave is stored but the one in flight, and both leases are

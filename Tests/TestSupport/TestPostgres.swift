@@ -79,12 +79,24 @@ public enum TestPostgres {
         public var certificateAuthority: String { folder + "/ca.pem" }
     }
 
-    /// - Parameter tls: the server offers TLS, with a certificate for `localhost` only.
-    public static func privateCluster(tls: Bool = false) async throws -> PrivateCluster {
+    /// - Parameters:
+    ///   - tls: the server offers TLS, with a certificate for `localhost` only.
+    ///   - alsoOn: a network namespace of the test's whose replicas reach the server on the
+    ///     host's end of its veth pair (the server listens there too and trusts that link).
+    public static func privateCluster(
+        tls: Bool = false,
+        alsoOn link: NetworkNamespace? = nil
+    ) async throws
+        -> PrivateCluster
+    {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "logoutd-test-pg-" + UUID().uuidString
         ).path
-        let (status, output) = await shell("LOGOUTD_PG_TLS=\(tls ? "on" : "off") '\(clusterScript)' start '\(folder)'")
+        let listen =
+            link.map { "LOGOUTD_PG_LISTEN_ALSO=\($0.hostAddress) LOGOUTD_PG_TRUST_FROM=\($0.address)/32 " } ?? ""
+        let (status, output) = await shell(
+            listen + "LOGOUTD_PG_TLS=\(tls ? "on" : "off") '\(clusterScript)' start '\(folder)'"
+        )
         guard status == 0 else { throw Unavailable(description: "no PostgreSQL cluster: \(output)") }
         return PrivateCluster(
             url: output.split(separator: "\n").last.map(String.init) ?? "",

@@ -61,11 +61,14 @@ public final class TestServer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    /// The address it listens on: loopback, or the host's end of a test's namespace link.
+    public let host: String
+    public var url: String { "http://\(host):\(port)" }
 
     public var received: [RecordedRequest] { requests.list.withLock { $0 } }
 
     public static func start(
+        host: String = "127.0.0.1",
         _ respond: @escaping @Sendable (_ index: Int, _ request: RecordedRequest) async -> Behavior = { _, _ in .ok }
     ) async throws -> TestServer {
         let requests = RequestLog()
@@ -104,7 +107,7 @@ public final class TestServer: Sendable {
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname(host, port: 0)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
@@ -118,10 +121,11 @@ public final class TestServer: Sendable {
         let task = Task { try await group.run() }
         var port = 0
         for await value in portStream { port = value }
-        return TestServer(port: port, requests: requests, group: group, task: task)
+        return TestServer(host: host, port: port, requests: requests, group: group, task: task)
     }
 
-    private init(port: Int, requests: RequestLog, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(host: String, port: Int, requests: RequestLog, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.host = host
         self.port = port
         self.requests = requests
         self.group = group

@@ -11,7 +11,12 @@ public enum DeliveryJobs: QueueJobKind {
             clientID: delivery.clientID,
             eventID: delivery.eventID,
             attempt: nil,
-            transition: DeliveryTransition.skipped(attempts: delivery.attempts, reason: LateLogoutGuard.reason, at: now)
+            transition: DeliveryTransition.skipped(
+                attempts: delivery.attempts,
+                reason: LateLogoutGuard.reason,
+                at: now
+            ),
+            leaseStamp: delivery.leaseStamp
         )
     }
 
@@ -84,7 +89,8 @@ extension QueueStateMachine.AttemptOutcome where Kind == DeliveryJobs {
             eventID: delivery.eventID,
             attempt: record,
             transition: transition,
-            breaker: BreakerInput(verdict: DeliveryClassifier.classify(result), policy: breakerPolicy)
+            breaker: BreakerInput(verdict: DeliveryClassifier.classify(result), policy: breakerPolicy),
+            leaseStamp: delivery.leaseStamp
         )
     }
 }

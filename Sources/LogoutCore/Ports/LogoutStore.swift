@@ -184,8 +184,10 @@ public protocol RevocationStore: Sendable {
     /// its session's refresh token.
     func claimDueRevocations(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedRevocation]
     /// Stores attempts' outcomes, ending their leases, all or none; a revoked token is erased in
-    /// the write that records it. An outcome whose lease another replica took over is dropped.
-    func recordRevocations(_ reports: [RevocationReport]) async throws
+    /// the write that records it. An outcome whose lease another replica took over is dropped,
+    /// and returned.
+    @discardableResult
+    func recordRevocations(_ reports: [RevocationReport]) async throws -> [Int64]
     /// Gives leased revocations back to the queue, due at `now` (graceful stop).
     func releaseRevocationLeases(ids: [Int64], now: Timestamp) async throws
     /// The earliest due time of a waiting revocation, leased ones included.

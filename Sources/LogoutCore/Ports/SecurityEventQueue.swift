@@ -6,8 +6,10 @@ public protocol SecurityEventQueue: Sendable {
     func claimDueSecurityEvents(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedSecurityEvent]
     /// Stores pushes' outcomes, ending their leases, all or none. Only a SET still pending
     /// changes (a receiver that switched its stream to poll may have acknowledged it meanwhile),
-    /// and on PostgreSQL only one this replica still leases.
-    func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws
+    /// and on PostgreSQL only one still under the lease it was pushed under. Returns the SETs
+    /// whose outcome was dropped that way.
+    @discardableResult
+    func recordSecurityEvents(_ reports: [SecurityEventReport]) async throws -> [Int64]
     /// Gives leased SETs back to the queue, due at `now` (graceful stop).
     func releaseSecurityEventLeases(ids: [Int64], now: Timestamp) async throws
     /// The earliest due time of a SET of an enabled push stream, leased ones included.

@@ -34,6 +34,8 @@ public struct ClaimedRevocation: Sendable, Equatable {
     public var sealedClientSecret: [UInt8]?
     public var attempts: Int
     public var createdAt: Timestamp
+    /// The claim's lease, which the outcome is stored under.
+    public var leaseStamp: LeaseStamp?
 
     public init(
         id: Int64,
@@ -46,8 +48,10 @@ public struct ClaimedRevocation: Sendable, Equatable {
         clientID: String?,
         sealedClientSecret: [UInt8]?,
         attempts: Int,
-        createdAt: Timestamp
+        createdAt: Timestamp,
+        leaseStamp: LeaseStamp? = nil
     ) {
+        self.leaseStamp = leaseStamp
         self.id = id
         self.eventID = eventID
         self.sessionID = sessionID

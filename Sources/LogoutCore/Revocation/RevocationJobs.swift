@@ -45,6 +45,8 @@ public struct RevocationReport: Sendable, Equatable {
     public var issuerName: String
     public var tokenType: RevocationTokenType
     public var transition: RevocationTransition
+    /// The lease the attempt was made under; `nil`: whatever lease this replica holds.
+    public var leaseStamp: LeaseStamp?
 
     public init(_ revocation: ClaimedRevocation, _ transition: RevocationTransition) {
         self.init(
@@ -52,7 +54,8 @@ public struct RevocationReport: Sendable, Equatable {
             eventID: revocation.eventID,
             issuerName: revocation.issuerName,
             tokenType: revocation.tokenType,
-            transition: transition
+            transition: transition,
+            leaseStamp: revocation.leaseStamp
         )
     }
 
@@ -61,8 +64,10 @@ public struct RevocationReport: Sendable, Equatable {
         eventID: Int64 = 0,
         issuerName: String = "",
         tokenType: RevocationTokenType = .refreshToken,
-        transition: RevocationTransition
+        transition: RevocationTransition,
+        leaseStamp: LeaseStamp? = nil
     ) {
+        self.leaseStamp = leaseStamp
         self.id = id
         self.eventID = eventID
         self.issuerName = issuerName

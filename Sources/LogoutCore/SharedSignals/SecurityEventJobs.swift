@@ -46,7 +46,8 @@ public enum SecurityEventJobs: QueueJobKind {
             jti: job.jti,
             transition: transition,
             breaker: breaker,
-            finishedAt: finishedAt
+            finishedAt: finishedAt,
+            leaseStamp: job.leaseStamp
         )
     }
 }
@@ -72,6 +73,8 @@ public struct SecurityEventReport: Sendable, Equatable {
     public var breaker: BreakerInput?
     /// When the attempt ended: the breaker's clock.
     public var finishedAt: Timestamp
+    /// The lease the push was made under; `nil`: whatever lease this replica holds.
+    public var leaseStamp: LeaseStamp?
 
     public init(
         id: Int64,
@@ -80,8 +83,10 @@ public struct SecurityEventReport: Sendable, Equatable {
         jti: String,
         transition: JobTransition,
         breaker: BreakerInput? = nil,
-        finishedAt: Timestamp = .distantPast
+        finishedAt: Timestamp = .distantPast,
+        leaseStamp: LeaseStamp? = nil
     ) {
+        self.leaseStamp = leaseStamp
         self.id = id
         self.streamID = streamID
         self.receiver = receiver

@@ -15,6 +15,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
     /// RES-5: a subject-wide delivery whose subject has a live session at this RP that began
     /// after the delivery was created. Read in the claim, so an attempt needs no query of its own.
     public var newerSessionExists: Bool
+    /// The claim's lease, which the outcome is stored under.
+    public var leaseStamp: LeaseStamp?
 
     public init(
         id: Int64,
@@ -28,7 +30,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
         signingAlgorithm: SigningAlgorithm = .es256,
         sealedClientSecret: [UInt8]? = nil,
         tokenIssuer: String? = nil,
-        newerSessionExists: Bool = false
+        newerSessionExists: Bool = false,
+        leaseStamp: LeaseStamp? = nil
     ) {
         self.id = id
         self.eventID = eventID
@@ -43,6 +46,7 @@ public struct ClaimedDelivery: Sendable, Equatable {
         self.sealedClientSecret = sealedClientSecret
         self.tokenIssuer = tokenIssuer
         self.newerSessionExists = newerSessionExists
+        self.leaseStamp = leaseStamp
     }
 }
 
@@ -87,6 +91,9 @@ public struct AttemptReport: Sendable, Equatable {
     public var transition: DeliveryTransition
     /// For an attempt: what its RP's breaker learns from it.
     public var breaker: BreakerInput?
+    /// The lease the attempt was made under: a shared store keeps the outcome only while the
+    /// delivery is still under it. `nil`: whatever lease this replica holds.
+    public var leaseStamp: LeaseStamp?
 
     public init(
         deliveryID: Int64,
@@ -94,8 +101,10 @@ public struct AttemptReport: Sendable, Equatable {
         eventID: Int64 = 0,
         attempt: AttemptRecord?,
         transition: DeliveryTransition,
-        breaker: BreakerInput? = nil
+        breaker: BreakerInput? = nil,
+        leaseStamp: LeaseStamp? = nil
     ) {
+        self.leaseStamp = leaseStamp
         self.deliveryID = deliveryID
         self.clientID = clientID
         self.eventID = eventID

@@ -18,6 +18,8 @@ public struct ClaimedSecurityEvent: Sendable, Equatable {
     /// is later. A SET held while its stream was paused, or failing until the receiver fixed its
     /// endpoint, gets a whole window once the stream is enabled or changed.
     public var createdAt: Timestamp
+    /// The claim's lease, which the outcome is stored under.
+    public var leaseStamp: LeaseStamp?
 
     public init(
         id: Int64,
@@ -28,8 +30,10 @@ public struct ClaimedSecurityEvent: Sendable, Equatable {
         configuration: String,
         sealedAuthorization: [UInt8]?,
         attempts: Int,
-        createdAt: Timestamp
+        createdAt: Timestamp,
+        leaseStamp: LeaseStamp? = nil
     ) {
+        self.leaseStamp = leaseStamp
         self.id = id
         self.streamID = streamID
         self.receiver = receiver

@@ -26,8 +26,11 @@ enum ConfigSchema {
 
     /// `LOGOUTD_` variables that are not config keys and belong to tools around the daemon.
     /// `LOGOUTD_DATABASE_PASSWORD` is read by itself: a password is no config key, so that no
-    /// file or `check-config` output ever holds it.
-    static let foreignEnvironmentPrefixes = ["LOGOUTD_TEST_", "LOGOUTD_BENCH_", "LOGOUTD_DATABASE_PASSWORD"]
+    /// file or `check-config` output ever holds it. `LOGOUTD_FAULTS` asks the test suite for its
+    /// fault tests (scripts/faults): the daemons those tests start inherit it.
+    static let foreignEnvironmentPrefixes = [
+        "LOGOUTD_TEST_", "LOGOUTD_BENCH_", "LOGOUTD_DATABASE_PASSWORD", "LOGOUTD_FAULTS",
+    ]
 
     static func environmentName(_ key: String) -> String {
         "LOGOUTD_" + key.uppercased().replacingOccurrences(of: ".", with: "_")

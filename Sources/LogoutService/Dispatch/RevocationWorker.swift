@@ -26,10 +26,7 @@ struct RevocationWorker: Sendable {
         QueueDispatcher(
             queue: .init(
                 claim: { try await store.claimDueRevocations($0, now: $1) },
-                record: {
-                    try await store.recordRevocations($0)
-                    return []
-                },
+                record: { try await store.recordRevocations($0) },
                 release: { try await store.releaseRevocationLeases(ids: $0, now: $1) },
                 nextDueAt: { try await store.nextRevocationDueAt() },
                 boundDueTimes: { try await store.boundRevocationDueTimes(now: $0, latest: $1) }

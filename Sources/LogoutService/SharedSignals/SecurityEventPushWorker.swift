@@ -29,10 +29,7 @@ struct SecurityEventPushWorker: Sendable {
         QueueDispatcher(
             queue: .init(
                 claim: { try await store.claimDueSecurityEvents($0, now: $1) },
-                record: {
-                    try await store.recordSecurityEvents($0)
-                    return []
-                },
+                record: { try await store.recordSecurityEvents($0) },
                 release: { try await store.releaseSecurityEventLeases(ids: $0, now: $1) },
                 nextDueAt: { try await store.nextSecurityEventDueAt() },
                 boundDueTimes: { try await store.boundSecurityEventDueTimes(now: $0, latest: $1) }
