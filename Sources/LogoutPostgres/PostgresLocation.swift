@@ -20,8 +20,29 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         public var verifiesCertificate: Bool { self == .verifyCA || self == .verifyFull }
     }
 
+    /// A server the URL names: `host:port`.
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// As written in a URL, for messages.
+        public var address: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
+    }
+
+    /// The first server the URL names, or the one a failure is about.
     public var host: String
     public var port: Int
+    /// The other servers, in the URL's order (libpq's multi-host URL): a standby that may be
+    /// promoted. Empty for one server.
+    public var alternates: [Endpoint]
+    /// `target_session_attrs=read-write` (or `primary`): only a server that accepts writes is
+    /// used, found by asking each in order; and found again when the one in use fails.
+    public var requiresPrimary: Bool
     public var user: String
     public var database: String
     public var tls: TLSMode
@@ -35,10 +56,14 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         user: String,
         database: String,
         tls: TLSMode,
-        rootCertificates: String? = nil
+        rootCertificates: String? = nil,
+        alternates: [Endpoint] = [],
+        requiresPrimary: Bool = false
     ) {
         self.host = host
         self.port = port
+        self.alternates = alternates
+        self.requiresPrimary = requiresPrimary
         self.user = user
         self.database = database
         self.tls = tls
@@ -46,8 +71,18 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `host:port` as written in a URL, for messages.
-    public var address: String {
-        (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    public var address: String { Endpoint(host: host, port: port).address }
+
+    /// Every server, in the URL's order.
+    public var endpoints: [Endpoint] { [Endpoint(host: host, port: port)] + alternates }
+
+    /// This location with `endpoint` as its only server: what one connection is made to.
+    public func at(_ endpoint: Endpoint) -> PostgresLocation {
+        var location = self
+        location.host = endpoint.host
+        location.port = endpoint.port
+        location.alternates = []
+        return location
     }
 
     /// Said once at start with `sslmode=require`: the connection is encrypted, but to whoever
@@ -61,6 +96,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// The URL without anything secret, for logs and errors.
     public var description: String {
         let root = rootCertificates.map { "&sslrootcert=\($0)" } ?? ""
-        return "postgres://\(user)@\(address)/\(database)?sslmode=\(tls.rawValue)" + root
+        let target = requiresPrimary ? "&target_session_attrs=read-write" : ""
+        let addresses = endpoints.map(\.address).joined(separator: ",")
+        return "postgres://\(user)@\(addresses)/\(database)?sslmode=\(tls.rawValue)" + root + target
     }
 }

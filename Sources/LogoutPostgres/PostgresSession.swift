@@ -128,11 +128,25 @@ extension PostgresStore {
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let timeout = limit ?? operationTimeout
-        return try await withDeadline(
-            timeout,
-            timedOut: { Failure(description: "the database did not answer within \(timeout)") },
-            body
-        )
+        do {
+            return try await withDeadline(
+                timeout,
+                timedOut: { Failure(description: "the database did not answer within \(timeout)") },
+                body
+            )
+        } catch {
+            if Self.mayMeanAnotherPrimary(error) { pools.operationFailed() }
+            throw error
+        }
+    }
+
+    /// A failure of the server or the connection, not of the statement: no answer, a closed
+    /// connection, a server shutting down, or one that no longer takes writes (a primary
+    /// turned standby). A constraint or a conflict between replicas says nothing of where
+    /// the primary is.
+    static func mayMeanAnotherPrimary(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return true }
+        return ["08", "25", "53", "57", "58"].contains(String(state.prefix(2)))
     }
 }
 

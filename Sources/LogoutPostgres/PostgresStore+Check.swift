@@ -14,9 +14,10 @@ extension PostgresStore {
         timeout: Duration,
         logger: Logger
     ) async throws -> String {
-        try await probe(location, password: password, timeout: timeout, logger: driverLogger(logger))
+        let primary = try await probe(location, password: password, timeout: timeout, logger: driverLogger(logger))
         let store = PostgresStore(
             location: location,
+            primary: primary,
             password: password,
             owner: "check-config",
             perRPLeaseCap: 1,
@@ -29,10 +30,21 @@ extension PostgresStore {
                 try await store.read { db in
                     let version = try await db.value("SHOW server_version", as: String.self) ?? "?"
                     let synchronous = try await db.value("SHOW synchronous_commit", as: String.self) ?? "?"
+                    // With standbys named: whether a failover can lose an acknowledged logout.
+                    var replication = ""
+                    if location.requiresPrimary {
+                        let standbys = try await db.value("SHOW synchronous_standby_names", as: String.self) ?? ""
+                        replication =
+                            ", primary \(primary.address), "
+                            + (standbys.isEmpty
+                                ? "no synchronous standby (a failover can lose acknowledged logouts: set synchronous_standby_names)"
+                                : "synchronous_standby_names '\(standbys)'")
+                    }
+                    // NULL on a database no logoutd has started on yet.
                     let tableExists = try await db.value(
                         "SELECT to_regclass('logoutd_migrations')::TEXT",
-                        as: String.self
-                    )
+                        as: String?.self
+                    ).flatMap { $0 }
                     var applied: [String] = []
                     if tableExists != nil {
                         let names = try await db.rows("SELECT name FROM logoutd_migrations")
@@ -47,7 +59,8 @@ extension PostgresStore {
                         pending.isEmpty
                         ? "schema \(applied.last ?? "?") (current)"
                         : "schema \(applied.last ?? "empty"), \(pending.joined(separator: ", ")) applied at the next start"
-                    return "PostgreSQL \(version) at \(location), synchronous_commit \(synchronous), \(schema)"
+                    return
+                        "PostgreSQL \(version) at \(location)\(replication), synchronous_commit \(synchronous), \(schema)"
                 }
             }
         } catch {

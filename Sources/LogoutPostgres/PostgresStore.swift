@@ -16,7 +16,9 @@ public final class PostgresStore: LogoutStore {
         public let description: String
     }
 
-    let client: PostgresClient
+    /// The pool of the server in use: the only one, or the primary among those named.
+    let pools: PrimaryFollower
+    var client: PostgresClient { pools.client }
     let logger: Logger
     /// What the driver logs with: never below `info`, since at `trace` postgres-nio logs every
     /// message from the server, rows (token hashes, sealed secrets) included.
@@ -53,9 +55,15 @@ public final class PostgresStore: LogoutStore {
         if let warning = location.certificateWarning {
             logger.warning("\(warning)")
         }
-        try await probe(location, password: password, timeout: operationTimeout, logger: driverLogger(logger))
+        let primary = try await probe(
+            location,
+            password: password,
+            timeout: operationTimeout,
+            logger: driverLogger(logger)
+        )
         return PostgresStore(
             location: location,
+            primary: primary,
             password: password,
             owner: owner,
             perRPLeaseCap: perRPLeaseCap,
@@ -85,7 +93,7 @@ public final class PostgresStore: LogoutStore {
     /// closes its connections before it returns: the store's service, first in the daemon's group
     /// so that every service using it has stopped when it does.
     public func run() async {
-        await client.run()
+        await pools.run()
     }
 
     /// Runs the pool for `body`'s duration only: for a command that uses the store for one task
@@ -100,6 +108,7 @@ public final class PostgresStore: LogoutStore {
 
     init(
         location: PostgresLocation,
+        primary: PostgresLocation.Endpoint? = nil,
         password: String?,
         owner: String,
         perRPLeaseCap: Int,
@@ -107,19 +116,37 @@ public final class PostgresStore: LogoutStore {
         maximumConnections: Int,
         logger: Logger
     ) {
-        var configuration = PostgresClient.Configuration(
-            host: location.host,
-            port: location.port,
-            username: location.user,
-            password: password,
-            database: location.database,
-            tls: location.tlsConfiguration.map { .require($0) } ?? .disable
-        )
-        configuration.options.maximumConnections = maximumConnections
-        configuration.options.connectTimeout = operationTimeout
-        configuration.options.additionalStartupParameters = Self.startupParameters
         let driverLogger = Self.driverLogger(logger)
-        client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
+        pools = PrimaryFollower(
+            location: location,
+            primary: primary,
+            logger: logger,
+            makeClient: { endpoint in
+                let server = location.at(endpoint)
+                var configuration = PostgresClient.Configuration(
+                    host: server.host,
+                    port: server.port,
+                    username: server.user,
+                    password: password,
+                    database: server.database,
+                    tls: server.tlsConfiguration.map { .require($0) } ?? .disable
+                )
+                configuration.options.maximumConnections = maximumConnections
+                configuration.options.connectTimeout = operationTimeout
+                configuration.options.additionalStartupParameters = Self.startupParameters(
+                    operationTimeout: operationTimeout
+                )
+                return PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
+            },
+            findPrimary: {
+                await Self.primary(
+                    among: location,
+                    password: password,
+                    timeout: min(operationTimeout, .seconds(2)),
+                    logger: driverLogger
+                )
+            }
+        )
         self.location = location
         self.owner = owner
         self.perRPLeaseCap = max(1, perRPLeaseCap)

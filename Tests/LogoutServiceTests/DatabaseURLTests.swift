@@ -19,9 +19,25 @@ import Testing
         ),
         ("postgres://app@db/l?sslrootcert=ca.pem", "postgres://app@db:5432/l?sslmode=verify-full&sslrootcert=ca.pem"),
         ("postgres://app@db/l?sslrootcert=system&sslmode=verify-full", "postgres://app@db:5432/l?sslmode=verify-full"),
+        // A primary and its standbys (libpq's multi-host form): the one that takes writes.
+        (
+            "postgres://app@pg1:5433,pg2,[::1]:6000/l?sslmode=disable&target_session_attrs=read-write",
+            "postgres://app@pg1:5433,pg2:5432,[::1]:6000/l?sslmode=disable&target_session_attrs=read-write"
+        ),
+        (
+            "postgres://app@pg1,pg2/l?target_session_attrs=primary",
+            "postgres://app@pg1:5432,pg2:5432/l?sslmode=verify-full&target_session_attrs=read-write"
+        ),
+        ("postgres://app@db/l?target_session_attrs=any", "postgres://app@db:5432/l?sslmode=verify-full"),
     ])
     func readsTheParts(url: String, read: String) throws {
         #expect(try DatabaseURL(url).description == read)
+    }
+
+    @Test func severalHostsAreServersInTheirOrder() throws {
+        let url = try DatabaseURL("postgres://app@pg1:5433,[::1]:6000/l?target_session_attrs=read-write")
+        #expect(url.host == "pg1" && url.port == 5433 && url.requiresPrimary)
+        #expect(url.alternates == [DatabaseURL.Endpoint(host: "::1", port: 6000)])
     }
 
     @Test func theHostOfAnIPv6LiteralIsBare() throws {
@@ -41,6 +57,11 @@ import Testing
         ("postgres://app@db/l?sslrootcert=", "sslrootcert names no file"),
         ("postgres://app@db/l?sslmode=require&sslrootcert=/ca.pem", "sslrootcert is read with sslmode=verify-ca or"),
         ("postgres://app@db/l?sslrootcert=/ca.pem&sslmode=disable", "sslmode=disable checks no certificate"),
+        ("postgres://app@pg1,pg2/l", "names several hosts: add target_session_attrs=read-write"),
+        ("postgres://app@pg1,pg2/l?target_session_attrs=any", "names several hosts"),
+        ("postgres://app@pg1,,pg2/l?target_session_attrs=read-write", "\"\" is not a HOST:PORT"),
+        ("postgres://app@pg1,pg2/db/l?target_session_attrs=read-write", "names no database"),
+        ("postgres://app@db/l?target_session_attrs=standby", "target_session_attrs must be read-write, primary or any"),
     ])
     func refusesWithAReason(url: String, reason: String) {
         #expect {

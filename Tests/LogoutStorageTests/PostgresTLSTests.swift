@@ -53,7 +53,7 @@ struct PostgresTLSTests {
         store.close()
         #expect(encrypted == "true")
         let warnings = lines.all.withLock { $0 }.filter { $0.hasPrefix("warning") }
-        #expect(warnings.count == 1)
+        #expect(warnings.count == 1, "\(warnings)")
         #expect(warnings.first?.contains("certificate is not verified") == true)
         #expect(warnings.first?.contains("sslmode=verify-ca") == true)
 

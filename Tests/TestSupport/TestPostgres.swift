@@ -75,6 +75,21 @@ public enum TestPostgres {
             _ = await shell("'\(script)' stop '\(folder)'")
         }
 
+        /// A synchronous standby of this cluster (streaming replication; this cluster's commits
+        /// wait for its flush), a cluster of its own: `control("promote")` makes it a primary.
+        public func standby() async throws -> PrivateCluster {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "logoutd-test-pg-standby-" + UUID().uuidString
+            ).path
+            let (status, output) = await shell("'\(script)' standby '\(folder)' '\(self.folder)'")
+            guard status == 0 else { throw Unavailable(description: "no standby: \(output)") }
+            return PrivateCluster(
+                url: output.split(separator: "\n").last.map(String.init) ?? "",
+                folder: folder,
+                script: script
+            )
+        }
+
         /// The CA of a cluster started with TLS: its server's certificate names `localhost`.
         public var certificateAuthority: String { folder + "/ca.pem" }
     }

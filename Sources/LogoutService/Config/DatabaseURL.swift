@@ -1,7 +1,10 @@
 import Foundation
 
 /// `database.url` (contract C2): the shared PostgreSQL store of several replicas,
-/// `postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=PATH`.
+/// `postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=PATH`, or with a primary and
+/// its standbys, `postgres://USER@HOST1:PORT1,HOST2:PORT2/DB?target_session_attrs=read-write`
+/// (libpq's multi-host form): the server that accepts writes is used, and found again after a
+/// failover.
 ///
 /// The configuration's own reading of the URL, in libpq's words; the composition root hands the
 /// store its parts (`PostgresLocation`). The password never comes from the URL: a URL ends up in
@@ -25,8 +28,18 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         public var verifiesCertificate: Bool { self == .verifyCA || self == .verifyFull }
     }
 
+    /// A server the URL names.
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+    }
+
     public var host: String
     public var port: Int
+    /// The servers named after the first one.
+    public var alternates: [Endpoint] = []
+    /// `target_session_attrs=read-write` or `primary`: only a server that accepts writes.
+    public var requiresPrimary = false
     public var user: String
     public var database: String
     public var sslMode: SSLMode
@@ -38,7 +51,8 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     ///   URL, missing parts, an unknown `sslmode` or query parameter, `sslrootcert` where no
     ///   certificate is checked.
     public init(_ text: String) throws {
-        guard let components = URLComponents(string: text),
+        let (single, alternates) = try Self.splittingHosts(text)
+        guard let components = URLComponents(string: single),
             let scheme = components.scheme?.lowercased(), ["postgres", "postgresql"].contains(scheme)
         else {
             throw Self.invalid("database.url must look like postgres://USER@HOST:PORT/DB")
@@ -70,9 +84,18 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
                 }
                 // libpq's word for the system's roots, which are also what no sslrootcert means.
                 rootCertificates = path == "system" ? nil : path
+            case "target_session_attrs":
+                switch item.value {
+                case "read-write", "primary": requiresPrimary = true
+                case "any": requiresPrimary = false
+                default:
+                    throw Self.invalid(
+                        "database.url: target_session_attrs must be read-write, primary or any; logoutd writes, so a standby cannot serve it"
+                    )
+                }
             default:
                 throw Self.invalid(
-                    "database.url: unknown parameter \(item.name) (only sslmode and sslrootcert are read)"
+                    "database.url: unknown parameter \(item.name) (only sslmode, sslrootcert and target_session_attrs are read)"
                 )
             }
         }
@@ -88,6 +111,39 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         self.database = database
         self.sslMode = sslMode
         self.rootCertificates = rootCertificates
+        self.alternates = alternates
+        if !alternates.isEmpty, !requiresPrimary {
+            throw Self.invalid(
+                "database.url names several hosts: add target_session_attrs=read-write, so that logoutd uses the one that accepts writes (the primary) and follows it to a promoted standby"
+            )
+        }
+    }
+
+    /// libpq's `HOST1:PORT1,HOST2:PORT2`: the URL with its first host only, for `URLComponents`,
+    /// and the others.
+    private static func splittingHosts(_ text: String) throws -> (String, [Endpoint]) {
+        guard let schemeEnd = text.range(of: "://") else { return (text, []) }
+        let rest = text[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        let userEnd = authority.lastIndex(of: "@")
+        let hostList = userEnd.map { authority[authority.index(after: $0)...] } ?? authority
+        let hosts = hostList.split(separator: ",", omittingEmptySubsequences: false)
+        guard hosts.count > 1 else { return (text, []) }
+        var alternates: [Endpoint] = []
+        for written in hosts.dropFirst() {
+            guard let parts = URLComponents(string: "postgres://" + written), let host = parts.host, !host.isEmpty,
+                parts.path.isEmpty, parts.user == nil
+            else {
+                throw invalid(
+                    "database.url: \"\(written)\" is not a HOST:PORT (postgres://USER@HOST1:PORT1,HOST2:PORT2/DB)"
+                )
+            }
+            let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+            alternates.append(Endpoint(host: bare, port: parts.port ?? 5432))
+        }
+        let prefix = text[..<hostList.startIndex]
+        return (String(prefix) + hosts[0] + rest[authorityEnd...], alternates)
     }
 
     /// libpq's `prefer` and `allow` are refused: they fall back to plain TCP without a word when
@@ -109,8 +165,12 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
 
     /// The URL without anything secret, for logs, errors and `check-config`.
     public var description: String {
-        let address = (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+        let addresses = ([Endpoint(host: host, port: port)] + alternates).map {
+            ($0.host.contains(":") ? "[\($0.host)]" : $0.host) + ":\($0.port)"
+        }
         let root = rootCertificates.map { "&sslrootcert=\($0)" } ?? ""
-        return "postgres://\(user)@\(address)/\(database)?sslmode=\(sslMode.rawValue)" + root
+        let target = requiresPrimary ? "&target_session_attrs=read-write" : ""
+        return "postgres://\(user)@\(addresses.joined(separator: ","))/\(database)?sslmode=\(sslMode.rawValue)"
+            + root + target
     }
 }

@@ -176,7 +176,9 @@ extension PostgresLocation {
             user: url.user,
             database: url.database,
             tls: tls,
-            rootCertificates: url.rootCertificates
+            rootCertificates: url.rootCertificates,
+            alternates: url.alternates.map { Endpoint(host: $0.host, port: $0.port) },
+            requiresPrimary: url.requiresPrimary
         )
     }
 }
