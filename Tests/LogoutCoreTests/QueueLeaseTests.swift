@@ -101,4 +101,40 @@ import Testing
         let finished = Self.finishFirst(&machine, claimed, at: Self.now(monotonic: 36, wall: 36))
         #expect(finished.contains(.leaseExpired([2])))
     }
+
+    /// The decision to start is not the start: a pause can fall between it and the attempt's
+    /// task. The task checks the deadline the machine gives (35 s after the claim request, by
+    /// each clock); one that finds it passed reports the job not started, which frees its slot.
+    @Test func theAttemptsTaskChecksTheLeaseAgainBeforeItBegins() throws {
+        var machine = Machine(settings: Self.settings)
+        _ = machine.wake(Self.now(monotonic: 0, wall: 0))
+        let claimed = Self.deliveries(1...2)
+        _ = machine.claimed(claimed, limit: 128, now: Self.now(monotonic: 0.5, wall: 0.5))
+        let deadline = try #require(machine.startDeadline(for: 1))
+        #expect(deadline == Self.now(monotonic: 35, wall: 35))
+        #expect(Self.now(monotonic: 35, wall: 35).isNotAfter(deadline))
+        #expect(!Self.now(monotonic: 35.5, wall: 1).isNotAfter(deadline), "the monotonic clock alone")
+        #expect(!Self.now(monotonic: 1, wall: 35.5).isNotAfter(deadline), "the wall clock alone")
+        // Paused 40 s before the task ran: the task reports it, nothing was sent.
+        let actions = machine.notStarted(claimed[0], now: Self.now(monotonic: 40, wall: 40))
+        #expect(actions.contains(.leaseExpired([1])))
+        #expect(actions.contains(.leaseExpired([2])), "the next one's lease ran out in the same pause")
+        #expect(machine.heldCount == 0 && machine.inFlightTotal == 0 && machine.startDeadline(for: 1) == nil)
+    }
+
+    /// A job claimed again while it still waits here (its lease ran out and no replica took
+    /// it) waits once, under the new lease: under the old one its outcome would be dropped.
+    @Test func aJobClaimedAgainWhileItWaitsWaitsOnceUnderTheNewLease() {
+        var machine = Machine(settings: Self.settings)
+        _ = machine.wake(Self.now(monotonic: 0, wall: 0))
+        var claimed = Self.deliveries(1...2)
+        _ = machine.claimed(claimed, limit: 128, now: Self.now(monotonic: 0.5, wall: 0.5))
+        #expect(machine.waitingTotal == 1 && machine.heldCount == 2)
+        _ = machine.wake(Self.now(monotonic: 60, wall: 60))
+        claimed[1].leaseStamp = 42
+        _ = machine.claimed([claimed[1]], limit: 128, now: Self.now(monotonic: 60.5, wall: 60.5))
+        #expect(machine.waitingTotal == 1 && machine.heldCount == 2)
+        let finished = Self.finishFirst(&machine, claimed, at: Self.now(monotonic: 61, wall: 61))
+        #expect(finished.contains(.start([claimed[1]])), "started under the new lease, counted from its claim")
+    }
 }

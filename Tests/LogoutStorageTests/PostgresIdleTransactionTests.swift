@@ -51,7 +51,7 @@ struct PostgresIdleTransactionTests {
         #expect(freed, "the lock outlived twice the operation timeout")
         #expect(clock.now - started < .seconds(10), "twice the operation timeout is 6 s")
         let idle = try await TestPostgres.query(
-            "SELECT count(*)::text FROM pg_stat_activity WHERE state = 'idle in transaction'",
+            "SELECT count(*)::text FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()",
             on: url
         )
         #expect(idle == [["0"]], "the server ended the stalled session")

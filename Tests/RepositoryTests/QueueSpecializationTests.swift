@@ -25,9 +25,12 @@ import Testing
     @Test func everyKindIsSpecializedInTheEngineAndTheDispatcher() {
         let kinds = Self.kinds
         #expect(kinds.isSuperset(of: ["DeliveryJobs", "RevocationJobs"]), "found \(kinds)")
-        // The engine and its extensions in files of their own.
-        let machine = ["", "+Slots"].map { Self.source("Sources/LogoutCore/Queue/QueueStateMachine\($0).swift") }
-            .joined(separator: "\n")
+        // The engine and its extensions in files of their own, every one of them.
+        let folder = RulesTests.root.appendingPathComponent("Sources/LogoutCore/Queue")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasPrefix("QueueStateMachine") && $0.hasSuffix(".swift") }.sorted()
+        #expect(files.count >= 3, "found \(files)")
+        let machine = files.map { Self.source("Sources/LogoutCore/Queue/" + $0) }.joined(separator: "\n")
         let dispatcher = Self.source("Sources/LogoutService/Dispatch/QueueDispatcher.swift")
         let entries = machine.matches(of: #/public (?:mutating )?func (\w+)/#).map { String($0.output.1) }
         #expect(entries.count >= 8, "the engine's entry points: \(entries)")

@@ -66,6 +66,13 @@ public struct QueueSettings: Sendable, Equatable {
         let elapsed = max(claimed.monotonic.duration(to: now.monotonic), claimed.wall.duration(to: now.wall))
         return elapsed + attemptTimeout + Self.outcomeMargin <= lease
     }
+
+    /// The last instant, by each clock, at which a job claimed at `claimed` may begin its
+    /// attempt: what `leaseCoversAnAttempt` allows, as a deadline a task can check by itself.
+    public func startDeadline(claimed: QueueNow) -> QueueNow {
+        let room = lease - attemptTimeout - Self.outcomeMargin
+        return QueueNow(wall: claimed.wall + room, monotonic: claimed.monotonic + room)
+    }
 }
 
 /// The time of an input: the wall clock for stored instants, the monotonic clock for timers.
@@ -76,5 +83,10 @@ public struct QueueNow: Sendable, Equatable {
     public init(wall: Timestamp, monotonic: ContinuousClock.Instant) {
         self.wall = wall
         self.monotonic = monotonic
+    }
+
+    /// Whether this instant is no later than `deadline` by both clocks.
+    public func isNotAfter(_ deadline: QueueNow) -> Bool {
+        wall <= deadline.wall && monotonic <= deadline.monotonic
     }
 }

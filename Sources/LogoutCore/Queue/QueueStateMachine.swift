@@ -19,17 +19,17 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
 
     public let settings: Settings
     /// Attempts running, per target.
-    private(set) var inFlight: [String: Int] = [:]
+    var inFlight: [String: Int] = [:]
     /// Claimed jobs waiting for a slot of their target, oldest first.
-    private(set) var waiting: [String: [Kind.Job]] = [:]
+    var waiting: [String: [Kind.Job]] = [:]
     /// Every job leased by us and not yet recorded, with how many of our leases on it are
     /// open. A count, not a set: an outcome is stored (so the row may be claimed again) before its
     /// `recorded` input reaches the machine, and that late input must close the old lease only.
-    private(set) var held: [Int64: Int] = [:]
+    var held: [Int64: Int] = [:]
     private(set) var claiming = false
     /// Targets whose last attempt got an answer: they have earned their full concurrency.
     private(set) var answering: Set<String> = []
-    private(set) var phase: Phase = .running
+    var phase: Phase = .running
     /// Q-4, for kinds with breakers: retryable failures in a row per target, as seen here.
     private(set) var failuresInARow: [String: Int] = [:]
     /// Failed attempts whose outcome is not stored yet, by job, with their target. Until it is,
@@ -41,7 +41,10 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     /// When the claim in progress was asked for: no later than the store's lease began.
     private var claimAskedAt: Now?
     /// when each waiting job was claimed, to check its lease before it starts.
-    private(set) var claimedAt: [Int64: Now] = [:]
+    var claimedAt: [Int64: Now] = [:]
+    /// the last instant each started job may begin its attempt, which the shell checks
+    /// again when the attempt's task runs (a pause can fall between the decision and the task).
+    var startBy: [Int64: Now] = [:]
 
     public init(settings: Settings) {
         self.settings = settings
@@ -71,6 +74,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
                 let remaining = held.keys.sorted()
                 held = [:]
                 inFlight = [:]
+                startBy = [:]
                 phase = .stopped
                 return actions + [.cancelAttempts, .releaseLeases(remaining), .stop]
             }
@@ -108,6 +112,13 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         claimAskedAt = nil
         var actions: [Action] = []
         for job in jobs {
+            // Claimed again while it still waits here (its lease ran out, no replica took it):
+            // the new lease replaces the old one, under which its outcome would be dropped.
+            if let index = waiting[job.target]?.firstIndex(where: { $0.id == job.id }) {
+                waiting[job.target]?[index] = job
+                claimedAt[job.id] = asked
+                continue
+            }
             held[job.id, default: 0] += 1
             if let report = Kind.endWithoutAttempt(job, now: now.wall) {
                 actions.append(.record(report))
@@ -152,6 +163,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
     ) -> [Action] {
         let job = outcome.job
         releaseSlot(job.target)
+        startBy[job.id] = nil
         defer { forgetIdle(job.target) }
         if case .response = outcome.result, outcome.notAttempted == nil {
             answering.insert(job.target)
@@ -228,39 +240,7 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
 
     // MARK: Decisions
 
-    /// Moves waiting jobs into free slots, within the global and per-target bounds (DEL-7). A
-    /// job whose lease can no longer cover its attempt is not started: this process was
-    /// paused or starved past it, another replica may hold the job now, and an attempt would
-    /// reach the RP a second time. It is forgotten here, not handed back: the lease is no longer
-    /// ours to hand.
-    private mutating func startWaiting(_ now: Now) -> [Action] {
-        var ready: [Kind.Job] = []
-        var expired: [Int64] = []
-        var total = inFlightTotal
-        for clientID in waiting.keys.sorted() where total < settings.concurrency {
-            while total < settings.concurrency, inFlight[clientID, default: 0] < slots(clientID),
-                let next = waiting[clientID]?.first
-            {
-                waiting[clientID]?.removeFirst()
-                if let claimed = claimedAt.removeValue(forKey: next.id),
-                    !settings.leaseCoversAnAttempt(claimed: claimed, now: now)
-                {
-                    expired.append(next.id)
-                    continue
-                }
-                inFlight[clientID, default: 0] += 1
-                total += 1
-                ready.append(next)
-            }
-            if waiting[clientID]?.isEmpty == true { waiting[clientID] = nil }
-        }
-        release(expired)
-        var actions: [Action] = expired.isEmpty ? [] : [.leaseExpired(expired.sorted())]
-        if !ready.isEmpty { actions.append(.start(ready)) }
-        return actions
-    }
-
-    private mutating func release(_ ids: [Int64]) {
+    mutating func release(_ ids: [Int64]) {
         for id in ids {
             guard let count = held[id] else { continue }
             held[id] = count > 1 ? count - 1 : nil
@@ -269,13 +249,13 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
 
     /// A target this engine holds nothing of has no failures in a row here: what happened since
     /// (a probe elsewhere, time) is the stored breaker's to know.
-    private mutating func forgetIdle(_ target: String) {
+    mutating func forgetIdle(_ target: String) {
         guard inFlight[target] == nil, waiting[target] == nil, !failuresBeingRecorded.values.contains(target)
         else { return }
         failuresInARow[target] = nil
     }
 
-    private mutating func releaseSlot(_ clientID: String) {
+    mutating func releaseSlot(_ clientID: String) {
         guard let count = inFlight[clientID] else { return }
         inFlight[clientID] = count > 1 ? count - 1 : nil
     }

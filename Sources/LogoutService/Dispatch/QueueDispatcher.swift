@@ -39,6 +39,8 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
     enum Event: Sendable {
         case finished(Machine.AttemptOutcome)
         case recorded(Int64, stored: Bool)
+        /// The attempt's task began after the job's start deadline: nothing was sent.
+        case notStarted(Kind.Job)
     }
 
     private let queue: Queue
@@ -149,6 +151,8 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
                             actions += machine.attemptFinished(outcome, now: now, using: &generator)
                         case .recorded(let id, _):
                             actions += machine.recorded(id, now: now)
+                        case .notStarted(let job):
+                            actions += machine.notStarted(job, now: now)
                         }
                     }
                     if !stopping && stopRequested.load(ordering: .acquiring) {
@@ -190,7 +194,14 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
             }
         case .start(let jobs):
             for job in jobs {
+                let deadline = machine.startDeadline(for: job.id)
                 group.addTask {
+                    // Checked again as the attempt begins: this process may have been paused
+                    // between the decision and this task.
+                    if let deadline, !self.now.isNotAfter(deadline) {
+                        self.report(.notStarted(job))
+                        return
+                    }
                     let outcome = await self.worker.attempt(job)
                     if Task.isCancelled { return }  // a stop: the lease is handed back
                     self.report(.finished(outcome))
