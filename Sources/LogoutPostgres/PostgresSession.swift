@@ -140,13 +140,20 @@ extension PostgresStore {
         }
     }
 
-    /// A failure of the server or the connection, not of the statement: no answer, a closed
-    /// connection, a server shutting down, or one that no longer takes writes (a primary
-    /// turned standby). A constraint or a conflict between replicas says nothing of where
-    /// the primary is.
+    /// A failure of the server or the connection, not of the statement: no answer by the
+    /// deadline, a closed connection or one the driver could not make, a server shutting down,
+    /// or one that no longer takes writes (a primary turned standby). A constraint, a conflict
+    /// between replicas, a row not found or a cancellation says nothing of where the primary is.
     static func mayMeanAnotherPrimary(_ error: any Error) -> Bool {
-        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return true }
-        return ["08", "25", "53", "57", "58"].contains(String(state.prefix(2)))
+        switch error {
+        case let error as PSQLError:
+            guard let state = error.serverInfo?[.sqlState] else { return true }
+            return ["08", "25", "53", "57", "58"].contains(String(state.prefix(2)))
+        case is ClosedConnection, is Failure:
+            return true
+        default:
+            return false
+        }
     }
 }
 

@@ -34,11 +34,17 @@ extension PostgresStore {
                     var replication = ""
                     if location.requiresPrimary {
                         let standbys = try await db.value("SHOW synchronous_standby_names", as: String.self) ?? ""
+                        let streaming =
+                            try await db.value(
+                                "SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')",
+                                as: Int64.self
+                            ) ?? 0
                         replication =
                             ", primary \(primary.address), "
                             + (standbys.isEmpty
                                 ? "no synchronous standby (a failover can lose acknowledged logouts: set synchronous_standby_names)"
-                                : "synchronous_standby_names '\(standbys)'")
+                                : "synchronous_standby_names '\(standbys)', \(streaming) in sync now"
+                                    + (streaming == 0 ? " (commits wait until one is: logouts get 503)" : ""))
                     }
                     // NULL on a database no logoutd has started on yet.
                     let tableExists = try await db.value(

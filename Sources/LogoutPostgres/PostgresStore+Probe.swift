@@ -67,14 +67,16 @@ extension PostgresStore {
         )
     }
 
-    /// The primary among the servers named: the first that answers and is not in recovery.
+    /// The primary among the servers named: `current` while it still takes writes, else the
+    /// first in the URL's order that answers and takes writes.
     static func primary(
         among location: PostgresLocation,
+        preferring current: PostgresLocation.Endpoint,
         password: String?,
         timeout: Duration,
         logger: Logger
     ) async -> PostgresLocation.Endpoint? {
-        for endpoint in location.endpoints {
+        for endpoint in [current] + location.endpoints.filter({ $0 != current }) {
             let inRecovery = try? await probe(
                 one: location.at(endpoint),
                 password: password,
@@ -86,7 +88,8 @@ extension PostgresStore {
         return nil
     }
 
-    /// Connects to the one server of `location`; returns whether it is in recovery (a standby).
+    /// Connects to the one server of `location`; returns whether it refuses writes: in recovery
+    /// (a standby), or read-only by default (libpq's `read-write` refuses those too).
     @discardableResult
     private static func probe(
         one location: PostgresLocation,
@@ -114,9 +117,9 @@ extension PostgresStore {
                 )
                 do {
                     var inRecovery = false
-                    for try await value in try await connection.query("SELECT pg_is_in_recovery()", logger: logger)
-                        .decode(Bool.self)
-                    {
+                    let query: PostgresQuery =
+                        "SELECT pg_is_in_recovery() OR current_setting('default_transaction_read_only') = 'on'"
+                    for try await value in try await connection.query(query, logger: logger).decode(Bool.self) {
                         inRecovery = value
                     }
                     try? await connection.close()

@@ -138,9 +138,10 @@ public final class PostgresStore: LogoutStore {
                 )
                 return PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
             },
-            findPrimary: {
+            findPrimary: { current in
                 await Self.primary(
                     among: location,
+                    preferring: current,
                     password: password,
                     timeout: min(operationTimeout, .seconds(2)),
                     logger: driverLogger

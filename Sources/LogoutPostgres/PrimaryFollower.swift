@@ -10,7 +10,9 @@ import Synchronization
 /// (`target_session_attrs=read-write`), the pool is made for the first server that says it is
 /// not in recovery; when an operation fails, the servers are asked again (at most once a
 /// second), and if another one is the primary now (a standby promoted after a failover) a
-/// pool for it takes the old one's place. Operations that were on the old pool fail, as they
+/// pool for it takes the old one's place. The server in use is asked first and kept while it
+/// takes writes: an old primary that comes back unfenced does not draw the replicas back to it.
+/// The pool for it takes the old one's place. Operations that were on the old pool fail, as they
 /// would on a dead server: the caller answers 503 or retries. The old pool is left to idle
 /// (it opens no connection unless asked, and closes idle ones) until the store stops: stopping
 /// it would take a task of its own per pool, and the first pool's run must begin at once, in
@@ -19,13 +21,17 @@ final class PrimaryFollower: Sendable {
     struct State {
         var client: PostgresClient
         var endpoint: PostgresLocation.Endpoint
+        /// How many times the pool was replaced: a long-lived user of a connection (LISTEN)
+        /// starts again on the new pool when it changes.
+        var generation = 0
         var checking = false
         var lastCheck: ContinuousClock.Instant?
     }
 
     let location: PostgresLocation
     let makeClient: @Sendable (PostgresLocation.Endpoint) -> PostgresClient
-    let findPrimary: @Sendable () async -> PostgresLocation.Endpoint?
+    /// The server that takes writes, asking the one in use (its argument) first.
+    let findPrimary: @Sendable (PostgresLocation.Endpoint) async -> PostgresLocation.Endpoint?
     let logger: Logger
     private let state: Mutex<State>
     private let first: PostgresClient
@@ -39,7 +45,7 @@ final class PrimaryFollower: Sendable {
         primary: PostgresLocation.Endpoint?,
         logger: Logger,
         makeClient: @escaping @Sendable (PostgresLocation.Endpoint) -> PostgresClient,
-        findPrimary: @escaping @Sendable () async -> PostgresLocation.Endpoint?
+        findPrimary: @escaping @Sendable (PostgresLocation.Endpoint) async -> PostgresLocation.Endpoint?
     ) {
         self.location = location
         self.logger = logger
@@ -53,6 +59,7 @@ final class PrimaryFollower: Sendable {
 
     var client: PostgresClient { state.withLock { $0.client } }
     var endpoint: PostgresLocation.Endpoint { state.withLock { $0.endpoint } }
+    var generation: Int { state.withLock { $0.generation } }
     var followsPrimary: Bool { location.requiresPrimary && !location.alternates.isEmpty }
 
     /// Runs the first pool in this task, and each pool that takes its place in a task of its
@@ -83,7 +90,7 @@ final class PrimaryFollower: Sendable {
         }
         guard start else { return }
         Task {
-            let primary = await findPrimary()
+            let primary = await findPrimary(endpoint)
             state.withLock { $0.checking = false }
             guard let primary, primary != endpoint else { return }
             replace(with: primary)
@@ -96,6 +103,7 @@ final class PrimaryFollower: Sendable {
             let previous = state.endpoint
             state.client = client
             state.endpoint = endpoint
+            state.generation += 1
             return previous
         }
         logger.warning(

@@ -98,7 +98,9 @@ struct FaultsEndToEndTests {
         #expect(
             await eventually(timeout: 20, interval: 0.1) {
                 woken().contains("claimed deliveries not started: their leases ran out while they waited")
-                    && woken().contains("delivery outcome dropped: another replica holds its lease now")
+                    && woken().contains(
+                        "delivery outcome dropped: the job is no longer under the lease it was attempted under"
+                    )
             },
             "after waking: (RP got \(pausedAt) before the pause)\n\(woken().suffix(3000))"
         )

@@ -137,4 +137,20 @@ import Testing
         let finished = Self.finishFirst(&machine, claimed, at: Self.now(monotonic: 61, wall: 61))
         #expect(finished.contains(.start([claimed[1]])), "started under the new lease, counted from its claim")
     }
+
+    /// The new claim reads the row again: a subject who signed in again meanwhile (RES-5) ends
+    /// the waiting job without an attempt, as it would any claim.
+    @Test func aJobClaimedAgainWhileItWaitsIsJudgedByTheNewClaim() {
+        var machine = Machine(settings: Self.settings)
+        _ = machine.wake(Self.now(monotonic: 0, wall: 0))
+        var claimed = Self.deliveries(1...2)
+        _ = machine.claimed(claimed, limit: 128, now: Self.now(monotonic: 0.5, wall: 0.5))
+        _ = machine.wake(Self.now(monotonic: 60, wall: 60))
+        claimed[1].newerSessionExists = true
+        let again = machine.claimed([claimed[1]], limit: 128, now: Self.now(monotonic: 60.5, wall: 60.5))
+        #expect(again.contains { if case .record(let report) = $0 { report.deliveryID == 2 } else { false } })
+        #expect(machine.waitingTotal == 0 && machine.heldCount == 2, "held until its skip is recorded")
+        _ = machine.recorded(2, now: Self.now(monotonic: 61, wall: 61))
+        #expect(machine.heldCount == 1)
+    }
 }

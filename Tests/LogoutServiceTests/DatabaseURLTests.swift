@@ -62,6 +62,8 @@ import Testing
         ("postgres://app@pg1,,pg2/l?target_session_attrs=read-write", "\"\" is not a HOST:PORT"),
         ("postgres://app@pg1,pg2/db/l?target_session_attrs=read-write", "names no database"),
         ("postgres://app@db/l?target_session_attrs=standby", "target_session_attrs must be read-write, primary or any"),
+        ("postgres://app@pg1,pg2:99999/l?target_session_attrs=read-write", "port 99999 of pg2 is not a TCP port"),
+        ("postgres://app@pg1:0,pg2/l?target_session_attrs=read-write", "port 0 is not a TCP port"),
     ])
     func refusesWithAReason(url: String, reason: String) {
         #expect {

@@ -55,6 +55,34 @@ struct PostgresPrimaryTests {
         }
     }
 
+    /// The primary dies, the standby is promoted: the store's writes fail meanwhile, then
+    /// succeed on the promoted standby, with no restart; what was committed before is there.
+    @Test func aStoreFollowsAPromotedStandby() async throws {
+        try await withPrimaryAndStandby { primary, standby in
+            let named = try location([primary.url, standby.url])
+            let store = try await PostgresStore.open(
+                named,
+                password: nil,
+                owner: "r",
+                operationTimeout: .seconds(2),
+                logger: Logger(label: "test")
+            )
+            defer { store.close() }
+            try await store.insertIssuer(StoreFixture.issuer("before", iss: "https://before"))
+            try await primary.control("kill")
+            await #expect(throws: (any Error).self) {
+                try await store.insertIssuer(StoreFixture.issuer("gap", iss: "https://gap"))
+            }
+            try await standby.control("promote")
+            let followed = await eventually(timeout: 20, interval: 0.2) {
+                (try? await store.insertIssuer(StoreFixture.issuer("after", iss: "https://after"))) != nil
+            }
+            #expect(followed, "the store never wrote to the promoted standby")
+            #expect(store.pools.endpoint == named.alternates[0] && store.pools.generation == 1)
+            #expect(try await store.issuers().map(\.issuer.name).sorted() == ["after", "before"])
+        }
+    }
+
     @Test func noServerThatAcceptsWritesFailsTheStartAndSaysWhy() async throws {
         try await withPrimaryAndStandby { primary, standby in
             try await primary.control("stop")

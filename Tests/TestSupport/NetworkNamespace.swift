@@ -83,19 +83,22 @@ public final class NetworkNamespace: Sendable {
         try await run([Self.iptables, "-w"] + rule)
     }
 
-    /// The namespace's packets to `port` on the host's end are dropped from now on: the host
-    /// hears nothing, no reset, as when a switch between them fails. Its connections hang
-    /// until a timeout of their own ends them.
+    /// The packets between the namespace and `port` on the host's end are dropped from now on,
+    /// both ways: neither side hears anything, no reset, no end, as when a switch between them
+    /// fails. Connections hang until a timeout of their own ends them.
     public func cut(port: Int) async throws {
-        try await iptables(Self.rule("-A", port: port, hostAddress: hostAddress))
+        for rule in Self.rules("-A", port: port, hostAddress: hostAddress) { try await iptables(rule) }
     }
 
     public func heal(port: Int) async throws {
-        try await iptables(Self.rule("-D", port: port, hostAddress: hostAddress))
+        for rule in Self.rules("-D", port: port, hostAddress: hostAddress) { try await iptables(rule) }
     }
 
-    static func rule(_ action: String, port: Int, hostAddress: String) -> [String] {
-        [action, "OUTPUT", "-p", "tcp", "-d", hostAddress, "--dport", String(port), "-j", "DROP"]
+    static func rules(_ action: String, port: Int, hostAddress: String) -> [[String]] {
+        [
+            [action, "OUTPUT", "-p", "tcp", "-d", hostAddress, "--dport", String(port), "-j", "DROP"],
+            [action, "INPUT", "-p", "tcp", "-s", hostAddress, "--sport", String(port), "-j", "DROP"],
+        ]
     }
 
     /// Deleting the namespace deletes its end of the veth pair, and with it the host's.

@@ -104,6 +104,9 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
                 "database.url: sslrootcert is read with sslmode=verify-ca or verify-full only; sslmode=\(sslMode.rawValue) checks no certificate"
             )
         }
+        if let port = components.port, !(1...65_535).contains(port) {
+            throw Self.invalid("database.url: port \(port) is not a TCP port")
+        }
         // Brackets of an IPv6 literal are URL syntax, not part of the address.
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         self.port = components.port ?? 5432
@@ -140,7 +143,11 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
                 )
             }
             let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-            alternates.append(Endpoint(host: bare, port: parts.port ?? 5432))
+            let port = parts.port ?? 5432
+            guard (1...65_535).contains(port) else {
+                throw invalid("database.url: port \(port) of \(bare) is not a TCP port")
+            }
+            alternates.append(Endpoint(host: bare, port: port))
         }
         let prefix = text[..<hostList.startIndex]
         return (String(prefix) + hosts[0] + rest[authorityEnd...], alternates)

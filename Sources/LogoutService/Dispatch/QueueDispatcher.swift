@@ -283,11 +283,14 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
         return .recorded(worker.jobID(report), stored: false)
     }
 
-    /// Another replica took the job over (this one stalled past its lease): its attempt decides,
-    /// and this outcome is not the job's, whatever it says.
+    /// The store did not take the outcome: the row was claimed again since (this replica stalled
+    /// past its lease, another took the job over and its attempt decides), or it ended meanwhile
+    /// (its RP removed, a SET acknowledged by a poll). Not the job's outcome, whatever it says
+    /// . (Two outcomes of one job in one batch, under its old and new leases, are both
+    /// said dropped here, though the new one is stored.)
     private func dropped(_ report: Kind.Report) -> Event {
         logger.warning(
-            "\(worker.singular) outcome dropped: another replica holds its lease now",
+            "\(worker.singular) outcome dropped: the job is no longer under the lease it was attempted under",
             metadata: ["\(worker.singular).id": "\(worker.jobID(report))"]
         )
         return .recorded(worker.jobID(report), stored: false)
