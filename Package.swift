@@ -184,6 +184,21 @@ let package = Package(
             path: "Sources/LogoutFuzz",
             swiftSettings: swiftSettings
         ),
+        // The benchmark's floor (Benchmarks/run): ES256, SQLite and HTTP/1.1 alone, through the
+        // libraries logoutd uses, for CPU per unit of work at its floor.
+        .executableTarget(
+            name: "logoutd-floor",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Floor",
+            swiftSettings: swiftSettings
+        ),
         // Helpers shared by the test targets: token forging, test servers, temp files.
         .target(
             name: "TestSupport",

@@ -1,0 +1,85 @@
+import Crypto
+import Dispatch
+import Foundation
+
+/// ES256 as logoutd does it (swift-crypto's P-256, the same BoringSSL code), on every core at
+/// once: a fresh signature per delivery (OUT-3), a verification per logout.
+enum SigningFloor {
+    struct Figures {
+        var signMicroseconds: Double
+        var verifyMicroseconds: Double
+        var signsPerSecond: Double
+        var verifiesPerSecond: Double
+    }
+
+    /// A compact JWS signing input the size of logoutd's logout tokens.
+    static let message = Data(repeating: UInt8(ascii: "x"), count: 330)
+
+    static func measure(seconds: Double) throws -> Figures {
+        let key = P256.Signing.PrivateKey()
+        let signature = try key.signature(for: message)
+        let publicKey = key.publicKey
+        let sign = try onEveryCore(seconds: seconds) { _ = try key.signature(for: message) }
+        let verify = try onEveryCore(seconds: seconds) {
+            guard publicKey.isValidSignature(signature, for: message) else {
+                throw FloorError("a valid signature failed")
+            }
+        }
+        return Figures(
+            signMicroseconds: sign.cpu,
+            verifyMicroseconds: verify.cpu,
+            signsPerSecond: sign.rate,
+            verifiesPerSecond: verify.rate
+        )
+    }
+
+    /// Runs `operation` on one thread per core for `seconds`: CPU µs per operation, and
+    /// operations per second of wall time on all cores together.
+    static func onEveryCore(
+        seconds: Double,
+        _ operation: @escaping @Sendable () throws -> Void
+    ) throws
+        -> (cpu: Double, rate: Double)
+    {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: cores)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0)
+        let failure = LockedError()
+        let started = Date()
+        let deadline = started.addingTimeInterval(seconds)
+        let cpuBefore = CPUTime.microseconds()
+        nonisolated(unsafe) let shared = counts
+        DispatchQueue.concurrentPerform(iterations: cores) { core in
+            var done = 0
+            do {
+                while true {
+                    for _ in 0..<50 { try operation() }
+                    done += 50
+                    if Date() >= deadline { break }
+                }
+            } catch {
+                failure.set(error)
+            }
+            shared[core] = done
+        }
+        if let error = failure.get() { throw error }
+        let total = counts.reduce(0, +)
+        let cpu = CPUTime.microseconds() - cpuBefore
+        return (cpu / Double(total), Double(total) / Date().timeIntervalSince(started))
+    }
+}
+
+/// The first error of the threads.
+final class LockedError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: (any Error)?
+
+    func set(_ error: any Error) { lock.withLock { self.error = self.error ?? error } }
+    func get() -> (any Error)? { lock.withLock { error } }
+}
+
+struct FloorError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
