@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// One delivery's HTTP/1.1 request on a kept-alive connection, client side, on SwiftNIO as
 /// logoutd's sender: a token-sized form POST to the same nginx the benchmark's RPs are, on
@@ -19,7 +20,8 @@ enum HTTPFloor {
         var futures: [EventLoopFuture<Int>] = []
         for _ in 0..<connections {
             let loop = group.next()
-            let done = loop.makePromise(of: Int.self)
+            let promise = loop.makePromise(of: Int.self)
+            let done = Once(promise)
             let connected = ClientBootstrap(group: loop)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
@@ -31,8 +33,8 @@ enum HTTPFloor {
                     }
                 }
                 .connect(host: host, port: port)
-            connected.whenFailure { done.fail($0) }
-            futures.append(done.futureResult)
+            connected.whenFailure { done.complete(.failure($0)) }
+            futures.append(promise.futureResult)
         }
         var requests = 0
         for future in futures { requests += try await future.get() }
@@ -47,10 +49,10 @@ enum HTTPFloor {
         let head: HTTPRequestHead
         let body: ByteBuffer
         let deadline: NIODeadline
-        let done: EventLoopPromise<Int>
+        let done: Once
         var answered = 0
 
-        init(head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, done: EventLoopPromise<Int>) {
+        init(head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, done: Once) {
             self.head = head
             self.body = body
             self.deadline = deadline
@@ -63,15 +65,15 @@ enum HTTPFloor {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch Self.unwrapInboundIn(data) {
-            case .head(let response) where response.status != .ok:
-                done.fail(FloorError("nginx answered \(response.status)"))
+            case .head(let response) where response.status != .ok || !response.isKeepAlive:
+                finish(.failure(FloorError("nginx answered \(response.status), keep-alive \(response.isKeepAlive)")))
                 context.close(promise: nil)
             case .end:
                 answered += 1
                 if NIODeadline.now() < deadline {
                     send(context)
                 } else {
-                    done.succeed(answered)
+                    finish(.success(answered))
                     context.close(promise: nil)
                 }
             default:
@@ -79,8 +81,17 @@ enum HTTPFloor {
             }
         }
 
+        /// A connection that ends before the deadline is a failure, not a silent hang.
+        func channelInactive(context: ChannelHandlerContext) {
+            finish(.failure(FloorError("nginx closed a kept-alive connection after \(answered) requests")))
+        }
+
+        private func finish(_ result: Result<Int, any Error>) {
+            done.complete(result)
+        }
+
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            done.fail(error)
+            finish(.failure(error))
             context.close(promise: nil)
         }
 
@@ -88,6 +99,23 @@ enum HTTPFloor {
             context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
             context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    /// A connection's promise, completed by whichever comes first: its handler (answers, an
+    /// error, the end) or a failed connect.
+    final class Once: Sendable {
+        let promise: EventLoopPromise<Int>
+        let completed = Mutex(false)
+
+        init(_ promise: EventLoopPromise<Int>) { self.promise = promise }
+
+        func complete(_ result: Result<Int, any Error>) {
+            let first = completed.withLock { completed in
+                defer { completed = true }
+                return !completed
+            }
+            if first { promise.completeWith(result) }
         }
     }
 }
