@@ -34,7 +34,7 @@ extension FaultsEndToEndTests {
         let scale = ScaleOutEndToEndTests()
         let burst = 80
         try await scale.register(first, rps: [("shop", rp)], subjects: burst)
-        try await Self.acknowledge(0, at: first, scale, secretsFor: folder)
+        try Self.shareSecrets(of: first, with: folder)
         try await second.start()
         // `check-config` says which server is the primary and that commits wait for a standby.
         let checked = try await ChildProcess.run(

@@ -13,19 +13,25 @@ import Testing
     .enabled(if: TestPostgres.isAvailable, "needs PostgreSQL")
 )
 struct FaultsEndToEndTests {
-    /// The second replica's folder gets the first one's secrets key (replicas share it, as
-    /// their sealed columns do); then `count` logouts are acknowledged by `daemon`.
+    /// A second replica's folder gets `daemon`'s secrets key: replicas share it, as they share
+    /// the sealed columns it opens.
+    static func shareSecrets(of daemon: DaemonProcess, with folder: TemporaryDirectory) throws {
+        try FileManager.default.createDirectory(atPath: folder.file("keys"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: daemon.folder.file("keys/secrets.key"),
+            toPath: folder.file("keys/secrets.key")
+        )
+    }
+
+    /// The secrets key shared with `folder`'s replica, then `count` logouts acknowledged by
+    /// `daemon`.
     static func acknowledge(
         _ count: Int,
         at daemon: DaemonProcess,
         _ scale: ScaleOutEndToEndTests,
         secretsFor folder: TemporaryDirectory
     ) async throws {
-        try FileManager.default.createDirectory(atPath: folder.file("keys"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            atPath: daemon.folder.file("keys/secrets.key"),
-            toPath: folder.file("keys/secrets.key")
-        )
+        try shareSecrets(of: daemon, with: folder)
         for index in 0..<count {
             #expect(try await daemon.postLogout(try scale.logout(index)).status == .ok)
         }
