@@ -22,6 +22,8 @@ the ceiling measured in the same run: wrk posting a token-sized form to nginx `r
               of a logout ending one of them), database size, RSS; a backlog of 200,000 pending
               deliveries drained, RSS sampled while it drains
   peer        idpyoidc's own back-channel logout (do_verified_logout) in the isolation scenario
+  callgrind   (only when named) instructions per ES256 logout and per delivery, counted by
+              valgrind's callgrind in the daemon: exact where CPU time is noisy (benchcallgrind.py)
 """
 import argparse
 import json
@@ -285,6 +287,9 @@ def main():
                 record(f"{label}ingest_ES256_at_1000_per_s", bench.ingest_fixed())
             if "fanout" in chosen:
                 record(f"{label}fanout", bench.fanout())
+            if "callgrind" in chosen and run == 0:
+                from benchcallgrind import callgrind
+                record(f"{label}callgrind", callgrind(bench, logouts=20 if args.smoke else 200))
             if "isolation" in chosen:
                 record(f"{label}isolation_20_healthy", bench.steady(False))
                 record(f"{label}isolation_20_healthy_5_hanging", bench.steady(True))

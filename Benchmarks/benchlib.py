@@ -125,8 +125,10 @@ def percentiles(values, points=(50, 99, 99.9)):
 class Daemon:
     """The release binary on loopback with a fresh database in `folder`."""
 
-    def __init__(self, binary, folder, extra_delivery=()):
+    def __init__(self, binary, folder, extra_delivery=(), wrapper=(), ready_within=60):
         self.binary, self.folder = binary, folder
+        # A wrapper (valgrind) runs the daemon inside it and needs longer to become ready.
+        self.wrapper, self.ready_within = list(wrapper), ready_within
         os.makedirs(folder, exist_ok=True)
         self.public, self.admin_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.public}"
@@ -156,9 +158,10 @@ log:
         """Starts the daemon; returns seconds until /readyz answered 200."""
         started = time.monotonic()
         log = open(os.path.join(self.folder, "logoutd.log"), "ab")
-        self.process = subprocess.Popen([self.binary, "serve", "--config", os.path.join(self.folder, "logoutd.yaml")],
-                                        stdout=log, stderr=log, cwd=self.folder)
-        while time.monotonic() - started < 60:
+        self.process = subprocess.Popen(
+            self.wrapper + [self.binary, "serve", "--config", os.path.join(self.folder, "logoutd.yaml")],
+            stdout=log, stderr=log, cwd=self.folder)
+        while time.monotonic() - started < self.ready_within:
             if self.process.poll() is not None:
                 raise RuntimeError("logoutd exited; see " + os.path.join(self.folder, "logoutd.log"))
             try:

@@ -23,6 +23,7 @@ public struct OutboundLogoutClaims: Sendable, Equatable {
 /// Mints a fresh logout token for every attempt (OUT-3): new `jti`, `iat` = now, `exp` = now + 120 s.
 public struct LogoutTokenMinter: Sendable {
     public static let lifetime: Int = 120
+    private static let events: JSONValue = .object(["http://schemas.openid.net/event/backchannel-logout": .object([:])])
 
     public struct Minted: Sendable {
         public let token: String
@@ -63,18 +64,21 @@ public struct LogoutTokenMinter: Sendable {
         }
         // The core's serializer, not Foundation's JSONEncoder: this runs once per attempt, and the
         // encoder's reflection and boxing were most of minting's cost in the fan-out profile.
-        var header: [String: JSONValue] = ["alg": .string(algorithm.rawValue), "typ": "logout+jwt"]
-        if let keyID = key?.keyID { header["kid"] = .string(keyID) }
-        var body: [String: JSONValue] = [
-            "iss": .string(claims.issuer), "aud": .string(claims.audience), "iat": .number(Double(iat)),
-            "exp": .number(Double(iat + Self.lifetime)), "jti": .string(jti), "txn": .string(claims.transaction),
-            "events": .object(["http://schemas.openid.net/event/backchannel-logout": .object([:])]),
+        // Members in sorted order, as `serialize(.object(...))` writes them, without the
+        // dictionaries and the sort (callgrind: a tenth of minting besides the signature).
+        var header: [(name: String, value: JSONValue)] = [("alg", .string(algorithm.rawValue))]
+        if let keyID = key?.keyID { header.append(("kid", .string(keyID))) }
+        header.append(("typ", "logout+jwt"))
+        var body: [(name: String, value: JSONValue)] = [
+            ("aud", .string(claims.audience)), ("events", Self.events), ("exp", .number(Double(iat + Self.lifetime))),
+            ("iat", .number(Double(iat))), ("iss", .string(claims.issuer)), ("jti", .string(jti)),
         ]
-        if let subject = claims.subject { body["sub"] = .string(subject) }
-        if let sessionID = claims.sessionID { body["sid"] = .string(sessionID) }
+        if let sessionID = claims.sessionID { body.append(("sid", .string(sessionID))) }
+        if let subject = claims.subject { body.append(("sub", .string(subject))) }
+        body.append(("txn", .string(claims.transaction)))
         let signingInput =
-            Base64URL.encode(JSONSerializer.serialize(.object(header))) + "."
-            + Base64URL.encode(JSONSerializer.serialize(.object(body)))
+            Base64URL.encode(JSONSerializer.serializeMembers(header)) + "."
+            + Base64URL.encode(JSONSerializer.serializeMembers(body))
         let signature: [UInt8]
         if let key {
             signature = try key.sign(Array(signingInput.utf8))

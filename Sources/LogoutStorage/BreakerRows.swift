@@ -16,7 +16,7 @@ extension CircuitBreaker {
 
     /// `SELECT` for RPs with their breaker.
     static let selectRelyingParties = """
-        SELECT r.*, b.state AS breaker_state, b.consecutive_failures AS breaker_failures, b.since AS breaker_since,
+        SELECT \(RelyingPartyRow.selection("r.")), b.state AS breaker_state, b.consecutive_failures AS breaker_failures, b.since AS breaker_since,
             b.last_error AS breaker_last_error, b.next_probe_at AS breaker_next_probe_at,
             b.failed_probes AS breaker_failed_probes
         FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id

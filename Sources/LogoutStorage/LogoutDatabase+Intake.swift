@@ -82,12 +82,17 @@ extension LogoutDatabase {
             snapshot.heldTokens[row["id"]] = held
         }
         for clientID in Set(snapshot.sessions.map(\.clientID)) {
-            if let stored = try RelyingPartyRow.fetchOne(db, key: clientID) {
+            if let stored = try RelyingPartyRow.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT \(RelyingPartyRow.selection()) FROM relying_parties WHERE client_id = ?"
+                ),
+                arguments: [clientID]
+            ) {
                 snapshot.relyingParties[clientID] = stored.value.relyingParty
             }
         }
         snapshot.followers = try RelyingPartyRow.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM relying_parties WHERE subjects = 'all'")
+            db.cachedStatement(sql: "SELECT \(RelyingPartyRow.selection()) FROM relying_parties WHERE subjects = 'all'")
         ).map(\.value.relyingParty)
         snapshot.issuerRevokes =
             try Bool.fetchOne(

@@ -108,9 +108,14 @@ enum StringList {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// An RP's lists are read with each of its rows, on every claim: the core's parser, not a
+    /// `JSONDecoder` made per call. Anything but an array of strings reads as empty, as before.
     static func decode(_ text: String?) -> [String] {
-        guard let text, let values = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { return [] }
-        return values
+        guard let text, text != "[]", let values = try? StrictJSONParser.parse(text.utf8).arrayValue else {
+            return []
+        }
+        let strings = values.compactMap(\.stringValue)
+        return strings.count == values.count ? strings : []
     }
 }
 

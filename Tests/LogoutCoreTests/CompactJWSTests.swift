@@ -64,6 +64,7 @@ import Testing
     ])
     func encodesRFC4648Vectors(text: String, encoded: String) {
         #expect(Base64URL.encode(Array(text.utf8)) == encoded)
+        #expect(Base64URL.encode(text.utf8) == encoded)  // the generic entry point
         #expect(Base64URL.decode(encoded) == Array(text.utf8))
     }
 

@@ -50,4 +50,24 @@ import Testing
         #expect(text == #"{"a":true,"b":[1,"two\n\"",null]}"#)
         #expect(try StrictJSONParser.parse(Array(text.utf8)) == value)
     }
+
+    /// Strings without anything to escape are copied whole; the rest byte by byte.
+    @Test(arguments: [
+        ("plain", #""plain""#), ("", #""""#), ("é/ü", #""é/ü""#), ("a\"b", #""a\"b""#), ("a\\b", #""a\\b""#),
+        ("\u{1}x", #""\u0001x""#), ("tab\t", #""tab\t""#), ("\u{7F}", "\"\u{7F}\""),
+    ])
+    func serializesStrings(text: String, json: String) throws {
+        #expect(JSONSerializer.string(.string(text)) == json)
+        #expect(try StrictJSONParser.parse(Array(json.utf8)) == .string(text))
+    }
+
+    @Test func membersInTheGivenOrderMatchTheSortedObject() {
+        let members: [(name: String, value: JSONValue)] = [("a", 1), ("b", ["c": "d\""]), ("e", nil)]
+        #expect(
+            JSONSerializer.serializeMembers(members)
+                == JSONSerializer.serialize(
+                    .object(Dictionary(uniqueKeysWithValues: members.map { ($0.name, $0.value) }))
+                )
+        )
+    }
 }

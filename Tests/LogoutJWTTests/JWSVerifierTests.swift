@@ -168,7 +168,16 @@ import _CryptoExtras
             #expect(jws.payload["events"] == .object([TokenForge.event: [:]]))
             let iat = jws.payload["iat"]!.numberValue!
             #expect(jws.payload["exp"]!.numberValue! - iat == 120)
+            expectCanonicalSegments(minted.token, jws)
         }
+    }
+
+    /// Header and claims are written member by member: each segment must be exactly the sorted,
+    /// compact serialization of what it parses to (no member missing, repeated or out of order).
+    private func expectCanonicalSegments(_ token: String, _ jws: CompactJWS) {
+        let segments = token.split(separator: ".")
+        #expect(Base64URL.decode(segments[0]) == JSONSerializer.serialize(.object(jws.header)))
+        #expect(Base64URL.decode(segments[1]) == JSONSerializer.serialize(.object(jws.payload)))
     }
 
     @Test func hs256HasNoKidAndEachMintHasAFreshJTI() throws {
@@ -182,6 +191,7 @@ import _CryptoExtras
         #expect(first.jti != second.jti)
         let jws = try CompactJWS.parse(first.token)
         #expect(jws.header["kid"] == nil && jws.payload["sid"] == nil)
+        expectCanonicalSegments(first.token, jws)
         #expect(
             JWSVerifier.verify(jws, header: CheckedHeader(algorithm: .hs256, keyID: nil), sharedSecret: secret)
                 == .valid

@@ -47,31 +47,47 @@ public enum Base64URL {
     /// Encodes straight to the URL alphabet: minting runs this three times per attempt, and the
     /// Foundation route (standard base64, then string replacements) showed up in profiles.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let input = Array(bytes)
-        var output: [UInt8] = []
-        output.reserveCapacity((input.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= input.count {
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(alphabet[Int(chunk >> 6 & 63)])
-            output.append(alphabet[Int(chunk & 63)])
-            index += 3
+        encode(Array(bytes))
+    }
+
+    /// Not generic, so that callers in other modules (minting) do not go through the generic
+    /// entry point and its witness tables per byte; the text is written in place.
+    public static func encode(_ input: [UInt8]) -> String {
+        let length = (input.count * 4 + 2) / 3
+        return input.withUnsafeBufferPointer { input in
+            alphabet.withUnsafeBufferPointer { alphabet in
+                String(unsafeUninitializedCapacity: length) { output in
+                    var index = 0
+                    var written = 0
+                    func put(_ chunk: UInt32, _ shift: UInt32) {
+                        output[written] = alphabet[Int(chunk >> shift & 63)]
+                        written += 1
+                    }
+                    while index + 3 <= input.count {
+                        let chunk =
+                            UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                        put(chunk, 18)
+                        put(chunk, 12)
+                        put(chunk, 6)
+                        put(chunk, 0)
+                        index += 3
+                    }
+                    switch input.count - index {
+                    case 1:
+                        let chunk = UInt32(input[index]) << 16
+                        put(chunk, 18)
+                        put(chunk, 12)
+                    case 2:
+                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
+                        put(chunk, 18)
+                        put(chunk, 12)
+                        put(chunk, 6)
+                    default:
+                        break
+                    }
+                    return written
+                }
+            }
         }
-        switch input.count - index {
-        case 1:
-            let chunk = UInt32(input[index]) << 16
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-        case 2:
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
-            output.append(alphabet[Int(chunk >> 18 & 63)])
-            output.append(alphabet[Int(chunk >> 12 & 63)])
-            output.append(alphabet[Int(chunk >> 6 & 63)])
-        default:
-            break
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 }

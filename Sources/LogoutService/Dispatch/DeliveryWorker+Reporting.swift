@@ -18,18 +18,22 @@ extension DeliveryWorker {
     /// window, then "more deliveries failed".
     func log(_ report: AttemptReport) {
         let transition = report.transition
-        var metadata: Logger.Metadata = [
-            "delivery.id": "\(report.deliveryID)", "event.id": "\(report.eventID)",
-            "rp.client_id": "\(report.clientID)", "attempt": "\(transition.attempts)",
-            "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
-        ]
-        if let attempt = report.attempt { metadata["duration_ms"] = "\(attempt.duration.wholeMilliseconds)" }
+        // Made only for a line that is written: most delivered ones are only counted in the
+        // digest, and formatting their fields was 1 % of a fan-out's instructions.
+        func metadata(_ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+            var metadata: Logger.Metadata = [
+                "delivery.id": "\(report.deliveryID)", "event.id": "\(report.eventID)",
+                "rp.client_id": "\(report.clientID)", "attempt": "\(transition.attempts)",
+                "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
+            ]
+            if let attempt = report.attempt { metadata["duration_ms"] = "\(attempt.duration.wholeMilliseconds)" }
+            return metadata.merging(extra) { _, new in new }
+        }
         let cause = transition.lastStatusCode.map { "HTTP \($0)" } ?? transition.errorClass?.rawValue
         switch transition.status {
         case .delivered:
-            outcomes.record(.succeeded, key: report.clientID, "delivered", level: .info, metadata: metadata)
+            outcomes.record(.succeeded, key: report.clientID, "delivered", level: .info, metadata: metadata())
         case .retrying:
-            metadata["error_class"] = "\(transition.errorClass?.rawValue ?? "-")"
             outcomes.record(
                 .retrying,
                 key: report.clientID,
@@ -37,27 +41,25 @@ extension DeliveryWorker {
                 nextAttemptAt: transition.nextAttemptAt,
                 "delivery attempt failed; will retry",
                 level: .info,
-                metadata: metadata
+                metadata: metadata(["error_class": "\(transition.errorClass?.rawValue ?? "-")"])
             )
         case .skipped:
-            metadata["reason"] = "\(transition.reason ?? "-")"
             outcomes.record(
                 .skipped,
                 key: report.clientID,
                 cause: transition.reason,
                 "delivery skipped",
                 level: .info,
-                metadata: metadata
+                metadata: metadata(["reason": "\(transition.reason ?? "-")"])
             )
         case .failed, .pending:
-            metadata["reason"] = "\(transition.reason ?? "-")"
             outcomes.record(
                 .failed,
                 key: report.clientID,
                 cause: cause,
                 "delivery failed",
                 level: .warning,
-                metadata: metadata
+                metadata: metadata(["reason": "\(transition.reason ?? "-")"])
             )
         }
     }

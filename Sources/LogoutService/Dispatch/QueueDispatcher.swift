@@ -95,8 +95,13 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
                     var storeFailed = false
                     var outcomes: [Kind.Report] = []
                     var stop = false
-                    while !actions.isEmpty {
-                        let action = actions.removeFirst()
+                    // Taken in order by index, not `removeFirst()`: that moves the whole rest of
+                    // the list each time, and a claim of many jobs makes a long list (callgrind:
+                    // 4 % of a fan-out's instructions went to moving it).
+                    var next = 0
+                    while next < actions.count {
+                        let action = actions[next]
+                        next += 1
                         switch action {
                         case .stop:
                             stop = true
@@ -129,6 +134,7 @@ final class QueueDispatcher<Kind: QueueJobKind>: Service {
                             )
                         }
                     }
+                    actions.removeAll(keepingCapacity: true)
                     // Every outcome of this pass goes to the store in one write; at the stop,
                     // before leaving.
                     if !outcomes.isEmpty {

@@ -1,12 +1,17 @@
 import CoreMetrics
 import Logging
 import LogoutCore
+import Synchronization
 
 /// The daemon's metrics, in swift-metrics terms; the composition root picks the backend
 /// (Prometheus for `/metrics`). Labels are issuer names, RP client_ids and bounded classes
 /// (outcomes, rule ids), never a user id (ADM-3).
 struct LogoutMetrics: Sendable {
     let factory: any MetricsFactory
+    /// Each label set's counter, made once: making one per event went through the registry's
+    /// name validation, lock and dictionary every time (callgrind: 2 % of a fan-out's
+    /// instructions, three counters and a timer per delivery).
+    let counters = CounterCache()
 
     func logoutReceived(issuer: String, outcome: EventRecord.Outcome) {
         counter("logoutd_logouts_received_total", ["issuer": issuer, "outcome": outcome.rawValue])
@@ -46,8 +51,7 @@ struct LogoutMetrics: Sendable {
     /// One attempt: its result (`success` or its error class) and how long it took.
     func attempt(clientID: String, result: String, duration: Duration) {
         counter("logoutd_delivery_attempts_total", ["client_id": clientID, "result": result])
-        Timer(label: "logoutd_delivery_attempt_duration_seconds", dimensions: [], factory: factory)
-            .recordNanoseconds(duration.wholeMilliseconds * 1_000_000)
+        counters.attemptDuration(factory).recordNanoseconds(duration.wholeMilliseconds * 1_000_000)
     }
 
     /// A revocation attempt's outcome: `revoked`, `retrying` or `failed` (BR-8).
@@ -89,6 +93,43 @@ struct LogoutMetrics: Sendable {
     }
 
     private func counter(_ label: String, _ dimensions: KeyValuePairs<String, String>) {
-        Counter(label: label, dimensions: dimensions.map { ($0.key, $0.value) }, factory: factory).increment()
+        counters.counter(label, dimensions, factory).increment()
+    }
+}
+
+/// The handles `LogoutMetrics` made, by label and dimensions. Bounded like the labels are:
+/// issuers, RPs and closed sets of outcomes (ADM-3).
+final class CounterCache: Sendable {
+    private struct Key: Hashable {
+        var label: String
+        var dimensions: [String]
+    }
+
+    private let counters = Mutex<[Key: Counter]>([:])
+    private let timer = Mutex<Timer?>(nil)
+
+    func counter(
+        _ label: String,
+        _ dimensions: KeyValuePairs<String, String>,
+        _ factory: any MetricsFactory
+    )
+        -> Counter
+    {
+        let key = Key(label: label, dimensions: dimensions.flatMap { [$0.key, $0.value] })
+        return counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: label, dimensions: dimensions.map { ($0.key, $0.value) }, factory: factory)
+            counters[key] = counter
+            return counter
+        }
+    }
+
+    func attemptDuration(_ factory: any MetricsFactory) -> Timer {
+        timer.withLock { timer in
+            if let timer { return timer }
+            let made = Timer(label: "logoutd_delivery_attempt_duration_seconds", dimensions: [], factory: factory)
+            timer = made
+            return made
+        }
     }
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Links the release build's own objects once more into a `logoutd` with the Swift runtime linked
+in statically, for the callgrind scenario: valgrind 3.19 (Debian 12) cannot read the DWARF 5 of
+the toolchain's shared Swift libraries and stops with an internal error, while it runs a binary
+whose Swift runtime is static. Only the link differs: the same objects, the same optimisation.
+
+  Benchmarks/staticlink.py OUTPUT      (after `swift build -c release --product logoutd`)
+
+It repeats SwiftPM's own link command for the product (read from .build/release.yaml) with
+`-static-stdlib` and the static Foundation's own libraries (a static module's autolink entries
+do not name them), then drops the debug sections (valgrind 3.19 cannot read those either; the
+symbol table stays, so callgrind still names every function). `swift build
+--static-swift-stdlib` would rebuild the release tree (five minutes here) and the next plain
+build rebuilds it back.
+"""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def link_command(manifest, product="logoutd"):
+    """SwiftPM's link arguments for `product`: the line `args: [...]` of the command whose output
+    is the executable (the manifest is YAML whose lists are written as JSON)."""
+    executable = None
+    with open(manifest) as f:
+        for line in f:
+            stripped = line.strip()
+            if stripped.startswith("args: [") and '"-emit-executable"' in stripped:
+                args = json.loads(stripped[len("args: "):])
+                output = args[args.index("-o") + 1]
+                if os.path.basename(output) == product:
+                    executable = args
+    if executable is None:
+        sys.exit(f"staticlink: no link command for {product} in {manifest}")
+    return executable
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    args = link_command(os.path.join(ROOT, ".build", "release.yaml"))
+    args[args.index("-o") + 1] = os.path.abspath(sys.argv[1])
+    foundation = ["-lFoundationEssentials", "-lFoundationInternationalization", "-lCoreFoundation",
+                  "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections"]
+    linked = subprocess.run(args + ["-static-stdlib"] + foundation, cwd=ROOT, capture_output=True, text=True)
+    if linked.returncode != 0:
+        sys.exit("staticlink: the link failed:\n" + linked.stderr[-4000:])
+    subprocess.run(["objcopy", "--strip-debug", os.path.abspath(sys.argv[1])], check=True)
+
+
+if __name__ == "__main__":
+    main()
