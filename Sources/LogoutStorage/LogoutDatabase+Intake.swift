@@ -83,16 +83,14 @@ extension LogoutDatabase {
         }
         for clientID in Set(snapshot.sessions.map(\.clientID)) {
             if let stored = try RelyingPartyRow.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT \(RelyingPartyRow.selection()) FROM relying_parties WHERE client_id = ?"
-                ),
+                db.cachedStatement(sql: RelyingPartyRow.selectOne),
                 arguments: [clientID]
             ) {
                 snapshot.relyingParties[clientID] = stored.value.relyingParty
             }
         }
         snapshot.followers = try RelyingPartyRow.fetchAll(
-            db.cachedStatement(sql: "SELECT \(RelyingPartyRow.selection()) FROM relying_parties WHERE subjects = 'all'")
+            db.cachedStatement(sql: RelyingPartyRow.selectFollowers)
         ).map(\.value.relyingParty)
         snapshot.issuerRevokes =
             try Bool.fetchOne(

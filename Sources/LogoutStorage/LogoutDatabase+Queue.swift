@@ -44,23 +44,25 @@ extension LogoutDatabase {
                 )
                 guard slots.count > 0 else { continue }
                 let before = claimed.count
+                // Read by position, in the order of the `SELECT` above: by name, GRDB lowercases
+                // each name for each row.
                 for row in try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots.count]) {
-                    let id: Int64 = row["id"]
+                    let id: Int64 = row[0]
                     try lease.execute(arguments: [leaseEnd, leaseEnd, nowMs, id])
                     claimed.append(
                         ClaimedDelivery(
                             id: id,
-                            eventID: row["event_id"],
+                            eventID: row[1],
                             clientID: rp.clientID,
-                            sub: row["sub"],
-                            sid: row["sid"],
-                            attempts: row["attempts"],
-                            createdAt: Timestamp(column: row["created_at"]),
+                            sub: row[2],
+                            sid: row[3],
+                            attempts: row[4],
+                            createdAt: Timestamp(column: row[5]),
                             uri: rp.backchannelLogoutURI,
                             signingAlgorithm: rp.signingAlgorithm,
                             sealedClientSecret: stored.sealedClientSecret,
                             tokenIssuer: rp.tokenIssuer,
-                            newerSessionExists: row["newer_session"]
+                            newerSessionExists: row[6]
                         )
                     )
                 }

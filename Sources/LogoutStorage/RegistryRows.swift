@@ -96,6 +96,10 @@ struct RelyingPartyRow: FetchableRecord, PersistableRecord {
         columns.map { alias + $0 }.joined(separator: ", ")
     }
 
+    /// Made once: a statement is looked up in the cache by its text, on every logout.
+    static let selectOne = "SELECT \(selection()) FROM relying_parties WHERE client_id = ?"
+    static let selectFollowers = "SELECT \(selection()) FROM relying_parties WHERE subjects = 'all'"
+
     init(row: Row) throws {
         let secret = (row[4] as Data?).map { [UInt8]($0) }
         let relyingParty = RelyingParty(
