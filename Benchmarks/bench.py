@@ -22,6 +22,8 @@ the ceiling measured in the same run: wrk posting a token-sized form to nginx `r
               of a logout ending one of them), database size, RSS; a backlog of 200,000 pending
               deliveries drained, RSS sampled while it drains
   peer        idpyoidc's own back-channel logout (do_verified_logout) in the isolation scenario
+  latency     ES256 at a fixed 1,000/s alone, and again with 25 RPs following every subject, 5 of
+              them hanging (the delivery engine saturated meanwhile): acknowledgement p50/p99/p99.9
   callgrind   (only when named) instructions per ES256 logout and per delivery, counted by
               valgrind's callgrind in the daemon: exact where CPU time is noisy (benchcallgrind.py)
 """
@@ -98,9 +100,10 @@ class Bench:
         daemon.start()
         try:
             daemon.register_issuers(self.keys)
-            cpu_before = daemon.cpu_seconds()
+            split_before = daemon.cpu_split()
             result = wrk(daemon.url, path_for(alg), tokens_file, seconds)
-            cpu = daemon.cpu_seconds() - cpu_before
+            split = [after - before for after, before in zip(daemon.cpu_split(), split_before)]
+            cpu = sum(split)
             accepted = daemon.query("SELECT COUNT(*) FROM events WHERE outcome = 'accepted'")[0][0]
             rejected = daemon.query("SELECT COUNT(*) FROM events WHERE outcome != 'accepted'")[0][0]
             if result["exhausted"]:
@@ -108,19 +111,28 @@ class Bench:
             if rejected or result["non_200"]:
                 self.lost.append(f"ingest {alg}: {rejected} events not accepted, {result['non_200']} non-200")
             return {"accepted_per_s": accepted / result["seconds"], "daemon_cpu_us_per_logout": cpu / accepted * 1e6,
+                    "daemon_system_cpu_us_per_logout": split[1] / accepted * 1e6,
                     "p50_ms": result["p50_ms"],
                     "p99_ms": result["p99_ms"], "p999_ms": result["p999_ms"], "peak_rss_mib": self.mib(daemon)}
         finally:
             daemon.stop()
 
-    def ingest_fixed(self, rate=1000):
-        folder = self.folder("ingest-fixed")
+    def ingest_fixed(self, rate=1000, with_rps=False):
+        """ES256 at a fixed rate, open loop. `with_rps`: 25 RPs follow every subject, 5 of which
+        accept connections and never answer, so the acknowledgements are measured while the
+        delivery engine is saturated (20 deliveries per logout, more than it can send at this
+        rate) and holds hanging attempts: they must not slow down (issue 24)."""
+        folder = self.folder("ingest-fixed" + ("-rps" if with_rps else ""))
         seconds = 3 if self.args.smoke else self.args.seconds
         tokens = self.tokens("ES256", rate * seconds)
+        nginx = Nginx(os.path.join(folder, "rps"), 20) if with_rps else None
+        hanging = Hanging(5) if with_rps else None
         daemon = Daemon(self.binary, folder)
         daemon.start()
         try:
             daemon.register_issuers(self.keys)
+            if with_rps:
+                self.setup_rps(daemon, nginx, hanging)
             results = post_at_rate(daemon.url, path_for("ES256"), tokens, rate)
             latencies = [r[1] * 1000 for r in results if r and r[0] == 200]
             failed = sum(1 for r in results if not r or r[0] != 200)
@@ -129,9 +141,17 @@ class Bench:
                 self.lost.append(f"ingest at {rate}/s: {failed} not answered 200, {accepted} of {len(tokens)} recorded")
             out = {f"{k}_ms": v for k, v in percentiles(latencies).items()}
             out["offered_per_s"] = rate
+            if with_rps:
+                counts = [len(t) for t in self.wait_delivered(nginx, len(latencies), timeout=300)]
+                if any(c != len(latencies) for c in counts):
+                    self.lost.append(f"ingest at {rate}/s with RPs: healthy RPs received {counts} of {len(latencies)}")
             return out
         finally:
             daemon.stop()
+            if nginx:
+                nginx.stop()
+            if hanging:
+                hanging.stop()
 
     # -- fan-out ------------------------------------------------------------------------------
     def setup_rps(self, daemon, nginx, hanging=None):
@@ -170,7 +190,7 @@ class Bench:
         try:
             daemon.register_issuers(self.keys)
             self.setup_rps(daemon, nginx)
-            cpu_before = daemon.cpu_seconds()
+            split_before = daemon.cpu_split()
             results = post_at_rate(daemon.url, path_for("ES256"), tokens, 0, connections=16)
             acknowledged = [r for r in results if r and r[0] == 200]
             first_ack = min(r[2] for r in acknowledged)
@@ -180,10 +200,12 @@ class Bench:
                 self.lost.append(f"fanout: {len(acknowledged)} of {logouts} acknowledged; RPs received {counts}")
             last = max(max(t) for t in received if t)
             delivered = sum(counts)
-            cpu = daemon.cpu_seconds() - cpu_before
+            split = [after - before for after, before in zip(daemon.cpu_split(), split_before)]
+            cpu = sum(split)
             latency = percentiles(self.delivery_latencies(daemon))
             return {"deliveries_per_s": delivered / (last - first_ack), "deliveries": delivered,
                     "daemon_cpu_us_per_delivery": cpu / delivered * 1e6,
+                    "daemon_system_cpu_us_per_delivery": split[1] / delivered * 1e6,
                     "ack_to_delivery_p50_ms": latency["p50"], "ack_to_delivery_p99_ms": latency["p99"],
                     "peak_rss_mib": self.mib(daemon)}
         finally:
@@ -244,7 +266,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--fanout-logouts", type=int, default=2000)
-    parser.add_argument("--scenarios", default="ceiling,floor,ingest,fanout,isolation,scale,peer")
+    parser.add_argument("--scenarios", default="ceiling,floor,ingest,latency,fanout,isolation,scale,peer")
     parser.add_argument("--smoke", action="store_true", help="small counts, one run: checks that nothing is lost")
     parser.add_argument("--allow-tmpfs", action="store_true")
     parser.add_argument("--compare", default=None, help="another logoutd binary (before a change), run alternately")
@@ -285,6 +307,11 @@ def main():
                 for alg in ("ES256", "RS256", "HS256"):
                     record(f"{label}ingest_{alg}", bench.ingest(alg))
                 record(f"{label}ingest_ES256_at_1000_per_s", bench.ingest_fixed())
+            # Not in the smoke run: 100,000 deliveries are more than a debug build sends in CI's time.
+            if "latency" in chosen and not args.smoke:
+                if "ingest" not in chosen:
+                    record(f"{label}ingest_ES256_at_1000_per_s", bench.ingest_fixed())
+                record(f"{label}ingest_ES256_at_1000_per_s_25_rps_5_hanging", bench.ingest_fixed(with_rps=True))
             if "fanout" in chosen:
                 record(f"{label}fanout", bench.fanout())
             if "callgrind" in chosen and run == 0:

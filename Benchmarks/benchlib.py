@@ -203,9 +203,15 @@ log:
     def cpu_seconds(self):
         """User + system CPU the daemon has used so far (all its threads). Less at the mercy of
         the machine's mood than a rate: the figure to compare a change by."""
+        return sum(self.cpu_split())
+
+    def cpu_split(self):
+        """(user, system) CPU seconds so far: the kernel's share (sockets, fsync, futex wake-ups
+        between threads) is invisible to an instruction count."""
         with open(f"/proc/{self.process.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
     def stop(self):
         if self.process and self.process.poll() is None:

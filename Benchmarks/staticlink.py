@@ -13,6 +13,7 @@ symbol table stays, so callgrind still names every function). `swift build
 --static-swift-stdlib` would rebuild the release tree (five minutes here) and the next plain
 build rebuilds it back.
 """
+import hashlib
 import json
 import os
 import subprocess
@@ -42,6 +43,7 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     args = link_command(os.path.join(ROOT, ".build", "release.yaml"))
+    dynamic = args[args.index("-o") + 1]
     args[args.index("-o") + 1] = os.path.abspath(sys.argv[1])
     foundation = ["-lFoundationEssentials", "-lFoundationInternationalization", "-lCoreFoundation",
                   "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections"]
@@ -49,6 +51,17 @@ def main():
     if linked.returncode != 0:
         sys.exit("staticlink: the link failed:\n" + linked.stderr[-4000:])
     subprocess.run(["objcopy", "--strip-debug", os.path.abspath(sys.argv[1])], check=True)
+    # Which binary these objects made: the callgrind scenario refuses a copy that is not OLD's.
+    with open(os.path.abspath(sys.argv[1]) + ".sha256", "w") as f:
+        f.write(sha256(dynamic) + "\n")
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 if __name__ == "__main__":

@@ -117,6 +117,17 @@ import Testing
         Issue.record("the items were never committed in one transaction")
     }
 
+    /// A batch's savepoint journals stay in memory (no system call per page); every other write
+    /// on the connection (the retention purge, cascading deletes) finds SQLite's default again,
+    /// which spills a large journal to a file instead of holding it in memory.
+    @Test func savepointJournalsStayInMemoryForABatchOnly() async throws {
+        let f = try Fixture()
+        let inside = try await f.committer.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") }
+        #expect(inside == 2)
+        let outside = try await f.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") }
+        #expect(outside == 0)
+    }
+
     @Test func oneFailingItemRollsBackAlone() async throws {
         try await Self.untilBatched {
             let f = try Fixture()

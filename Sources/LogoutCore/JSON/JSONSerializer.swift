@@ -11,6 +11,7 @@ public enum JSONSerializer {
     /// the same bytes as `serialize(.object(...))` without building a dictionary and sorting
     /// its keys, for what runs once per minted token.
     public static func serializeMembers(_ members: [(name: String, value: JSONValue)]) -> [UInt8] {
+        assert(zip(members, members.dropFirst()).allSatisfy { $0.name < $1.name }, "members must be sorted and unique")
         var output: [UInt8] = []
         output.reserveCapacity(256)
         output.append(UInt8(ascii: "{"))
