@@ -12,7 +12,7 @@ import Synchronization
 /// second), and if another one is the primary now (a standby promoted after a failover) a
 /// pool for it takes the old one's place. The server in use is asked first and kept while it
 /// takes writes: an old primary that comes back unfenced does not draw the replicas back to it.
-/// The pool for it takes the old one's place. Operations that were on the old pool fail, as they
+/// Operations that were on the old pool fail, as they
 /// would on a dead server: the caller answers 503 or retries. The old pool is left to idle
 /// (it opens no connection unless asked, and closes idle ones) until the store stops: stopping
 /// it would take a task of its own per pool, and the first pool's run must begin at once, in

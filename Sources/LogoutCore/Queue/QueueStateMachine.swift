@@ -113,25 +113,24 @@ public struct QueueStateMachine<Kind: QueueJobKind>: Sendable {
         var actions: [Action] = []
         for job in jobs {
             // Claimed again while it still waits here (its lease ran out, no replica took it):
-            // the new lease replaces the old one, under which its outcome would be dropped.
-            // What the new claim read decides, as for any claim (RES-5: a newer session now).
-            if let index = waiting[job.target]?.firstIndex(where: { $0.id == job.id }) {
-                if let report = Kind.endWithoutAttempt(job, now: now.wall) {
-                    waiting[job.target]?.remove(at: index)
+            // the new lease replaces the old one, under which its outcome would be dropped, in
+            // its place. What the new claim read decides, as for any claim (RES-5: a newer
+            // session now).
+            let waitingAt = waiting[job.target]?.firstIndex(where: { $0.id == job.id })
+            if waitingAt == nil { held[job.id, default: 0] += 1 }
+            if let report = Kind.endWithoutAttempt(job, now: now.wall) {
+                if let waitingAt {
+                    waiting[job.target]?.remove(at: waitingAt)
                     if waiting[job.target]?.isEmpty == true { waiting[job.target] = nil }
                     claimedAt[job.id] = nil
-                    actions.append(.record(report))
-                } else {
-                    waiting[job.target]?[index] = job
-                    claimedAt[job.id] = asked
                 }
-                continue
-            }
-            held[job.id, default: 0] += 1
-            if let report = Kind.endWithoutAttempt(job, now: now.wall) {
                 actions.append(.record(report))
             } else {
-                waiting[job.target, default: []].append(job)
+                if let waitingAt {
+                    waiting[job.target]?[waitingAt] = job
+                } else {
+                    waiting[job.target, default: []].append(job)
+                }
                 claimedAt[job.id] = asked
             }
         }
