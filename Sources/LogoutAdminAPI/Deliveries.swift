@@ -86,6 +86,8 @@ public struct AttemptResource: Codable, Sendable, Equatable {
     public var nextAttemptAt: Timestamp?
     /// The RP's address that answered.
     public var remoteAddress: String?
+    /// The trace of the attempt's span, when tracing was on.
+    public var traceID: String?
 
     public init(_ attempt: AttemptRecord) {
         self.attempt = attempt.attempt
@@ -97,6 +99,7 @@ public struct AttemptResource: Codable, Sendable, Equatable {
         rpError = attempt.rpError
         nextAttemptAt = attempt.nextAttemptAt
         remoteAddress = attempt.remoteAddress
+        traceID = attempt.traceID
     }
 
     enum CodingKeys: String, CodingKey {
@@ -108,6 +111,7 @@ public struct AttemptResource: Codable, Sendable, Equatable {
         case rpError = "rp_error"
         case nextAttemptAt = "next_attempt_at"
         case remoteAddress = "remote_address"
+        case traceID = "trace_id"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -121,6 +125,7 @@ public struct AttemptResource: Codable, Sendable, Equatable {
         try c.encode(rpError, forKey: .rpError)
         try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
         try c.encode(remoteAddress, forKey: .remoteAddress)
+        try c.encode(traceID, forKey: .traceID)
     }
 }
 

@@ -14,6 +14,7 @@ public struct EventResource: Codable, Sendable, Equatable {
     public var reason: String?
     public var deliveries: Int
     public var clientAddress: String?
+    public var traceID: String?
 
     public init(_ event: EventRecord) {
         id = event.id
@@ -28,6 +29,7 @@ public struct EventResource: Codable, Sendable, Equatable {
         reason = event.reason
         deliveries = event.deliveries
         clientAddress = event.clientAddress
+        traceID = event.traceID
     }
 
     enum CodingKeys: String, CodingKey {
@@ -35,6 +37,7 @@ public struct EventResource: Codable, Sendable, Equatable {
         case receivedAt = "received_at"
         case tokenHash = "token_hash"
         case clientAddress = "client_address"
+        case traceID = "trace_id"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -51,6 +54,7 @@ public struct EventResource: Codable, Sendable, Equatable {
         try c.encode(reason, forKey: .reason)
         try c.encode(deliveries, forKey: .deliveries)
         try c.encode(clientAddress, forKey: .clientAddress)
+        try c.encode(traceID, forKey: .traceID)
     }
 }
 

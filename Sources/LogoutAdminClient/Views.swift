@@ -106,13 +106,16 @@ public enum Views {
     }
 
     public static func attempts(_ delivery: DeliveryResource) -> Table {
-        var table = Table(["ATTEMPT", "STARTED", "DURATION", "STATUS", "ERROR_CLASS", "ADDRESS", "JTI", "RP_ERROR"])
+        var table = Table([
+            "ATTEMPT", "STARTED", "DURATION", "STATUS", "ERROR_CLASS", "ADDRESS", "JTI", "TRACE", "RP_ERROR",
+        ])
         for attempt in delivery.attemptLog ?? [] {
             table.add([
                 .init(String(attempt.attempt)), .init(attempt.startedAt.rfc3339, .dim),
                 .init("\(attempt.durationMilliseconds) ms"), .init(attempt.statusCode.map(String.init) ?? "-"),
                 .init(attempt.errorClass?.rawValue ?? "-", attempt.errorClass == nil ? .good : .bad),
-                .init(attempt.remoteAddress ?? "-", .dim), .init(attempt.jti, .dim), .init(attempt.rpError ?? ""),
+                .init(attempt.remoteAddress ?? "-", .dim), .init(attempt.jti, .dim),
+                .init(attempt.traceID ?? "-", .dim), .init(attempt.rpError ?? ""),
             ])
         }
         return table

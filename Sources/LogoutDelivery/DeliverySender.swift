@@ -21,8 +21,22 @@ public struct DeliverySender: Sendable {
         self.clients = clients
     }
 
-    public func send(token: String, to uri: String, timeout: Duration) async -> AttemptResult {
-        await post(form: "logout_token=" + token, to: uri, field: "backchannel_logout_uri", timeout: timeout)
+    /// - Parameter trace: the attempt's span, sent as `traceparent` and `tracestate` so that the
+    ///   RP's own traces join the logout's (TRACE-2).
+    public func send(
+        token: String,
+        to uri: String,
+        timeout: Duration,
+        trace: TraceContext? = nil
+    ) async -> AttemptResult {
+        await post(
+            body: "logout_token=" + token,
+            contentType: "application/x-www-form-urlencoded",
+            to: uri,
+            field: "backchannel_logout_uri",
+            timeout: timeout,
+            trace: trace
+        )
     }
 
     /// POSTs a form body (already encoded) with an optional `Authorization` header, under the same
@@ -33,7 +47,8 @@ public struct DeliverySender: Sendable {
         authorization: String? = nil,
         to uri: String,
         field: String,
-        timeout: Duration
+        timeout: Duration,
+        trace: TraceContext? = nil
     ) async -> AttemptResult {
         await post(
             body: form,
@@ -41,7 +56,8 @@ public struct DeliverySender: Sendable {
             authorization: authorization,
             to: uri,
             field: field,
-            timeout: timeout
+            timeout: timeout,
+            trace: trace
         )
     }
 
@@ -52,7 +68,8 @@ public struct DeliverySender: Sendable {
         authorization: String? = nil,
         to uri: String,
         field: String,
-        timeout: Duration
+        timeout: Duration,
+        trace: TraceContext? = nil
     ) async -> AttemptResult {
         guard let url = URL(string: uri), url.scheme == "http" || url.scheme == "https" else {
             return .transportFailure(.blocked, detail: "the \(field) is not an http(s) URL")
@@ -64,6 +81,7 @@ public struct DeliverySender: Sendable {
             headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "User-Agent", value: "logoutd")
             if let authorization { headers.add(name: "Authorization", value: authorization) }
+            for header in trace?.headers ?? [] { headers.add(name: header.name, value: header.value) }
             let answer = try await clients.connections.post(
                 url: url,
                 address: address,

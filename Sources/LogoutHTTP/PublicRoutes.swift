@@ -16,6 +16,8 @@ public struct PublicEndpoints: Sendable {
     public var securityEvents: (any SecurityEventIntake)?
     /// Front-channel logouts of OPs that send no back-channel tokens (FC-1 to FC-4).
     public var frontChannel: (any FrontChannelIntake)?
+    /// A server span per request (`tracing:` on), continuing an incoming `traceparent`.
+    public var traced = false
 
     public init(
         intake: any LogoutIntake,
@@ -44,6 +46,8 @@ public enum PublicRoutes {
 
     public static func router(_ endpoints: PublicEndpoints) -> Router<LogoutRequestContext> {
         let router = Router(context: LogoutRequestContext.self)
+        // First, so that refusals are answered inside the span and their status recorded.
+        if endpoints.traced { router.add(middleware: ServerSpanMiddleware()) }
         router.add(middleware: RefusalAnswers())
         for path in ["/backchannel-logout", "/backchannel-logout/{name}"] {
             router.post(RouterPath(path)) { request, context in

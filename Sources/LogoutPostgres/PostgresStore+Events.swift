@@ -8,10 +8,10 @@ extension PostgresStore {
         let id = try await db.value(
             """
             INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
-                client_address)
+                client_address, trace_context)
             VALUES (\(event.receivedAt.millisecondsSince1970), \(event.source), \(event.iss), \(event.sub),
                 \(event.sid), \(event.jti), \(event.tokenHash), \(event.outcome.rawValue), \(event.reason),
-                \(Int64(event.deliveries)), \(event.clientAddress))
+                \(Int64(event.deliveries)), \(event.clientAddress), \(event.traceContext?.stored))
             RETURNING id
             """,
             as: Int64.self
@@ -36,13 +36,14 @@ extension PostgresStore {
             binds.append(event.reason)
             binds.append(Int64(event.deliveries))
             binds.append(event.clientAddress)
-            rows.append("(" + (first..<first + 11).map { "$\($0)" }.joined(separator: ", ") + ")")
+            binds.append(event.traceContext?.stored)
+            rows.append("(" + (first..<first + 12).map { "$\($0)" }.joined(separator: ", ") + ")")
         }
         try await db.execute(
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
-                        client_address)
+                        client_address, trace_context)
                     VALUES \(rows.joined(separator: ", "))
                     """,
                 binds: binds
@@ -141,7 +142,8 @@ extension PostgresStore {
             outcome: EventRecord.Outcome(rawValue: try row.get("outcome")) ?? .rejected,
             reason: try row.get("reason"),
             deliveries: Int(try row.get("deliveries", as: Int64.self)),
-            clientAddress: try row.get("client_address")
+            clientAddress: try row.get("client_address"),
+            traceID: try row.get("trace_context", as: String?.self).flatMap(TraceContext.init(stored:))?.traceID
         )
     }
 
@@ -178,7 +180,8 @@ extension PostgresStore {
             jti: try row.get("jti"),
             rpError: try row.get("rp_error"),
             nextAttemptAt: try row.optionalTime("next_attempt_at"),
-            remoteAddress: try row.get("remote_address")
+            remoteAddress: try row.get("remote_address"),
+            traceID: try row.get("trace_id")
         )
     }
 }

@@ -150,13 +150,14 @@ extension PostgresStore {
                 binds.append(skipped ? nil : nowMs)
                 binds.append(delivery.skipReason)
                 binds.append(skipped ? nowMs : nil)
-                values.append("(" + (first..<first + 9).map { "$\($0)" }.joined(separator: ", ") + ")")
+                binds.append(accepted.event.traceContext?.stored)
+                values.append("(" + (first..<first + 10).map { "$\($0)" }.joined(separator: ", ") + ")")
             }
             try await db.execute(
                 PostgresQuery(
                     unsafeSQL: """
                         INSERT INTO deliveries (event_id, client_id, sub, sid, status, created_at, next_attempt_at, reason,
-                            finished_at)
+                            finished_at, trace_context)
                         VALUES \(values.joined(separator: ", "))
                         """,
                     binds: binds

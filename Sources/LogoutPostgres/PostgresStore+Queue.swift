@@ -66,6 +66,7 @@ extension PostgresStore {
                         lease_owner = \(owner)
                     FROM due WHERE d.id = due.id
                     RETURNING d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at, due.due_at, d.leased_at,
+                        d.trace_context,
                         (d.sid IS NULL AND d.sub IS NOT NULL AND EXISTS (
                             SELECT 1 FROM sessions s
                             WHERE s.client_id = d.client_id AND s.rp_sub = d.sub AND s.created_at > d.created_at
@@ -92,7 +93,9 @@ extension PostgresStore {
                             sealedClientSecret: stored.sealedClientSecret,
                             tokenIssuer: rp.tokenIssuer,
                             newerSessionExists: try row.get("newer_session"),
-                            leaseStamp: try row.get("leased_at", as: Int64.self)
+                            leaseStamp: try row.get("leased_at", as: Int64.self),
+                            traceContext: try row.get("trace_context", as: String?.self)
+                                .flatMap(TraceContext.init(stored:))
                         )
                     )
                 }
@@ -190,17 +193,18 @@ extension PostgresStore {
             try await db.execute(
                 """
                 INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, jti,
-                    rp_error, next_attempt_at, replica, remote_address)
+                    rp_error, next_attempt_at, replica, remote_address, trace_id)
                 VALUES (\(attempt.deliveryID), \(Int64(attempt.attempt)), \(attempt.startedAt.millisecondsSince1970),
                     \(attempt.duration.wholeMilliseconds), \(attempt.statusCode.map(Int64.init)),
                     \(attempt.errorClass?.rawValue), \(attempt.jti),
                     \(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
-                    \(attempt.nextAttemptAt?.millisecondsSince1970), \(owner), \(attempt.remoteAddress))
+                    \(attempt.nextAttemptAt?.millisecondsSince1970), \(owner), \(attempt.remoteAddress),
+                    \(attempt.traceID))
                 ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = excluded.started_at,
                     duration_ms = excluded.duration_ms, status_code = excluded.status_code,
                     error_class = excluded.error_class, jti = excluded.jti, rp_error = excluded.rp_error,
                     next_attempt_at = excluded.next_attempt_at, replica = excluded.replica,
-                    remote_address = excluded.remote_address
+                    remote_address = excluded.remote_address, trace_id = excluded.trace_id
                 """
             )
         }

@@ -49,7 +49,8 @@ extension EventRecord {
             outcome: Outcome(rawValue: row["outcome"]) ?? .rejected,
             reason: row["reason"],
             deliveries: row["deliveries"],
-            clientAddress: row["client_address"]
+            clientAddress: row["client_address"],
+            traceID: (row["trace_context"] as String?).flatMap(TraceContext.init(stored:))?.traceID
         )
     }
 }
@@ -90,7 +91,8 @@ extension AttemptRecord {
             jti: row["jti"],
             rpError: row["rp_error"],
             nextAttemptAt: (row["next_attempt_at"] as Int64?).timestamp,
-            remoteAddress: row["remote_address"]
+            remoteAddress: row["remote_address"],
+            traceID: row["trace_id"]
         )
     }
 }

@@ -117,16 +117,17 @@ extension LogoutDatabase {
             let insertDelivery = try db.cachedStatement(
                 sql: """
                     INSERT INTO deliveries (event_id, client_id, sub, sid, status, created_at, next_attempt_at, reason,
-                        finished_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        finished_at, trace_context)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             )
+            let traceContext = accepted.event.traceContext?.stored
             for delivery in accepted.deliveries {
                 let skipped = delivery.skipReason != nil
                 try insertDelivery.execute(arguments: [
                     eventID, delivery.clientID, delivery.sub, delivery.sid,
                     skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue,
-                    nowMs, skipped ? nil : nowMs, delivery.skipReason, skipped ? nowMs : nil,
+                    nowMs, skipped ? nil : nowMs, delivery.skipReason, skipped ? nowMs : nil, traceContext,
                 ])
             }
             try insertRevocations(accepted.revocations, eventID: eventID, nowMs: nowMs, db: db)
@@ -159,12 +160,12 @@ extension LogoutDatabase {
         try db.cachedStatement(
             sql: """
                 INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
-                    client_address)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    client_address, trace_context)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             event.receivedAt.column, event.source, event.iss, event.sub, event.sid, event.jti, event.tokenHash,
-            event.outcome.rawValue, event.reason, event.deliveries, event.clientAddress,
+            event.outcome.rawValue, event.reason, event.deliveries, event.clientAddress, event.traceContext?.stored,
         ])
         return db.lastInsertedRowID
     }

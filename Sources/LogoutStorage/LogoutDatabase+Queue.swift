@@ -17,7 +17,7 @@ extension LogoutDatabase {
             var claimed: [ClaimedDelivery] = []
             let select = try db.cachedStatement(
                 sql: """
-                    SELECT d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at,
+                    SELECT d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at, d.trace_context,
                         (d.sid IS NULL AND d.sub IS NOT NULL AND EXISTS (
                             SELECT 1 FROM sessions s
                             WHERE s.client_id = d.client_id AND s.rp_sub = d.sub AND s.created_at > d.created_at
@@ -62,7 +62,8 @@ extension LogoutDatabase {
                             signingAlgorithm: rp.signingAlgorithm,
                             sealedClientSecret: stored.sealedClientSecret,
                             tokenIssuer: rp.tokenIssuer,
-                            newerSessionExists: row[6]
+                            newerSessionExists: row[7],
+                            traceContext: (row[6] as String?).flatMap(TraceContext.init(stored:))
                         )
                     )
                 }
@@ -132,14 +133,14 @@ extension LogoutDatabase {
         try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
-                    error_class, jti, rp_error, next_attempt_at, remote_address)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    error_class, jti, rp_error, next_attempt_at, remote_address, trace_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             attempt.deliveryID, attempt.attempt, attempt.startedAt.column, attempt.duration.wholeMilliseconds,
             attempt.statusCode, attempt.errorClass?.rawValue, attempt.jti,
             attempt.rpError.map { SafeText.truncated($0, limit: 1024) }, attempt.nextAttemptAt?.column,
-            attempt.remoteAddress,
+            attempt.remoteAddress, attempt.traceID,
         ])
     }
 

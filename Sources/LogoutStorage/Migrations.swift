@@ -40,6 +40,9 @@ enum Migrations {
         migrator.registerMigration("v12") { db in
             try db.execute(sql: v12)
         }
+        migrator.registerMigration("v13") { db in
+            try db.execute(sql: v13)
+        }
     }
 
     /// The address that answered an attempt: behind one name, several servers, and the one

@@ -20,18 +20,28 @@ struct Serve: AsyncParsableCommand {
         }
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
         let environment = ProcessInfo.processInfo.environment
+        // With tracing on, a line written inside a span carries its `trace_id` and `span_id`.
+        let spanFields = TracingBackend.loggingMetadataProvider(config.tracing)
         if JournalLogHandler.isJournal(environment: environment) {
             // Tests point it at their own socket; systemd's is the default.
             let socket = environment["LOGOUTD_TEST_JOURNAL_SOCKET"] ?? JournalLogHandler.defaultSocket
-            LoggingSystem.bootstrap {
-                CountingLogHandler(JournalLogHandler(label: $0, level: level, socketPath: socket))
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = JournalLogHandler(label: label, level: level, socketPath: socket)
+                    handler.metadataProvider = provider
+                    return CountingLogHandler(handler)
+                },
+                metadataProvider: spanFields
+            )
         } else {
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return CountingLogHandler(handler)
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return CountingLogHandler(handler)
+                },
+                metadataProvider: spanFields
+            )
         }
         // Every line is counted by level (`logoutd_log_lines_total`), so what the journal lost shows.
         let logger = Logger(label: "logoutd")

@@ -151,3 +151,74 @@ import Testing
         #expect(message.contains("admin.listen must be a loopback address"))
     }
 }
+
+/// Contract C8: `tracing:` and the standard `OTEL_*` variables; off unless an endpoint is named.
+@Suite struct TracingConfigurationTests {
+    let configuration = ConfigurationTests()
+
+    @Test func tracingIsOffByDefault() async throws {
+        let config = try await configuration.load("issuer: \"https://l.example\"\n")
+        #expect(!config.tracing.enabled)
+        #expect(config.summary.first { $0.0 == "tracing.otlp_endpoint" }?.1.hasPrefix("(off)") == true)
+    }
+
+    @Test func everyTracingKeyParses() async throws {
+        let config = try await configuration.load(
+            """
+            tracing:
+              otlp_endpoint: "http://127.0.0.1:4317"
+              protocol: "grpc"
+              sample_ratio: 0.25
+              service_name: "logout-eu"
+              ui_url: "http://jaeger.example:16686/trace/{trace_id}"
+            """
+        )
+        #expect(config.tracing.enabled && config.tracing.transport == .grpc && config.tracing.sampleRatio == 0.25)
+        #expect(config.tracing.serviceName == "logout-eu")
+        #expect(config.tracing.link(traceID: "abc") == "http://jaeger.example:16686/trace/abc")
+    }
+
+    @Test func theStandardVariablesTurnItOnAndWin() async throws {
+        let on = try await configuration.load("", environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"])
+        #expect(on.tracing.enabled && on.tracing.effectiveEndpoint == "http://127.0.0.1:4318")
+        let summary = Dictionary(on.summary, uniquingKeysWith: { first, _ in first })
+        #expect(summary["tracing.otlp_endpoint"] == "http://127.0.0.1:4318 (from OTEL_EXPORTER_OTLP_ENDPOINT)")
+        let disabled = try await configuration.load(
+            "tracing:\n  otlp_endpoint: \"http://127.0.0.1:4318\"\n",
+            environment: ["OTEL_SDK_DISABLED": "true"]
+        )
+        #expect(!disabled.tracing.enabled)
+    }
+
+    @Test(
+        arguments: [
+            ("tracing:\n  otlp_endpoint: \"127.0.0.1:4318\"\n", [:], "tracing.otlp_endpoint must be an http(s) URL"),
+            ("tracing:\n  protocol: \"http/json\"\n", [:], "tracing.protocol must be http/protobuf or grpc"),
+            ("tracing:\n  sample_ratio: 1.5\n", [:], "tracing.sample_ratio"),
+            (
+                "tracing:\n  ui_url: \"http://jaeger.example/trace/\"\n", [:],
+                "tracing.ui_url must be an http(s) URL holding"
+            ),
+            (
+                "tracing:\n  ui_url: \"javascript:alert({trace_id})\"\n", [:],
+                "tracing.ui_url must be an http(s) URL holding"
+            ),
+            ("tracing:\n  service_name: \"\"\n", [:], "tracing.service_name"),
+            ("", ["OTEL_TRACES_SAMPLER": "sometimes"], "OTEL_TRACES_SAMPLER must be one of"),
+            ("", ["OTEL_TRACES_SAMPLER_ARG": "2"], "OTEL_TRACES_SAMPLER_ARG must be a ratio"),
+            (
+                "", ["OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"],
+                "OTEL_EXPORTER_OTLP_PROTOCOL must be grpc or http/protobuf"
+            ),
+            (
+                "", ["OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"],
+                "OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL"
+            ),
+            ("tracing:\n  otlp_endpiont: \"http://x\"\n", [:], "did you mean tracing.otlp_endpoint"),
+        ] as [(String, [String: String], String)]
+    )
+    func badTracingSettingsAreRefusedByName(yaml: String, environment: [String: String], message: String) async {
+        let failure = await configuration.failure(yaml, environment: environment)
+        #expect(failure.contains(message), "\(failure)")
+    }
+}

@@ -17,16 +17,17 @@ import Testing
         let url = try await TestPostgres.freshDatabase()
         let postgres = try await StoreFixture.openPostgres(url: url)
         #expect(sqlite.schemaVersion == postgres.schemaVersion)
-        #expect(sqlite.schemaVersion == "v12")
+        #expect(sqlite.schemaVersion == "v13")
         postgres.close()
         try sqlite.close()
 
     }
 
     /// The upgrade from the previous release: its database holds the same schema under the name
-    /// `v1`, without v9's and v12's columns and the tables of v10 and v11, and data. Opening it applies v9 to v12 only, keeps the data, and keeps
-    /// `v1` beside `v8`: a replica of the previous release still running in a rolling upgrade
-    /// finds its own migration applied and starts (it ignores names it does not know).
+    /// `v1`, without the columns of v9, v12 and v13 and the tables of v10 and v11, and data.
+    /// Opening it applies v9 to v13 only, keeps the data, and keeps `v1` beside `v8`: a replica
+    /// of the previous release still running in a rolling upgrade finds its own migration applied
+    /// and starts (it ignores names it does not know).
     @Test(.enabled(if: TestPostgres.isAvailable, "needs PostgreSQL"))
     func aDatabaseOfThePreviousReleaseIsUpgradedInPlace() async throws {
         let url = try await TestPostgres.freshDatabase()
@@ -36,7 +37,8 @@ import Testing
         for statement in [
             "ALTER TABLE attempts DROP COLUMN remote_address", "ALTER TABLE issuers DROP COLUMN frontchannel_intake",
             "DROP TABLE ssf_breakers", "DROP TABLE upstream_streams", "ALTER TABLE events DROP COLUMN ssf_done",
-            "DROP TABLE ssf_events",
+            "DROP TABLE ssf_events", "ALTER TABLE events DROP COLUMN trace_context",
+            "ALTER TABLE deliveries DROP COLUMN trace_context", "ALTER TABLE attempts DROP COLUMN trace_id",
             "DROP TABLE ssf_removed_subjects", "DROP TABLE ssf_streams", "DROP TABLE ssf_receivers",
             "DELETE FROM logoutd_migrations",
             "INSERT INTO logoutd_migrations (name) VALUES ('v1')",
@@ -48,7 +50,7 @@ import Testing
         #expect(try await upgraded.issuers().map(\.issuer.name) == ["idp"])
         upgraded.close()
         let names = try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url)
-        #expect(Set(names.compactMap { $0.first ?? nil }) == ["v1", "v8", "v9", "v10", "v11", "v12"])
+        #expect(Set(names.compactMap { $0.first ?? nil }) == ["v1", "v8", "v9", "v10", "v11", "v12", "v13"])
         let column = try await TestPostgres.query(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'attempts' AND column_name = 'remote_address'",
             on: url
@@ -57,7 +59,7 @@ import Testing
         // Opening it again applies nothing and changes no name.
         let again = try await StoreFixture.openPostgres(url: url)
         again.close()
-        #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 6)
+        #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 7)
     }
 
     /// The embedded store's upgrade from the previous schema, as the package's upgrade check

@@ -6,7 +6,7 @@ import Testing
 @Suite struct RulesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static var idPattern: Regex<Substring> { #/\b(?:IN|RES|OUT|DEL|Q|ADM|SEC|BR|SSF)-[0-9]+\b/# }
+    static var idPattern: Regex<Substring> { #/\b(?:IN|RES|OUT|DEL|Q|ADM|SEC|BR|SSF|FC|TRACE)-[0-9]+\b/# }
 
     static func files(under folder: String, extensions: Set<String>) -> [URL] {
         let base = root.appendingPathComponent(folder)

@@ -15,6 +15,10 @@ public struct RecordedRequest: Sendable {
     public let authorization: String?
     public let body: String
     public let receivedAt: Date
+    /// Every header, names lower-cased (the last value of a repeated one).
+    public var headers: [String: String] = [:]
+    /// The body as received, for bodies that are not text (an OTLP export).
+    public var bytes: [UInt8] = []
 
     /// The form field `name`, URL-decoded.
     public func formValue(_ name: String) -> String? {
@@ -82,7 +86,12 @@ public final class TestServer: Sendable {
                 contentType: request.headers[.contentType],
                 authorization: request.headers[.authorization],
                 body: String(buffer: buffer),
-                receivedAt: Date()
+                receivedAt: Date(),
+                headers: Dictionary(
+                    request.headers.map { ($0.name.canonicalName, $0.value) },
+                    uniquingKeysWith: { _, last in last }
+                ),
+                bytes: Array(buffer: buffer)
             )
             let index = requests.list.withLock { list in
                 list.append(recorded)

@@ -53,9 +53,10 @@ extension QueueStateMachine.AttemptOutcome where Kind == DeliveryJobs {
         result: AttemptResult,
         startedAt: Timestamp,
         duration: Duration,
-        jti: String
+        jti: String,
+        traceID: String? = nil
     ) {
-        self.init(job: delivery, result: result, startedAt: startedAt, duration: duration, jti: jti)
+        self.init(job: delivery, result: result, startedAt: startedAt, duration: duration, jti: jti, traceID: traceID)
     }
 
     /// What the store keeps of this attempt, once the machine has decided its `transition`.
@@ -81,7 +82,8 @@ extension QueueStateMachine.AttemptOutcome where Kind == DeliveryJobs {
             jti: jti,
             rpError: rpError,
             nextAttemptAt: transition.nextAttemptAt,
-            remoteAddress: remoteAddress
+            remoteAddress: remoteAddress,
+            traceID: traceID
         )
         return AttemptReport(
             deliveryID: delivery.id,

@@ -64,6 +64,8 @@ public struct AttemptRecord: Sendable, Equatable {
     public var nextAttemptAt: Timestamp?
     /// The RP's address that answered, when one did.
     public var remoteAddress: String?
+    /// The trace the attempt's span belongs to (TRACE-3), for finding it in a tracing UI.
+    public var traceID: String?
 
     public init(
         deliveryID: Int64,
@@ -75,7 +77,8 @@ public struct AttemptRecord: Sendable, Equatable {
         jti: String,
         rpError: String?,
         nextAttemptAt: Timestamp?,
-        remoteAddress: String? = nil
+        remoteAddress: String? = nil,
+        traceID: String? = nil
     ) {
         self.deliveryID = deliveryID
         self.attempt = attempt
@@ -87,5 +90,6 @@ public struct AttemptRecord: Sendable, Equatable {
         self.rpError = rpError
         self.nextAttemptAt = nextAttemptAt
         self.remoteAddress = remoteAddress
+        self.traceID = traceID
     }
 }

@@ -24,6 +24,8 @@ public struct EventRecord: Sendable, Equatable {
     public var reason: String?
     public var deliveries: Int
     public var clientAddress: String?
+    /// The trace the intake's span began or continued (TRACE-1); nil when tracing was off.
+    public var traceID: String?
 
     public init(
         id: Int64,
@@ -37,7 +39,8 @@ public struct EventRecord: Sendable, Equatable {
         outcome: Outcome,
         reason: String?,
         deliveries: Int,
-        clientAddress: String?
+        clientAddress: String?,
+        traceID: String? = nil
     ) {
         self.id = id
         self.receivedAt = receivedAt
@@ -51,5 +54,6 @@ public struct EventRecord: Sendable, Equatable {
         self.reason = reason
         self.deliveries = deliveries
         self.clientAddress = clientAddress
+        self.traceID = traceID
     }
 }

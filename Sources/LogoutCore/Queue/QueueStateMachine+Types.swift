@@ -38,6 +38,8 @@ extension QueueStateMachine {
         /// The attempt could not be made at all (what it needs is gone): `result` is not an
         /// answer, and no attempt is counted.
         public var notAttempted: String?
+        /// The trace id of the attempt's span (TRACE-3); nil when tracing is off.
+        public var traceID: String?
 
         public init(
             job: Kind.Job,
@@ -45,7 +47,8 @@ extension QueueStateMachine {
             startedAt: Timestamp,
             duration: Duration,
             jti: String = "-",
-            notAttempted: String? = nil
+            notAttempted: String? = nil,
+            traceID: String? = nil
         ) {
             self.job = job
             self.result = result
@@ -53,6 +56,7 @@ extension QueueStateMachine {
             self.duration = duration
             self.jti = jti
             self.notAttempted = notAttempted
+            self.traceID = traceID
         }
     }
 }

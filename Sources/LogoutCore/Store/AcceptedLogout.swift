@@ -16,6 +16,9 @@ public struct AcceptedLogout: Sendable {
     /// request may not write the log, nor reach RPs that follow every subject, with a `sid` no
     /// session holds; decided in the transaction, so a repeat after the sessions ended is free.
     public var requiresLiveSession: Bool = false
+    /// The trace the intake's span belongs to (TRACE-1): kept with the event and each delivery.
+    /// Nil when tracing is off.
+    public var traceContext: TraceContext?
 
     public init(
         request: LogoutRequest,

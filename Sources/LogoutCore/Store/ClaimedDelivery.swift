@@ -17,6 +17,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var newerSessionExists: Bool
     /// The claim's lease, which the outcome is stored under.
     public var leaseStamp: LeaseStamp?
+    /// The logout's trace (TRACE-1), read with the claim: each attempt is a span of it.
+    public var traceContext: TraceContext?
 
     public init(
         id: Int64,
@@ -31,12 +33,12 @@ public struct ClaimedDelivery: Sendable, Equatable {
         sealedClientSecret: [UInt8]? = nil,
         tokenIssuer: String? = nil,
         newerSessionExists: Bool = false,
-        leaseStamp: LeaseStamp? = nil
+        leaseStamp: LeaseStamp? = nil,
+        traceContext: TraceContext? = nil
     ) {
         self.id = id
         self.eventID = eventID
         self.clientID = clientID
-        self.eventID = eventID
         self.sub = sub
         self.sid = sid
         self.attempts = attempts
@@ -47,6 +49,7 @@ public struct ClaimedDelivery: Sendable, Equatable {
         self.tokenIssuer = tokenIssuer
         self.newerSessionExists = newerSessionExists
         self.leaseStamp = leaseStamp
+        self.traceContext = traceContext
     }
 }
 

@@ -13,6 +13,8 @@ public struct NewEvent: Sendable, Equatable {
     public var reason: String?
     public var deliveries: Int
     public var clientAddress: String?
+    /// The intake's trace (TRACE-1), so that the log leads to it; nil when tracing is off.
+    public var traceContext: TraceContext?
 
     public init(
         receivedAt: Timestamp,
@@ -25,7 +27,8 @@ public struct NewEvent: Sendable, Equatable {
         outcome: EventRecord.Outcome,
         reason: String?,
         deliveries: Int,
-        clientAddress: String?
+        clientAddress: String?,
+        traceContext: TraceContext? = nil
     ) {
         self.receivedAt = receivedAt
         self.source = source
@@ -38,6 +41,7 @@ public struct NewEvent: Sendable, Equatable {
         self.reason = reason
         self.deliveries = deliveries
         self.clientAddress = clientAddress
+        self.traceContext = traceContext
     }
 
     /// The event of an accepted (or repeated) logout.
@@ -59,7 +63,8 @@ public struct NewEvent: Sendable, Equatable {
             outcome: outcome,
             reason: reason,
             deliveries: deliveries,
-            clientAddress: logout.clientAddress
+            clientAddress: logout.clientAddress,
+            traceContext: logout.traceContext
         )
     }
 
@@ -77,7 +82,8 @@ public struct NewEvent: Sendable, Equatable {
             outcome: entry.outcome == .deferred ? .deferred : .rejected,
             reason: entry.reason,
             deliveries: 0,
-            clientAddress: entry.clientAddress
+            clientAddress: entry.clientAddress,
+            traceContext: rejection.traceContext
         )
     }
 }

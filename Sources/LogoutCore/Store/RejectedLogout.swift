@@ -21,6 +21,8 @@ public struct RejectedLogout: Sendable {
     public var tokenHash: String?
     public var reason: String
     public var clientAddress: String?
+    /// The intake's trace (TRACE-1): a refused token's trace is found from its event too.
+    public var traceContext: TraceContext?
 
     public init(
         source: String,

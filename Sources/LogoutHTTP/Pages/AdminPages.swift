@@ -22,6 +22,8 @@ public struct AdminPages: Sendable {
     let now: @Sendable () -> Timestamp
     let signIns: SignInBudget
     let templates: MustacheLibrary
+    /// A trace id's page in the tracing UI (`tracing.ui_url`): attempts link to their trace.
+    public var traceLink: @Sendable (String) -> String? = { _ in nil }
 
     public init(
         operations: any AdminOperations,
@@ -89,7 +91,7 @@ public struct AdminPages: Sendable {
             if let id = query["revocation_not_retried"].flatMap({ Int64($0) }) {
                 error = "Revocation \(id) was not queued again: it succeeded, or no longer exists."
             }
-            let page = DeliveryLogPage(operations: operations)
+            let page = DeliveryLogPage(operations: operations, traceLink: traceLink)
             let view = try await page.view(
                 PageFilters(query: query),
                 csrf: access.csrf,

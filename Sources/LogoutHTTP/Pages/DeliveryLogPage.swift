@@ -6,6 +6,8 @@ import LogoutCore
 /// CLI use: recent events with their deliveries and attempt history, filtered, and the chart.
 struct DeliveryLogPage: Sendable {
     let operations: any AdminOperations
+    /// A trace id's page in the tracing UI (`tracing.ui_url`), when there is one.
+    var traceLink: @Sendable (String) -> String? = { _ in nil }
     static let eventsPerPage = 25
 
     func view(
@@ -26,7 +28,7 @@ struct DeliveryLogPage: Sendable {
             for delivery in deliveriesByEvent[event.id] ?? [] {
                 // The attempt history: only deliveries that made attempts have one to show.
                 let detailed = delivery.attempts > 0 ? (try? await operations.delivery(id: delivery.id)) : nil
-                deliveries.append(Self.view(detailed ?? delivery, now: now))
+                deliveries.append(Self.view(detailed ?? delivery, now: now, traceLink: traceLink))
             }
             var eventView = Self.view(event, deliveries: deliveries, hidden: hidden[event.id] ?? 0, now: now)
             if event.outcome == .accepted {
@@ -153,7 +155,11 @@ struct DeliveryLogPage: Sendable {
         )
     }
 
-    static func view(_ delivery: DeliveryResource, now: Timestamp) -> DeliveryView {
+    static func view(
+        _ delivery: DeliveryResource,
+        now: Timestamp,
+        traceLink: (String) -> String? = { _ in nil }
+    ) -> DeliveryView {
         let inFlight = delivery.inFlightSince != nil
         let status = inFlight ? "in flight" : delivery.status.rawValue
         let statusClass: String
@@ -182,7 +188,9 @@ struct DeliveryLogPage: Sendable {
                 errorClass: attempt.errorClass?.rawValue
                     ?? (attempt.statusCode.map { (200..<300).contains($0) } == true ? "success" : "—"),
                 rpError: attempt.rpError ?? "",
-                address: attempt.remoteAddress ?? "—"
+                address: attempt.remoteAddress ?? "—",
+                trace: attempt.traceID ?? "—",
+                traceURL: attempt.traceID.flatMap(traceLink)
             )
         }
         return DeliveryView(

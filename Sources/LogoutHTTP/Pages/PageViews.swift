@@ -88,6 +88,8 @@ struct AttemptView {
     var errorClass: String
     var rpError: String
     var address: String
+    var trace: String
+    var traceURL: String?
 }
 
 struct ChartView {

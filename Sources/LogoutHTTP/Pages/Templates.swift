@@ -119,8 +119,8 @@ enum Templates {
                 {{#hasAttempts}}
                 <tr class="history"><td colspan="7"><details><summary>Attempt history of delivery {{id}}</summary>
                   <table>
-                    <thead><tr><th>#</th><th>Started (UTC)</th><th>Duration</th><th>HTTP</th><th>Result</th><th>Address</th><th>RP error</th></tr></thead>
-                    <tbody>{{#attemptLog}}<tr><td class="num">{{number}}</td><td>{{started}}</td><td class="num">{{duration}}</td><td class="num">{{status}}</td><td>{{errorClass}}</td><td>{{address}}</td><td class="detail">{{rpError}}</td></tr>{{/attemptLog}}</tbody>
+                    <thead><tr><th>#</th><th>Started (UTC)</th><th>Duration</th><th>HTTP</th><th>Result</th><th>Address</th><th>Trace</th><th>RP error</th></tr></thead>
+                    <tbody>{{#attemptLog}}<tr><td class="num">{{number}}</td><td>{{started}}</td><td class="num">{{duration}}</td><td class="num">{{status}}</td><td>{{errorClass}}</td><td>{{address}}</td><td class="trace">{{#traceURL}}<a href="{{traceURL}}">{{trace}}</a>{{/traceURL}}{{^traceURL}}{{trace}}{{/traceURL}}</td><td class="detail">{{rpError}}</td></tr>{{/attemptLog}}</tbody>
                   </table>
                 </details></td></tr>
                 {{/hasAttempts}}
@@ -193,6 +193,7 @@ enum Templates {
         td { border-bottom: 1px solid #eef1f5; padding: 5px 6px; vertical-align: top; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         td.detail { color: var(--muted); max-width: 380px; overflow-wrap: anywhere; }
+        td.trace { font-family: ui-monospace, monospace; font-size: 12px; }
         tr.history td { background: #fafbfd; } details summary { cursor: pointer; color: var(--accent); font-size: 12.5px; }
         details table { margin: 6px 0 2px; } table.revocations, table.upstreams { margin-top: 8px; }
         .reason { color: var(--failed); margin: 0; }

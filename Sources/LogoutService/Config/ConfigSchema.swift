@@ -20,6 +20,7 @@ enum ConfigSchema {
         "tokens.max_age", "tokens.clock_skew", "tokens.unknown_kid_cooldown", "tokens.expired_hint_max_age",
         "limits.rejections_per_minute", "limits.issuer_rejections_per_minute",
         "ssf.retention",
+        "tracing.otlp_endpoint", "tracing.protocol", "tracing.sample_ratio", "tracing.service_name", "tracing.ui_url",
         "shutdown_timeout",
         "log.level",
     ]

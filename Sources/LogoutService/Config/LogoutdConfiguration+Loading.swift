@@ -34,7 +34,8 @@ extension LogoutdConfiguration {
         return try parse(
             ConfigReader(providers: providers),
             baseDirectory: base,
-            credentialsDirectory: environment["CREDENTIALS_DIRECTORY"]
+            credentialsDirectory: environment["CREDENTIALS_DIRECTORY"],
+            otelEnvironment: environment.filter { $0.key.hasPrefix("OTEL_") }
         )
     }
 
@@ -44,7 +45,8 @@ extension LogoutdConfiguration {
     static func parse(
         _ reader: ConfigReader,
         baseDirectory: String,
-        credentialsDirectory: String? = nil
+        credentialsDirectory: String? = nil,
+        otelEnvironment: [String: String] = [:]
     ) throws -> LogoutdConfiguration {
         let values = ConfigValues(reader: reader)
         var config = LogoutdConfiguration()
@@ -124,6 +126,7 @@ extension LogoutdConfiguration {
             try values.int("limits.issuer_rejections_per_minute", in: 1...10_000_000) ?? config.rejectionsPerIssuer
         config.shutdownTimeout = try values.duration("shutdown_timeout") ?? config.shutdownTimeout
         config.logLevel = try values.string("log.level") ?? config.logLevel
+        config.tracing = try TracingSettings.parse(values, environment: otelEnvironment)
         try config.validate()
         return config
     }

@@ -76,6 +76,8 @@ public struct LogoutdConfiguration: Sendable, Equatable {
     /// Graceful stop: how long attempts in flight may take to finish.
     public var shutdownTimeout: Duration = .seconds(15)
     public var logLevel = "info"
+    /// `tracing:` and the `OTEL_*` variables: off unless an OTLP endpoint is named.
+    public var tracing = TracingSettings()
 
     public init() {}
 
@@ -143,7 +145,7 @@ public struct LogoutdConfiguration: Sendable, Equatable {
                 ("ssf.retention", formatDuration(ssfRetention)),
                 ("shutdown_timeout", formatDuration(shutdownTimeout)),
                 ("log.level", logLevel),
-            ]
+            ] + tracing.summary
     }
 }
 

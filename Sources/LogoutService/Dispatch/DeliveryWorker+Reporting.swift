@@ -27,6 +27,8 @@ extension DeliveryWorker {
                 "http.status": "\(transition.lastStatusCode.map(String.init) ?? "-")",
             ]
             if let attempt = report.attempt { metadata["duration_ms"] = "\(attempt.duration.wholeMilliseconds)" }
+            // Written after the outcome is stored, outside the attempt's span: named here.
+            if let traceID = report.attempt?.traceID { metadata["trace_id"] = "\(traceID)" }
             return metadata.merging(extra) { _, new in new }
         }
         let cause = transition.lastStatusCode.map { "HTTP \($0)" } ?? transition.errorClass?.rawValue

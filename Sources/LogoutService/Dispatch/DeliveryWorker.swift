@@ -2,6 +2,7 @@ import Logging
 import LogoutCore
 import LogoutDelivery
 import LogoutJWT
+import Tracing
 
 /// What the queue engine does with a back-channel logout delivery: mint a fresh token (OUT-3),
 /// POST it, and tell the operator what became of it.
@@ -15,6 +16,8 @@ struct DeliveryWorker: Sendable {
     let metrics: LogoutMetrics
     /// What the journal hears of outcomes, by RP (ADM-4).
     let outcomes: OutcomeLog
+    /// Each attempt is a client span of the logout's trace, stored with the delivery (TRACE-2).
+    let tracing: LogoutTracing
     let wallClock: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -54,6 +57,25 @@ struct DeliveryWorker: Sendable {
 
     /// Mints a fresh token (OUT-3) and POSTs it; the engine decides what the answer means.
     func attempt(_ delivery: ClaimedDelivery) async -> DeliveryStateMachine.AttemptOutcome {
+        guard tracing.enabled else { return await attempt(delivery, trace: nil) }
+        // Under the intake's span, however long after it: a retry after a restart, or on
+        // another replica, is in the same trace.
+        return await tracing.span("deliver logout", kind: .client, parent: delivery.traceContext) { span in
+            let trace = tracing.current()
+            span.set("logoutd.client_id", delivery.clientID)
+            span.set("logoutd.event_id", Int(delivery.eventID))
+            span.set("logoutd.delivery_id", Int(delivery.id))
+            span.set("logoutd.attempt", delivery.attempts + 1)
+            span.set("url.full", SafeText.truncated(delivery.uri, limit: 512))
+            var outcome = await attempt(delivery, trace: trace)
+            outcome.traceID = trace?.traceID
+            span.describe(outcome.result)
+            return outcome
+        }
+    }
+
+    private func attempt(_ delivery: ClaimedDelivery, trace: TraceContext?) async -> DeliveryStateMachine.AttemptOutcome
+    {
         let clock = ContinuousClock()
         let startedAt = wallClock()
         let started = clock.now
@@ -76,7 +98,7 @@ struct DeliveryWorker: Sendable {
                 now: startedAt
             )
             jti = minted.jti
-            result = await sender.send(token: minted.token, to: delivery.uri, timeout: attemptTimeout)
+            result = await sender.send(token: minted.token, to: delivery.uri, timeout: attemptTimeout, trace: trace)
         } catch {
             result = .transportFailure(.signing, detail: "cannot mint the logout token: \(error)")
         }

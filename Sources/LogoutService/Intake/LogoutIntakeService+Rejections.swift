@@ -81,6 +81,7 @@ extension LogoutIntakeService {
             clientAddress: logout.clientAddress
         )
         entry.outcome = outcome
+        entry.traceContext = tracing.current()
         if !store.enqueueRejection(entry, now: receivedAt) {
             metrics.rejectionsNotRecorded(1)
         }

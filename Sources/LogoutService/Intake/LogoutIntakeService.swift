@@ -27,10 +27,20 @@ struct LogoutIntakeService: LogoutIntake {
     let ourIssuer: String
     /// Keys the digest a front-channel `sid` is logged and recorded as (FC-3).
     let secrets: SecretBox
+    /// The intake's spans; its context is stored with the event (TRACE-1).
+    let tracing: LogoutTracing
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
     func receive(_ logout: InboundLogout) async -> IntakeResult {
+        await tracing.span("logout intake") { span in
+            let result = await validateAndRecord(logout, span: span)
+            span.describe(result)
+            return result
+        }
+    }
+
+    private func validateAndRecord(_ logout: InboundLogout, span: TraceSpan) async -> IntakeResult {
         let receivedAt = now()
         let jws: CompactJWS
         do {
@@ -48,11 +58,23 @@ struct LogoutIntakeService: LogoutIntake {
             return reject(TokenRejection(rule, why), source: "unknown", jws: jws, logout, receivedAt)
         }
         let source = entry.issuer.name
+        span.set("logoutd.issuer", source)
 
         let claims: LogoutClaims
         do {
             let header = try LogoutTokenValidator.checkHeader(jws.header, policy: entry.policy)
-            switch try await signatures.verify(jws, header: header, entry: entry) {
+            let verified = await tracing.span("verify signature") { span in
+                span.set("logoutd.issuer", source)
+                do throws(TokenRejection) {
+                    return Result<SignatureChecker.Outcome, TokenRejection>.success(
+                        try await signatures.verify(jws, header: header, entry: entry)
+                    )
+                } catch {
+                    span.fail("refused by rule \(error.rule)")
+                    return .failure(error)
+                }
+            }
+            switch try verified.get() {
             case .valid:
                 break
             case .retryLater(let why, let retryAfter, let deferral):
@@ -138,9 +160,14 @@ struct LogoutIntakeService: LogoutIntake {
         what: String,
         _ receivedAt: Timestamp
     ) async -> RecordedLogout? {
+        var accepted = accepted
+        accepted.traceContext = tracing.current()
         let recorded: RecordedLogout
         do {
-            recorded = try await store.recordLogout(accepted, now: receivedAt)
+            recorded = try await tracing.span("record logout") { span in
+                span.set("logoutd.issuer", source)
+                return try await store.recordLogout(accepted, now: receivedAt)
+            }
         } catch {
             logger.error(
                 "cannot record \(what)",
@@ -168,5 +195,29 @@ struct LogoutIntakeService: LogoutIntake {
             )
         }
         return recorded
+    }
+}
+
+extension TraceSpan {
+    /// What became of a logout, on its intake span: the event, or the rule that refused it.
+    func describe(_ result: IntakeResult) {
+        switch result {
+        case .accepted(let eventID, let deliveries):
+            set("logoutd.outcome", "accepted")
+            set("logoutd.event_id", Int(eventID))
+            set("logoutd.deliveries", deliveries)
+        case .duplicate:
+            set("logoutd.outcome", "duplicate")
+        case .rejected(let rejection):
+            set("logoutd.outcome", "rejected")
+            set("logoutd.rule", rejection.rule)
+            fail("refused by rule \(rejection.rule)")
+        case .rateLimited:
+            set("logoutd.outcome", "rate_limited")
+            fail("rate limited")
+        case .unavailable:
+            set("logoutd.outcome", "unavailable")
+            fail("unavailable")
+        }
     }
 }

@@ -66,6 +66,7 @@ extension Components {
             outcomes: outcomes,
             ourIssuer: config.issuer,
             secrets: secrets,
+            tracing: LogoutTracing(enabled: config.tracing.enabled),
             now: now,
             logger: logger
         )
@@ -94,6 +95,7 @@ extension Components {
                 attemptTimeout: config.deliveryTimeout,
                 metrics: metrics,
                 outcomes: outcomes,
+                tracing: LogoutTracing(enabled: config.tracing.enabled),
                 wallClock: now,
                 logger: logger
             ),

@@ -8,7 +8,7 @@ extension Components {
     /// The delivery log page, over the same operations as the admin API.
     var pages: AdminPages {
         // The templates are constants of the binary: a parse failure is a bug the tests catch.
-        try! AdminPages(
+        var pages = try! AdminPages(
             operations: admin,
             authenticate: { [token = adminToken] in Digests.constantTimeEquals($0, token) },
             secretsMatch: Digests.constantTimeEquals,
@@ -39,6 +39,8 @@ extension Components {
                 }
             )
         )
+        pages.traceLink = { [tracing = configuration.tracing] in tracing.link(traceID: $0) }
+        return pages
     }
 
     /// RP-initiated logout pages on the public listener.

@@ -11,7 +11,7 @@ extension Components {
         let discovery = Discovery.document(issuer: configuration.issuer)
         let (keys, now) = (self.keys, self.now)
         let database = self.database
-        let router = PublicRoutes.router(
+        var endpoints =
             PublicEndpoints(
                 intake: intake,
                 discovery: { discovery },
@@ -27,7 +27,8 @@ extension Components {
                 securityEvents: intake,
                 frontChannel: intake
             )
-        )
+        endpoints.traced = configuration.tracing.enabled
+        let router = PublicRoutes.router(endpoints)
         endSessionPages.register(on: router)
         return router
     }

@@ -26,14 +26,17 @@ public enum Daemon {
         let openFiles = FileLimit.raiseSoftLimitToHard()
         logger.info("open files limit", metadata: ["soft": "\(openFiles.soft)", "hard": "\(openFiles.hard)"])
         let backend: StoreBackend
+        let tracing: (any Service)?
         do {
+            tracing = try TracingBackend.bootstrap(config.tracing, logger: logger)
             backend = try await StoreBackend.open(config, logger: logger)
         } catch {
             throw StartupFailure(description: "\(error)")
         }
+        // The exporter first, so that it stops last and sends the spans of the drain.
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: (tracing.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
                     .init(service: HangupNotice(logger: logger)),
                     .init(service: backend),
                     .init(service: DaemonServices(configuration: config, backend: backend, logger: logger)),

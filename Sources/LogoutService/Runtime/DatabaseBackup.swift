@@ -40,9 +40,9 @@ struct DatabaseBackup: Sendable {
                 "the backup could not be read: \(String(cString: strerror(errno)))"
             )
         }
-        var info = stat()
-        fstat(descriptor, &info)
-        let size = Int(info.st_size)
+        // The size from the open file (the copy is ours and complete), its offset back at 0.
+        let size = Int(lseek(descriptor, 0, SEEK_END))
+        lseek(descriptor, 0, SEEK_SET)
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         logger.notice("backup taken", metadata: ["bytes": "\(size)"])
         return DatabaseSnapshot(

@@ -1,0 +1,48 @@
+import HTTPTypes
+import Hummingbird
+import Instrumentation
+import Tracing
+
+/// The server span of a public request (`tracing:`), continuing the caller's `traceparent`.
+///
+/// Ours rather than Hummingbird's `TracingMiddleware`, which records the query string: the
+/// query of `/end-session` holds an `id_token_hint`, and no token may reach a trace. Only the
+/// method, the route's pattern and the status are recorded. Health checks and published
+/// documents get no span: a probe every few seconds would bury the logouts.
+struct ServerSpanMiddleware: RouterMiddleware {
+    typealias Context = LogoutRequestContext
+
+    static let untracedPrefixes = ["/healthz", "/readyz", "/.well-known/", "/end-session/style.css"]
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        guard !Self.untracedPrefixes.contains(where: { path.hasPrefix($0) }) else {
+            return try await next(request, context)
+        }
+        var parent = ServiceContext.current ?? .topLevel
+        InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: FieldsExtractor())
+        let method = request.method.rawValue
+        return try await withSpan(method, context: parent, ofKind: .server) { span in
+            span.attributes["http.request.method"] = method
+            let response = try await next(request, context)
+            if let route = context.endpointPath {
+                span.operationName = "\(method) \(route)"
+                span.attributes["http.route"] = route
+            }
+            span.attributes["http.response.status_code"] = Int(response.status.code)
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
+    }
+}
+
+/// Reads W3C trace headers from a request.
+struct FieldsExtractor: Extractor {
+    func extract(key: String, from carrier: HTTPFields) -> String? {
+        HTTPField.Name(key).flatMap { carrier[$0] }
+    }
+}

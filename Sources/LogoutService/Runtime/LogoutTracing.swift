@@ -1,0 +1,104 @@
+import Instrumentation
+import LogoutCore
+import Tracing
+
+/// The spans logoutd opens, through the process's tracer (`tracing:`, swift-otel).
+///
+/// Off by default, and then nothing at all runs: no span, no context read or written, no header
+/// sent. The intake's context is stored with its event (TRACE-1); each delivery attempt opens a
+/// client span under it, however much later, and sends it as `traceparent` (TRACE-2).
+public struct LogoutTracing: Sendable {
+    public let enabled: Bool
+
+    public static let off = LogoutTracing(enabled: false)
+
+    /// On as `tracing:` says: `TracingBackend.bootstrap` has installed the tracer by then (without
+    /// it, the spans are the no-op tracer's and nothing is stored or sent).
+    init(enabled: Bool) {
+        self.enabled = enabled
+    }
+
+    /// The current span's context as W3C headers hold it: what a logout's event keeps, and what
+    /// an attempt sends.
+    public func current() -> TraceContext? {
+        guard enabled, let context = ServiceContext.current else { return nil }
+        var headers: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &headers, using: HeaderDictionary())
+        return headers["traceparent"].flatMap { TraceContext(traceparent: $0, tracestate: headers["tracestate"]) }
+    }
+
+    /// Runs `body` in a span named `name`: under `parent` when given (a stored context), else
+    /// under the current one. Off, `body` runs with no span.
+    public func span<T>(
+        _ name: String,
+        kind: SpanKind = .internal,
+        parent: TraceContext? = nil,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (TraceSpan) async throws -> T
+    ) async rethrows -> T {
+        guard enabled else { return try await body(TraceSpan(span: nil)) }
+        var context = ServiceContext.current ?? .topLevel
+        if let parent {
+            context = .topLevel
+            InstrumentationSystem.instrument.extract(
+                Dictionary(parent.headers, uniquingKeysWith: { first, _ in first }),
+                into: &context,
+                using: HeaderDictionary()
+            )
+        }
+        return try await withSpan(name, context: context, ofKind: kind) { span in
+            try await body(TraceSpan(span: span))
+        }
+    }
+}
+
+/// A span that may not be there: attributes set on it cost nothing while tracing is off.
+public struct TraceSpan {
+    let span: (any Span)?
+
+    /// Sets an attribute (semantic convention names where one exists; ours start `logoutd.`).
+    public func set(_ key: String, _ value: String?) {
+        guard let span, let value else { return }
+        span.attributes[key] = value
+    }
+
+    public func set(_ key: String, _ value: Int?) {
+        guard let span, let value else { return }
+        span.attributes[key] = value
+    }
+
+    /// Marks the span failed, with a short reason that holds no token or secret.
+    public func fail(_ reason: String) {
+        span?.setStatus(SpanStatus(code: .error, message: reason))
+    }
+}
+
+/// Reads and writes W3C trace headers in a plain dictionary, lower-cased names.
+struct HeaderDictionary: Extractor, Injector {
+    func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key.lowercased()]
+    }
+
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key.lowercased()] = value
+    }
+}
+
+extension TraceSpan {
+    /// An attempt's answer on its span: the status, or the error class of a transport failure.
+    /// The RP's error text stays in the attempt log (it is the RP's words, not ours).
+    public func describe(_ result: AttemptResult) {
+        switch result {
+        case .response(let answer):
+            set("http.response.status_code", answer.status)
+            set("server.address", answer.remoteAddress)
+            if !(200..<300).contains(answer.status) {
+                set("error.type", String(answer.status))
+                fail("HTTP \(answer.status)")
+            }
+        case .transportFailure(let errorClass, _):
+            set("error.type", errorClass.rawValue)
+            fail(errorClass.rawValue)
+        }
+    }
+}
