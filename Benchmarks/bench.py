@@ -38,8 +38,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (ROOT, Daemon, Hanging, Keys, Nginx, make_tokens, path_for, percentiles,  # noqa: E402
-                      post_at_rate, wrk, write_wrk_tokens)
+from benchlib import (ROOT, Daemon, Hanging, Keys, Nginx, OTLPSink, make_tokens, path_for,  # noqa: E402
+                      percentiles, post_at_rate, wrk, write_wrk_tokens)
 
 
 class Bench:
@@ -87,8 +87,9 @@ class Bench:
             nginx.stop()
 
     # -- ingest -------------------------------------------------------------------------------
-    def ingest(self, alg):
-        folder = self.folder("ingest-" + alg)
+    def ingest(self, alg, sink=None):
+        """`sink`: tracing on at ratio 1.0, every span exported to it (issue 23)."""
+        folder = self.folder("ingest-" + alg + ("-traced" if sink else ""))
         seconds = self.args.seconds if alg != "RS256" else max(2, self.args.seconds // 2)
         count = {"ES256": 14_000, "RS256": 9_000, "HS256": 14_000}[alg] * seconds
         if self.args.smoke:
@@ -96,7 +97,7 @@ class Bench:
         tokens = self.tokens(alg, count)
         tokens_file = os.path.join(folder, "tokens.lua")
         write_wrk_tokens(tokens_file, tokens)
-        daemon = Daemon(self.binary, folder)
+        daemon = Daemon(self.binary, folder, extra=sink.config() if sink else "")
         daemon.start()
         try:
             daemon.register_issuers(self.keys)
@@ -180,12 +181,12 @@ class Bench:
             "WHERE a.status_code = 200 AND d.client_id LIKE ?", (healthy_prefix + "%",))
         return [r[0] for r in rows]
 
-    def fanout(self):
-        folder = self.folder("fanout")
+    def fanout(self, sink=None):
+        folder = self.folder("fanout" + ("-traced" if sink else ""))
         logouts = 100 if self.args.smoke else self.args.fanout_logouts
         tokens = self.tokens("ES256", logouts)
         nginx = Nginx(os.path.join(folder, "rps"), 20)
-        daemon = Daemon(self.binary, folder)
+        daemon = Daemon(self.binary, folder, extra=sink.config() if sink else "")
         daemon.start()
         try:
             daemon.register_issuers(self.keys)
@@ -211,6 +212,21 @@ class Bench:
         finally:
             daemon.stop()
             nginx.stop()
+
+    def traced(self, scenario):
+        """Runs `scenario` with tracing on, exporting to a counting sink; an export that never
+        arrived is a lost figure, not a cheap one."""
+        sink = OTLPSink()
+        try:
+            result = scenario(sink)
+            # Spans are batched every 5 s and flushed at the stop, which `scenario` made.
+            if sink.requests == 0:
+                self.lost.append("tracing: no span reached the OTLP sink")
+            result["otlp_exports"] = sink.requests
+            result["otlp_kib"] = sink.bytes / 1024
+            return result
+        finally:
+            sink.stop()
 
     # -- isolation ----------------------------------------------------------------------------
     def steady(self, with_hanging):
@@ -266,7 +282,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--fanout-logouts", type=int, default=2000)
-    parser.add_argument("--scenarios", default="ceiling,floor,ingest,latency,fanout,isolation,scale,peer")
+    parser.add_argument("--scenarios", default="ceiling,floor,ingest,latency,fanout,tracing,isolation,scale,peer")
     parser.add_argument("--smoke", action="store_true", help="small counts, one run: checks that nothing is lost")
     parser.add_argument("--allow-tmpfs", action="store_true")
     parser.add_argument("--compare", default=None, help="another logoutd binary (before a change), run alternately")
@@ -314,6 +330,10 @@ def main():
                 record(f"{label}ingest_ES256_at_1000_per_s_25_rps_5_hanging", bench.ingest_fixed(with_rps=True))
             if "fanout" in chosen:
                 record(f"{label}fanout", bench.fanout())
+            # Tracing on at ratio 1.0 (issue 23), beside the same scenarios with it off above.
+            if "tracing" in chosen:
+                record(f"{label}traced_ingest_ES256", bench.traced(lambda sink: bench.ingest("ES256", sink)))
+                record(f"{label}traced_fanout", bench.traced(bench.fanout))
             if "callgrind" in chosen and run == 0:
                 from benchcallgrind import callgrind
                 record(f"{label}callgrind", callgrind(bench, logouts=20 if args.smoke else 200))

@@ -125,7 +125,7 @@ def percentiles(values, points=(50, 99, 99.9)):
 class Daemon:
     """The release binary on loopback with a fresh database in `folder`."""
 
-    def __init__(self, binary, folder, extra_delivery=(), wrapper=(), ready_within=60):
+    def __init__(self, binary, folder, extra_delivery=(), wrapper=(), ready_within=60, extra=""):
         self.binary, self.folder = binary, folder
         # A wrapper (valgrind) runs the daemon inside it and needs longer to become ready.
         self.wrapper, self.ready_within = list(wrapper), ready_within
@@ -150,6 +150,7 @@ delivery:
 {delivery}
 log:
   level: "warning"
+{extra}
 """)
         self.process = None
         self.peak_rss = 0
@@ -308,6 +309,44 @@ http {{
             time.sleep(0.3)
         except (OSError, ValueError):
             pass
+
+
+class OTLPSink:
+    """An OTLP/HTTP collector that only counts: what the daemon pays to export its spans, without
+    a collector's own cost in the way (it runs in this process, not the daemon's)."""
+
+    def __init__(self):
+        import http.server
+
+        sink = self
+        self.requests, self.bytes = 0, 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                self.rfile.read(length)
+                sink.requests += 1
+                sink.bytes += length
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def config(self):
+        return f'tracing:\n  otlp_endpoint: "{self.url}"\n  sample_ratio: 1.0\n'
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Hanging:

@@ -76,7 +76,7 @@ extension PostgresStore {
                     WHERE r.id = due.id AND i.name = r.issuer_name
                     RETURNING r.id, r.event_id, r.session_id, r.issuer_name, r.token_type, r.token, r.attempts,
                         r.created_at, due.due_at, r.lease_until, i.revocation_endpoint, i.client_id AS issuer_client_id,
-                        i.client_secret
+                        i.client_secret, (SELECT e.trace_context FROM events e WHERE e.id = r.event_id) AS trace_context
                     """
                 )
                 claimed += try rows.sorted {
@@ -96,7 +96,8 @@ extension PostgresStore {
                         sealedClientSecret: try row.bytes("client_secret"),
                         attempts: Int(try row.get("attempts", as: Int64.self)),
                         createdAt: try row.time("created_at"),
-                        leaseStamp: try row.get("lease_until", as: Int64.self)
+                        leaseStamp: try row.get("lease_until", as: Int64.self),
+                        traceContext: try row.get("trace_context", as: String?.self).flatMap(TraceContext.init(stored:))
                     )
                 }
             }

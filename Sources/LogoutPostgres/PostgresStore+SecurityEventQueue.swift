@@ -56,7 +56,7 @@ extension PostgresStore {
                     WHERE e.id = due.id AND s.id = e.stream_id
                     RETURNING e.id, e.stream_id, e.jti, e.claims, e.attempts, due.due_at,
                         GREATEST(e.created_at, s.updated_at) AS window_start, e.lease_until, s.receiver, s.configuration,
-                        s.authorization_header
+                        s.authorization_header, (SELECT v.trace_context FROM events v WHERE v.id = e.event_id) AS trace_context
                     """
                 )
                 claimed += try rows.sorted {
@@ -73,7 +73,8 @@ extension PostgresStore {
                         sealedAuthorization: try row.bytes("authorization_header"),
                         attempts: Int(try row.get("attempts", as: Int64.self)),
                         createdAt: try row.time("window_start"),
-                        leaseStamp: try row.get("lease_until", as: Int64.self)
+                        leaseStamp: try row.get("lease_until", as: Int64.self),
+                        traceContext: try row.get("trace_context", as: String?.self).flatMap(TraceContext.init(stored:))
                     )
                 }
                 if let probing = ClaimPlanner.afterClaim(

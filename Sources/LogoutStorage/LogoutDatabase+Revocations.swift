@@ -46,7 +46,8 @@ extension LogoutDatabase {
             let select = try db.cachedStatement(
                 sql: """
                     SELECT r.id, r.event_id, r.session_id, r.issuer_name, r.token_type, r.token, r.attempts,
-                        r.created_at, i.revocation_endpoint, i.client_id, i.client_secret
+                        r.created_at, i.revocation_endpoint, i.client_id, i.client_secret,
+                        (SELECT e.trace_context FROM events e WHERE e.id = r.event_id) AS trace_context
                     FROM revocations r INDEXED BY revocations_next JOIN issuers i ON i.name = r.issuer_name
                     WHERE r.issuer_name = ? AND r.status IN ('pending', 'retrying') AND r.next_attempt_at <= ?
                         AND \(Self.notWaiting)
@@ -84,7 +85,8 @@ extension LogoutDatabase {
                             clientID: row["client_id"],
                             sealedClientSecret: (row["client_secret"] as Data?).map { [UInt8]($0) },
                             attempts: row["attempts"],
-                            createdAt: Timestamp(column: row["created_at"])
+                            createdAt: Timestamp(column: row["created_at"]),
+                            traceContext: (row["trace_context"] as String?).flatMap(TraceContext.init(stored:))
                         )
                     )
                 }

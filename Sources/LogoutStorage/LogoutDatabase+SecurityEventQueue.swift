@@ -32,7 +32,8 @@ extension LogoutDatabase {
             let select = try db.cachedStatement(
                 sql: """
                     SELECT e.id, e.stream_id, e.jti, e.claims, e.attempts, MAX(e.created_at, s.updated_at) AS window_start,
-                        s.receiver, s.configuration, s.authorization_header
+                        s.receiver, s.configuration, s.authorization_header,
+                        (SELECT v.trace_context FROM events v WHERE v.id = e.event_id) AS trace_context
                     FROM ssf_events e INDEXED BY ssf_events_due JOIN ssf_streams s ON s.id = e.stream_id
                     WHERE e.stream_id = ? AND e.status = 'pending' AND e.next_attempt_at <= ?
                     ORDER BY e.next_attempt_at, e.id LIMIT ?
@@ -62,7 +63,8 @@ extension LogoutDatabase {
                             configuration: row["configuration"],
                             sealedAuthorization: (row["authorization_header"] as Data?).map { [UInt8]($0) },
                             attempts: row["attempts"],
-                            createdAt: Timestamp(column: row["window_start"])
+                            createdAt: Timestamp(column: row["window_start"]),
+                            traceContext: (row["trace_context"] as String?).flatMap(TraceContext.init(stored:))
                         )
                     )
                 }

@@ -126,6 +126,8 @@ struct EventsCommand: AsyncParsableCommand {
                     return
                 }
                 print(Views.events(EventList(events: [event]), now: Output.now).render(colors: Output.colors))
+                // Where a tracing UI finds it (`tracing:` on when it was received).
+                if let trace = event.traceID { print("trace \(trace)") }
                 let deliveries = try await client.deliveries(DeliveryQuery(eventID: id, limit: 1000))
                 if !deliveries.deliveries.isEmpty {
                     print("")

@@ -15,6 +15,8 @@ struct OTLPReceiver {
         let kind: String
         let attributes: [String: String]
         let failed: Bool
+        let start: UInt64
+        let end: UInt64
     }
 
     let server: TestServer
@@ -55,7 +57,9 @@ struct OTLPReceiver {
                                 name: span.name,
                                 kind: "\(span.kind)",
                                 attributes: attributes,
-                                failed: span.status.code == .error
+                                failed: span.status.code == .error,
+                                start: span.startTimeUnixNano,
+                                end: span.endTimeUnixNano
                             )
                         )
                     }
@@ -63,6 +67,27 @@ struct OTLPReceiver {
             }
         }
         return spans
+    }
+
+    /// One trace as an indented tree, children in start order: what docs/operations.md shows.
+    static func tree(_ spans: [Span], root parent: String) -> [String] {
+        let first = spans.map(\.start).min() ?? 0
+        func lines(under parent: String, depth: Int) -> [String] {
+            spans.filter { $0.parentSpanID == parent }.sorted { $0.start < $1.start }.flatMap { span in
+                let shown = span.attributes.filter { !$0.key.hasPrefix("url.") && !$0.key.hasPrefix("server.") }
+                    .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                let at = String(
+                    format: "+%.3fs %6.1fms",
+                    Double(span.start - first) / 1e9,
+                    Double(span.end - span.start) / 1e6
+                )
+                let head =
+                    String(repeating: "  ", count: depth) + span.name + " [\(span.kind)\(span.failed ? ", error" : "")]"
+                return [head.padding(toLength: 44, withPad: " ", startingAt: 0) + at + "  " + shown]
+                    + lines(under: span.spanID, depth: depth + 1)
+            }
+        }
+        return lines(under: parent, depth: 0)
     }
 
     static func hex(_ data: Data) -> String {

@@ -77,6 +77,14 @@ import Testing
         )
         await daemon.stop()
 
+        if let path = ProcessInfo.processInfo.environment["LOGOUTD_TEST_TRACE_DUMP"] {
+            let dump = OTLPReceiver.tree(
+                try receiver.spans().filter { $0.traceID == Self.traceID },
+                root: Self.idpSpanID
+            )
+            try (dump.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+
         // Every request each RP saw carried the IdP's trace, with the attempt's span as parent.
         let requests = healthy.received + alsoHealthy.received + flaky.received
         let parents = requests.compactMap { $0.headers["traceparent"] }
@@ -137,6 +145,71 @@ import Testing
             later.allSatisfy { $0.attributes.values.allSatisfy { !$0.contains("c2VjcmV0") && !$0.contains("s3cr3t") } }
         )
         for server in [healthy, alsoHealthy, flaky] { await server.stop() }
+        await receiver.stop()
+    }
+
+    /// A revocation (RFC 7009) is a client span of the same trace, and the issuer sees it.
+    @Test func aRevocationIsASpanOfTheLogoutsTrace() async throws {
+        let receiver = try await OTLPReceiver.start()
+        let idp = try await TestServer.start()
+        let shop = try await TestServer.start()
+        let daemon = try DaemonProcess(
+            extra: "tracing:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n"
+        )
+        daemon.environment["OTEL_BSP_SCHEDULE_DELAY"] = "100"
+        try await daemon.start()
+        let issuer = try await daemon.admin(
+            .POST,
+            "/admin/v1/issuers",
+            [
+                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
+                "jwks": try TokenForge.jwks([Self.idpKey]), "revocation_endpoint": .string(idp.url + "/revoke"),
+                "client_id": "logoutd-at-idp", "client_secret": "revocation-client-secret",
+            ]
+        )
+        #expect(issuer.status == .created, "\(issuer.body)")
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/rps",
+            ["client_id": "shop", "backchannel_logout_uri": .string(shop.url + "/bcl")]
+        )
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/sessions",
+            ["issuer": "idp", "sub": "marie", "sid": "s-2", "client_id": "shop", "refresh_token": "rt-secret-value"]
+        )
+        let token = try TokenForge.logoutToken(
+            issuer: "https://idp.example",
+            audience: "logoutd",
+            sub: "marie",
+            sid: "s-2",
+            key: Self.idpKey
+        )
+        let answer = try await daemon.request(
+            daemon.publicURL + "/backchannel-logout",
+            method: .POST,
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01"),
+            ],
+            body: "logout_token=" + token
+        )
+        #expect(answer.status == .ok, "\(answer.body)")
+        #expect(await eventually(timeout: 20) { idp.received.count == 1 && shop.received.count == 1 })
+        await daemon.stop()
+        let revoked = try #require(idp.received.first?.headers["traceparent"].flatMap { TraceContext(traceparent: $0) })
+        #expect(revoked.traceID == Self.traceID)
+        let spans = try receiver.spans().filter { $0.traceID == Self.traceID }
+        let span = try #require(spans.first { $0.name == "revoke token" }, "\(spans.map(\.name))")
+        #expect(span.spanID == revoked.spanID && span.kind == "client")
+        #expect(span.attributes["logoutd.token_type"] == "refresh_token")
+        #expect(spans.first { $0.name == "logout intake" }?.spanID == span.parentSpanID)
+        #expect(
+            spans.allSatisfy {
+                $0.attributes.values.allSatisfy { !$0.contains("rt-secret") && !$0.contains("revocation-client") }
+            }
+        )
+        for server in [idp, shop] { await server.stop() }
         await receiver.stop()
     }
 

@@ -36,6 +36,8 @@ public struct ClaimedRevocation: Sendable, Equatable {
     public var createdAt: Timestamp
     /// The claim's lease, which the outcome is stored under.
     public var leaseStamp: LeaseStamp?
+    /// The logout's trace (TRACE-2), read from its event with the claim.
+    public var traceContext: TraceContext?
 
     public init(
         id: Int64,
@@ -49,9 +51,11 @@ public struct ClaimedRevocation: Sendable, Equatable {
         sealedClientSecret: [UInt8]?,
         attempts: Int,
         createdAt: Timestamp,
-        leaseStamp: LeaseStamp? = nil
+        leaseStamp: LeaseStamp? = nil,
+        traceContext: TraceContext? = nil
     ) {
         self.leaseStamp = leaseStamp
+        self.traceContext = traceContext
         self.id = id
         self.eventID = eventID
         self.sessionID = sessionID

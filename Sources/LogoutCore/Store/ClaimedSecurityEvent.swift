@@ -20,6 +20,8 @@ public struct ClaimedSecurityEvent: Sendable, Equatable {
     public var createdAt: Timestamp
     /// The claim's lease, which the outcome is stored under.
     public var leaseStamp: LeaseStamp?
+    /// The trace of the logout the SET tells of (TRACE-2), when one made it.
+    public var traceContext: TraceContext?
 
     public init(
         id: Int64,
@@ -31,9 +33,11 @@ public struct ClaimedSecurityEvent: Sendable, Equatable {
         sealedAuthorization: [UInt8]?,
         attempts: Int,
         createdAt: Timestamp,
-        leaseStamp: LeaseStamp? = nil
+        leaseStamp: LeaseStamp? = nil,
+        traceContext: TraceContext? = nil
     ) {
         self.leaseStamp = leaseStamp
+        self.traceContext = traceContext
         self.id = id
         self.streamID = streamID
         self.receiver = receiver

@@ -29,6 +29,8 @@ struct EndSessionService: EndSessionHandling {
     let secureCookies: Bool
     /// Development: `post_logout_redirect_uris` may be plain http to a local address (BR-9).
     let allowPrivateNetworks: Bool
+    /// The request's span: its context is kept with the event it records (TRACE-1).
+    var tracing = LogoutTracing.off
     let now: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -128,7 +130,7 @@ struct EndSessionService: EndSessionHandling {
         -> EndSessionOutcome?
     {
         let (hint, entry) = (verified.hint, verified.entry)
-        let logout = AcceptedLogout(
+        var logout = AcceptedLogout(
             request: LogoutRequest(source: "end-session", issuerName: entry.issuer.name, sub: hint.sub, sid: hint.sid),
             iss: hint.iss,
             jti: nil,
@@ -136,6 +138,7 @@ struct EndSessionService: EndSessionHandling {
             tokenHash: Digests.tokenHash(verified.token),
             clientAddress: clientAddress
         )
+        logout.traceContext = tracing.current()
         do {
             switch try await store.recordLogout(logout, now: now()) {
             case .accepted(let eventID, let deliveries, _, let revocations):

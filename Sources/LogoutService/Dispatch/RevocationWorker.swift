@@ -2,6 +2,7 @@ import Logging
 import LogoutCore
 import LogoutDelivery
 import LogoutJWT
+import Tracing
 
 /// What the queue engine does with an upstream token revocation (BR-8): open the sealed token
 /// and the issuer's client secret, POST them to the issuer's `revocation_endpoint` (RFC 7009,
@@ -13,6 +14,8 @@ struct RevocationWorker: Sendable {
     let metrics: LogoutMetrics
     /// What the journal hears of outcomes, by issuer (ADM-4).
     let outcomes: OutcomeLog
+    /// Each attempt is a client span of the logout's trace (TRACE-2).
+    var tracing = LogoutTracing.off
     let wallClock: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -47,6 +50,27 @@ struct RevocationWorker: Sendable {
     }
 
     func attempt(_ revocation: ClaimedRevocation) async -> RevocationStateMachine.AttemptOutcome {
+        guard tracing.enabled else { return await attempt(revocation, trace: nil) }
+        return await tracing.span("revoke token", kind: .client, parent: revocation.traceContext) { span in
+            span.set("logoutd.issuer", revocation.issuerName)
+            span.set("logoutd.event_id", Int(revocation.eventID))
+            span.set("logoutd.revocation_id", Int(revocation.id))
+            span.set("logoutd.token_type", revocation.tokenType.rawValue)
+            span.set("logoutd.attempt", revocation.attempts + 1)
+            let trace = tracing.current()
+            var outcome = await attempt(revocation, trace: trace)
+            outcome.traceID = trace?.traceID
+            if let reason = outcome.notAttempted { span.fail(reason) } else { span.describe(outcome.result) }
+            return outcome
+        }
+    }
+
+    private func attempt(
+        _ revocation: ClaimedRevocation,
+        trace: TraceContext?
+    ) async
+        -> RevocationStateMachine.AttemptOutcome
+    {
         let clock = ContinuousClock()
         let startedAt = wallClock()
         let started = clock.now
@@ -86,7 +110,8 @@ struct RevocationWorker: Sendable {
             authorization: request.authorization,
             to: endpoint,
             field: "revocation_endpoint",
-            timeout: attemptTimeout
+            timeout: attemptTimeout,
+            trace: trace
         )
         return .init(job: revocation, result: result, startedAt: startedAt, duration: started.duration(to: clock.now))
     }

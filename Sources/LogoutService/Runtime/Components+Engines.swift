@@ -35,6 +35,7 @@ extension Components {
             secrets: secrets,
             secureCookies: config.issuer.lowercased().hasPrefix("https://"),
             allowPrivateNetworks: config.allowPrivateNetworks,
+            tracing: LogoutTracing(enabled: config.tracing.enabled),
             now: now,
             logger: logger
         )
@@ -135,6 +136,7 @@ extension Components {
                 attemptTimeout: config.deliveryTimeout,
                 metrics: metrics,
                 outcomes: outcomes,
+                tracing: LogoutTracing(enabled: config.tracing.enabled),
                 wallClock: now,
                 logger: logger
             ),

@@ -73,6 +73,7 @@ extension Components {
                     attemptTimeout: config.deliveryTimeout,
                     metrics: metrics,
                     outcomes: outcomes,
+                    tracing: LogoutTracing(enabled: config.tracing.enabled),
                     wallClock: now,
                     logger: logger
                 ),

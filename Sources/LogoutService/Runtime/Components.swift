@@ -139,7 +139,10 @@ struct Components: Sendable {
             clockSkew: config.clockSkew
         )
         let keyCache = IssuerKeyCache(
-            fetcher: JWKSFetcher(clients: jwksClients),
+            fetcher: TracedKeyFetcher(
+                fetcher: JWKSFetcher(clients: jwksClients),
+                tracing: LogoutTracing(enabled: config.tracing.enabled)
+            ),
             policy: .init(unknownKeyCooldown: config.unknownKidCooldown),
             onRefresh: { uri, result in
                 for name in directory.names(usingJWKSURI: uri) {

@@ -2,6 +2,7 @@ import Logging
 import LogoutCore
 import LogoutDelivery
 import LogoutJWT
+import Tracing
 
 /// What the queue engine does with a SET of a push stream (SSF-4, RFC 8935): read the stream's
 /// endpoint and credential as they are now, sign the stored claims, POST them as
@@ -14,6 +15,8 @@ struct SecurityEventPushWorker: Sendable {
     let metrics: LogoutMetrics
     /// What the journal hears of outcomes, by stream (ADM-4).
     let outcomes: OutcomeLog
+    /// Each push is a client span of the logout's trace, when a logout made the SET (TRACE-2).
+    var tracing = LogoutTracing.off
     let wallClock: @Sendable () -> Timestamp
     let logger: Logger
 
@@ -50,6 +53,24 @@ struct SecurityEventPushWorker: Sendable {
     }
 
     func attempt(_ event: ClaimedSecurityEvent) async -> QueueStateMachine<SecurityEventJobs>.AttemptOutcome {
+        guard tracing.enabled else { return await attempt(event, trace: nil) }
+        return await tracing.span("push security event", kind: .client, parent: event.traceContext) { span in
+            span.set("logoutd.stream_id", event.streamID)
+            span.set("logoutd.attempt", event.attempts + 1)
+            let trace = tracing.current()
+            var outcome = await attempt(event, trace: trace)
+            outcome.traceID = trace?.traceID
+            if let reason = outcome.notAttempted { span.fail(reason) } else { span.describe(outcome.result) }
+            return outcome
+        }
+    }
+
+    private func attempt(
+        _ event: ClaimedSecurityEvent,
+        trace: TraceContext?
+    ) async
+        -> QueueStateMachine<SecurityEventJobs>.AttemptOutcome
+    {
         let clock = ContinuousClock()
         let startedAt = wallClock()
         let started = clock.now
@@ -86,7 +107,8 @@ struct SecurityEventPushWorker: Sendable {
             authorization: authorization,
             to: endpoint,
             field: "stream's delivery endpoint_url",
-            timeout: attemptTimeout
+            timeout: attemptTimeout,
+            trace: trace
         )
         return .init(
             job: event,

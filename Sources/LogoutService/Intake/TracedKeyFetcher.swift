@@ -1,0 +1,22 @@
+import LogoutCore
+import Tracing
+
+/// An issuer's key fetch as a client span of the logout that caused it (`tracing:`): a token
+/// that waited for its issuer's keys shows where the time went.
+struct TracedKeyFetcher: JWKSFetching {
+    let fetcher: any JWKSFetching
+    let tracing: LogoutTracing
+
+    func fetchJWKS(from uri: String) async throws -> FetchedJWKS {
+        guard tracing.enabled else { return try await fetcher.fetchJWKS(from: uri) }
+        return try await tracing.span("fetch issuer keys", kind: .client) { span in
+            span.set("url.full", SafeText.truncated(uri, limit: 512))
+            do {
+                return try await fetcher.fetchJWKS(from: uri)
+            } catch {
+                span.fail(SafeText.printable("\(error)", limit: 200))
+                throw error
+            }
+        }
+    }
+}
