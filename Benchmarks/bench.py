@@ -330,8 +330,9 @@ def main():
                 record(f"{label}ingest_ES256_at_1000_per_s_25_rps_5_hanging", bench.ingest_fixed(with_rps=True))
             if "fanout" in chosen:
                 record(f"{label}fanout", bench.fanout())
-            # Tracing on at ratio 1.0 (issue 23), beside the same scenarios with it off above.
-            if "tracing" in chosen:
+            # Tracing on at ratio 1.0 (issue 23), beside the same scenarios with it off above; not
+            # for a --compare binary, which may predate `tracing:`.
+            if "tracing" in chosen and not label:
                 record(f"{label}traced_ingest_ES256", bench.traced(lambda sink: bench.ingest("ES256", sink)))
                 record(f"{label}traced_fanout", bench.traced(bench.fanout))
             if "callgrind" in chosen and run == 0:

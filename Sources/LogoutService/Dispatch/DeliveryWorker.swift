@@ -2,7 +2,6 @@ import Logging
 import LogoutCore
 import LogoutDelivery
 import LogoutJWT
-import Tracing
 
 /// What the queue engine does with a back-channel logout delivery: mint a fresh token (OUT-3),
 /// POST it, and tell the operator what became of it.
@@ -57,21 +56,19 @@ struct DeliveryWorker: Sendable {
 
     /// Mints a fresh token (OUT-3) and POSTs it; the engine decides what the answer means.
     func attempt(_ delivery: ClaimedDelivery) async -> DeliveryStateMachine.AttemptOutcome {
-        guard tracing.enabled else { return await attempt(delivery, trace: nil) }
         // Under the intake's span, however long after it: a retry after a restart, or on
         // another replica, is in the same trace.
-        return await tracing.span("deliver logout", kind: .client, parent: delivery.traceContext) { span in
-            let trace = tracing.current()
-            span.set("logoutd.client_id", delivery.clientID)
-            span.set("logoutd.event_id", Int(delivery.eventID))
-            span.set("logoutd.delivery_id", Int(delivery.id))
-            span.set("logoutd.attempt", delivery.attempts + 1)
-            span.set("url.full", SafeText.truncated(delivery.uri, limit: 512))
-            var outcome = await attempt(delivery, trace: trace)
-            outcome.traceID = trace?.traceID
-            span.describe(outcome.result)
-            return outcome
-        }
+        await tracing.attempt(
+            "deliver logout",
+            parent: delivery.traceContext,
+            describe: { span in
+                span.set("logoutd.client_id", delivery.clientID)
+                span.set("logoutd.event_id", Int(delivery.eventID))
+                span.set("logoutd.delivery_id", Int(delivery.id))
+                span.set("logoutd.attempt", delivery.attempts + 1)
+                span.set("url.full", SafeText.truncated(delivery.uri, limit: 512))
+            }
+        ) { trace in await attempt(delivery, trace: trace) }
     }
 
     private func attempt(_ delivery: ClaimedDelivery, trace: TraceContext?) async -> DeliveryStateMachine.AttemptOutcome

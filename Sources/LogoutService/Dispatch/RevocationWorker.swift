@@ -2,7 +2,6 @@ import Logging
 import LogoutCore
 import LogoutDelivery
 import LogoutJWT
-import Tracing
 
 /// What the queue engine does with an upstream token revocation (BR-8): open the sealed token
 /// and the issuer's client secret, POST them to the issuer's `revocation_endpoint` (RFC 7009,
@@ -50,19 +49,17 @@ struct RevocationWorker: Sendable {
     }
 
     func attempt(_ revocation: ClaimedRevocation) async -> RevocationStateMachine.AttemptOutcome {
-        guard tracing.enabled else { return await attempt(revocation, trace: nil) }
-        return await tracing.span("revoke token", kind: .client, parent: revocation.traceContext) { span in
-            span.set("logoutd.issuer", revocation.issuerName)
-            span.set("logoutd.event_id", Int(revocation.eventID))
-            span.set("logoutd.revocation_id", Int(revocation.id))
-            span.set("logoutd.token_type", revocation.tokenType.rawValue)
-            span.set("logoutd.attempt", revocation.attempts + 1)
-            let trace = tracing.current()
-            var outcome = await attempt(revocation, trace: trace)
-            outcome.traceID = trace?.traceID
-            if let reason = outcome.notAttempted { span.fail(reason) } else { span.describe(outcome.result) }
-            return outcome
-        }
+        await tracing.attempt(
+            "revoke token",
+            parent: revocation.traceContext,
+            describe: { span in
+                span.set("logoutd.issuer", revocation.issuerName)
+                span.set("logoutd.event_id", Int(revocation.eventID))
+                span.set("logoutd.revocation_id", Int(revocation.id))
+                span.set("logoutd.token_type", revocation.tokenType.rawValue)
+                span.set("logoutd.attempt", revocation.attempts + 1)
+            }
+        ) { trace in await attempt(revocation, trace: trace) }
     }
 
     private func attempt(

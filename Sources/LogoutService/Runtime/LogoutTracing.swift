@@ -52,6 +52,28 @@ public struct LogoutTracing: Sendable {
     }
 }
 
+extension LogoutTracing {
+    /// One attempt of a queued job as a client span under the logout's stored context: `body`
+    /// gets the span's context to send, and the outcome keeps its trace id. Off, `body` runs alone.
+    func attempt<Kind: QueueJobKind>(
+        _ name: String,
+        parent: TraceContext?,
+        describe: (TraceSpan) -> Void,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (TraceContext?) async -> QueueStateMachine<Kind>.AttemptOutcome
+    ) async -> QueueStateMachine<Kind>.AttemptOutcome {
+        guard enabled else { return await body(nil) }
+        return await span(name, kind: .client, parent: parent) { span in
+            describe(span)
+            let trace = current()
+            var outcome = await body(trace)
+            outcome.traceID = trace?.traceID
+            if let reason = outcome.notAttempted { span.fail(reason) } else { span.describe(outcome.result) }
+            return outcome
+        }
+    }
+}
+
 /// A span that may not be there: attributes set on it cost nothing while tracing is off.
 public struct TraceSpan {
     let span: (any Span)?

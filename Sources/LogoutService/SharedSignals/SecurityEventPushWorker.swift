@@ -2,7 +2,6 @@ import Logging
 import LogoutCore
 import LogoutDelivery
 import LogoutJWT
-import Tracing
 
 /// What the queue engine does with a SET of a push stream (SSF-4, RFC 8935): read the stream's
 /// endpoint and credential as they are now, sign the stored claims, POST them as
@@ -53,16 +52,14 @@ struct SecurityEventPushWorker: Sendable {
     }
 
     func attempt(_ event: ClaimedSecurityEvent) async -> QueueStateMachine<SecurityEventJobs>.AttemptOutcome {
-        guard tracing.enabled else { return await attempt(event, trace: nil) }
-        return await tracing.span("push security event", kind: .client, parent: event.traceContext) { span in
-            span.set("logoutd.stream_id", event.streamID)
-            span.set("logoutd.attempt", event.attempts + 1)
-            let trace = tracing.current()
-            var outcome = await attempt(event, trace: trace)
-            outcome.traceID = trace?.traceID
-            if let reason = outcome.notAttempted { span.fail(reason) } else { span.describe(outcome.result) }
-            return outcome
-        }
+        await tracing.attempt(
+            "push security event",
+            parent: event.traceContext,
+            describe: { span in
+                span.set("logoutd.stream_id", event.streamID)
+                span.set("logoutd.attempt", event.attempts + 1)
+            }
+        ) { trace in await attempt(event, trace: trace) }
     }
 
     private func attempt(
