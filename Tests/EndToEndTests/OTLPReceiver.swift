@@ -17,6 +17,12 @@ struct OTLPReceiver {
         let failed: Bool
         let start: UInt64
         let end: UInt64
+        /// Everything else a span exports that could carry text: its status message, and its
+        /// events' names and attribute values (an exception event holds an error's description).
+        let otherText: [String]
+
+        /// Every text this span exports.
+        var texts: [String] { [name] + attributes.keys + attributes.values + otherText }
     }
 
     let server: TestServer
@@ -59,7 +65,9 @@ struct OTLPReceiver {
                                 attributes: attributes,
                                 failed: span.status.code == .error,
                                 start: span.startTimeUnixNano,
-                                end: span.endTimeUnixNano
+                                end: span.endTimeUnixNano,
+                                otherText: [span.status.message]
+                                    + span.events.flatMap { [$0.name] + $0.attributes.map { "\($0.key)=\($0.value)" } }
                             )
                         )
                     }

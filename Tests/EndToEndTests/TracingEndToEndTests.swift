@@ -12,7 +12,8 @@ import Testing
     static let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let idpSpanID = "00f067aa0ba902b7"
 
-    @Test func oneTraceFromTheIdPThroughEveryAttemptAcrossARestart() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func oneTraceFromTheIdPThroughEveryAttemptAcrossARestart(kind: StoreKind) async throws {
         let receiver = try await OTLPReceiver.start()
         let healthy = try await TestServer.start()
         let alsoHealthy = try await TestServer.start()
@@ -20,6 +21,8 @@ import Testing
         let flaky = try await TestServer.start { index, _ in index < 2 ? Behavior(status: 500) : .ok }
         let daemon = try DaemonProcess(
             delivery: ["backoff_initial: \"1s\"", "backoff_max: \"1s\""],
+            database: kind == .postgres ? try await TestPostgres.freshDatabase() : nil,
+            busyTimeout: "10s",
             extra: """
                 tracing:
                   otlp_endpoint: "\(receiver.endpoint)"
@@ -29,6 +32,8 @@ import Testing
                 """
         )
         daemon.environment["OTEL_BSP_SCHEDULE_DELAY"] = "100"
+        // A line per logout and per delivery: those written inside a span carry its ids.
+        daemon.environment["LOGOUTD_LOG_LEVEL"] = "debug"
         try await daemon.start()
         try await daemon.registerIdP(Self.idpKey)
         for (id, server) in [("shop", healthy), ("forum", alsoHealthy), ("wiki", flaky)] {
@@ -58,7 +63,7 @@ import Testing
             method: .POST,
             headers: [
                 ("Content-Type", "application/x-www-form-urlencoded"),
-                ("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01"), ("tracestate", "idp=marie-logout"),
+                ("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01"), ("tracestate", "idp=t61rcWkgMzE"),
             ],
             body: "logout_token=" + token
         )
@@ -93,7 +98,7 @@ import Testing
             let context = try #require(TraceContext(traceparent: parent))
             #expect(context.traceID == Self.traceID)
         }
-        #expect(requests.allSatisfy { $0.headers["tracestate"] == "idp=marie-logout" })
+        #expect(requests.allSatisfy { $0.headers["tracestate"] == "idp=t61rcWkgMzE" })
 
         // The exporter's spans: the intake's under the IdP's, each attempt under the intake's.
         let spans = try receiver.spans()
@@ -117,9 +122,19 @@ import Testing
         #expect(wikiAttempts.map(\.failed) == [true, true, false])
         // Each RP's parent is one of the attempt spans, not the intake's.
         #expect(Set(parents.compactMap { TraceContext(traceparent: $0)?.spanID }) == Set(attempts.map(\.spanID)))
-        // No token, and no part of one, in any attribute of any span.
+        // No token, no part of one, no subject and no session id in anything any span exports.
         let signature = String(token.split(separator: ".").last ?? "")
-        #expect(spans.allSatisfy { $0.attributes.values.allSatisfy { !$0.contains(signature) && !$0.contains(token) } })
+        let payload = String(token.split(separator: ".")[1])
+        for forbidden in [signature, payload, "marie", "s-1"] {
+            #expect(spans.allSatisfy { $0.texts.allSatisfy { !$0.contains(forbidden) } }, "\(forbidden)")
+        }
+
+        // The journal's lines: the intake's, inside its span, carry trace_id and span_id; each
+        // delivery's outcome line names its attempt's trace.
+        let lines = daemon.log.split(separator: "\n")
+        let accepted = lines.filter { $0.contains("logout accepted") && $0.contains("trace_id=\(Self.traceID)") }
+        #expect(accepted.contains { $0.contains("span_id=") }, "\(lines.filter { $0.contains("accepted") })")
+        #expect(lines.contains { $0.contains("rp.client_id=wiki") && $0.contains("trace_id=\(Self.traceID)") })
 
         // The attempt log names the trace of each attempt, and the event its trace.
         try await daemon.start()
@@ -149,11 +164,14 @@ import Testing
     }
 
     /// A revocation (RFC 7009) is a client span of the same trace, and the issuer sees it.
-    @Test func aRevocationIsASpanOfTheLogoutsTrace() async throws {
+    @Test(arguments: StoreKind.allCases)
+    func aRevocationIsASpanOfTheLogoutsTrace(kind: StoreKind) async throws {
         let receiver = try await OTLPReceiver.start()
         let idp = try await TestServer.start()
         let shop = try await TestServer.start()
         let daemon = try DaemonProcess(
+            database: kind == .postgres ? try await TestPostgres.freshDatabase() : nil,
+            busyTimeout: "10s",
             extra: "tracing:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n"
         )
         daemon.environment["OTEL_BSP_SCHEDULE_DELAY"] = "100"
@@ -211,6 +229,51 @@ import Testing
         )
         for server in [idp, shop] { await server.stop() }
         await receiver.stop()
+    }
+
+    /// Off (the default), nothing of it runs: the notifier's `traceparent` goes nowhere, no RP
+    /// gets one, and no trace id is kept (TRACE-3).
+    @Test func offNothingIsStoredOrSent() async throws {
+        let rp = try await TestServer.start()
+        let daemon = try DaemonProcess()
+        try await daemon.start()
+        try await daemon.registerIdP(Self.idpKey)
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/rps",
+            ["client_id": "shop", "backchannel_logout_uri": .string(rp.url + "/bcl")]
+        )
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/sessions",
+            ["issuer": "https://idp.example", "sub": "marie", "sid": "s-3", "client_id": "shop", "rp_sid": "r-3"]
+        )
+        let token = try TokenForge.logoutToken(
+            issuer: "https://idp.example",
+            audience: "logoutd",
+            sub: "marie",
+            sid: "s-3",
+            key: Self.idpKey
+        )
+        let answer = try await daemon.request(
+            daemon.publicURL + "/backchannel-logout",
+            method: .POST,
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01"),
+            ],
+            body: "logout_token=" + token
+        )
+        #expect(answer.status == .ok)
+        #expect(await eventually(timeout: 10) { rp.received.count == 1 })
+        #expect(rp.received.first?.headers["traceparent"] == nil && rp.received.first?.headers["tracestate"] == nil)
+        let delivery = try await Self.delivery(of: "shop", daemon)
+        #expect(delivery["attempt_log"]?.arrayValue?.first?["trace_id"] == .null)
+        let events = try await daemon.admin(.GET, "/admin/v1/events").json["events"]?.arrayValue ?? []
+        #expect(events.first?["trace_id"] == .null)
+        #expect(!daemon.log.contains("trace_id") && !daemon.log.contains("tracing on"))
+        await daemon.stop()
+        await rp.stop()
     }
 
     static func delivery(of clientID: String, _ daemon: DaemonProcess) async throws -> JSONValue {

@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import LogoutCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -190,6 +192,35 @@ import Testing
         #expect(!disabled.tracing.enabled)
     }
 
+    @Test func theEnvironmentsProtocolAndRatioAreWhatCheckConfigShows() async throws {
+        let config = try await configuration.load(
+            "tracing:\n  otlp_endpoint: \"http://127.0.0.1:4317\"\n  sample_ratio: 0.5\n",
+            environment: ["OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_TRACES_SAMPLER_ARG": "0.1"]
+        )
+        #expect(config.tracing.effectiveTransport == .grpc && config.tracing.transport == .httpProtobuf)
+        let summary = Dictionary(config.summary, uniquingKeysWith: { first, _ in first })
+        #expect(summary["tracing.protocol"] == "grpc (from the environment)")
+        #expect(summary["tracing.sample_ratio"] == "0.1 (from OTEL_TRACES_SAMPLER_ARG)")
+    }
+
+    /// swift-otel logs each variable it applies with its value: a header variable's value is a
+    /// collector's credential and never reaches the journal.
+    @Test func headerVariablesAreRedactedFromTheExportersLines() {
+        let lines = LineCollector.Lines()
+        var logger = Logger(label: "otel") { _ in LineCollector(lines: lines) }
+        logger.handler = RedactingLogHandler(logger.handler)
+        for (key, value) in [("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr3t"), ("OTEL_SERVICE_NAME", "logout-eu")] {
+            var line = logger
+            line[metadataKey: "environment_key"] = "\(key)"
+            line[metadataKey: "environment_value"] = "\(value)"
+            line[metadataKey: "new_value"] = "\(value)"
+            line.info("Configuration updated from environment")
+        }
+        let written = lines.text.withLock { $0.joined(separator: "\n") }
+        #expect(!written.contains("s3cr3t") && written.contains("(redacted)"))
+        #expect(written.contains("logout-eu"))
+    }
+
     @Test(
         arguments: [
             ("tracing:\n  otlp_endpoint: \"127.0.0.1:4318\"\n", [:], "tracing.otlp_endpoint must be an http(s) URL"),
@@ -215,10 +246,45 @@ import Testing
                 "OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL"
             ),
             ("tracing:\n  otlp_endpiont: \"http://x\"\n", [:], "did you mean tracing.otlp_endpoint"),
+            (
+                "tracing:\n  otlp_endpoint: \"http://user:key@c.example:4318\"\n", [:],
+                "must not hold a user or password"
+            ),
+            (
+                "tracing:\n  otlp_endpoint: \"http://c.example\"\n  protocol: \"grpc\"\n", [:],
+                "must name its port for grpc"
+            ),
+            (
+                "tracing:\n  otlp_endpoint: \"http://c.example\"\n", ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"],
+                "must name its port for grpc"
+            ),
+            ("", ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"], "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be"),
+            ("", ["OTEL_PROPAGATORS": "b3"], "OTEL_PROPAGATORS must include tracecontext"),
         ] as [(String, [String: String], String)]
     )
     func badTracingSettingsAreRefusedByName(yaml: String, environment: [String: String], message: String) async {
         let failure = await configuration.failure(yaml, environment: environment)
         #expect(failure.contains(message), "\(failure)")
+    }
+}
+
+/// Keeps each line with its metadata, as text.
+struct LineCollector: LogHandler {
+    let lines: Lines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    final class Lines: Sendable {
+        let text = Mutex<[String]>([])
+    }
+
+    func log(event: LogEvent) {
+        let fields = metadata.merging(event.metadata ?? [:]) { $1 }.map { "\($0.key)=\($0.value)" }.sorted()
+        lines.text.withLock { $0.append("\(event.message) " + fields.joined(separator: " ")) }
     }
 }

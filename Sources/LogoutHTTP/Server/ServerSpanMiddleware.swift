@@ -7,8 +7,9 @@ import Tracing
 ///
 /// Ours rather than Hummingbird's `TracingMiddleware`, which records the query string: the
 /// query of `/end-session` holds an `id_token_hint`, and no token may reach a trace. Only the
-/// method, the route's pattern and the status are recorded. Health checks and published
-/// documents get no span: a probe every few seconds would bury the logouts.
+/// method, the route's pattern and the status are recorded, and a thrown error by its type (its
+/// description is not ours to export). Health checks and published documents get no span: a
+/// probe every few seconds would bury the logouts.
 struct ServerSpanMiddleware: RouterMiddleware {
     typealias Context = LogoutRequestContext
 
@@ -26,9 +27,13 @@ struct ServerSpanMiddleware: RouterMiddleware {
         var parent = ServiceContext.current ?? .topLevel
         InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: FieldsExtractor())
         let method = request.method.rawValue
-        return try await withSpan(method, context: parent, ofKind: .server) { span in
-            span.attributes["http.request.method"] = method
-            let response = try await next(request, context)
+        let span = startSpan(method, context: parent, ofKind: .server)
+        defer { span.end() }
+        span.attributes["http.request.method"] = method
+        do {
+            let response = try await ServiceContext.$current.withValue(span.context) {
+                try await next(request, context)
+            }
             if let route = context.endpointPath {
                 span.operationName = "\(method) \(route)"
                 span.attributes["http.route"] = route
@@ -36,6 +41,9 @@ struct ServerSpanMiddleware: RouterMiddleware {
             span.attributes["http.response.status_code"] = Int(response.status.code)
             if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
             return response
+        } catch {
+            span.setStatus(SpanStatus(code: .error, message: String(describing: type(of: error))))
+            throw error
         }
     }
 }

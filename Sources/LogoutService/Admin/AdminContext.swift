@@ -17,6 +17,8 @@ struct AdminContext: Sendable {
     let upstreams: UpstreamStreamService
     /// Our own `iss`: the token issuer of RPs that set none.
     let ourIssuer: String
+    /// An admin-triggered logout begins a trace of its own, which its deliveries continue.
+    var tracing = LogoutTracing.off
     let now: @Sendable () -> Timestamp
     let logger: Logger
 

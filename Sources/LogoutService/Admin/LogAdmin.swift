@@ -74,7 +74,7 @@ struct LogAdmin: Sendable {
         guard let issuer = context.directory.registered(command.issuer) else {
             throw AdminError.invalid("issuer must be the name or the iss of a registered issuer")
         }
-        let logout = AcceptedLogout(
+        var logout = AcceptedLogout(
             request: LogoutRequest(source: "admin", issuerName: issuer.name, sub: command.sub, sid: command.sid),
             iss: issuer.issuer,
             jti: nil,
@@ -82,7 +82,19 @@ struct LogAdmin: Sendable {
             tokenHash: nil,
             clientAddress: nil
         )
-        switch try await context.storage({ try await context.store.recordLogout(logout, now: context.now()) }) {
+        let recorded = try await context.tracing.span("admin logout") { span in
+            span.set("logoutd.issuer", issuer.name)
+            logout.traceContext = context.tracing.current()
+            let recorded = try await context.storage {
+                try await context.store.recordLogout(logout, now: context.now())
+            }
+            if case .accepted(let eventID, let deliveries, _, _) = recorded {
+                span.set("logoutd.event_id", Int(eventID))
+                span.set("logoutd.deliveries", deliveries)
+            }
+            return recorded
+        }
+        switch recorded {
         case .accepted(let eventID, let deliveries, _, let revocations):
             context.wakers.queued(deliveries: deliveries, revocations: revocations)
             context.logger.info(

@@ -29,6 +29,12 @@ public struct TracingSettings: Sendable, Equatable {
         return effectiveEndpoint != nil
     }
 
+    /// How spans go: a variable names it over the file, as swift-otel applies it.
+    public var effectiveTransport: Transport {
+        (environment["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? environment["OTEL_EXPORTER_OTLP_PROTOCOL"])
+            .flatMap(Transport.init(rawValue:)) ?? transport
+    }
+
     /// Where spans go: a variable names it over the file.
     public var effectiveEndpoint: String? {
         environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? otlpEndpoint
@@ -63,45 +69,61 @@ public struct TracingSettings: Sendable, Equatable {
 
     /// Refuses what the exporter would otherwise ignore with a warning, or send nowhere.
     func validate() throws {
-        for (key, url) in [
+        let endpoints = [
             ("tracing.otlp_endpoint", otlpEndpoint),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", environment["OTEL_EXPORTER_OTLP_ENDPOINT"]),
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]),
-        ] {
+        ]
+        for (key, url) in endpoints {
             guard let url else { continue }
-            guard Self.isHTTPURL(url) else {
-                throw LogoutdConfiguration.Failure(
-                    description: "\(key) must be an http(s) URL such as http://127.0.0.1:4318, not \(url)"
-                )
+            guard let parsed = URL(string: url), Self.isHTTPURL(url) else {
+                throw failure("\(key) must be an http(s) URL such as http://127.0.0.1:4318")
+            }
+            // It is printed at start and by check-config: a credential goes in a header variable.
+            guard parsed.user == nil, parsed.password == nil else {
+                throw failure("\(key) must not hold a user or password; use OTEL_EXPORTER_OTLP_HEADERS")
+            }
+            guard effectiveTransport != .grpc || parsed.port != nil else {
+                throw failure("\(key) must name its port for grpc, such as http://127.0.0.1:4317")
             }
         }
-        guard (0...1).contains(sampleRatio) else {
-            throw LogoutdConfiguration.Failure(description: "tracing.sample_ratio must be between 0 and 1")
-        }
+        guard (0...1).contains(sampleRatio) else { throw failure("tracing.sample_ratio must be between 0 and 1") }
         guard !serviceName.isEmpty, serviceName.count <= 255 else {
-            throw LogoutdConfiguration.Failure(description: "tracing.service_name must be 1 to 255 characters")
+            throw failure("tracing.service_name must be 1 to 255 characters")
         }
         if let uiURL {
             guard Self.isHTTPURL(uiURL.replacingOccurrences(of: "{trace_id}", with: "0")), uiURL.contains("{trace_id}")
             else {
-                throw LogoutdConfiguration.Failure(
-                    description: "tracing.ui_url must be an http(s) URL holding {trace_id}, such as "
+                throw failure(
+                    "tracing.ui_url must be an http(s) URL holding {trace_id}, such as "
                         + "http://jaeger.example:16686/trace/{trace_id}"
                 )
             }
         }
         if let sampler = environment["OTEL_TRACES_SAMPLER"], !Self.samplers.contains(sampler) {
-            throw LogoutdConfiguration.Failure(
-                description: "OTEL_TRACES_SAMPLER must be one of \(Self.samplers.sorted().joined(separator: ", "))"
-            )
+            throw failure("OTEL_TRACES_SAMPLER must be one of \(Self.samplers.sorted().joined(separator: ", "))")
         }
         if let argument = environment["OTEL_TRACES_SAMPLER_ARG"], Double(argument).map({ (0...1).contains($0) }) != true
         {
-            throw LogoutdConfiguration.Failure(description: "OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1")
+            throw failure("OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1")
         }
-        if let name = environment["OTEL_EXPORTER_OTLP_PROTOCOL"], Transport(rawValue: name) == nil {
-            throw LogoutdConfiguration.Failure(description: "OTEL_EXPORTER_OTLP_PROTOCOL must be grpc or http/protobuf")
+        for name in ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] {
+            if let value = environment[name], Transport(rawValue: value) == nil {
+                throw failure("\(name) must be grpc or http/protobuf")
+            }
         }
+        // What is stored and sent on is W3C trace context: without it, nothing would reach an RP.
+        if let propagators = environment["OTEL_PROPAGATORS"],
+            !propagators.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces) == "tracecontext"
+            })
+        {
+            throw failure("OTEL_PROPAGATORS must include tracecontext (the W3C traceparent logoutd stores and sends)")
+        }
+    }
+
+    private func failure(_ description: String) -> LogoutdConfiguration.Failure {
+        LogoutdConfiguration.Failure(description: description)
     }
 
     static func isHTTPURL(_ text: String) -> Bool {
@@ -120,19 +142,19 @@ public struct TracingSettings: Sendable, Equatable {
         } else {
             endpoint = otlpEndpoint ?? "(not set: tracing is off)"
         }
-        let sampler =
-            environment["OTEL_TRACES_SAMPLER"].map {
-                fromEnvironment(
-                    "OTEL_TRACES_SAMPLER",
-                    $0 + (environment["OTEL_TRACES_SAMPLER_ARG"].map { " \($0)" } ?? "")
-                )
-            } ?? String(sampleRatio)
+        var sampler = String(sampleRatio)
+        if let name = environment["OTEL_TRACES_SAMPLER"] {
+            let argument = environment["OTEL_TRACES_SAMPLER_ARG"].map { " " + $0 } ?? ""
+            sampler = fromEnvironment("OTEL_TRACES_SAMPLER", name + argument)
+        } else if let argument = environment["OTEL_TRACES_SAMPLER_ARG"] {
+            sampler = fromEnvironment("OTEL_TRACES_SAMPLER_ARG", argument)
+        }
         return [
             ("tracing.otlp_endpoint", enabled ? endpoint : "(off) " + endpoint),
             (
                 "tracing.protocol",
-                environment["OTEL_EXPORTER_OTLP_PROTOCOL"].map { fromEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", $0) }
-                    ?? transport.rawValue
+                effectiveTransport == transport
+                    ? transport.rawValue : effectiveTransport.rawValue + " (from the environment)"
             ),
             ("tracing.sample_ratio", sampler),
             (

@@ -66,7 +66,7 @@ struct DeliveryWorker: Sendable {
                 span.set("logoutd.event_id", Int(delivery.eventID))
                 span.set("logoutd.delivery_id", Int(delivery.id))
                 span.set("logoutd.attempt", delivery.attempts + 1)
-                span.set("url.full", SafeText.truncated(delivery.uri, limit: 512))
+                span.set(url: delivery.uri)
             }
         ) { trace in await attempt(delivery, trace: trace) }
     }

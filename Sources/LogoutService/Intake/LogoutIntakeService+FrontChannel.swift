@@ -17,6 +17,15 @@ import LogoutJWT
 /// written (an anonymous page could make every visitor write rows).
 extension LogoutIntakeService: FrontChannelIntake {
     func receive(frontChannel request: InboundFrontChannel) async -> FrontChannelAnswer {
+        await tracing.span("front-channel intake") { span in
+            span.set("logoutd.issuer", SafeText.printable(request.issuerName, limit: 64))
+            let answer = await validateAndRecord(request)
+            span.describe(answer.outcome)
+            return answer
+        }
+    }
+
+    private func validateAndRecord(_ request: InboundFrontChannel) async -> FrontChannelAnswer {
         let receivedAt = now()
         var entry: IssuerDirectory.Entry?
         if case .found(let found) = directory.lookup(pinnedName: request.issuerName, unverifiedIssuer: nil),

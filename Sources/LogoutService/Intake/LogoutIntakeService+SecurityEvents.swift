@@ -18,6 +18,20 @@ extension LogoutIntakeService: SecurityEventIntake {
         clientAddress: String?,
         budgetKey: String?
     ) async -> SETIntakeResult {
+        await tracing.span("security event intake") { span in
+            span.set("logoutd.issuer", SafeText.printable(issuerName, limit: 64))
+            let result = await validateAndRecord(token, issuerName, clientAddress, budgetKey)
+            span.describe(result)
+            return result
+        }
+    }
+
+    private func validateAndRecord(
+        _ token: String,
+        _ issuerName: String,
+        _ clientAddress: String?,
+        _ budgetKey: String?
+    ) async -> SETIntakeResult {
         let receivedAt = now()
         let inbound = InboundLogout(
             token: token,

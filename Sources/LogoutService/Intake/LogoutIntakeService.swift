@@ -197,27 +197,3 @@ struct LogoutIntakeService: LogoutIntake {
         return recorded
     }
 }
-
-extension TraceSpan {
-    /// What became of a logout, on its intake span: the event, or the rule that refused it.
-    func describe(_ result: IntakeResult) {
-        switch result {
-        case .accepted(let eventID, let deliveries):
-            set("logoutd.outcome", "accepted")
-            set("logoutd.event_id", Int(eventID))
-            set("logoutd.deliveries", deliveries)
-        case .duplicate:
-            set("logoutd.outcome", "duplicate")
-        case .rejected(let rejection):
-            set("logoutd.outcome", "rejected")
-            set("logoutd.rule", rejection.rule)
-            fail("refused by rule \(rejection.rule)")
-        case .rateLimited:
-            set("logoutd.outcome", "rate_limited")
-            fail("rate limited")
-        case .unavailable:
-            set("logoutd.outcome", "unavailable")
-            fail("unavailable")
-        }
-    }
-}

@@ -9,14 +9,10 @@ struct TracedKeyFetcher: JWKSFetching {
 
     func fetchJWKS(from uri: String) async throws -> FetchedJWKS {
         guard tracing.enabled else { return try await fetcher.fetchJWKS(from: uri) }
+        // A failure is recorded by its error's type (`LogoutTracing.span`), not its text.
         return try await tracing.span("fetch issuer keys", kind: .client) { span in
-            span.set("url.full", SafeText.truncated(uri, limit: 512))
-            do {
-                return try await fetcher.fetchJWKS(from: uri)
-            } catch {
-                span.fail(SafeText.printable("\(error)", limit: 200))
-                throw error
-            }
+            span.set(url: uri)
+            return try await fetcher.fetchJWKS(from: uri)
         }
     }
 }

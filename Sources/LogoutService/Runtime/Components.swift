@@ -231,6 +231,7 @@ struct Components: Sendable {
                     allowPrivateNetworks: config.allowPrivateNetworks,
                     upstreams: sharedSignals.upstreams,
                     ourIssuer: config.issuer,
+                    tracing: LogoutTracing(enabled: config.tracing.enabled),
                     now: now,
                     logger: logger
                 )

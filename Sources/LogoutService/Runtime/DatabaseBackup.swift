@@ -42,7 +42,11 @@ struct DatabaseBackup: Sendable {
         }
         // The size from the open file (the copy is ours and complete), its offset back at 0.
         let size = Int(lseek(descriptor, 0, SEEK_END))
-        lseek(descriptor, 0, SEEK_SET)
+        guard size >= 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw AdminError(.unavailable, "temporarily_unavailable", "the backup could not be read: \(reason)")
+        }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         logger.notice("backup taken", metadata: ["bytes": "\(size)"])
         return DatabaseSnapshot(

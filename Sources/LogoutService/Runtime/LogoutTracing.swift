@@ -1,3 +1,4 @@
+import Foundation
 import Instrumentation
 import LogoutCore
 import Tracing
@@ -46,8 +47,17 @@ public struct LogoutTracing: Sendable {
                 using: HeaderDictionary()
             )
         }
-        return try await withSpan(name, context: context, ofKind: kind) { span in
-            try await body(TraceSpan(span: span))
+        // Not `withSpan`: it records a thrown error with its whole description, which may hold
+        // what a span must not (TRACE-3). The error's type is recorded instead.
+        let span = startSpan(name, context: context, ofKind: kind)
+        defer { span.end() }
+        do {
+            return try await ServiceContext.$current.withValue(span.context) {
+                try await body(TraceSpan(span: span))
+            }
+        } catch {
+            span.setStatus(SpanStatus(code: .error, message: String(describing: type(of: error))))
+            throw error
         }
     }
 }
@@ -87,6 +97,14 @@ public struct TraceSpan {
     public func set(_ key: String, _ value: Int?) {
         guard let span, let value else { return }
         span.attributes[key] = value
+    }
+
+    /// `url.full` without what may hold a credential: user, password, query and fragment.
+    public func set(url: String) {
+        guard span != nil else { return }
+        guard var parts = URLComponents(string: url) else { return }
+        (parts.user, parts.password, parts.query, parts.fragment) = (nil, nil, nil, nil)
+        set("url.full", parts.string.map { SafeText.truncated($0, limit: 512) })
     }
 
     /// Marks the span failed, with a short reason that holds no token or secret.
