@@ -196,22 +196,7 @@ import Testing
             "/admin/v1/sessions",
             ["issuer": "idp", "sub": "marie", "sid": "s-2", "client_id": "shop", "refresh_token": "rt-secret-value"]
         )
-        let token = try TokenForge.logoutToken(
-            issuer: "https://idp.example",
-            audience: "logoutd",
-            sub: "marie",
-            sid: "s-2",
-            key: Self.idpKey
-        )
-        let answer = try await daemon.request(
-            daemon.publicURL + "/backchannel-logout",
-            method: .POST,
-            headers: [
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01"),
-            ],
-            body: "logout_token=" + token
-        )
+        let (_, answer) = try await Self.postLogout(sub: "marie", sid: "s-2", to: daemon)
         #expect(answer.status == .ok, "\(answer.body)")
         #expect(await eventually(timeout: 20) { idp.received.count == 1 && shop.received.count == 1 })
         await daemon.stop()
@@ -248,22 +233,7 @@ import Testing
             "/admin/v1/sessions",
             ["issuer": "https://idp.example", "sub": "marie", "sid": "s-3", "client_id": "shop", "rp_sid": "r-3"]
         )
-        let token = try TokenForge.logoutToken(
-            issuer: "https://idp.example",
-            audience: "logoutd",
-            sub: "marie",
-            sid: "s-3",
-            key: Self.idpKey
-        )
-        let answer = try await daemon.request(
-            daemon.publicURL + "/backchannel-logout",
-            method: .POST,
-            headers: [
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01"),
-            ],
-            body: "logout_token=" + token
-        )
+        let (_, answer) = try await Self.postLogout(sub: "marie", sid: "s-3", to: daemon)
         #expect(answer.status == .ok)
         #expect(await eventually(timeout: 10) { rp.received.count == 1 })
         #expect(rp.received.first?.headers["traceparent"] == nil && rp.received.first?.headers["tracestate"] == nil)
@@ -274,6 +244,31 @@ import Testing
         #expect(!daemon.log.contains("trace_id") && !daemon.log.contains("tracing on"))
         await daemon.stop()
         await rp.stop()
+    }
+
+    /// Posts a logout token for `sub`/`sid`, as the IdP's span (`traceparent`) names it.
+    static func postLogout(
+        sub: String,
+        sid: String,
+        to daemon: DaemonProcess
+    ) async throws -> (String, DaemonProcess.Answer) {
+        let token = try TokenForge.logoutToken(
+            issuer: "https://idp.example",
+            audience: "logoutd",
+            sub: sub,
+            sid: sid,
+            key: idpKey
+        )
+        let answer = try await daemon.request(
+            daemon.publicURL + "/backchannel-logout",
+            method: .POST,
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("traceparent", "00-\(traceID)-\(idpSpanID)-01"),
+            ],
+            body: "logout_token=" + token
+        )
+        return (token, answer)
     }
 
     static func delivery(of clientID: String, _ daemon: DaemonProcess) async throws -> JSONValue {

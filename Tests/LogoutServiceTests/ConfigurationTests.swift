@@ -206,8 +206,8 @@ import Testing
     /// swift-otel logs each variable it applies with its value: a header variable's value is a
     /// collector's credential and never reaches the journal.
     @Test func headerVariablesAreRedactedFromTheExportersLines() {
-        let lines = LineCollector.Lines()
-        var logger = Logger(label: "otel") { _ in LineCollector(lines: lines) }
+        let lines = CapturedLog.Lines()
+        var logger = Logger(label: "otel") { _ in CapturedLog(lines: lines) }
         logger.handler = RedactingLogHandler(logger.handler)
         for (key, value) in [("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr3t"), ("OTEL_SERVICE_NAME", "logout-eu")] {
             var line = logger
@@ -216,7 +216,7 @@ import Testing
             line[metadataKey: "new_value"] = "\(value)"
             line.info("Configuration updated from environment")
         }
-        let written = lines.text.withLock { $0.joined(separator: "\n") }
+        let written = lines.all.withLock { $0.joined(separator: "\n") }
         #expect(!written.contains("s3cr3t") && written.contains("(redacted)"))
         #expect(written.contains("logout-eu"))
     }
@@ -265,26 +265,5 @@ import Testing
     func badTracingSettingsAreRefusedByName(yaml: String, environment: [String: String], message: String) async {
         let failure = await configuration.failure(yaml, environment: environment)
         #expect(failure.contains(message), "\(failure)")
-    }
-}
-
-/// Keeps each line with its metadata, as text.
-struct LineCollector: LogHandler {
-    let lines: Lines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    final class Lines: Sendable {
-        let text = Mutex<[String]>([])
-    }
-
-    func log(event: LogEvent) {
-        let fields = metadata.merging(event.metadata ?? [:]) { $1 }.map { "\($0.key)=\($0.value)" }.sorted()
-        lines.text.withLock { $0.append("\(event.message) " + fields.joined(separator: " ")) }
     }
 }

@@ -13,25 +13,8 @@ import Testing
 /// and rows hold token hashes and sealed secrets.
 @Suite(.enabled(if: TestPostgres.isAvailable, "needs PostgreSQL"))
 struct PostgresLoggingTests {
-    final class Lines: Sendable {
-        let all = Mutex<[String]>([])
-    }
-
-    struct Capture: LogHandler {
-        let lines: Lines
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            lines.all.withLock { $0.append("\(event.level) \(event.message) \(all)") }
-        }
-    }
+    typealias Lines = CapturedLog.Lines
+    typealias Capture = CapturedLog
 
     @Test func rowsNeverReachTheLogAtTrace() async throws {
         let lines = Lines()
