@@ -163,59 +163,6 @@ import Testing
         await receiver.stop()
     }
 
-    /// A revocation (RFC 7009) is a client span of the same trace, and the issuer sees it.
-    @Test(arguments: StoreKind.allCases)
-    func aRevocationIsASpanOfTheLogoutsTrace(kind: StoreKind) async throws {
-        let receiver = try await OTLPReceiver.start()
-        let idp = try await TestServer.start()
-        let shop = try await TestServer.start()
-        let daemon = try DaemonProcess(
-            database: kind == .postgres ? try await TestPostgres.freshDatabase() : nil,
-            busyTimeout: "10s",
-            extra: "tracing:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n"
-        )
-        daemon.environment["OTEL_BSP_SCHEDULE_DELAY"] = "100"
-        try await daemon.start()
-        let issuer = try await daemon.admin(
-            .POST,
-            "/admin/v1/issuers",
-            [
-                "name": "idp", "issuer": "https://idp.example", "audience": "logoutd",
-                "jwks": try TokenForge.jwks([Self.idpKey]), "revocation_endpoint": .string(idp.url + "/revoke"),
-                "client_id": "logoutd-at-idp", "client_secret": "revocation-client-secret",
-            ]
-        )
-        #expect(issuer.status == .created, "\(issuer.body)")
-        _ = try await daemon.admin(
-            .POST,
-            "/admin/v1/rps",
-            ["client_id": "shop", "backchannel_logout_uri": .string(shop.url + "/bcl")]
-        )
-        _ = try await daemon.admin(
-            .POST,
-            "/admin/v1/sessions",
-            ["issuer": "idp", "sub": "marie", "sid": "s-2", "client_id": "shop", "refresh_token": "rt-secret-value"]
-        )
-        let (_, answer) = try await Self.postLogout(sub: "marie", sid: "s-2", to: daemon)
-        #expect(answer.status == .ok, "\(answer.body)")
-        #expect(await eventually(timeout: 20) { idp.received.count == 1 && shop.received.count == 1 })
-        await daemon.stop()
-        let revoked = try #require(idp.received.first?.headers["traceparent"].flatMap { TraceContext(traceparent: $0) })
-        #expect(revoked.traceID == Self.traceID)
-        let spans = try receiver.spans().filter { $0.traceID == Self.traceID }
-        let span = try #require(spans.first { $0.name == "revoke token" }, "\(spans.map(\.name))")
-        #expect(span.spanID == revoked.spanID && span.kind == "client")
-        #expect(span.attributes["logoutd.token_type"] == "refresh_token")
-        #expect(spans.first { $0.name == "logout intake" }?.spanID == span.parentSpanID)
-        #expect(
-            spans.allSatisfy {
-                $0.attributes.values.allSatisfy { !$0.contains("rt-secret") && !$0.contains("revocation-client") }
-            }
-        )
-        for server in [idp, shop] { await server.stop() }
-        await receiver.stop()
-    }
-
     /// Off (the default), nothing of it runs: the notifier's `traceparent` goes nowhere, no RP
     /// gets one, and no trace id is kept (TRACE-3).
     @Test func offNothingIsStoredOrSent() async throws {

@@ -49,7 +49,8 @@ struct RevocationWorker: Sendable {
     }
 
     func attempt(_ revocation: ClaimedRevocation) async -> RevocationStateMachine.AttemptOutcome {
-        await tracing.attempt(
+        guard tracing.enabled else { return await attempt(revocation, trace: nil) }
+        return await tracing.attempt(
             "revoke token",
             parent: revocation.traceContext,
             describe: { span in

@@ -33,7 +33,8 @@ struct LogoutIntakeService: LogoutIntake {
     let logger: Logger
 
     func receive(_ logout: InboundLogout) async -> IntakeResult {
-        await tracing.span("logout intake") { span in
+        guard tracing.enabled else { return await validateAndRecord(logout, span: TraceSpan(span: nil)) }
+        return await tracing.span("logout intake") { span in
             let result = await validateAndRecord(logout, span: span)
             span.describe(result)
             return result

@@ -52,7 +52,8 @@ struct SecurityEventPushWorker: Sendable {
     }
 
     func attempt(_ event: ClaimedSecurityEvent) async -> QueueStateMachine<SecurityEventJobs>.AttemptOutcome {
-        await tracing.attempt(
+        guard tracing.enabled else { return await attempt(event, trace: nil) }
+        return await tracing.attempt(
             "push security event",
             parent: event.traceContext,
             describe: { span in
