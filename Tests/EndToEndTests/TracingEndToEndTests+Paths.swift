@@ -89,11 +89,10 @@ extension TracingEndToEndTests {
         let query = EndSessionEndToEndTests.query([
             ("id_token_hint", hint), ("post_logout_redirect_uri", EndSessionEndToEndTests.signedOut),
         ])
-        let page = try await daemon.request(
+        // As a browser: the 303 to the RP's page is the answer, not followed.
+        let page = try await AdminPageEndToEndTests.send(
             daemon.publicURL + "/end-session?" + query,
-            method: .GET,
-            headers: [("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01")],
-            body: nil
+            headers: [("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01")]
         )
         #expect(page.status == .seeOther)
         #expect(await eventually(timeout: 10) { billing.received.count == 1 })
