@@ -4,7 +4,10 @@
 ///
 /// Only well-formed values are kept: the store holds what a request sent, and a malformed header
 /// must neither reach an RP nor make a delivery unreadable.
-public struct TraceContext: Sendable, Equatable {
+///
+/// A class, immutable: every claimed delivery carries one through the queue engine's async
+/// frames, where a reference costs one word instead of two strings' four.
+public final class TraceContext: Sendable, Equatable {
     public let traceparent: String
     public let tracestate: String?
 
@@ -41,8 +44,12 @@ public struct TraceContext: Sendable, Equatable {
         tracestate.map { traceparent + " " + $0 } ?? traceparent
     }
 
+    public static func == (lhs: TraceContext, rhs: TraceContext) -> Bool {
+        lhs.traceparent == rhs.traceparent && lhs.tracestate == rhs.tracestate
+    }
+
     /// Reads what `stored` wrote; nil for anything else.
-    public init?(stored: String) {
+    public convenience init?(stored: String) {
         guard let space = stored.firstIndex(of: " ") else {
             self.init(traceparent: stored)
             return
