@@ -53,7 +53,7 @@ extension TracingEndToEndTests {
         #expect(spans.first { $0.name == "logout intake" }?.spanID == span.parentSpanID)
         #expect(
             spans.allSatisfy {
-                $0.attributes.values.allSatisfy { !$0.contains("rt-secret") && !$0.contains("revocation-client") }
+                $0.texts.allSatisfy { !$0.contains("rt-secret") && !$0.contains("revocation-client") }
             }
         )
         for server in [idp, shop] { await server.stop() }
@@ -108,6 +108,86 @@ extension TracingEndToEndTests {
         let signature = String(hint.split(separator: ".").last ?? "")
         #expect(spans.allSatisfy { $0.texts.allSatisfy { !$0.contains(signature) && !$0.contains("op-session") } })
         for server in [shop, billing] { await server.stop() }
+        await receiver.stop()
+    }
+
+    /// An admin-triggered logout begins a trace its deliveries continue; a refused token's
+    /// intake span names the rule, and its event keeps the trace; a malformed `traceparent` is
+    /// ignored before the tracer sees it, so no request header reaches a log line (TRACE-3).
+    @Test func anAdminLogoutAndARefusedTokenAreTracedToo() async throws {
+        let receiver = try await OTLPReceiver.start()
+        let shop = try await TestServer.start()
+        let daemon = try DaemonProcess(extra: "tracing:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n")
+        daemon.environment["OTEL_BSP_SCHEDULE_DELAY"] = "100"
+        try await daemon.start()
+        try await daemon.registerIdP(Self.idpKey)
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/rps",
+            ["client_id": "shop", "backchannel_logout_uri": .string(shop.url + "/bcl")]
+        )
+        _ = try await daemon.admin(
+            .POST,
+            "/admin/v1/sessions",
+            ["issuer": "idp", "sub": "marie", "sid": "s-4", "client_id": "shop", "rp_sid": "r-4"]
+        )
+        let recorded = try await daemon.admin(.POST, "/admin/v1/logout", ["issuer": "idp", "sub": "marie"])
+        #expect(recorded.status == .accepted, "\(recorded.body)")
+        #expect(await eventually(timeout: 10) { shop.received.count == 1 })
+        let delivered = try #require(
+            shop.received.first?.headers["traceparent"].flatMap { TraceContext(traceparent: $0) }
+        )
+
+        let wrongAudience = try TokenForge.logoutToken(
+            issuer: "https://idp.example",
+            audience: "someone-else",
+            sub: "marie",
+            sid: "s-4",
+            key: Self.idpKey
+        )
+        let refused = try await daemon.request(
+            daemon.publicURL + "/backchannel-logout",
+            method: .POST,
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("traceparent", "00-\(Self.traceID)-\(Self.idpSpanID)-01"),
+            ],
+            body: "logout_token=" + wrongAudience
+        )
+        #expect(refused.status == .badRequest)
+        let malformed = try await daemon.request(
+            daemon.publicURL + "/backchannel-logout",
+            method: .POST,
+            headers: [
+                ("Content-Type", "application/x-www-form-urlencoded"), ("traceparent", "00-not-a-trace-context"),
+                ("Authorization", "Bearer s3cr3t-bearer"), ("Cookie", "session=s3cr3t-cookie"),
+            ],
+            body: "logout_token=" + wrongAudience
+        )
+        #expect(malformed.status == .badRequest)
+        // Rejections are written a moment after their answer.
+        #expect(
+            await eventually(timeout: 10) {
+                let events = try? await daemon.admin(.GET, "/admin/v1/events?outcome=rejected").json["events"]?
+                    .arrayValue
+                return events?.count == 2
+            }
+        )
+        let rejected =
+            try await daemon.admin(.GET, "/admin/v1/events?outcome=rejected").json["events"]?.arrayValue ?? []
+        #expect(rejected.contains { $0["trace_id"] == .string(Self.traceID) })
+        await daemon.stop()
+        #expect(!daemon.log.contains("s3cr3t") && !daemon.log.contains("Failed to extract"), "\(daemon.log)")
+
+        let spans = try receiver.spans()
+        let admin = try #require(spans.first { $0.name == "admin logout" }, "\(spans.map(\.name))")
+        #expect(admin.traceID == delivered.traceID && admin.attributes["logoutd.issuer"] == "idp")
+        #expect(spans.first { $0.name == "deliver logout" }?.parentSpanID == admin.spanID)
+        let intake = try #require(spans.first { $0.name == "logout intake" && $0.traceID == Self.traceID })
+        #expect(intake.attributes["logoutd.rule"] == "IN-9" && intake.attributes["logoutd.outcome"] == "rejected")
+        #expect(intake.failed)
+        #expect(spans.allSatisfy { $0.texts.allSatisfy { !$0.contains("s3cr3t") && !$0.contains("marie") } })
+        await shop.stop()
         await receiver.stop()
     }
 }

@@ -260,6 +260,7 @@ import Testing
             ),
             ("", ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"], "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be"),
             ("", ["OTEL_PROPAGATORS": "b3"], "OTEL_PROPAGATORS must include tracecontext"),
+            ("", ["OTEL_EXPORTER_OTLP_HEADERS": "api-key"], "OTEL_EXPORTER_OTLP_HEADERS must be name=value pairs"),
         ] as [(String, [String: String], String)]
     )
     func badTracingSettingsAreRefusedByName(yaml: String, environment: [String: String], message: String) async {

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Instrumentation
+import LogoutCore
 import Tracing
 
 /// The server span of a public request (`tracing:`), continuing the caller's `traceparent`.
@@ -14,6 +15,8 @@ struct ServerSpanMiddleware: RouterMiddleware {
     typealias Context = LogoutRequestContext
 
     static let untracedPrefixes = ["/healthz", "/readyz", "/.well-known/", "/end-session/style.css"]
+    static let traceparent = HTTPField.Name("traceparent")!
+    static let tracestate = HTTPField.Name("tracestate")!
 
     func handle(
         _ request: Request,
@@ -25,7 +28,14 @@ struct ServerSpanMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         var parent = ServiceContext.current ?? .topLevel
-        InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: FieldsExtractor())
+        // Only a checked `traceparent` reaches the tracer: swift-otel logs the whole carrier of
+        // one it cannot read, and a request's headers hold credentials and cookies.
+        if let header = request.headers[Self.traceparent],
+            let context = TraceContext(traceparent: header, tracestate: request.headers[Self.tracestate])
+        {
+            let carrier = Dictionary(context.headers, uniquingKeysWith: { first, _ in first })
+            InstrumentationSystem.instrument.extract(carrier, into: &parent, using: TraceHeaders())
+        }
         let method = request.method.rawValue
         let span = startSpan(method, context: parent, ofKind: .server)
         defer { span.end() }
@@ -48,9 +58,9 @@ struct ServerSpanMiddleware: RouterMiddleware {
     }
 }
 
-/// Reads W3C trace headers from a request.
-struct FieldsExtractor: Extractor {
-    func extract(key: String, from carrier: HTTPFields) -> String? {
-        HTTPField.Name(key).flatMap { carrier[$0] }
+/// Reads the checked W3C trace headers.
+struct TraceHeaders: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key.lowercased()]
     }
 }

@@ -83,8 +83,23 @@ public struct TracingSettings: Sendable, Equatable {
             guard parsed.user == nil, parsed.password == nil else {
                 throw failure("\(key) must not hold a user or password; use OTEL_EXPORTER_OTLP_HEADERS")
             }
-            guard effectiveTransport != .grpc || parsed.port != nil else {
+            // The one in effect only: a variable may replace the file's.
+            guard effectiveTransport != .grpc || parsed.port != nil || url != effectiveEndpoint else {
                 throw failure("\(key) must name its port for grpc, such as http://127.0.0.1:4317")
+            }
+        }
+        for name in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
+            guard let value = environment[name] else { continue }
+            let pairs = value.split(separator: ",", omittingEmptySubsequences: false)
+            guard
+                pairs.allSatisfy({
+                    $0.split(separator: "=", maxSplits: 1).first.map {
+                        !$0.trimmingCharacters(in: .whitespaces).isEmpty
+                    } == true && $0.contains("=")
+                })
+            else {
+                // The value is a credential: it is not repeated here.
+                throw failure("\(name) must be name=value pairs separated by commas")
             }
         }
         guard (0...1).contains(sampleRatio) else { throw failure("tracing.sample_ratio must be between 0 and 1") }

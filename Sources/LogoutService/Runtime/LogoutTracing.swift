@@ -79,7 +79,13 @@ extension LogoutTracing {
             let trace = current()
             var outcome = await body(trace)
             outcome.traceID = trace?.traceID
-            if let reason = outcome.notAttempted { span.fail(reason) } else { span.describe(outcome.result) }
+            // Why it was not attempted may quote an error's text: that stays in the job's log.
+            if outcome.notAttempted != nil {
+                span.set("error.type", "not_attempted")
+                span.fail("not attempted")
+            } else {
+                span.describe(outcome.result)
+            }
             return outcome
         }
     }
