@@ -56,11 +56,9 @@ struct DeliveryWorker: Sendable {
 
     /// Mints a fresh token (OUT-3) and POSTs it; the engine decides what the answer means.
     func attempt(_ delivery: ClaimedDelivery) async -> DeliveryStateMachine.AttemptOutcome {
-        // Off, straight to the attempt: the span helper's closures are not even made.
-        guard tracing.enabled else { return await attempt(delivery, trace: nil) }
         // Under the intake's span, however long after it: a retry after a restart, or on
-        // another replica, is in the same trace.
-        return await tracing.attempt(
+        // another replica, is in the same trace. Off, the helper runs the attempt alone.
+        await tracing.attempt(
             "deliver logout",
             parent: delivery.traceContext,
             describe: { span in

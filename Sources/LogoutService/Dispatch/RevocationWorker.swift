@@ -49,8 +49,7 @@ struct RevocationWorker: Sendable {
     }
 
     func attempt(_ revocation: ClaimedRevocation) async -> RevocationStateMachine.AttemptOutcome {
-        guard tracing.enabled else { return await attempt(revocation, trace: nil) }
-        return await tracing.attempt(
+        await tracing.attempt(
             "revoke token",
             parent: revocation.traceContext,
             describe: { span in

@@ -33,8 +33,7 @@ struct LogoutIntakeService: LogoutIntake {
     let logger: Logger
 
     func receive(_ logout: InboundLogout) async -> IntakeResult {
-        guard tracing.enabled else { return await validateAndRecord(logout, span: TraceSpan(span: nil)) }
-        return await tracing.span("logout intake") { span in
+        await tracing.span("logout intake") { span in
             let result = await validateAndRecord(logout, span: span)
             span.describe(result)
             return result

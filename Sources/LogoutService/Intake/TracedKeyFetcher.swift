@@ -8,9 +8,9 @@ struct TracedKeyFetcher: JWKSFetching {
     let tracing: LogoutTracing
 
     func fetchJWKS(from uri: String) async throws -> FetchedJWKS {
-        guard tracing.enabled else { return try await fetcher.fetchJWKS(from: uri) }
-        // A failure is recorded by its error's type (`LogoutTracing.span`), not its text.
-        return try await tracing.span("fetch issuer keys", kind: .client) { span in
+        // A failure is recorded by its error's type (`LogoutTracing.span`), not its text; off,
+        // the fetch runs alone.
+        try await tracing.span("fetch issuer keys", kind: .client) { span in
             span.set(url: uri)
             return try await fetcher.fetchJWKS(from: uri)
         }

@@ -52,8 +52,7 @@ struct SecurityEventPushWorker: Sendable {
     }
 
     func attempt(_ event: ClaimedSecurityEvent) async -> QueueStateMachine<SecurityEventJobs>.AttemptOutcome {
-        guard tracing.enabled else { return await attempt(event, trace: nil) }
-        return await tracing.attempt(
+        await tracing.attempt(
             "push security event",
             parent: event.traceContext,
             describe: { span in
