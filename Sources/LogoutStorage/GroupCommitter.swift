@@ -14,7 +14,22 @@ import Synchronization
 /// and ride along in the next transaction a leader commits anyway, after its own items, so they
 /// add rows to a commit but never a commit of their own in front of an acknowledgement. A
 /// periodic `flushBackground()` commits them when nothing else is being written.
+///
+/// The queue's own writes (claims, attempts' outcomes) are `redeliverable`: losing one in a
+/// power cut only makes a delivery be attempted again, so they are committed without an fsync
+/// and in transactions of their own, never in an acknowledgement's. The two kinds take turns:
+/// an acknowledgement waits behind at most the transaction running and one batch of queue work,
+/// which no longer includes a disk flush, and a stream of logouts never starves the queue.
 final class GroupCommitter: Sendable {
+    /// How far a write must have gone when its caller is answered.
+    enum Durability: Sendable {
+        /// On disk (`synchronous=FULL`): an acknowledged logout, an admin's change.
+        case onDisk
+        /// In the WAL, so a crash of the process keeps it, and on disk at the next fsync
+        /// (`synchronous=NORMAL`): a power cut may lose it, which causes only a redelivery.
+        case redeliverable
+    }
+
     private enum Signal: Sendable {
         case done
         case lead
@@ -33,10 +48,51 @@ final class GroupCommitter: Sendable {
     }
 
     private struct State {
-        var queue: [Pending] = []
+        var onDisk: [Pending] = []
+        var redeliverable: [Pending] = []
         var background: [@Sendable (Database) throws -> Void] = []
         var droppedBackground = 0
         var leading = false
+        /// The kind of the last batch committed, so that the other kind goes next when both wait.
+        var lastBatch = Durability.redeliverable
+
+        mutating func append(_ pending: Pending, _ durability: Durability) {
+            switch durability {
+            case .onDisk: onDisk.append(pending)
+            case .redeliverable: redeliverable.append(pending)
+            }
+        }
+
+        /// The kind whose turn it is: the one not committed last, when both wait.
+        var next: Durability? {
+            switch (onDisk.isEmpty, redeliverable.isEmpty) {
+            case (true, true): nil
+            case (false, true): .onDisk
+            case (true, false): .redeliverable
+            case (false, false): lastBatch == .onDisk ? .redeliverable : .onDisk
+            }
+        }
+
+        /// The first waiter of the kind whose turn it is, who leads next.
+        var nextLeader: Pending? {
+            switch next {
+            case .onDisk: onDisk.first
+            case .redeliverable: redeliverable.first
+            case nil: nil
+            }
+        }
+
+        mutating func take(_ durability: Durability, atMost limit: Int) -> [Pending] {
+            lastBatch = durability
+            switch durability {
+            case .onDisk:
+                defer { onDisk.removeFirst(min(limit, onDisk.count)) }
+                return Array(onDisk.prefix(limit))
+            case .redeliverable:
+                defer { redeliverable.removeFirst(min(limit, redeliverable.count)) }
+                return Array(redeliverable.prefix(limit))
+            }
+        }
     }
 
     private let writer: any DatabaseWriter
@@ -75,6 +131,11 @@ final class GroupCommitter: Sendable {
 
     var pendingBackgroundItems: Int { state.withLock { $0.background.count } }
 
+    /// Writes queued behind the one committing, of each kind.
+    var waitingWrites: (onDisk: Int, redeliverable: Int) {
+        state.withLock { ($0.onDisk.count, $0.redeliverable.count) }
+    }
+
     /// Background items dropped since the last call, because the queue was full.
     func takeDroppedBackgroundCount() -> Int {
         state.withLock { state in
@@ -89,11 +150,14 @@ final class GroupCommitter: Sendable {
         try await write { _ in }
     }
 
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(
+        _ durability: Durability = .onDisk,
+        _ work: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         let pending = Pending(work: work)
         let signal = await withCheckedContinuation { (continuation: CheckedContinuation<Signal, Never>) in
             let leadNow = state.withLock { state -> Bool in
-                state.queue.append(pending)
+                state.append(pending, durability)
                 if state.leading {
                     pending.continuation = continuation
                     return false
@@ -104,7 +168,7 @@ final class GroupCommitter: Sendable {
             if leadNow { continuation.resume(returning: .lead) }
         }
         if signal == .lead {
-            await lead()
+            await lead(until: pending)
         }
         guard let result = pending.result else {
             preconditionFailure("group commit finished without a result")
@@ -112,16 +176,38 @@ final class GroupCommitter: Sendable {
         return try result.get() as! T
     }
 
-    private func lead() async {
-        let (batch, background) = state.withLock { state -> ([Pending], [@Sendable (Database) throws -> Void]) in
-            let count = min(state.queue.count, maximumBatch)
-            let batch = Array(state.queue.prefix(count))
-            state.queue.removeFirst(count)
-            let backgroundCount = min(state.background.count, maximumBackgroundPerBatch)
-            let background = Array(state.background.prefix(backgroundCount))
-            state.background.removeFirst(backgroundCount)
-            return (batch, background)
+    /// Commits batches, the kinds taking turns, until `own` is done, then hands the lead to the
+    /// first waiter of the next batch's kind (whose own batch it will then be).
+    private func lead(until own: Pending) async {
+        while own.result == nil {
+            let (batch, background, durability) = state.withLock { state in
+                let durability = state.next ?? .onDisk
+                let batch = state.take(durability, atMost: maximumBatch)
+                let backgroundCount = min(state.background.count, maximumBackgroundPerBatch)
+                let background = Array(state.background.prefix(backgroundCount))
+                state.background.removeFirst(backgroundCount)
+                return (batch, background, durability)
+            }
+            await commit(batch, background, durability)
         }
+        let next = state.withLock { state -> CheckedContinuation<Signal, Never>? in
+            guard let first = state.nextLeader else {
+                state.leading = false
+                return nil
+            }
+            let continuation = first.continuation
+            first.continuation = nil
+            return continuation
+        }
+        next?.resume(returning: .lead)
+    }
+
+    /// One transaction for `batch`, whose members (but the leader) are woken with their results.
+    private func commit(
+        _ batch: [Pending],
+        _ background: [@Sendable (Database) throws -> Void],
+        _ durability: Durability
+    ) async {
         let works = batch.map(\.work)
         let results: [Result<any Sendable, any Error>]
         do {
@@ -134,6 +220,10 @@ final class GroupCommitter: Sendable {
                 // journal is never read after a crash (the WAL is): nothing durable changes.
                 try? db.execute(sql: "PRAGMA temp_store = MEMORY")
                 defer { try? db.execute(sql: "PRAGMA temp_store = DEFAULT") }
+                // Every other write on this connection finds FULL again, which the connection
+                // was opened with; an onDisk batch sets it itself rather than trust that.
+                try db.execute(sql: durability == .onDisk ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                defer { if durability == .redeliverable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(works.count)
                 try db.inTransaction {
@@ -150,22 +240,12 @@ final class GroupCommitter: Sendable {
         for (pending, result) in zip(batch, results) {
             pending.result = result
         }
-        let next = state.withLock { state -> CheckedContinuation<Signal, Never>? in
-            guard let first = state.queue.first else {
-                state.leading = false
-                return nil
-            }
-            let continuation = first.continuation
-            first.continuation = nil
-            return continuation
-        }
         for pending in batch {
             if let continuation = pending.continuation {
                 pending.continuation = nil
                 continuation.resume(returning: .done)
             }
         }
-        next?.resume(returning: .lead)
     }
 
     /// The batch's writes, each in a savepoint of the one transaction: one that fails (by its

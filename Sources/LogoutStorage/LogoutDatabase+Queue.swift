@@ -6,7 +6,7 @@ extension LogoutDatabase {
     /// round at `rotation` so that no RP is always served first.
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
-        return try await committer.write { db in
+        return try await committer.write(.redeliverable) { db in
             let nowMs = now.column
             let leaseEnd = (now + request.lease).column
             let rps = try RelyingPartyRow.fetchAll(
@@ -88,7 +88,7 @@ extension LogoutDatabase {
     @discardableResult
     public func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64] {
         guard !reports.isEmpty else { return [] }
-        try await committer.write { db in
+        try await committer.write(.redeliverable) { db in
             var stored: [(report: AttemptReport, clientID: String)] = []
             for report in reports {
                 try Self.storeOutcome(report, db)

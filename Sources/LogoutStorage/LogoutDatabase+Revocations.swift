@@ -31,7 +31,7 @@ extension LogoutDatabase {
     /// slots (the queue engine's caps apply to issuers as they do to RPs).
     public func claimDueRevocations(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedRevocation] {
         guard request.limit > 0 else { return [] }
-        return try await committer.write { db in
+        return try await committer.write(.redeliverable) { db in
             let (nowMs, leaseEnd) = (now.column, (now + request.lease).column)
             let issuers = try String.fetchAll(
                 db.cachedStatement(
@@ -100,7 +100,7 @@ extension LogoutDatabase {
     @discardableResult
     public func recordRevocations(_ reports: [RevocationReport]) async throws -> [Int64] {
         guard !reports.isEmpty else { return [] }
-        try await committer.write { db in
+        try await committer.write(.redeliverable) { db in
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE revocations SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = NULL,

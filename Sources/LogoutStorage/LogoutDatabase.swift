@@ -7,7 +7,8 @@ import LogoutCore
 ///
 /// One `DatabasePool` (WAL: readers never wait for the writer), migrations run in `init`, and one
 /// writer. Every write that precedes an acknowledgement goes through the group committer with
-/// `synchronous=FULL`, so an answer of 200 means the commit is on disk.
+/// `synchronous=FULL`, so an answer of 200 means the commit is on disk; the queue's claims and
+/// outcomes go through it without the fsync (`DeliveryQueueStore` says why).
 public final class LogoutDatabase: LogoutStore {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String

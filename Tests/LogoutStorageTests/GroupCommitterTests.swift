@@ -21,6 +21,11 @@ import Testing
         var count: Int { value.load(ordering: .acquiring) }
     }
 
+    /// Names in the order they were added, by several tasks.
+    final class Names: Sendable {
+        let list = Mutex<[String]>([])
+    }
+
     /// Commits and rollbacks of the writer's transactions.
     final class Transactions: TransactionObserver, Sendable {
         let counts = Mutex((commits: 0, rollbacks: 0))
@@ -92,7 +97,7 @@ import Testing
                     // Nothing suspends between this count and the item joining the queue.
                     calling.add()
                     do {
-                        return .success(try await committer.write(work))
+                        return .success(try await committer.write(.onDisk, work))
                     } catch {
                         return .failure(error)
                     }
@@ -182,9 +187,76 @@ import Testing
             #expect(try f.names().isEmpty, "a member of the failed transaction was stored")
             #expect(background == 0 && dropped == 1)
             // The committer is not wedged: the next write commits.
-            #expect(try await f.committer.write(Fixture.insert("c")) == "c")
+            #expect(try await f.committer.write(.onDisk, Fixture.insert("c")) == "c")
             #expect(try f.names() == ["c"])
             return true
         }
+    }
+
+    /// Queue work (claims, outcomes) is committed without an fsync, and nothing else is: the
+    /// writes around it on the same connection, and an acknowledgement's batch, find FULL.
+    @Test func queueWorkAloneSkipsTheFsync() async throws {
+        let f = try Fixture()
+        let level = "PRAGMA synchronous"
+        let queued = try await f.committer.write(.redeliverable) { db in try Int.fetchOne(db, sql: level) }
+        #expect(queued == 1)
+        let acknowledged = try await f.committer.write { db in try Int.fetchOne(db, sql: level) }
+        #expect(acknowledged == 2)
+        _ = try await f.committer.write(.redeliverable) { db in try Int.fetchOne(db, sql: level) }
+        let other = try await f.pool.write { db in try Int.fetchOne(db, sql: level) }
+        #expect(other == 2)
+    }
+
+    /// Writes queued in a known order behind a first one of kind `first`; each records its
+    /// name and the sync level it ran under, in the order they ran.
+    func order(
+        after first: GroupCommitter.Durability,
+        _ queued: [(String, GroupCommitter.Durability)]
+    ) async throws -> [String] {
+        let f = try Fixture()
+        let committer = f.committer
+        let ran = Names()
+        let hold = DispatchSemaphore(value: 0)
+        let holding = Counter()
+        let leader = Task {
+            try await committer.write(first) { _ in
+                holding.add()
+                hold.wait()
+            }
+        }
+        #expect(await eventually { holding.count == 1 })
+        var tasks: [Task<Void, any Error>] = []
+        for (index, (name, durability)) in queued.enumerated() {
+            tasks.append(
+                Task {
+                    try await committer.write(durability) { db in
+                        let level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+                        ran.list.withLock { $0.append("\(name)@\(level)") }
+                    }
+                }
+            )
+            #expect(
+                await eventually { committer.waitingWrites.onDisk + committer.waitingWrites.redeliverable == index + 1 }
+            )
+        }
+        hold.signal()
+        try await leader.value
+        for task in tasks { try await task.value }
+        return ran.list.withLock { $0 }
+    }
+
+    /// An acknowledgement queued behind queue work goes first, in a batch of its own with the
+    /// fsync; the two kinds then take turns, so a stream of logouts never starves the queue.
+    @Test func anAcknowledgementGoesAheadOfQueuedQueueWorkAndTheKindsTakeTurns() async throws {
+        let afterQueueWork = try await order(
+            after: .redeliverable,
+            [("claim", .redeliverable), ("outcome", .redeliverable), ("logout", .onDisk)]
+        )
+        #expect(afterQueueWork == ["logout@2", "claim@1", "outcome@1"])
+        let afterLogout = try await order(
+            after: .onDisk,
+            [("logout1", .onDisk), ("claim", .redeliverable), ("logout2", .onDisk)]
+        )
+        #expect(afterLogout == ["claim@1", "logout1@2", "logout2@2"])
     }
 }
