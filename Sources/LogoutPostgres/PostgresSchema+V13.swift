@@ -6,4 +6,5 @@ extension PostgresSchema {
         ALTER TABLE deliveries ADD COLUMN trace_context TEXT;
         ALTER TABLE attempts ADD COLUMN trace_id TEXT;
         """
+
 }

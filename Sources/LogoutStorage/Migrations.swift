@@ -43,6 +43,9 @@ enum Migrations {
         migrator.registerMigration("v13") { db in
             try db.execute(sql: v13)
         }
+        migrator.registerMigration("v14") { db in
+            try v14(db)
+        }
     }
 
     /// The address that answered an attempt: behind one name, several servers, and the one

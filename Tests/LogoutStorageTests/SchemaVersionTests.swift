@@ -17,7 +17,7 @@ import Testing
         let url = try await TestPostgres.freshDatabase()
         let postgres = try await StoreFixture.openPostgres(url: url)
         #expect(sqlite.schemaVersion == postgres.schemaVersion)
-        #expect(sqlite.schemaVersion == "v13")
+        #expect(sqlite.schemaVersion == "v14")
         postgres.close()
         try sqlite.close()
 
@@ -50,7 +50,7 @@ import Testing
         #expect(try await upgraded.issuers().map(\.issuer.name) == ["idp"])
         upgraded.close()
         let names = try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url)
-        #expect(Set(names.compactMap { $0.first ?? nil }) == ["v1", "v8", "v9", "v10", "v11", "v12", "v13"])
+        #expect(Set(names.compactMap { $0.first ?? nil }) == ["v1", "v8", "v9", "v10", "v11", "v12", "v13", "v14"])
         let column = try await TestPostgres.query(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'attempts' AND column_name = 'remote_address'",
             on: url
@@ -59,7 +59,7 @@ import Testing
         // Opening it again applies nothing and changes no name.
         let again = try await StoreFixture.openPostgres(url: url)
         again.close()
-        #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 7)
+        #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 8)
     }
 
     /// The embedded store's upgrade from the previous schema, as the package's upgrade check

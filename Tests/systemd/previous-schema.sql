@@ -15,4 +15,5 @@ DROP TABLE ssf_events;
 DROP TABLE ssf_removed_subjects;
 DROP TABLE ssf_streams;
 DROP TABLE ssf_receivers;
-DELETE FROM grdb_migrations WHERE identifier IN ('v10', 'v11', 'v12', 'v13');
+-- v14 rewrote CHECK lists as comparisons, the same checks: the previous schema keeps them.
+DELETE FROM grdb_migrations WHERE identifier IN ('v10', 'v11', 'v12', 'v13', 'v14');
