@@ -6,5 +6,4 @@ extension PostgresSchema {
         ALTER TABLE deliveries ADD COLUMN trace_context TEXT;
         ALTER TABLE attempts ADD COLUMN trace_id TEXT;
         """
-
 }

@@ -1,8 +1,9 @@
 extension PostgresSchema {
-    /// The embedded store's v14 writes its CHECK lists as comparisons, which SQLite evaluates
-    /// without a temporary table per statement; PostgreSQL's lists cost nothing, and the schema
-    /// is the same. Recorded so that both stores name their schema alike.
+    /// As the embedded store's v14: `deliveries_next`, which no query reads, is dropped (every
+    /// delivery queued, claimed and finished kept it up to date). The embedded store also writes
+    /// its CHECK lists as comparisons, which SQLite evaluates without a temporary table per
+    /// statement; PostgreSQL's lists cost nothing, and they stay.
     static let v14 = """
-        SELECT 1;
+        DROP INDEX IF EXISTS deliveries_next;
         """
 }

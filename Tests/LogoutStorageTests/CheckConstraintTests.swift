@@ -76,5 +76,10 @@ import Testing
             try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'deliveries'")
         }
         #expect(version?.contains("status = 'delivered' OR") == true)
+        // Read by no query, and kept up to date by every delivery's writes until v14.
+        let unread = try await database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT name FROM sqlite_master WHERE name = 'deliveries_next'")
+        }
+        #expect(unread == nil)
     }
 }

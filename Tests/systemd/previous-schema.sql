@@ -16,4 +16,5 @@ DROP TABLE ssf_removed_subjects;
 DROP TABLE ssf_streams;
 DROP TABLE ssf_receivers;
 -- v14 rewrote CHECK lists as comparisons, the same checks: the previous schema keeps them.
+CREATE INDEX deliveries_next ON deliveries(next_attempt_at) WHERE status IN ('pending', 'retrying');
 DELETE FROM grdb_migrations WHERE identifier IN ('v10', 'v11', 'v12', 'v13', 'v14');
