@@ -83,14 +83,7 @@ extension PostgresStore {
     /// between replicas rolls it back; it is then run again, a few times at most. So is one that
     /// met a connection the server had closed (after a database restart the pool still lends
     /// some): `ClosedConnection` means the statement, and so `COMMIT`, was never sent.
-    ///
-    /// - Parameter redeliverable: the queue's own writes (claims, outcomes), whose loss when the
-    ///   server crashes causes only a redelivery (`DeliveryQueueStore`): their `COMMIT` does not wait for the WAL
-    ///   to be flushed (or a synchronous standby), which every other write still does.
-    func write<T: Sendable>(
-        redeliverable: Bool = false,
-        _ body: @escaping @Sendable (PostgresSession) async throws -> T
-    ) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         try await bounded {
             var attempt = 0
             while true {
@@ -98,9 +91,6 @@ extension PostgresStore {
                 do {
                     return try await self.client.withConnection { connection in
                         try await connection.run("BEGIN", logger: self.driverLogger)
-                        if redeliverable {
-                            try await connection.run("SET LOCAL synchronous_commit = off", logger: self.driverLogger)
-                        }
                         do {
                             let result = try await body(
                                 PostgresSession(connection: connection, logger: self.driverLogger)

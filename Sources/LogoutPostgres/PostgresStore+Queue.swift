@@ -12,7 +12,7 @@ extension PostgresStore {
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
         let (owner, cap) = (self.owner, perRPLeaseCap)
-        return try await write(redeliverable: true) { db in
+        return try await write { db in
             let nowMs = now.millisecondsSince1970
             let leaseEnd = (now + request.lease).millisecondsSince1970
             // Only RPs with something due, found in one round trip (one probe of the due index
@@ -126,7 +126,7 @@ extension PostgresStore {
     public func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64] {
         guard !reports.isEmpty else { return [] }
         let owner = self.owner
-        return try await write(redeliverable: true) { db in
+        return try await write { db in
             let named = Set(reports.map(\.clientID).filter { !$0.isEmpty })
             if !named.isEmpty {
                 try await db.execute(

@@ -40,7 +40,7 @@ extension PostgresStore {
     public func claimDueRevocations(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedRevocation] {
         guard request.limit > 0 else { return [] }
         let owner = self.owner
-        return try await write(redeliverable: true) { db in
+        return try await write { db in
             let (nowMs, leaseEnd) = (now.millisecondsSince1970, (now + request.lease).millisecondsSince1970)
             let issuers = try await db.rows(
                 """
@@ -114,7 +114,7 @@ extension PostgresStore {
     public func recordRevocations(_ reports: [RevocationReport]) async throws -> [Int64] {
         guard !reports.isEmpty else { return [] }
         let owner = self.owner
-        return try await write(redeliverable: true) { db in
+        return try await write { db in
             var dropped: [Int64] = []
             for report in reports {
                 let t = report.transition

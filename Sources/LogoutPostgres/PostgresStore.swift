@@ -7,8 +7,7 @@ import Synchronization
 /// The shared `LogoutStore` of several replicas: registry, log and durable queue in PostgreSQL.
 ///
 /// Every write is one transaction on a pooled connection with `synchronous_commit = on`, so an
-/// acknowledgement follows a commit that is on the server's disk (claims and outcomes excepted,
-/// whose undoing by a crash only causes a redelivery). PostgreSQL groups the WAL
+/// acknowledgement follows a commit that is on the server's disk. PostgreSQL groups the WAL
 /// flushes of transactions that commit together, which is the group commit the embedded store
 /// does by hand. Replicas coordinate through the rows themselves: a unique replay key, row locks
 /// taken with `SKIP LOCKED` for claims, leases naming their owner, and breakers in a table.

@@ -21,80 +21,6 @@ import Synchronization
 /// an acknowledgement waits behind at most the transaction running and one batch of queue work,
 /// which no longer includes a disk flush, and a stream of logouts never starves the queue.
 final class GroupCommitter: Sendable {
-    /// How far a write must have gone when its caller is answered.
-    enum Durability: Sendable {
-        /// On disk (`synchronous=FULL`): an acknowledged logout, an admin's change.
-        case onDisk
-        /// In the WAL, so a crash of the process keeps it, and on disk at the next fsync
-        /// (`synchronous=NORMAL`): a power cut may lose it, which causes only a redelivery.
-        case redeliverable
-    }
-
-    private enum Signal: Sendable {
-        case done
-        case lead
-    }
-
-    private final class Pending: @unchecked Sendable {
-        // Written by the leader before `continuation` is resumed, read after: the resumption
-        // orders the accesses.
-        let work: @Sendable (Database) throws -> any Sendable
-        var result: Result<any Sendable, any Error>?
-        var continuation: CheckedContinuation<Signal, Never>?
-
-        init(work: @escaping @Sendable (Database) throws -> any Sendable) {
-            self.work = work
-        }
-    }
-
-    private struct State {
-        var onDisk: [Pending] = []
-        var redeliverable: [Pending] = []
-        var background: [@Sendable (Database) throws -> Void] = []
-        var droppedBackground = 0
-        var leading = false
-        /// The kind of the last batch committed, so that the other kind goes next when both wait.
-        var lastBatch = Durability.redeliverable
-
-        mutating func append(_ pending: Pending, _ durability: Durability) {
-            switch durability {
-            case .onDisk: onDisk.append(pending)
-            case .redeliverable: redeliverable.append(pending)
-            }
-        }
-
-        /// The kind whose turn it is: the one not committed last, when both wait.
-        var next: Durability? {
-            switch (onDisk.isEmpty, redeliverable.isEmpty) {
-            case (true, true): nil
-            case (false, true): .onDisk
-            case (true, false): .redeliverable
-            case (false, false): lastBatch == .onDisk ? .redeliverable : .onDisk
-            }
-        }
-
-        /// The first waiter of the kind whose turn it is, who leads next.
-        var nextLeader: Pending? {
-            switch next {
-            case .onDisk: onDisk.first
-            case .redeliverable: redeliverable.first
-            case nil: nil
-            }
-        }
-
-        mutating func take(_ durability: Durability, atMost limit: Int) -> [Pending] {
-            lastBatch = durability
-            switch durability {
-            case .onDisk:
-                defer { onDisk.removeFirst(min(limit, onDisk.count)) }
-                return Array(onDisk.prefix(limit))
-            case .redeliverable:
-                defer { redeliverable.removeFirst(min(limit, redeliverable.count)) }
-                return Array(redeliverable.prefix(limit))
-            }
-        }
-    }
-
     private let writer: any DatabaseWriter
     private let state = Mutex(State())
     /// Upper bound of items in one transaction, so that one commit stays short.
@@ -130,6 +56,17 @@ final class GroupCommitter: Sendable {
     }
 
     var pendingBackgroundItems: Int { state.withLock { $0.background.count } }
+
+    /// Batches committed of each kind since the start, for tests of who writes how.
+    var committedBatches: (onDisk: Int, redeliverable: Int) {
+        (onDiskBatches.load(ordering: .relaxed), redeliverableBatches.load(ordering: .relaxed))
+    }
+    private let onDiskBatches = Atomic<Int>(0)
+    private let redeliverableBatches = Atomic<Int>(0)
+
+    private static func synchronous(_ durability: Durability) -> String {
+        durability == .onDisk ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"
+    }
 
     /// Writes queued behind the one committing, of each kind.
     var waitingWrites: (onDisk: Int, redeliverable: Int) {
@@ -188,7 +125,10 @@ final class GroupCommitter: Sendable {
                 state.background.removeFirst(backgroundCount)
                 return (batch, background, durability)
             }
-            await commit(batch, background, durability)
+            // In a task of its own: the leader's cancellation (a request whose client left)
+            // must not fail the others' writes in its batch, nor stop the statement that puts
+            // the connection back to FULL (GRDB refuses every statement of a cancelled task).
+            await Task { await self.commit(batch, background, durability) }.value
         }
         let next = state.withLock { state -> CheckedContinuation<Signal, Never>? in
             guard let first = state.nextLeader else {
@@ -218,12 +158,16 @@ final class GroupCommitter: Sendable {
                 // transaction only, whose size the batch bounds; other writes (the retention
                 // purge, cascading deletes) can touch far more pages and keep the spill. The
                 // journal is never read after a crash (the WAL is): nothing durable changes.
-                try? db.execute(sql: "PRAGMA temp_store = MEMORY")
-                defer { try? db.execute(sql: "PRAGMA temp_store = DEFAULT") }
+                try? db.cachedStatement(sql: "PRAGMA temp_store = MEMORY").execute()
+                defer { try? db.cachedStatement(sql: "PRAGMA temp_store = DEFAULT").execute() }
                 // Every other write on this connection finds FULL again, which the connection
                 // was opened with; an onDisk batch sets it itself rather than trust that.
-                try db.execute(sql: durability == .onDisk ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
-                defer { if durability == .redeliverable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+                try db.cachedStatement(sql: Self.synchronous(durability)).execute()
+                defer {
+                    if durability == .redeliverable {
+                        try? db.cachedStatement(sql: Self.synchronous(.onDisk)).execute()
+                    }
+                }
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(works.count)
                 try db.inTransaction {
@@ -236,6 +180,10 @@ final class GroupCommitter: Sendable {
             // The transaction as a whole failed (busy, full, I/O): nothing of the batch is stored.
             results = Array(repeating: .failure(error), count: batch.count)
             state.withLock { $0.droppedBackground += background.count }
+        }
+        switch durability {
+        case .onDisk: onDiskBatches.add(1, ordering: .relaxed)
+        case .redeliverable: redeliverableBatches.add(1, ordering: .relaxed)
         }
         for (pending, result) in zip(batch, results) {
             pending.result = result

@@ -194,9 +194,9 @@ extension LogoutDatabase {
 
     /// The earliest time a delivery is due, leased ones included.
     ///
-    /// `INDEXED BY` pins the partial index on `next_attempt_at`: left to itself SQLite picks the
-    /// status index and reads every waiting row to find the minimum, which dominated the profile
-    /// of a large fan-out.
+    /// `INDEXED BY` pins `deliveries_due` (per RP, by due time, waiting rows only): left to
+    /// itself SQLite picks the status index and reads every waiting row to find the minimum,
+    /// which dominated the profile of a large fan-out.
     /// An RP whose breaker is open is due at its next probe, not at its deliveries' due times:
     /// else the engine would claim nothing every few milliseconds for the whole outage. One
     /// probe of `deliveries_due` per RP.

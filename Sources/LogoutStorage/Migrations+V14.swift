@@ -35,12 +35,17 @@ extension Migrations {
     }
 
     /// `column IN ('a', 'b', 'c')` as `(column = 'a' OR column = 'b' OR column = 'c')`, the same
-    /// check (a NULL passes both). A list of two stays: SQLite compares those directly.
+    /// check (a NULL passes both). A list of two stays: SQLite compares those directly. Written
+    /// for the frozen text of v1 to v13 (plain column names, values without commas or quotes);
+    /// anything else is left as it is.
     static func comparisonChecks(_ sql: String) -> String {
-        sql.replacing(#/(\w+) IN \(((?:'[^']*', ){2,}'[^']*')\)/#) { match in
-            let column = match.output.1
-            let values = match.output.2.split(separator: ", ")
-            return "(" + values.map { "\(column) = \($0)" }.joined(separator: " OR ") + ")"
+        // The character before the name is matched (Swift's regexes have no lookbehind), so
+        // that `t.x` and `"x"` are left alone, and put back.
+        sql.replacing(#/([^\w."])(\w+) IN \(((?:'[^',]*', ){2,}'[^',]*')\)/#) { match in
+            let (before, column) = (match.output.1, match.output.2)
+            guard column.uppercased() != "NOT" else { return String(match.output.0) }
+            let values = match.output.3.split(separator: ", ")
+            return before + "(" + values.map { "\(column) = \($0)" }.joined(separator: " OR ") + ")"
         }
     }
 }

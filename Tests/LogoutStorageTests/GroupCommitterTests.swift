@@ -195,7 +195,7 @@ import Testing
 
     /// Queue work (claims, outcomes) is committed without an fsync, and nothing else is: the
     /// writes around it on the same connection, and an acknowledgement's batch, find FULL.
-    @Test func queueWorkAloneSkipsTheFsync() async throws {
+    @Test func queueWorkAloneRunsAtNormalSync() async throws {
         let f = try Fixture()
         let level = "PRAGMA synchronous"
         let queued = try await f.committer.write(.redeliverable) { db in try Int.fetchOne(db, sql: level) }
@@ -258,5 +258,29 @@ import Testing
             [("logout1", .onDisk), ("claim", .redeliverable), ("logout2", .onDisk)]
         )
         #expect(afterLogout == ["claim@1", "logout1@2", "logout2@2"])
+    }
+
+    /// The leader of a batch of queue work is cancelled (a request whose client went away, a
+    /// task stopped): the batch still commits for everyone in it, and the connection is FULL
+    /// again for the next write, which GRDB would refuse to put back from a cancelled task.
+    @Test func aCancelledLeaderLeavesTheConnectionAtFull() async throws {
+        let f = try Fixture()
+        let committer = f.committer
+        let hold = DispatchSemaphore(value: 0)
+        let holding = Counter()
+        let leader = Task {
+            try await committer.write(.redeliverable) { db in
+                holding.add()
+                hold.wait()
+                try db.execute(sql: "INSERT INTO items (name) VALUES ('queued')")
+            }
+        }
+        #expect(await eventually { holding.count == 1 })
+        leader.cancel()
+        hold.signal()
+        _ = await leader.result
+        #expect(try f.names() == ["queued"])
+        let level = try await f.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(level == 2)
     }
 }

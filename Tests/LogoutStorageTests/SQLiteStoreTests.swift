@@ -61,6 +61,42 @@ import Testing
         #expect(tokens == [false, true], "the revoked refresh token is erased; the access token waits")
     }
 
+    /// a logout and an admin's change are committed with the fsync; only the queue's claims
+    /// and outcomes, of deliveries and of revocations, are committed without it.
+    @Test func onlyClaimsAndOutcomesSkipTheFsync() async throws {
+        let f = try await RevocationStoreTests.fixture(.sqlite)
+        let db = f.store as! LogoutDatabase
+        _ = try await db.insertSession(RevocationStoreTests.session(issuer: "rev", refresh: [1], access: nil), now: now)
+        var before = db.committer.committedBatches
+        func expectBatches(onDisk: Int, redeliverable: Int, _ what: String) {
+            let after = db.committer.committedBatches
+            #expect(after.onDisk - before.onDisk == onDisk, "\(what): batches with the fsync")
+            #expect(after.redeliverable - before.redeliverable == redeliverable, "\(what): batches without it")
+            before = after
+        }
+        _ = try await db.recordLogout(RevocationStoreTests.logout(issuer: "rev", jti: "1"), now: now)
+        expectBatches(onDisk: 1, redeliverable: 0, "a logout")
+        let request = ClaimRequest(limit: 10, available: [:], defaultAvailable: 10, rotation: 0, lease: .seconds(30))
+        let delivery = try #require(try await db.claimDue(request, now: now).first)
+        try await db.recordAttempt(
+            AttemptReport(
+                deliveryID: delivery.id,
+                clientID: delivery.clientID,
+                attempt: nil,
+                transition: .skipped(attempts: 0, reason: "test", at: now)
+            )
+        )
+        expectBatches(onDisk: 0, redeliverable: 2, "a delivery's claim and outcome")
+        let revocation = try #require(try await db.claimDueRevocations(limit: 1, lease: .seconds(30), now: now).first)
+        try await db.recordRevocation(
+            id: revocation.id,
+            RevocationTransition(status: .revoked, attempts: 1, lastStatusCode: 200, finishedAt: now)
+        )
+        expectBatches(onDisk: 0, redeliverable: 2, "a revocation's claim and outcome")
+        #expect(try await db.retryDelivery(id: delivery.id, now: now) == .queued)
+        expectBatches(onDisk: 1, redeliverable: 0, "an admin's retry")
+    }
+
     /// Schema v2 moves sessions from a free iss string to a registered issuer (SEC-5).
     @Test func theV2MigrationAttachesSessionsToARegistration() async throws {
         let path = directory.file("old.sqlite3")

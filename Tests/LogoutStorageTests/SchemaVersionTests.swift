@@ -135,7 +135,36 @@ import Testing
             db,
             sql: "SELECT name || ': ' || ifnull(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY name"
         )
+        // And each table's checks as written (v14 wrote its lists as comparisons).
+        for row in try Row.fetchAll(
+            db,
+            sql: "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        ) {
+            let table: String = row["name"]
+            lines += checks(in: row["sql"]).map { "\(table) \($0)" }
+        }
         return lines
+    }
+
+    /// Every `CHECK (…)` of a table's text, to its matching parenthesis.
+    static func checks(in sql: String) -> [String] {
+        var found: [String] = []
+        var rest = sql[...]
+        while let start = rest.range(of: "CHECK (") {
+            var depth = 0
+            var end = start.upperBound
+            for index in rest[rest.index(before: start.upperBound)...].indices {
+                if rest[index] == "(" { depth += 1 }
+                if rest[index] == ")" { depth -= 1 }
+                if depth == 0 {
+                    end = rest.index(after: index)
+                    break
+                }
+            }
+            found.append(String(rest[start.lowerBound..<end]))
+            rest = rest[end...]
+        }
+        return found
     }
 
     /// A package downgraded over a newer database: the file holds a migration this version does

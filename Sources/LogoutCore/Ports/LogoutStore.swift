@@ -25,9 +25,11 @@ public protocol IntakeStore: Sendable {
 
 /// The durable queue the dispatcher drains (rulebook ).
 ///
-/// A claim and the outcomes need not wait for the disk: a power cut that undoes one leaves
-/// the delivery queued, to be attempted again, and an fsync for each would cost the queue and
-/// the acknowledgements waiting behind it more than a rare redelivery costs an RP.
+/// In the embedded store a claim and the outcomes do not wait for the disk: a power cut
+/// that undoes one leaves the delivery queued, to be attempted again (the process that held
+/// the lease is gone with it), and an fsync for each would cost the queue and the
+/// acknowledgements waiting behind it more than a rare redelivery costs an RP. Not where
+/// replicas share the queue: a claim lost in a failover would let two of them attempt at once.
 public protocol DeliveryQueueStore: Sendable {
     /// Leases due deliveries within the request's bounds.
     func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery]
