@@ -18,8 +18,9 @@ extension GroupCommitter {
     }
 
     final class Pending: @unchecked Sendable {
-        // Written by the leader before `continuation` is resumed, read after: the resumption
-        // orders the accesses.
+        // `result` is written by the batch's commit before `continuation` is resumed (or, for
+        // the leader's own write, before the commit's task ends and the leader reads it), read
+        // after: the resumption, or awaiting the task, orders the accesses.
         let work: @Sendable (Database) throws -> any Sendable
         var result: Result<any Sendable, any Error>?
         var continuation: CheckedContinuation<Signal, Never>?

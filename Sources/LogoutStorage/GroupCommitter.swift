@@ -8,7 +8,8 @@ import Synchronization
 /// the leader, commits everything queued (each item in its own savepoint, so one failing item
 /// rolls back alone), wakes the others with their results, and hands leadership to the next
 /// waiter if more work arrived meanwhile. No caller is answered before the commit that holds its
-/// work has returned, and no background task is needed.
+/// work has returned, and no task runs beyond the callers' own but the one each batch commits
+/// in (so that a caller's cancellation cannot reach the others' writes).
 ///
 /// Background items (the log of rejected requests) wait for no one: they are queued, bounded,
 /// and ride along in the next transaction a leader commits anyway, after its own items, so they

@@ -95,6 +95,11 @@ import Testing
         expectBatches(onDisk: 0, redeliverable: 2, "a revocation's claim and outcome")
         #expect(try await db.retryDelivery(id: delivery.id, now: now) == .queued)
         expectBatches(onDisk: 1, redeliverable: 0, "an admin's retry")
+        _ = try await db.skipWaitingDeliveries(clientID: delivery.clientID, reason: "test", now: now)
+        _ = try await db.recoverDeliveries(clientID: delivery.clientID, since: now, now: now)
+        _ = try await db.retryRevocation(id: revocation.id, now: now)
+        _ = try await db.boundDueTimes(now: now, latest: .seconds(3600))
+        expectBatches(onDisk: 4, redeliverable: 0, "an admin's skip, recovery, revocation retry; the clock's bound")
     }
 
     /// Schema v2 moves sessions from a free iss string to a registered issuer (SEC-5).
