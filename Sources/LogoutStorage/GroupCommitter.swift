@@ -172,7 +172,7 @@ final class GroupCommitter: Sendable {
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(works.count)
                 try db.inTransaction {
-                    Self.run(works, background, results: &results, db)
+                    try Self.run(works, background, results: &results, db)
                     return .commit
                 }
                 return results
@@ -196,45 +196,4 @@ final class GroupCommitter: Sendable {
             }
         }
     }
-
-    /// The batch's writes, each in a savepoint of the one transaction: one that fails (by its
-    /// own error or the database's) rolls back alone, and the others commit.
-    private static func run(
-        _ works: [@Sendable (Database) throws -> any Sendable],
-        _ background: [@Sendable (Database) throws -> Void],
-        results: inout [Result<any Sendable, any Error>],
-        _ db: Database
-    ) {
-        for work in works {
-            var itemResult: Result<any Sendable, any Error> = .failure(CancellationError())
-            do {
-                try db.inSavepoint {
-                    do {
-                        itemResult = .success(try work(db))
-                        return .commit
-                    } catch let error as DatabaseError {
-                        throw error
-                    } catch {
-                        itemResult = .failure(error)
-                        return .rollback
-                    }
-                }
-            } catch {
-                itemResult = .failure(error)
-            }
-            results.append(itemResult)
-        }
-        for item in background {
-            // A background item that fails rolls back alone and is not retried.
-            _ = try? db.inSavepoint {
-                do {
-                    try item(db)
-                    return .commit
-                } catch {
-                    return .rollback
-                }
-            }
-        }
-    }
-
 }

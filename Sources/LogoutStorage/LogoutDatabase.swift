@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LogoutCore
+import Synchronization
 
 /// The one owner of the SQLite file: registry, log and durable queue — the embedded
 /// `LogoutStore`.
@@ -16,6 +17,9 @@ public final class LogoutDatabase: LogoutStore {
 
     let pool: DatabasePool
     let committer: GroupCommitter
+    /// The RPs following every subject, as decoded last, with the registry version they were
+    /// read at (v15): `followers(_:)` decodes them again only when that version changed.
+    let followerCache = Mutex<(version: Int64, relyingParties: [RelyingParty])?>(nil)
     public let path: String
     /// The last migration applied ("v5"), for the start-up log line.
     public let schemaVersion: String

@@ -46,6 +46,9 @@ enum Migrations {
         migrator.registerMigration("v14") { db in
             try v14(db)
         }
+        migrator.registerMigration("v15") { db in
+            try db.execute(sql: v15)
+        }
     }
 
     /// The address that answered an attempt: behind one name, several servers, and the one

@@ -3,6 +3,10 @@
 -- check of scripts/systemd-check runs it (sqlite3) before the new package's first start, and
 -- SchemaVersionTests proves the result is the previous schema exactly. A new migration replaces
 -- this file with the undoing of itself and names the schema before it on the first line.
+DROP TRIGGER relying_parties_inserted;
+DROP TRIGGER relying_parties_updated;
+DROP TRIGGER relying_parties_deleted;
+DROP TABLE registry_version;
 ALTER TABLE attempts DROP COLUMN trace_id;
 ALTER TABLE deliveries DROP COLUMN trace_context;
 ALTER TABLE events DROP COLUMN trace_context;
@@ -27,4 +31,4 @@ UPDATE sqlite_master SET sql = replace(sql, '(signing_alg = ''ES256'' OR signing
 UPDATE sqlite_master SET sql = replace(sql, '(status = ''pending'' OR status = ''retrying'' OR status = ''revoked'' OR status = ''failed'')', 'status IN (''pending'', ''retrying'', ''revoked'', ''failed'')') WHERE type = 'table' AND name = 'revocations';
 PRAGMA writable_schema = OFF;
 CREATE INDEX deliveries_next ON deliveries(next_attempt_at) WHERE status IN ('pending', 'retrying');
-DELETE FROM grdb_migrations WHERE identifier IN ('v10', 'v11', 'v12', 'v13', 'v14');
+DELETE FROM grdb_migrations WHERE identifier IN ('v10', 'v11', 'v12', 'v13', 'v14', 'v15');
