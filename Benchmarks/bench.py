@@ -23,7 +23,8 @@ the ceiling measured in the same run: wrk posting a token-sized form to nginx `r
               deliveries drained, RSS sampled while it drains
   peer        idpyoidc's own back-channel logout (do_verified_logout) in the isolation scenario
   latency     ES256 at a fixed 1,000/s alone, and again with 25 RPs following every subject, 5 of
-              them hanging (the delivery engine saturated meanwhile): acknowledgement p50/p99/p99.9
+              them hanging (the delivery engine saturated meanwhile): acknowledgement p50/p99/p99.9;
+              and with all 25 hanging (the engine idle: only the intake's 25 rows per logout)
   callgrind   (only when named) instructions per ES256 logout and per delivery, counted by
               valgrind's callgrind in the daemon: exact where CPU time is noisy (benchcallgrind.py)
 """
@@ -118,16 +119,19 @@ class Bench:
         finally:
             daemon.stop()
 
-    def ingest_fixed(self, rate=1000, with_rps=False):
+    def ingest_fixed(self, rate=1000, with_rps=False, all_hanging=False):
         """ES256 at a fixed rate, open loop. `with_rps`: 25 RPs follow every subject, 5 of which
         accept connections and never answer, so the acknowledgements are measured while the
         delivery engine is saturated (20 deliveries per logout, more than it can send at this
-        rate) and holds hanging attempts: they must not slow down (issue 24)."""
-        folder = self.folder("ingest-fixed" + ("-rps" if with_rps else ""))
+        rate) and holds hanging attempts: they must not slow down (issue 24). `all_hanging`: the
+        25 RPs all hang, so the engine sits idle once their connections are full and what is left
+        is the intake's own work, 25 delivery rows per logout (it tells the two causes apart)."""
+        with_rps = with_rps or all_hanging
+        folder = self.folder("ingest-fixed" + ("-hanging" if all_hanging else "-rps" if with_rps else ""))
         seconds = 3 if self.args.smoke else self.args.seconds
         tokens = self.tokens("ES256", rate * seconds)
-        nginx = Nginx(os.path.join(folder, "rps"), 20) if with_rps else None
-        hanging = Hanging(5) if with_rps else None
+        nginx = Nginx(os.path.join(folder, "rps"), 20) if with_rps and not all_hanging else None
+        hanging = Hanging(25 if all_hanging else 5) if with_rps else None
         daemon = Daemon(self.binary, folder)
         daemon.start()
         try:
@@ -142,7 +146,11 @@ class Bench:
                 self.lost.append(f"ingest at {rate}/s: {failed} not answered 200, {accepted} of {len(tokens)} recorded")
             out = {f"{k}_ms": v for k, v in percentiles(latencies).items()}
             out["offered_per_s"] = rate
-            if with_rps:
+            if all_hanging:
+                rows = daemon.query("SELECT COUNT(*) FROM deliveries")[0][0]
+                if rows != 25 * accepted:
+                    self.lost.append(f"ingest at {rate}/s to 25 hanging RPs: {rows} deliveries queued of {25 * accepted}")
+            elif with_rps:
                 counts = [len(t) for t in self.wait_delivered(nginx, len(latencies), timeout=300)]
                 if any(c != len(latencies) for c in counts):
                     self.lost.append(f"ingest at {rate}/s with RPs: healthy RPs received {counts} of {len(latencies)}")
@@ -156,7 +164,7 @@ class Bench:
 
     # -- fan-out ------------------------------------------------------------------------------
     def setup_rps(self, daemon, nginx, hanging=None):
-        for i, port in enumerate(nginx.ports):
+        for i, port in enumerate(nginx.ports if nginx else []):
             daemon.admin("POST", "/admin/v1/rps", {"client_id": f"rp{i}", "subjects": "all", "issuers": ["es256"],
                                                    "backchannel_logout_uri": f"http://127.0.0.1:{port}/bcl"})
         for i, port in enumerate(hanging.ports if hanging else []):
@@ -328,6 +336,7 @@ def main():
                 if "ingest" not in chosen:
                     record(f"{label}ingest_ES256_at_1000_per_s", bench.ingest_fixed())
                 record(f"{label}ingest_ES256_at_1000_per_s_25_rps_5_hanging", bench.ingest_fixed(with_rps=True))
+                record(f"{label}ingest_ES256_at_1000_per_s_25_rps_all_hanging", bench.ingest_fixed(all_hanging=True))
             if "fanout" in chosen:
                 record(f"{label}fanout", bench.fanout())
             # Tracing on at ratio 1.0 (issue 23), beside the same scenarios with it off above; not
