@@ -3,7 +3,8 @@ extension Migrations {
     /// cost 12,000 instructions per delivery inside the writer's transaction (callgrind, issue
     /// 24). The registry changes rarely, so the intake keeps the list it decoded last, and a
     /// value that triggers change on every write to `relying_parties` tells it whether that list
-    /// is still the table's, whoever wrote it: the admin API, an import, `sqlite3` by hand.
+    /// is still the table's, whoever wrote it: the admin API, an import, `sqlite3` by hand (a
+    /// connection that turns triggers off is not covered until the next change or restart).
     ///
     /// The value is random, not a count: a count that a rolled-back transaction took forward
     /// would be reached again by the next change, and a list cached from the rolled-back state

@@ -159,34 +159,6 @@ import Testing
         }
     }
 
-    /// SQLite rolls back the whole transaction on an I/O error, a full disk or an interrupt; a
-    /// `ROLLBACK` inside an item does the same here. The items after it must not run on their
-    /// own (a savepoint outside a transaction opens and commits one) while being answered as
-    /// failed: every member fails, and nothing is stored. (GRDB refuses their statements inside
-    /// the transaction block; this holds the item savepoints to that.)
-    @Test func anItemThatEndsTheTransactionFailsItsWholeBatch() async throws {
-        try await Self.untilBatched {
-            let f = try Fixture()
-            let (results, commits, _) = try await f.batch([
-                Fixture.insert("a"),
-                { db in
-                    try db.execute(sql: "INSERT INTO items (name) VALUES ('ending')")
-                    try db.execute(sql: "ROLLBACK")
-                    return "ending"
-                },
-                Fixture.insert("b"),
-            ])
-            guard commits <= 0 else { return false }
-            for (index, result) in results.enumerated() {
-                #expect(throws: (any Error).self, "member \(index) was answered as stored") { try result.get() }
-            }
-            #expect(try f.names().isEmpty, "an item was stored although its batch failed")
-            #expect(try await f.committer.write(.onDisk, Fixture.insert("c")) == "c")
-            #expect(try f.names() == ["c"])
-            return true
-        }
-    }
-
     @Test func aFailedCommitFailsEveryMemberAndStoresNothing() async throws {
         try await Self.untilBatched {
             let f = try Fixture()
