@@ -14,6 +14,23 @@ extension CircuitBreaker {
         failedProbes = row["breaker_failed_probes"] ?? 0
     }
 
+    /// Every RP's breaker, read on every claim: by position (`init(row:at:)`), not by name.
+    static let selectByRelyingParty = """
+        SELECT client_id, state, consecutive_failures, since, last_error, next_probe_at, failed_probes FROM breakers
+        """
+
+    /// The columns of `selectByRelyingParty` from `offset` on; no state is closed.
+    init(row: Row, at offset: Int) {
+        self.init()
+        guard let state = (row[offset] as String?).flatMap(State.init(rawValue:)) else { return }
+        self.state = state
+        consecutiveFailures = row[offset + 1] ?? 0
+        since = (row[offset + 2] as Int64?).timestamp
+        lastError = row[offset + 3]
+        nextProbeAt = (row[offset + 4] as Int64?).timestamp
+        failedProbes = row[offset + 5] ?? 0
+    }
+
     /// `SELECT` for RPs with their breaker.
     static let selectRelyingParties = """
         SELECT \(RelyingPartyRow.selection("r.")), b.state AS breaker_state, b.consecutive_failures AS breaker_failures, b.since AS breaker_since,

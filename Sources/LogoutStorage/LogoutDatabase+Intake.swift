@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import LogoutCore
-import Synchronization
 
 extension LogoutDatabase {
     /// Records the event, its replay record, the sessions it ends, their revocations and all its
@@ -99,21 +98,12 @@ extension LogoutDatabase {
         return snapshot
     }
 
-    /// The RPs that follow every subject. Decoded again only when the registry changed since
-    /// the last time (its version, v15, is one row by its key), else the list decoded then:
-    /// read inside the writer's transaction for every logout, 12,000 instructions per RP.
+    /// The RPs that follow every subject, decoded again only when the registry changed.
     func followers(_ db: Database) throws -> [RelyingParty] {
-        let version = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT version FROM registry_version WHERE id = 1")
-        )
-        if let version, let cached = followerCache.withLock({ $0 }), cached.version == version {
-            return cached.relyingParties
+        try followerCache.elements(db) { db in
+            try RelyingPartyRow.fetchAll(db.cachedStatement(sql: RelyingPartyRow.selectFollowers))
+                .map(\.value.relyingParty)
         }
-        let followers = try RelyingPartyRow.fetchAll(
-            db.cachedStatement(sql: RelyingPartyRow.selectFollowers)
-        ).map(\.value.relyingParty)
-        if let version { followerCache.withLock { $0 = (version, followers) } }
-        return followers
     }
 
     /// Writes `plan`; the accepted event's id, or 0 when nothing was accepted.

@@ -9,11 +9,7 @@ extension LogoutDatabase {
         return try await committer.write(.redeliverable) { db in
             let nowMs = now.column
             let leaseEnd = (now + request.lease).column
-            let rps = try RelyingPartyRow.fetchAll(
-                db.cachedStatement(
-                    sql: CircuitBreaker.selectRelyingParties + " WHERE r.enabled = 1 ORDER BY r.client_id"
-                )
-            ).map(\.value)
+            let rps = try self.claimable(db)
             var claimed: [ClaimedDelivery] = []
             let select = try db.cachedStatement(
                 sql: """
@@ -78,6 +74,24 @@ extension LogoutDatabase {
                 }
             }
             return claimed
+        }
+    }
+
+    /// The enabled RPs in client-id order with their breakers: the RPs as decoded when the
+    /// registry last changed, the breakers read fresh (claims and outcomes change them).
+    func claimable(_ db: Database) throws -> [StoredRelyingParty] {
+        let enabled = try claimableCache.elements(db) { db in
+            try RelyingPartyRow.fetchAll(db.cachedStatement(sql: RelyingPartyRow.selectEnabled)).map(\.value)
+        }
+        var breakers: [String: CircuitBreaker] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: CircuitBreaker.selectByRelyingParty)) {
+            breakers[row[0]] = CircuitBreaker(row: row, at: 1)
+        }
+        guard !breakers.isEmpty else { return enabled }
+        return enabled.map { stored in
+            var stored = stored
+            stored.breaker = breakers[stored.relyingParty.clientID] ?? CircuitBreaker()
+            return stored
         }
     }
 

@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import LogoutCore
-import Synchronization
 
 /// The one owner of the SQLite file: registry, log and durable queue — the embedded
 /// `LogoutStore`.
@@ -17,10 +16,9 @@ public final class LogoutDatabase: LogoutStore {
 
     let pool: DatabasePool
     let committer: GroupCommitter
-    /// Every logout needs the RPs following every subject, and the registry rarely changes:
-    /// decoding them for each logout cost 12,000 instructions per RP in the writer's critical
-    /// section. Kept with the registry version (v15) they were read at.
-    let followerCache = Mutex<(version: Int64, relyingParties: [RelyingParty])?>(nil)
+    /// Every logout reads the RPs following every subject, every claim the enabled RPs.
+    let followerCache = RegistryCache<RelyingParty>()
+    let claimableCache = RegistryCache<StoredRelyingParty>()
     public let path: String
     /// The last migration applied ("v5"), for the start-up log line.
     public let schemaVersion: String

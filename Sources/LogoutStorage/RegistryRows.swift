@@ -99,6 +99,7 @@ struct RelyingPartyRow: FetchableRecord, PersistableRecord {
     /// Made once: a statement is looked up in the cache by its text, on every logout.
     static let selectOne = "SELECT \(selection()) FROM relying_parties WHERE client_id = ?"
     static let selectFollowers = "SELECT \(selection()) FROM relying_parties WHERE subjects = 'all'"
+    static let selectEnabled = "SELECT \(selection()) FROM relying_parties WHERE enabled = 1 ORDER BY client_id"
 
     init(row: Row) throws {
         let secret = (row[4] as Data?).map { [UInt8]($0) }

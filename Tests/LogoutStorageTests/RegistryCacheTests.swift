@@ -7,10 +7,10 @@ import Testing
 @testable import LogoutStorage
 
 /// Schema v15 (issue 24): the intake keeps the RPs that follow every subject as decoded last,
-/// and decodes them again only when a value that triggers change on every write to
-/// `relying_parties` differs. Each logout below would be planned with a stale list if any
-/// write to the table failed to change that value.
-@Suite struct FollowerCacheTests {
+/// and the claim the enabled RPs, and decode them again only when a value that triggers change
+/// on every write to `relying_parties` differs. Each logout and claim below would use a stale
+/// list if any write to the table failed to change that value.
+@Suite struct RegistryCacheTests {
     /// The logout's deliveries, and those recorded as skipped (a disabled RP).
     static func fanOut(_ f: StoreFixture, _ jti: String) async throws -> (deliveries: Int, skipped: [String]) {
         let recorded = try await f.store.recordLogout(f.logout(sub: "u-\(jti)", jti: jti, hash: jti), now: f.now)
@@ -44,6 +44,38 @@ import Testing
         try await other.write { db in try db.execute(sql: "UPDATE relying_parties SET enabled = 0") }
         try other.close()
         #expect(try await Self.fanOut(f, "2") == (1, ["a"]), "a disabled RP is recorded as skipped")
+    }
+
+    /// A claim sees an RP's new address, and no longer claims for an RP disabled by another
+    /// connection; its breaker is read fresh on every claim.
+    @Test func everyRegistryChangeIsSeenByTheNextClaim() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        try await f.store.insertRelyingParty(f.rp("a", subjects: .all, issuers: ["idp"]))
+        _ = try await Self.fanOut(f, "1")
+        #expect(try await f.store.claimDue(f.claim(), now: f.now).map(\.uri) == ["http://127.0.0.1:1/a"])
+        var moved = f.rp("a", subjects: .all, issuers: ["idp"])
+        moved.relyingParty.backchannelLogoutURI = "http://127.0.0.1:2/moved"
+        try await f.store.replaceRelyingParty(moved)
+        _ = try await Self.fanOut(f, "2")
+        #expect(try await f.store.claimDue(f.claim(), now: f.now).map(\.uri) == ["http://127.0.0.1:2/moved"])
+        _ = try await Self.fanOut(f, "3")
+        let other = try DatabaseQueue(path: f.folder.file("db.sqlite3"))
+        try await other.write { db in try db.execute(sql: "UPDATE relying_parties SET enabled = 0") }
+        #expect(try await f.store.claimDue(f.claim(), now: f.now).isEmpty, "a disabled RP's delivery was claimed")
+        try await other.write { db in try db.execute(sql: "UPDATE relying_parties SET enabled = 1") }
+        // An open breaker, written behind the registry's back: no registry change, still seen.
+        try await other.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO breakers (client_id, state, consecutive_failures, since, next_probe_at, failed_probes)
+                    VALUES ('a', 'open', 5, ?, ?, 0)
+                    """,
+                arguments: [f.now.millisecondsSince1970, (f.now + .seconds(60)).millisecondsSince1970]
+            )
+        }
+        try other.close()
+        #expect(try await f.store.claimDue(f.claim(), now: f.now).isEmpty, "an RP whose breaker is open was claimed")
+        #expect(try await f.store.claimDue(f.claim(), now: f.now + .seconds(61)).count == 1, "no probe once due")
     }
 
     /// The value changes on insert, update and delete, and never repeats a value a rolled-back
