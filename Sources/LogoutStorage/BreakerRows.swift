@@ -14,12 +14,15 @@ extension CircuitBreaker {
         failedProbes = row["breaker_failed_probes"] ?? 0
     }
 
-    /// Every RP's breaker, read on every claim: by position (`init(row:at:)`), not by name.
+    /// Every RP's breaker, read on every claim, since claims and outcomes change them while the
+    /// RPs themselves come from a cache; decoded by position, as GRDB's lookup by name lowercases
+    /// each name for each row.
     static let selectByRelyingParty = """
         SELECT client_id, state, consecutive_failures, since, last_error, next_probe_at, failed_probes FROM breakers
         """
 
-    /// The columns of `selectByRelyingParty` from `offset` on; no state is closed.
+    /// The columns of `selectByRelyingParty` from `offset` on, in its order. No state (no row)
+    /// is closed, as in `init(joined:)`.
     init(row: Row, at offset: Int) {
         self.init()
         guard let state = (row[offset] as String?).flatMap(State.init(rawValue:)) else { return }

@@ -83,14 +83,16 @@ extension LogoutDatabase {
         let enabled = try claimableCache.elements(db) { db in
             try RelyingPartyRow.fetchAll(db.cachedStatement(sql: RelyingPartyRow.selectEnabled)).map(\.value)
         }
-        var breakers: [String: CircuitBreaker] = [:]
+        // Keyed by the id's bytes, as SQLite compares them: Swift's `String` equality would take
+        // "é" and "e" + U+0301, two client ids to SQLite, for one and lend one's breaker to both.
+        var breakers: [[UInt8]: CircuitBreaker] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: CircuitBreaker.selectByRelyingParty)) {
-            breakers[row[0]] = CircuitBreaker(row: row, at: 1)
+            breakers[Array((row[0] as String).utf8)] = CircuitBreaker(row: row, at: 1)
         }
         guard !breakers.isEmpty else { return enabled }
         return enabled.map { stored in
             var stored = stored
-            stored.breaker = breakers[stored.relyingParty.clientID] ?? CircuitBreaker()
+            stored.breaker = breakers[Array(stored.relyingParty.clientID.utf8)] ?? CircuitBreaker()
             return stored
         }
     }

@@ -10,7 +10,9 @@ import Synchronization
 final class RegistryCache<Element: Sendable>: Sendable {
     private let entry = Mutex<(version: Int64, elements: [Element])?>(nil)
 
-    /// The cached list when the registry is still at its version, else `read`'s, cached.
+    /// The cached list when the registry is still at its version, else `read`'s, cached. Two
+    /// callers racing may store in either order: an older entry only costs the next caller a
+    /// read, since an entry's list is always the one read with its version.
     func elements(_ db: Database, read: (Database) throws -> [Element]) throws -> [Element] {
         let version = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT version FROM registry_version WHERE id = 1")

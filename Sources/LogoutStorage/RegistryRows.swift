@@ -83,8 +83,8 @@ struct RelyingPartyRow: FetchableRecord, PersistableRecord {
 
     /// The columns `init(row:)` reads, in this order, which is also the table's: every query
     /// for this record names them (`selection`). Rows are read by position because they are read
-    /// on the hot paths (every claim reads every RP, every logout its followers), where GRDB's
-    /// lookup by name lowercased each name for each row: a fifth of a claim's instructions.
+    /// on the hot paths (a claim the enabled RPs, a logout its followers, each whenever the
+    /// registry changed), where GRDB's lookup by name lowercased each name for each row.
     static let columns = [
         "client_id", "backchannel_logout_uri", "session_required", "signing_alg", "client_secret", "token_issuer",
         "subjects", "issuers", "enabled", "allow_http", "post_logout_redirect_uris", "frontchannel_logout_uri",
