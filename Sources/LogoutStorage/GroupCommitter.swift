@@ -65,6 +65,16 @@ final class GroupCommitter: Sendable {
     private let onDiskBatches = Atomic<Int>(0)
     private let redeliverableBatches = Atomic<Int>(0)
 
+    /// Time the writer spent in each kind's transactions since the start (from the writer's
+    /// first statement to its commit returned). The writer is one thread: its share of the wall
+    /// clock is how close the store is to queueing acknowledgements behind each other, which
+    /// neither the queue's depth nor the CPU shows.
+    var busyTime: (onDisk: Duration, redeliverable: Duration) {
+        (.nanoseconds(onDiskBusy.load(ordering: .relaxed)), .nanoseconds(redeliverableBusy.load(ordering: .relaxed)))
+    }
+    private let onDiskBusy = Atomic<Int64>(0)
+    private let redeliverableBusy = Atomic<Int64>(0)
+
     private static func synchronous(_ durability: Durability) -> String {
         durability == .onDisk ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"
     }
@@ -143,6 +153,14 @@ final class GroupCommitter: Sendable {
         next?.resume(returning: .lead)
     }
 
+    private func addBusyTime(_ time: Duration, _ durability: Durability) {
+        let nanoseconds = time.components.seconds * 1_000_000_000 + time.components.attoseconds / 1_000_000_000
+        switch durability {
+        case .onDisk: onDiskBusy.add(nanoseconds, ordering: .relaxed)
+        case .redeliverable: redeliverableBusy.add(nanoseconds, ordering: .relaxed)
+        }
+    }
+
     /// One transaction for `batch`, whose members (but the leader) are woken with their results.
     private func commit(
         _ batch: [Pending],
@@ -153,6 +171,8 @@ final class GroupCommitter: Sendable {
         let results: [Result<any Sendable, any Error>]
         do {
             results = try await writer.writeWithoutTransaction { db in
+                let started = ContinuousClock.now
+                defer { self.addBusyTime(started.duration(to: .now), durability) }
                 // Each item runs in a savepoint, whose journal (the page images its rollback
                 // needs) SQLite spills to a temporary file past 64 KiB: strace of a fan-out
                 // counted 9 of 14 pwrite calls per delivery there. Kept in memory for this

@@ -83,7 +83,7 @@ extension LogoutDatabase {
     }
 
     public func queueStatistics() async throws -> QueueStatistics {
-        try await pool.read { db in
+        var statistics = try await pool.read { db in
             var statistics = QueueStatistics()
             for row in try Row.fetchAll(
                 db,
@@ -107,6 +107,9 @@ extension LogoutDatabase {
             }
             return statistics
         }
+        let busy = committer.busyTime
+        statistics.writerBusy = WriterBusyTime(acknowledged: busy.onDisk, queue: busy.redeliverable)
+        return statistics
     }
 
     public func deliveryActivity(start: Timestamp, minutes: Int) async throws -> [DeliveryActivity.Count] {

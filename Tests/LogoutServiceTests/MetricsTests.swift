@@ -88,6 +88,32 @@ import Testing
         }
     }
 
+    /// The single writer's busy time is a counter by kind of write, brought up to date on every
+    /// collection without counting a moment twice; a store without one writer exports none.
+    @Test(arguments: StoreKind.allCases)
+    func theWritersBusyTimeIsCountedOnce(kind: StoreKind) async throws {
+        try await Harness.with(kind) { harness in
+            try await harness.registerIssuers(idpKeys: [DeliveryTests.idpKey])
+            try await harness.registerRP("down", uri: "http://127.0.0.1:9/bcl")
+            try await harness.addSession(rp: "down")
+            try await DeliveryTests.logout(harness)
+            let acknowledged = #"logoutd_store_writer_busy_seconds_total{writes="acknowledged"}"#
+            await harness.components.metricsCollector.collect()
+            let first = Self.samples(harness.components.metricsRegistry.emitToString())[acknowledged]
+            guard kind == .sqlite else {
+                #expect(first == nil, "a store with no single writer exported its busy time")
+                return
+            }
+            let busy = try #require(try await harness.components.database.queueStatistics().writerBusy)
+            #expect(try #require(first) > 0)
+            #expect(try #require(first) <= busy.acknowledged.seconds)
+            await harness.components.metricsCollector.collect()
+            await harness.components.metricsCollector.collect()
+            let again = Self.samples(harness.components.metricsRegistry.emitToString())[acknowledged]
+            #expect(again == first, "a collection with no write in between counted the same time again")
+        }
+    }
+
     /// The age is the collector's clock minus the oldest waiting delivery's creation: the
     /// daemon's clock, moved by hand (no dispatcher runs, so the delivery waits).
     @Test(arguments: StoreKind.allCases)

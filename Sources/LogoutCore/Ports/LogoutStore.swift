@@ -128,8 +128,24 @@ public struct QueueStatistics: Sendable, Equatable {
     /// Waiting deliveries whose attempt is running.
     public var inFlight = 0
     public var oldestWaitingCreatedAt: Timestamp?
+    /// Time the store's one writer spent in transactions since the process started; `nil` for a
+    /// store that has no single writer (PostgreSQL).
+    public var writerBusy: WriterBusyTime?
 
     public init() {}
+}
+
+/// Where a single writer's time went: the acknowledged writes (a logout on disk before its 200)
+/// and the queue's own (claims, outcomes). Its share of the wall clock tells an operator how
+/// close acknowledgements are to waiting for each other.
+public struct WriterBusyTime: Sendable, Equatable {
+    public var acknowledged: Duration
+    public var queue: Duration
+
+    public init(acknowledged: Duration, queue: Duration) {
+        self.acknowledged = acknowledged
+        self.queue = queue
+    }
 }
 
 public enum RetryOutcome: Sendable, Equatable {

@@ -75,6 +75,18 @@ struct LogoutMetrics: Sendable {
         Gauge(label: "logoutd_oldest_pending_age_seconds", dimensions: [], factory: factory).record(max(0, age))
     }
 
+    /// The store's single writer was busy for `added` more (`rate()` of the counter is its
+    /// share of the wall clock: near 1, acknowledgements wait for each other's transactions).
+    func writerBusy(_ added: WriterBusyTime) {
+        for (writes, time) in [("acknowledged", added.acknowledged), ("queue", added.queue)] where time > .zero {
+            FloatingPointCounter(
+                label: "logoutd_store_writer_busy_seconds_total",
+                dimensions: [("writes", writes)],
+                factory: factory
+            ).increment(by: time.seconds)
+        }
+    }
+
     func breaker(clientID: String, state: CircuitBreaker.State) {
         for candidate in CircuitBreaker.State.allCases {
             Gauge(

@@ -4,8 +4,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// Sets the gauges that describe the store rather than an event: the queue's depth and age, and
-/// each RP's breaker (ADM-3), every `interval`; and brings `logoutd_log_lines_total` up to the
-/// lines written so far.
+/// each RP's breaker (ADM-3), every `interval`; and brings `logoutd_log_lines_total` and the
+/// single writer's busy time up to what was counted so far.
 struct MetricsCollector: Service {
     let store: any LogoutStore
     let metrics: LogoutMetrics
@@ -18,6 +18,7 @@ struct MetricsCollector: Service {
     /// What `logoutd_log_lines_total` already counts.
     private final class Exported: Sendable {
         let lines = Mutex<[Logger.Level: Int]>([:])
+        let writerBusy = Mutex(WriterBusyTime(acknowledged: .zero, queue: .zero))
     }
 
     init(store: any LogoutStore, metrics: LogoutMetrics, now: @escaping @Sendable () -> Timestamp, logger: Logger) {
@@ -42,7 +43,20 @@ struct MetricsCollector: Service {
         }
         for (level, count) in added { metrics.logLines(level: level, count) }
         do {
-            metrics.queue(try await store.queueStatistics(), now: now())
+            let statistics = try await store.queueStatistics()
+            metrics.queue(statistics, now: now())
+            if let busy = statistics.writerBusy {
+                let before = exported.writerBusy.withLock { exported in
+                    defer { exported = busy }
+                    return exported
+                }
+                metrics.writerBusy(
+                    WriterBusyTime(
+                        acknowledged: busy.acknowledged - before.acknowledged,
+                        queue: busy.queue - before.queue
+                    )
+                )
+            }
             for rp in try await store.relyingParties() {
                 metrics.breaker(clientID: rp.relyingParty.clientID, state: rp.breaker.state)
             }
