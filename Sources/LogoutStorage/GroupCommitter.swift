@@ -66,9 +66,9 @@ final class GroupCommitter: Sendable {
     private let redeliverableBatches = Atomic<Int>(0)
 
     /// Time the writer spent in each kind's transactions since the start (from the writer's
-    /// first statement to its commit returned). The writer is one thread: its share of the wall
-    /// clock is how close the store is to queueing acknowledgements behind each other, which
-    /// neither the queue's depth nor the CPU shows.
+    /// first statement to its commit returned; waiting for the writer is not in it). The writer
+    /// is one thread: its share of the wall clock is how close the store is to queueing
+    /// acknowledgements behind each other, which neither the queue's depth nor the CPU shows.
     var busyTime: (onDisk: Duration, redeliverable: Duration) {
         (.nanoseconds(onDiskBusy.load(ordering: .relaxed)), .nanoseconds(redeliverableBusy.load(ordering: .relaxed)))
     }

@@ -128,16 +128,19 @@ public struct QueueStatistics: Sendable, Equatable {
     /// Waiting deliveries whose attempt is running.
     public var inFlight = 0
     public var oldestWaitingCreatedAt: Timestamp?
-    /// Time the store's one writer spent in transactions since the process started; `nil` for a
-    /// store that has no single writer (PostgreSQL).
+    /// A store with one writer (SQLite) queues acknowledgements behind each other once that
+    /// writer is always busy, before the CPU is full: its time in the group commit since the
+    /// process started tells. `nil` for a store without one (PostgreSQL).
     public var writerBusy: WriterBusyTime?
 
     public init() {}
 }
 
-/// Where a single writer's time went: the acknowledged writes (a logout on disk before its 200)
-/// and the queue's own (claims, outcomes). Its share of the wall clock tells an operator how
-/// close acknowledgements are to waiting for each other.
+/// Where a single writer's group-commit time went: the transactions whose callers are answered
+/// only once they are on disk (logouts, admin actions, the log of rejected requests), and the
+/// queue's own (claims, outcomes), committed without waiting for the disk. Writes outside the
+/// group commit (sessions registered, the retention purge, the SSF queue, registry changes) are
+/// in neither.
 public struct WriterBusyTime: Sendable, Equatable {
     public var acknowledged: Duration
     public var queue: Duration

@@ -78,12 +78,14 @@ struct LogoutMetrics: Sendable {
     /// The store's single writer was busy for `added` more (`rate()` of the counter is its
     /// share of the wall clock: near 1, acknowledgements wait for each other's transactions).
     func writerBusy(_ added: WriterBusyTime) {
-        for (writes, time) in [("acknowledged", added.acknowledged), ("queue", added.queue)] where time > .zero {
+        // Both series from the first collection on, at 0 until the writer is busy: a series that
+        // appears late reads as a gap in `rate()`.
+        for (writes, time) in [("acknowledged", added.acknowledged), ("queue", added.queue)] {
             FloatingPointCounter(
                 label: "logoutd_store_writer_busy_seconds_total",
                 dimensions: [("writes", writes)],
                 factory: factory
-            ).increment(by: time.seconds)
+            ).increment(by: max(0, time.seconds))
         }
     }
 

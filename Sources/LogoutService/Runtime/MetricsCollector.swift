@@ -15,7 +15,8 @@ struct MetricsCollector: Service {
     var lines: LogLineCounts = .shared
     private let exported = Exported()
 
-    /// What `logoutd_log_lines_total` already counts.
+    /// What `logoutd_log_lines_total` and `logoutd_store_writer_busy_seconds_total` already
+    /// count: each collection exports only what was added since.
     private final class Exported: Sendable {
         let lines = Mutex<[Logger.Level: Int]>([:])
         let writerBusy = Mutex(WriterBusyTime(acknowledged: .zero, queue: .zero))
@@ -46,8 +47,15 @@ struct MetricsCollector: Service {
             let statistics = try await store.queueStatistics()
             metrics.queue(statistics, now: now())
             if let busy = statistics.writerBusy {
+                // The larger of the two: a collection that read before another and locks after
+                // it must not move the mark back, or the next one counts that time again.
                 let before = exported.writerBusy.withLock { exported in
-                    defer { exported = busy }
+                    defer {
+                        exported = WriterBusyTime(
+                            acknowledged: max(exported.acknowledged, busy.acknowledged),
+                            queue: max(exported.queue, busy.queue)
+                        )
+                    }
                     return exported
                 }
                 metrics.writerBusy(
