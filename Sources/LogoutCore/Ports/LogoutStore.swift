@@ -137,10 +137,10 @@ public struct QueueStatistics: Sendable, Equatable {
 }
 
 /// Where a single writer's group-commit time went: the transactions whose callers are answered
-/// only once they are on disk (logouts, admin actions, the log of rejected requests), and the
-/// queue's own (claims, outcomes), committed without waiting for the disk. Writes outside the
-/// group commit (sessions registered, the retention purge, the SSF queue, registry changes) are
-/// in neither.
+/// only once they are on disk (logouts, admin actions), and the queue's own (claims, outcomes),
+/// committed without waiting for the disk. Rejected requests' log rows ride along in either.
+/// Writes outside the group commit (sessions registered, the retention purge, the SSF queue,
+/// registry changes) are in neither.
 public struct WriterBusyTime: Sendable, Equatable {
     public var acknowledged: Duration
     public var queue: Duration
