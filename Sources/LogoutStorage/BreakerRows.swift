@@ -2,37 +2,27 @@ import GRDB
 import LogoutCore
 
 extension CircuitBreaker {
-    /// The `breakers` columns joined to an RP's row as `breaker_*`; absent (no row) is closed.
+    /// A breaker's columns, the last six of every query that reads one (`state`,
+    /// `consecutive_failures`, `since`, `last_error`, `next_probe_at`, `failed_probes`, in that
+    /// order), read by position: GRDB's lookup by name lowercases each name for each row, and
+    /// every claim reads every RP's breaker. No state (no row, a LEFT JOIN's nulls) is closed.
     init(joined row: Row) {
         self.init()
-        guard let state = (row["breaker_state"] as String?).flatMap(State.init(rawValue:)) else { return }
+        let first = row.count - 6
+        guard let state = (row[first] as String?).flatMap(State.init(rawValue:)) else { return }
         self.state = state
-        consecutiveFailures = row["breaker_failures"] ?? 0
-        since = (row["breaker_since"] as Int64?).timestamp
-        lastError = row["breaker_last_error"]
-        nextProbeAt = (row["breaker_next_probe_at"] as Int64?).timestamp
-        failedProbes = row["breaker_failed_probes"] ?? 0
+        consecutiveFailures = row[first + 1] ?? 0
+        since = (row[first + 2] as Int64?).timestamp
+        lastError = row[first + 3]
+        nextProbeAt = (row[first + 4] as Int64?).timestamp
+        failedProbes = row[first + 5] ?? 0
     }
 
     /// Every RP's breaker, read on every claim, since claims and outcomes change them while the
-    /// RPs themselves come from a cache; decoded by position, as GRDB's lookup by name lowercases
-    /// each name for each row.
+    /// RPs themselves come from a cache.
     static let selectByRelyingParty = """
         SELECT client_id, state, consecutive_failures, since, last_error, next_probe_at, failed_probes FROM breakers
         """
-
-    /// The columns of `selectByRelyingParty` from `offset` on, in its order. No state (no row)
-    /// is closed, as in `init(joined:)`.
-    init(row: Row, at offset: Int) {
-        self.init()
-        guard let state = (row[offset] as String?).flatMap(State.init(rawValue:)) else { return }
-        self.state = state
-        consecutiveFailures = row[offset + 1] ?? 0
-        since = (row[offset + 2] as Int64?).timestamp
-        lastError = row[offset + 3]
-        nextProbeAt = (row[offset + 4] as Int64?).timestamp
-        failedProbes = row[offset + 5] ?? 0
-    }
 
     /// `SELECT` for RPs with their breaker.
     static let selectRelyingParties = """

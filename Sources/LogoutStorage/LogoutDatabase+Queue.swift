@@ -87,7 +87,7 @@ extension LogoutDatabase {
         // "é" and "e" + U+0301, two client ids to SQLite, for one and lend one's breaker to both.
         var breakers: [[UInt8]: CircuitBreaker] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: CircuitBreaker.selectByRelyingParty)) {
-            breakers[Array((row[0] as String).utf8)] = CircuitBreaker(row: row, at: 1)
+            breakers[Array((row[0] as String).utf8)] = CircuitBreaker(joined: row)
         }
         guard !breakers.isEmpty else { return enabled }
         return enabled.map { stored in
