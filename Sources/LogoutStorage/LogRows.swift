@@ -56,25 +56,30 @@ extension EventRecord {
 }
 
 extension DeliveryRecord {
-    init(row: Row) {
-        let leasedAt = (row["leased_at"] as Int64?).timestamp
-        let leased = (row["lease_until"] as Int64?) != nil && leasedAt != nil
+    /// - Parameter lease: the row's lease in this process, if any; a lease in the row is one
+    ///   an older release left.
+    init(row: Row, lease: DeliveryLeases.Lease?) {
+        let status = DeliveryStatus(rawValue: row["status"]) ?? .pending
+        let waiting = status == .pending || status == .retrying
+        let leasedAt = waiting ? lease?.leasedAt : nil
+        let stored = (row["lease_until"] as Int64?) != nil ? (row["leased_at"] as Int64?).timestamp : nil
+        let inFlightSince = leasedAt ?? stored
         self.init(
             id: row["id"],
             eventID: row["event_id"],
             clientID: row["client_id"],
             sub: row["sub"],
             sid: row["sid"],
-            status: DeliveryStatus(rawValue: row["status"]) ?? .pending,
+            status: status,
             attempts: row["attempts"],
             createdAt: Timestamp(column: row["created_at"]),
             // In flight, the stored due time is the lease's end: not a time anything is due.
-            nextAttemptAt: leased ? nil : (row["next_attempt_at"] as Int64?).timestamp,
+            nextAttemptAt: inFlightSince != nil ? nil : (row["next_attempt_at"] as Int64?).timestamp,
             deliveredAt: (row["delivered_at"] as Int64?).timestamp,
             lastStatusCode: row["last_status_code"],
             lastError: row["last_error"],
             reason: row["reason"],
-            inFlightSince: leased ? leasedAt : nil
+            inFlightSince: inFlightSince
         )
     }
 }

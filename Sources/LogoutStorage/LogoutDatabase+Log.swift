@@ -26,7 +26,8 @@ extension LogoutDatabase {
     }
 
     public func deliveries(_ query: DeliveryQuery) async throws -> [DeliveryRecord] {
-        try await pool.read { db in
+        let held = leases.all()
+        return try await pool.read { db in
             var conditions = Conditions()
             if let status = query.status { conditions.add("status = ?", status.rawValue) }
             if let clientID = query.clientID { conditions.add("client_id = ?", clientID) }
@@ -37,12 +38,13 @@ extension LogoutDatabase {
                 db,
                 sql: "SELECT * FROM deliveries \(conditions.whereClause) ORDER BY id DESC LIMIT ?",
                 arguments: conditions.arguments(appending: query.limit)
-            ).map(DeliveryRecord.init(row:))
+            ).map { DeliveryRecord(row: $0, lease: held[$0["id"]]) }
         }
     }
 
     public func delivery(id: Int64) async throws -> (DeliveryRecord, [AttemptRecord])? {
-        try await pool.read { db in
+        let held = leases.all()
+        return try await pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id]) else {
                 return nil
             }
@@ -51,14 +53,14 @@ extension LogoutDatabase {
                 sql: "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt",
                 arguments: [id]
             ).map(AttemptRecord.init(row:))
-            return (DeliveryRecord(row: row), attempts)
+            return (DeliveryRecord(row: row, lease: held[id]), attempts)
         }
     }
 
     /// Queues a delivery again, due now. A failed or skipped one gets a fresh start of its retry
     /// window; a waiting one is simply brought forward.
     public func retryDelivery(id: Int64, now: Timestamp) async throws -> RetryOutcome {
-        try await committer.write { db in
+        let outcome = try await committer.write { db -> RetryOutcome in
             guard
                 let status = try String.fetchOne(db, sql: "SELECT status FROM deliveries WHERE id = ?", arguments: [id])
             else { return .notFound }
@@ -66,6 +68,9 @@ extension LogoutDatabase {
             try Self.requeue(db, condition: "id = ?", arguments: [id], now: now)
             return .queued
         }
+        // Brought forward, it is claimable at once, as when its lease was in the row.
+        if outcome == .queued { leases.end([id]) }
+        return outcome
     }
 
     /// Queues again every failed or skipped delivery of an RP created since `since` (after an
@@ -83,6 +88,7 @@ extension LogoutDatabase {
     }
 
     public func queueStatistics() async throws -> QueueStatistics {
+        let held = Array(leases.all().keys)
         var statistics = try await pool.read { db in
             var statistics = QueueStatistics()
             for row in try Row.fetchAll(
@@ -104,6 +110,19 @@ extension LogoutDatabase {
                 if let oldest, statistics.oldestWaitingCreatedAt.map({ oldest < $0 }) ?? true {
                     statistics.oldestWaitingCreatedAt = oldest
                 }
+            }
+            // This process's leases, counted above as waiting: in flight instead.
+            let status = try db.cachedStatement(
+                sql:
+                    "SELECT status FROM deliveries WHERE id = ? AND lease_until IS NULL AND status IN ('pending', 'retrying')"
+            )
+            for id in held {
+                switch try String.fetchOne(status, arguments: [id]) {
+                case "pending": statistics.pending -= 1
+                case "retrying": statistics.retrying -= 1
+                default: continue
+                }
+                statistics.inFlight += 1
             }
             return statistics
         }
@@ -135,14 +154,20 @@ extension LogoutDatabase {
         }
     }
 
+    /// Leased ones are left to their attempt, whose outcome decides.
     public func skipWaitingDeliveries(clientID: String, reason: String, now: Timestamp) async throws -> Int {
         try await committer.write { db in
+            // Read in the writer's order: no claim or outcome comes between.
+            let held = IDList(self.leases.byRelyingParty()[clientID]?.keys ?? [:].keys)
+            var arguments: StatementArguments = [reason, now.column, clientID]
+            _ = arguments.append(contentsOf: held.arguments)
             try db.execute(
                 sql: """
                     UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?, finished_at = ?
                     WHERE client_id = ? AND status IN ('pending', 'retrying') AND lease_until IS NULL
+                        \(IDList.notIn("id", count: held.count))
                     """,
-                arguments: [reason, now.column, clientID]
+                arguments: arguments
             )
             return db.changesCount
         }

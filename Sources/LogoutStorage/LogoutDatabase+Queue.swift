@@ -2,105 +2,11 @@ import GRDB
 import LogoutCore
 
 extension LogoutDatabase {
-    /// Leases due deliveries, at most `available[clientID]` per RP and `limit` in all, starting the
-    /// round at `rotation` so that no RP is always served first.
-    public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
-        guard request.limit > 0 else { return [] }
-        return try await committer.write(.redeliverable) { db in
-            let nowMs = now.column
-            let leaseEnd = (now + request.lease).column
-            let rps = try self.claimable(db)
-            var claimed: [ClaimedDelivery] = []
-            let select = try db.cachedStatement(
-                sql: """
-                    SELECT d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at, d.trace_context,
-                        (d.sid IS NULL AND d.sub IS NOT NULL AND EXISTS (
-                            SELECT 1 FROM sessions s
-                            WHERE s.client_id = d.client_id AND s.rp_sub = d.sub AND s.created_at > d.created_at
-                                AND s.ended_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ?)
-                        )) AS newer_session
-                    FROM deliveries d
-                    WHERE d.client_id = ? AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= ?
-                    ORDER BY d.next_attempt_at LIMIT ?
-                    """
-            )
-            let lease = try db.cachedStatement(
-                sql: "UPDATE deliveries SET next_attempt_at = ?, lease_until = ?, leased_at = ? WHERE id = ?"
-            )
-            for stored in ClaimPlanner.round(rps, rotation: request.rotation) {
-                let remaining = request.limit - claimed.count
-                guard remaining > 0 else { break }
-                let rp = stored.relyingParty
-                let slots = ClaimPlanner.slots(
-                    for: rp.clientID,
-                    request,
-                    remaining: remaining,
-                    breaker: stored.breaker,
-                    now: now
-                )
-                guard slots.count > 0 else { continue }
-                let before = claimed.count
-                // Read by position, in the order of the `SELECT` above: by name, GRDB lowercases
-                // each name for each row.
-                for row in try Row.fetchAll(select, arguments: [nowMs, rp.clientID, nowMs, slots.count]) {
-                    let id: Int64 = row[0]
-                    try lease.execute(arguments: [leaseEnd, leaseEnd, nowMs, id])
-                    claimed.append(
-                        ClaimedDelivery(
-                            id: id,
-                            eventID: row[1],
-                            clientID: rp.clientID,
-                            sub: row[2],
-                            sid: row[3],
-                            attempts: row[4],
-                            createdAt: Timestamp(column: row[5]),
-                            uri: rp.backchannelLogoutURI,
-                            signingAlgorithm: rp.signingAlgorithm,
-                            sealedClientSecret: stored.sealedClientSecret,
-                            tokenIssuer: rp.tokenIssuer,
-                            newerSessionExists: row[7],
-                            traceContext: (row[6] as String?).flatMap(TraceContext.init(stored:))
-                        )
-                    )
-                }
-                if let breaker = ClaimPlanner.afterClaim(
-                    stored.breaker,
-                    slots: slots,
-                    leased: claimed.count - before,
-                    now: now,
-                    lease: request.lease
-                ) {
-                    try breaker.save(clientID: rp.clientID, db)
-                }
-            }
-            return claimed
-        }
-    }
-
-    /// The enabled RPs in client-id order with their breakers: the RPs as decoded when the
-    /// registry last changed, the breakers read fresh (claims and outcomes change them).
-    func claimable(_ db: Database) throws -> [StoredRelyingParty] {
-        let enabled = try claimableCache.elements(db) { db in
-            try RelyingPartyRow.fetchAll(db.cachedStatement(sql: RelyingPartyRow.selectEnabled)).map(\.value)
-        }
-        // Keyed by the id's bytes, as SQLite compares them: Swift's `String` equality would take
-        // "é" and "e" + U+0301, two client ids to SQLite, for one and lend one's breaker to both.
-        var breakers: [[UInt8]: CircuitBreaker] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: CircuitBreaker.selectByRelyingParty)) {
-            breakers[Array((row[0] as String).utf8)] = CircuitBreaker(joined: row)
-        }
-        guard !breakers.isEmpty else { return enabled }
-        return enabled.map { stored in
-            var stored = stored
-            stored.breaker = breakers[Array(stored.relyingParty.clientID.utf8)] ?? CircuitBreaker()
-            return stored
-        }
-    }
-
     /// Stores outcomes and their deliveries' new states in one write; concurrent writes share a
     /// commit. An RP's breaker is read and saved once per call, whatever the number of its outcomes.
     /// One process holds this file's leases (its lock), and it starts no attempt its lease cannot
-    /// cover: no outcome is ever another's, none is dropped.
+    /// cover: no outcome is ever another's, none is dropped. The leases end once the outcomes are
+    /// committed: a write that fails leaves them to expire, and the jobs to be attempted again.
     @discardableResult
     public func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64] {
         guard !reports.isEmpty else { return [] }
@@ -118,6 +24,7 @@ extension LogoutDatabase {
                 try breaker.save(clientID: clientID, db)
             }
         }
+        leases.end(reports.lazy.map(\.deliveryID))
         return []
     }
 
@@ -161,26 +68,45 @@ extension LogoutDatabase {
     }
 
     /// Gives leased deliveries back to the queue, due at `now` (graceful stop). Only
-    /// what is still leased: an outcome stored first keeps its due time.
+    /// what is still leased: an outcome stored first keeps its due time. A lease held in a row
+    /// is one an older release left, which the start released already; still handled.
     public func releaseLeases(ids: [Int64], now: Timestamp) async throws {
         guard !ids.isEmpty else { return }
-        try await pool.write { db in
+        let held = try await pool.write { db in
+            // Read in the writer's order: no outcome of these is committed between.
+            let held = self.leases.held(ids)
             let statement = try db.cachedStatement(
                 sql: """
                     UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
-                    WHERE id = ? AND status IN ('pending', 'retrying') AND lease_until IS NOT NULL
+                    WHERE id = ? AND status IN ('pending', 'retrying') AND (lease_until IS NOT NULL OR ?)
                     """
             )
             for id in ids {
-                try statement.execute(arguments: [now.column, id])
+                try statement.execute(arguments: [now.column, id, held.contains(id)])
             }
+            return held
         }
+        leases.end(held)
     }
 
     /// At start, every lease belongs to a process that is gone (one daemon per database, held by
     /// the lock file): its deliveries and revocations are due again at once. Returns how many.
     public func releaseAllLeases(now: Timestamp) async throws -> Int {
-        try await pool.write { db in
+        let held = leases.endAll()
+        return try await pool.write { db in
+            // Held here by this process (a test handing the file to a new start), or left in
+            // their rows by an older release.
+            var released = 0
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
+                    WHERE id = ? AND status IN ('pending', 'retrying') AND lease_until IS NULL
+                    """
+            )
+            for id in held {
+                try statement.execute(arguments: [now.column, id])
+                released += db.changesCount
+            }
             try db.execute(
                 sql: """
                     UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
@@ -188,7 +114,7 @@ extension LogoutDatabase {
                     """,
                 arguments: [now.column]
             )
-            let released = db.changesCount
+            released += db.changesCount
             try db.execute(
                 sql: """
                     UPDATE revocations SET lease_until = NULL, next_attempt_at = ?
@@ -205,30 +131,6 @@ extension LogoutDatabase {
                 arguments: [now.column]
             )
             return released + revocations + db.changesCount
-        }
-    }
-
-    /// The earliest time a delivery is due, leased ones included.
-    ///
-    /// `INDEXED BY` pins `deliveries_due` (per RP, by due time, waiting rows only): left to
-    /// itself SQLite picks the status index and reads every waiting row to find the minimum,
-    /// which dominated the profile of a large fan-out.
-    /// An RP whose breaker is open is due at its next probe, not at its deliveries' due times:
-    /// else the engine would claim nothing every few milliseconds for the whole outage. One
-    /// probe of `deliveries_due` per RP.
-    public func nextDueAt() async throws -> Timestamp? {
-        try await pool.read { db in
-            try Int64.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT MIN(MAX(
-                            (SELECT MIN(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_due
-                                WHERE d.client_id = r.client_id AND d.status IN ('pending', 'retrying')),
-                            COALESCE(CASE WHEN b.state <> 'closed' THEN b.next_probe_at END, 0)))
-                        FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id
-                        """
-                )
-            ).timestamp
         }
     }
 

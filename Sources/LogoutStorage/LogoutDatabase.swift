@@ -19,6 +19,9 @@ public final class LogoutDatabase: LogoutStore {
     /// Every logout reads the RPs following every subject, every claim the enabled RPs.
     let followerCache = RegistryCache<RelyingParty>()
     let claimableCache = RegistryCache<StoredRelyingParty>()
+    /// The deliveries this process claimed and has not recorded (`DeliveryLeases` says why not
+    /// in their rows).
+    let leases = DeliveryLeases()
     public let path: String
     /// The last migration applied ("v5"), for the start-up log line.
     public let schemaVersion: String

@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import LogoutCore
+import TestSupport
+import Testing
+
+@testable import LogoutStorage
+
+/// SQLite's leases live in the process (`DeliveryLeases`): a claim writes nothing to the file,
+/// and a process that is gone holds none.
+@Suite struct SQLiteLeaseTests {
+    /// Five deliveries to each of two RPs, due at `f.now`.
+    func queuedFixture() async throws -> (StoreFixture, LogoutDatabase) {
+        let f = try await StoreFixture.make(.sqlite)
+        let db = f.store as! LogoutDatabase
+        for rp in ["a", "b"] {
+            try await db.insertRelyingParty(f.rp(rp))
+            for index in 0..<5 { _ = try await db.insertSession(f.session(rp, sub: "u\(index)"), now: f.now) }
+        }
+        for index in 0..<5 {
+            _ = try await db.recordLogout(f.logout(sub: "u\(index)", jti: "j\(index)", hash: "h\(index)"), now: f.now)
+        }
+        return (f, db)
+    }
+
+    /// The same, claimed; with what was claimed.
+    func claimedFixture() async throws -> (StoreFixture, LogoutDatabase, [ClaimedDelivery]) {
+        let (f, db) = try await queuedFixture()
+        return (f, db, try await db.claimDue(f.claim(), now: f.now))
+    }
+
+    /// Another connection sees `data_version` change with every commit that changed the file,
+    /// and only then.
+    @Test func aClaimWritesNothingToTheFile() async throws {
+        let (f, db) = try await queuedFixture()
+        let observer = try DatabaseQueue(path: db.path)
+        func state() throws -> (version: Int, rows: [Row]) {
+            try observer.read { db in
+                (
+                    try Int.fetchOne(db, sql: "PRAGMA data_version") ?? -1,
+                    try Row.fetchAll(db, sql: "SELECT * FROM deliveries ORDER BY id")
+                )
+            }
+        }
+        let before = try state()
+        let claimed = try await db.claimDue(f.claim(), now: f.now + .seconds(1))
+        #expect(claimed.count == 10)
+        let after = try state()
+        #expect(after.rows == before.rows, "no row changed")
+        #expect(after.version == before.version, "no commit changed the file")
+        // The outcome is a write, of course.
+        try await db.recordAttempt(
+            AttemptReport(
+                deliveryID: claimed[0].id,
+                clientID: claimed[0].clientID,
+                attempt: nil,
+                transition: .skipped(attempts: 0, reason: "test", at: f.now + .seconds(2))
+            )
+        )
+        #expect(try state().version != after.version)
+    }
+
+    /// A crash ends the process's leases with it: the same file opened again (the next start)
+    /// finds every claimed delivery due at once, at its stored time.
+    @Test func aNewProcessFindsTheClaimedDeliveriesDue() async throws {
+        let (f, db, claimed) = try await claimedFixture()
+        #expect(claimed.count == 10)
+        #expect(try await db.claimDue(f.claim(), now: f.now + .seconds(1)).isEmpty)
+        let restarted = try LogoutDatabase(path: db.path)
+        #expect(try await restarted.nextDueAt() == f.now)
+        #expect(try await restarted.queueStatistics().inFlight == 0)
+        let again = try await restarted.claimDue(f.claim(), now: f.now + .seconds(1))
+        #expect(Set(again.map(\.id)) == Set(claimed.map(\.id)))
+    }
+
+    /// A claim whose write fails hands back the leases it took: nothing it read reaches an
+    /// attempt, and nothing is held back until the leases would have run out.
+    @Test func aFailedClaimHoldsNoLease() async throws {
+        let (f, db, claimed) = try await claimedFixture()
+        try await db.releaseLeases(ids: claimed.map(\.id), now: f.now)
+        #expect(db.leases.all().isEmpty)
+        // An open breaker due to probe is saved by the claim that lets the probe through (after
+        // `a`'s leases are taken, in client-id order): make that save fail.
+        try await db.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO breakers (client_id, state, consecutive_failures, since, next_probe_at)
+                    VALUES ('b', 'open', 5, 0, 0);
+                    CREATE TRIGGER refuse_breakers BEFORE INSERT ON breakers
+                    BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                    CREATE TRIGGER refuse_breaker_updates BEFORE UPDATE ON breakers
+                    BEGIN SELECT RAISE(ABORT, 'refused'); END;
+                    """
+            )
+        }
+        await #expect(throws: (any Error).self) { try await db.claimDue(f.claim(), now: f.now + .seconds(1)) }
+        #expect(db.leases.all().isEmpty, "the leases taken before the failure end with it")
+    }
+}
+
+/// The ids a claim reads past are bound padded to a power of two, with an id no row has.
+@Suite struct IDListTests {
+    @Test(arguments: [(0, 0), (1, 1), (3, 4), (4, 4), (5, 8), (17, 32)])
+    func paddedToAPowerOfTwo(ids: Int, padded: Int) {
+        let list = IDList((0..<Int64(ids)).map { $0 + 100 })
+        #expect(list.count == padded)
+        #expect(
+            list.arguments
+                == StatementArguments(
+                    Array((0..<Int64(ids)).map { $0 + 100 }) + Array(repeating: Int64(-1), count: padded - ids)
+                )
+        )
+        #expect(IDList.notIn("id", count: list.count).filter { $0 == "?" }.count == padded)
+    }
+}
