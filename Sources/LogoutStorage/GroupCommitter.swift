@@ -20,7 +20,11 @@ import Synchronization
 /// power cut only makes a delivery be attempted again, so they are committed without an fsync
 /// and in transactions of their own, never in an acknowledgement's. The two kinds take turns:
 /// an acknowledgement waits behind at most the transaction running and one batch of queue work,
-/// which no longer includes a disk flush, and a stream of logouts never starves the queue.
+/// which no longer includes a disk flush, and a stream of logouts never starves the queue. A
+/// batch of queue work is bounded in time as well as in items: once it has run `queueBudget`
+/// and an acknowledgement waits, it commits what it has done and leaves the rest of its items
+/// to its next turn, so an acknowledgement waits behind one item past the budget, not behind
+/// however many items a busy dispatcher queued.
 final class GroupCommitter: Sendable {
     private let writer: any DatabaseWriter
     private let state = Mutex(State())
@@ -29,17 +33,21 @@ final class GroupCommitter: Sendable {
     /// Upper bound of background items waiting, and of those added to one transaction.
     private let maximumBackground: Int
     private let maximumBackgroundPerBatch: Int
+    /// How long a batch of queue work runs before it gives way to a waiting acknowledgement.
+    private let queueBudget: Duration
 
     init(
         writer: any DatabaseWriter,
         maximumBatch: Int = 512,
         maximumBackground: Int = 4096,
-        maximumBackgroundPerBatch: Int = 256
+        maximumBackgroundPerBatch: Int = 256,
+        queueBudget: Duration = .milliseconds(1)
     ) {
         self.writer = writer
         self.maximumBatch = maximumBatch
         self.maximumBackground = maximumBackground
         self.maximumBackgroundPerBatch = maximumBackgroundPerBatch
+        self.queueBudget = queueBudget
     }
 
     /// Queues a write nobody waits for. Returns false when the queue is full and the item was
@@ -191,8 +199,12 @@ final class GroupCommitter: Sendable {
                 }
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(works.count)
+                let budgetEnds = started + self.queueBudget
                 try db.inTransaction {
-                    try Self.run(works, background, results: &results, db)
+                    try Self.run(works, background, results: &results, db) {
+                        durability == .redeliverable && ContinuousClock.now >= budgetEnds
+                            && self.state.withLock { !$0.onDisk.isEmpty }
+                    }
                     return .commit
                 }
                 return results
@@ -209,7 +221,11 @@ final class GroupCommitter: Sendable {
         for (pending, result) in zip(batch, results) {
             pending.result = result
         }
-        for pending in batch {
+        // The items the budget left out go first at their kind's next turn, in their order.
+        if results.count < batch.count {
+            state.withLock { $0.redeliverable.insert(contentsOf: batch[results.count...], at: 0) }
+        }
+        for pending in batch[..<results.count] {
             if let continuation = pending.continuation {
                 pending.continuation = nil
                 continuation.resume(returning: .done)
