@@ -12,19 +12,21 @@ import Synchronization
 /// change of the same columns. Its end keeps its meaning: an expired lease is claimable again,
 /// as a row whose due time was the lease's end was.
 ///
-/// Changed only inside the writer's transactions (claims, outcomes, releases), whose order is
-/// the writer's: a claim sees every lease that an earlier write added or ended.
+/// Changed inside the writer's transactions (claims, outcomes, releases, redeliveries), whose
+/// order is the writer's: a write sees every lease that an earlier one added or ended. A write
+/// whose transaction fails takes its changes back (`Undo`).
 final class DeliveryLeases: Sendable {
     struct Lease: Sendable, Equatable {
         var leasedAt: Timestamp
         var until: Timestamp
     }
 
-    /// The leases one claim took, to end if its write fails after all.
-    final class Taken: Sendable {
-        private let taken = Mutex<[Int64]>([])
-        func append(_ ids: [Int64]) { taken.withLock { $0 += ids } }
-        var ids: [Int64] { taken.withLock { $0 } }
+    /// What one write changed in the leases, to take back if its transaction fails after all:
+    /// the leases it took end, and the ones it ended come back.
+    final class Undo: Sendable {
+        fileprivate let changes = Mutex<(taken: [Int64], ended: [(id: Int64, clientID: String, lease: Lease)])>(
+            ([], [])
+        )
     }
 
     /// By RP, as claims ask (an RP's claim skips its own leases only), and each lease's RP, as
@@ -33,11 +35,12 @@ final class DeliveryLeases: Sendable {
         var byRP: [String: [Int64: Lease]] = [:]
         var owner: [Int64: String] = [:]
 
-        mutating func end(_ id: Int64) -> Bool {
-            guard let clientID = owner.removeValue(forKey: id) else { return false }
-            byRP[clientID]?[id] = nil
+        /// The lease's RP and the lease, if `id` had one.
+        mutating func end(_ id: Int64) -> (clientID: String, lease: Lease)? {
+            guard let clientID = owner.removeValue(forKey: id) else { return nil }
+            let lease = byRP[clientID]?.removeValue(forKey: id)
             if byRP[clientID]?.isEmpty == true { byRP[clientID] = nil }
-            return true
+            return lease.map { (clientID, $0) }
         }
     }
 
@@ -59,7 +62,8 @@ final class DeliveryLeases: Sendable {
         held.withLock { held in Set(ids.filter { held.owner[$0] != nil }) }
     }
 
-    func add(_ ids: [Int64], clientID: String, _ lease: Lease) {
+    /// Leases `ids` of the RP, inside the write that claims them (`undo` ends them again).
+    func add(_ ids: [Int64], clientID: String, _ lease: Lease, undo: Undo? = nil) {
         guard !ids.isEmpty else { return }
         held.withLock { held in
             for id in ids {
@@ -69,15 +73,31 @@ final class DeliveryLeases: Sendable {
                 held.owner[id] = clientID
             }
         }
+        undo?.changes.withLock { $0.taken += ids }
     }
 
-    /// Ends the leases of `ids`; returns the ids that had one.
+    /// Ends the leases of `ids`, inside the write whose commit ends them (`undo` brings them
+    /// back): a later write then finds them ended, and no write in between finds them still
+    /// held. Returns the ids that had one.
     @discardableResult
-    func end(_ ids: some Sequence<Int64>) -> Set<Int64> {
+    func end(_ ids: some Sequence<Int64>, undo: Undo? = nil) -> Set<Int64> {
+        let ended = held.withLock { held in
+            ids.compactMap { id in held.end(id).map { (id: id, clientID: $0.clientID, lease: $0.lease) } }
+        }
+        undo?.changes.withLock { $0.ended += ended }
+        return Set(ended.map(\.id))
+    }
+
+    /// Takes back what a failed write changed: its leases end, and those it ended come back
+    /// unless the row has been leased again since.
+    func undo(_ undo: Undo) {
+        let changes = undo.changes.withLock { $0 }
         held.withLock { held in
-            var ended: Set<Int64> = []
-            for id in ids where held.end(id) { ended.insert(id) }
-            return ended
+            for id in changes.taken { _ = held.end(id) }
+            for (id, clientID, lease) in changes.ended where held.owner[id] == nil {
+                held.byRP[clientID, default: [:]][id] = lease
+                held.owner[id] = clientID
+            }
         }
     }
 

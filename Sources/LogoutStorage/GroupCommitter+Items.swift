@@ -4,19 +4,20 @@ extension GroupCommitter {
     /// The batch's writes, each in a savepoint of the one transaction: one that fails (by its
     /// own error or the database's) rolls back alone, and the others commit. A savepoint that
     /// cannot be rolled back throws: the whole transaction is then rolled back, never committed
-    /// with a failed item's changes in it. `giveWay` is asked after each item but the last
-    /// whether to stop there: the items left have no result.
+    /// with a failed item's changes in it. `giveWay` is asked after each item but the last, with
+    /// the number done, whether to stop there: the items left and the background items do not
+    /// run, and have no result.
     static func run(
         _ works: [@Sendable (Database) throws -> any Sendable],
         _ background: [@Sendable (Database) throws -> Void],
         results: inout [Result<any Sendable, any Error>],
         _ db: Database,
-        giveWay: () -> Bool = { false }
+        giveWay: (Int) -> Bool = { _ in false }
     ) throws {
         // Outside a transaction, `SAVEPOINT` would open and `RELEASE` commit one per item.
         precondition(db.isInsideTransaction, "the group commit's items run inside its transaction")
         for work in works {
-            if !results.isEmpty && giveWay() { break }
+            if !results.isEmpty && giveWay(results.count) { return }
             var itemResult: Result<any Sendable, any Error> = .failure(CancellationError())
             do {
                 try inItemSavepoint(db) {

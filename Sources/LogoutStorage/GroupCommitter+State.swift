@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 
 /// The waiting writes of the group commit, by kind, and whose turn it is.
 extension GroupCommitter {
@@ -10,6 +11,15 @@ extension GroupCommitter {
         /// (`synchronous=NORMAL`): a power cut or a crash of the system may lose it, which
         /// causes only a redelivery.
         case redeliverable
+    }
+
+    /// How many items of a batch ran before it gave way, set from inside its transaction.
+    final class GaveWay: Sendable {
+        private let done = Mutex<Int?>(nil)
+        var at: Int? {
+            get { done.withLock { $0 } }
+            set { done.withLock { $0 = newValue } }
+        }
     }
 
     enum Signal: Sendable {

@@ -176,7 +176,10 @@ final class GroupCommitter: Sendable {
         _ durability: Durability
     ) async {
         let works = batch.map(\.work)
-        let results: [Result<any Sendable, any Error>]
+        var results: [Result<any Sendable, any Error>]
+        // Where the batch gave way to an acknowledgement: the items from there on, and the
+        // background items, did not run, whatever becomes of the transaction.
+        let gaveWay = GaveWay()
         do {
             results = try await writer.writeWithoutTransaction { db in
                 let started = ContinuousClock.now
@@ -201,19 +204,26 @@ final class GroupCommitter: Sendable {
                 results.reserveCapacity(works.count)
                 let budgetEnds = started + self.queueBudget
                 try db.inTransaction {
-                    try Self.run(works, background, results: &results, db) {
-                        durability == .redeliverable && ContinuousClock.now >= budgetEnds
-                            && self.state.withLock { !$0.onDisk.isEmpty }
+                    try Self.run(works, background, results: &results, db) { done in
+                        guard
+                            durability == .redeliverable && ContinuousClock.now >= budgetEnds
+                                && self.state.withLock({ !$0.onDisk.isEmpty })
+                        else { return false }
+                        gaveWay.at = done
+                        return true
                     }
                     return .commit
                 }
                 return results
             }
         } catch {
-            // The transaction as a whole failed (busy, full, I/O): nothing of the batch is stored.
-            results = Array(repeating: .failure(error), count: batch.count)
-            state.withLock { $0.droppedBackground += background.count }
+            // The transaction as a whole failed (busy, full, I/O): nothing of the batch is
+            // stored, and what ran of it fails.
+            let ran = gaveWay.at ?? batch.count
+            results = Array(repeating: .failure(error), count: ran)
+            if ran == batch.count { state.withLock { $0.droppedBackground += background.count } }
         }
+        let stoppedAt = gaveWay.at
         switch durability {
         case .onDisk: onDiskBatches.add(1, ordering: .relaxed)
         case .redeliverable: redeliverableBatches.add(1, ordering: .relaxed)
@@ -221,9 +231,13 @@ final class GroupCommitter: Sendable {
         for (pending, result) in zip(batch, results) {
             pending.result = result
         }
-        // The items the budget left out go first at their kind's next turn, in their order.
-        if results.count < batch.count {
-            state.withLock { $0.redeliverable.insert(contentsOf: batch[results.count...], at: 0) }
+        // The items (and background items) the budget left out go first at their next turn, in
+        // their order.
+        if let stoppedAt {
+            state.withLock { state in
+                state.redeliverable.insert(contentsOf: batch[stoppedAt...], at: 0)
+                state.background.insert(contentsOf: background, at: 0)
+            }
         }
         for pending in batch[..<results.count] {
             if let continuation = pending.continuation {

@@ -8,26 +8,26 @@ extension LogoutDatabase {
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
         let lease = DeliveryLeases.Lease(leasedAt: now, until: now + request.lease)
-        let taken = DeliveryLeases.Taken()
+        let undo = DeliveryLeases.Undo()
         do {
             return try await committer.write(.redeliverable) { db in
-                try self.claim(request, lease: lease, now: now, db) { taken.append($0) }
+                try self.claim(request, lease: lease, now: now, undo: undo, db)
             }
         } catch {
             // Nothing claimed reaches the caller: the leases taken for it end with the failure.
-            leases.end(taken.ids)
+            leases.undo(undo)
             throw error
         }
     }
 
-    /// The claim inside the writer's transaction; `leased` is told each RP's leases as they are
-    /// taken (a later RP's failure rolls back the breakers, not the leases already taken).
+    /// The claim inside the writer's transaction; `undo` keeps the leases it takes (a later RP's
+    /// failure rolls back the breakers, not the leases already taken).
     private func claim(
         _ request: ClaimRequest,
         lease: DeliveryLeases.Lease,
         now: Timestamp,
-        _ db: Database,
-        leased: ([Int64]) -> Void
+        undo: DeliveryLeases.Undo,
+        _ db: Database
     ) throws -> [ClaimedDelivery] {
         let nowMs = now.column
         let rps = try claimable(db)
@@ -103,8 +103,7 @@ extension LogoutDatabase {
                     )
                 )
             }
-            leases.add(ids, clientID: rp.clientID, lease)
-            leased(ids)
+            leases.add(ids, clientID: rp.clientID, lease, undo: undo)
             if let breaker = ClaimPlanner.afterClaim(
                 stored.breaker,
                 slots: slots,

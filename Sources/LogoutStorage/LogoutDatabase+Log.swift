@@ -60,17 +60,26 @@ extension LogoutDatabase {
     /// Queues a delivery again, due now. A failed or skipped one gets a fresh start of its retry
     /// window; a waiting one is simply brought forward.
     public func retryDelivery(id: Int64, now: Timestamp) async throws -> RetryOutcome {
-        let outcome = try await committer.write { db -> RetryOutcome in
-            guard
-                let status = try String.fetchOne(db, sql: "SELECT status FROM deliveries WHERE id = ?", arguments: [id])
-            else { return .notFound }
-            if status == DeliveryStatus.delivered.rawValue { return .alreadyDelivered }
-            try Self.requeue(db, condition: "id = ?", arguments: [id], now: now)
-            return .queued
+        let undo = DeliveryLeases.Undo()
+        do {
+            return try await committer.write { db -> RetryOutcome in
+                guard
+                    let status = try String.fetchOne(
+                        db,
+                        sql: "SELECT status FROM deliveries WHERE id = ?",
+                        arguments: [id]
+                    )
+                else { return .notFound }
+                if status == DeliveryStatus.delivered.rawValue { return .alreadyDelivered }
+                try Self.requeue(db, condition: "id = ?", arguments: [id], now: now)
+                // Brought forward, it is claimable at once, as when its lease was in the row.
+                self.leases.end([id], undo: undo)
+                return .queued
+            }
+        } catch {
+            leases.undo(undo)
+            throw error
         }
-        // Brought forward, it is claimable at once, as when its lease was in the row.
-        if outcome == .queued { leases.end([id]) }
-        return outcome
     }
 
     /// Queues again every failed or skipped delivery of an RP created since `since` (after an

@@ -5,11 +5,23 @@ extension LogoutDatabase {
     /// Stores outcomes and their deliveries' new states in one write; concurrent writes share a
     /// commit. An RP's breaker is read and saved once per call, whatever the number of its outcomes.
     /// One process holds this file's leases (its lock), and it starts no attempt its lease cannot
-    /// cover: no outcome is ever another's, none is dropped. The leases end once the outcomes are
-    /// committed: a write that fails leaves them to expire, and the jobs to be attempted again.
+    /// cover: no outcome is ever another's, none is dropped. The leases end with the outcomes'
+    /// write (a release after it finds none, and keeps their due times); a write that fails
+    /// gives them back, to expire, and the jobs are attempted again.
     @discardableResult
     public func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64] {
         guard !reports.isEmpty else { return [] }
+        let undo = DeliveryLeases.Undo()
+        do {
+            try await write(reports, undo: undo)
+        } catch {
+            leases.undo(undo)
+            throw error
+        }
+        return []
+    }
+
+    private func write(_ reports: [AttemptReport], undo: DeliveryLeases.Undo) async throws {
         try await committer.write(.redeliverable) { db in
             var stored: [(report: AttemptReport, clientID: String)] = []
             for report in reports {
@@ -23,9 +35,8 @@ extension LogoutDatabase {
             for (clientID, breaker) in BreakerUpdate.apply(stored, to: current) {
                 try breaker.save(clientID: clientID, db)
             }
+            self.leases.end(reports.lazy.map(\.deliveryID), undo: undo)
         }
-        leases.end(reports.lazy.map(\.deliveryID))
-        return []
     }
 
     /// The report's RP; read from the row only for a report that does not name it.
@@ -72,21 +83,26 @@ extension LogoutDatabase {
     /// is one an older release left, which the start released already; still handled.
     public func releaseLeases(ids: [Int64], now: Timestamp) async throws {
         guard !ids.isEmpty else { return }
-        let held = try await pool.write { db in
-            // Read in the writer's order: no outcome of these is committed between.
-            let held = self.leases.held(ids)
-            let statement = try db.cachedStatement(
-                sql: """
-                    UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
-                    WHERE id = ? AND status IN ('pending', 'retrying') AND (lease_until IS NOT NULL OR ?)
-                    """
-            )
-            for id in ids {
-                try statement.execute(arguments: [now.column, id, held.contains(id)])
+        let undo = DeliveryLeases.Undo()
+        do {
+            try await pool.write { db in
+                // Read in the writer's order: an outcome committed first has ended its lease.
+                let held = self.leases.held(ids)
+                let statement = try db.cachedStatement(
+                    sql: """
+                        UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
+                        WHERE id = ? AND status IN ('pending', 'retrying') AND (lease_until IS NOT NULL OR ?)
+                        """
+                )
+                for id in ids {
+                    try statement.execute(arguments: [now.column, id, held.contains(id)])
+                }
+                self.leases.end(held, undo: undo)
             }
-            return held
+        } catch {
+            leases.undo(undo)
+            throw error
         }
-        leases.end(held)
     }
 
     /// At start, every lease belongs to a process that is gone (one daemon per database, held by

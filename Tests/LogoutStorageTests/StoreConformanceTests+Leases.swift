@@ -9,7 +9,7 @@ import Testing
     /// An RP whose due deliveries are all leased is due at the end of their leases, not at their
     /// stored due times (else the engine claims nothing in a loop while attempts hang); a row
     /// not leased brings it forward. A leased delivery shows in flight, with no due time, and
-    /// counts in flight; an outcome, a release and an expired lease each end it.
+    /// counts in flight; an outcome, a release, an expired lease and a redelivery each end it.
     @Test(arguments: StoreKind.allCases)
     func leasedDeliveriesAreInFlightAndDueAtTheirLeasesEnd(kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)
@@ -63,5 +63,10 @@ import Testing
         let again = try await f.store.claimDue(f.claim(), now: f.now + .seconds(41))
         #expect(again.map(\.id) == [claimed[2].id])
         #expect(try await f.store.nextDueAt() == f.now + .seconds(81))
+        // An admin's redelivery of it brings it forward and ends its lease: claimable at once.
+        #expect(try await f.store.retryDelivery(id: claimed[2].id, now: f.now + .seconds(42)) == .queued)
+        let redelivered = try #require(try await f.store.delivery(id: claimed[2].id)).0
+        #expect(redelivered.inFlightSince == nil && redelivered.nextAttemptAt == f.now + .seconds(42))
+        #expect(try await f.store.claimDue(f.claim(), now: f.now + .seconds(42)).map(\.id) == [claimed[2].id])
     }
 }
