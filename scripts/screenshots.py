@@ -20,7 +20,7 @@ import urllib.request
 
 import jwt
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -86,11 +86,11 @@ def start_rp(status):
 
 def page_text(driver):
     """The body's text, or "" while a navigation replaces the document: the element found may
-    belong to the page being left, and reading it then raises (a CI run met exactly that right
-    after the retry button's POST)."""
+    belong to the page being left, and reading it then raises, or the new document has no body
+    yet (CI runs met both right after the retry button's POST)."""
     try:
         return driver.find_element(By.TAG_NAME, "body").text
-    except StaleElementReferenceException:
+    except (StaleElementReferenceException, NoSuchElementException):
         return ""
 
 

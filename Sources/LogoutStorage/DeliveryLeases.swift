@@ -22,11 +22,10 @@ final class DeliveryLeases: Sendable {
     }
 
     /// What one write changed in the leases, to take back if its transaction fails after all:
-    /// the leases it took end, and the ones it ended come back.
+    /// the leases it took end, and the ones it ended come back. Taken back once.
     final class Undo: Sendable {
-        fileprivate let changes = Mutex<(taken: [Int64], ended: [(id: Int64, clientID: String, lease: Lease)])>(
-            ([], [])
-        )
+        typealias Change = (id: Int64, clientID: String, lease: Lease)
+        fileprivate let changes = Mutex<(taken: [Change], ended: [Change])>(([], []))
     }
 
     /// By RP, as claims ask (an RP's claim skips its own leases only), and each lease's RP, as
@@ -73,7 +72,7 @@ final class DeliveryLeases: Sendable {
                 held.owner[id] = clientID
             }
         }
-        undo?.changes.withLock { $0.taken += ids }
+        undo?.changes.withLock { $0.taken += ids.map { ($0, clientID, lease) } }
     }
 
     /// Ends the leases of `ids`, inside the write whose commit ends them (`undo` brings them
@@ -88,12 +87,18 @@ final class DeliveryLeases: Sendable {
         return Set(ended.map(\.id))
     }
 
-    /// Takes back what a failed write changed: its leases end, and those it ended come back
-    /// unless the row has been leased again since.
+    /// Takes back what a failed write changed, in the writer's order (from inside the write, or
+    /// the transaction's rollback): the leases it took end, unless taken again since, and those
+    /// it ended come back, unless the row has been leased again since. A second call does nothing.
     func undo(_ undo: Undo) {
-        let changes = undo.changes.withLock { $0 }
+        let changes = undo.changes.withLock { changes in
+            defer { changes = ([], []) }
+            return changes
+        }
         held.withLock { held in
-            for id in changes.taken { _ = held.end(id) }
+            for (id, clientID, lease) in changes.taken where held.byRP[clientID]?[id] == lease {
+                _ = held.end(id)
+            }
             for (id, clientID, lease) in changes.ended where held.owner[id] == nil {
                 held.byRP[clientID, default: [:]][id] = lease
                 held.owner[id] = clientID

@@ -100,6 +100,16 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// What the items of the transaction running undo in memory if it rolls back, run in the
+    /// writer before any other write: a change an item made beside the database (a lease) must
+    /// not outlive the rows it went with, nor be taken back after a later write relied on it.
+    private let rollbackHooks = Mutex<[@Sendable () -> Void]>([])
+
+    /// Called by an item, inside its write: `hook` runs if the transaction rolls back.
+    func onRollback(_ hook: @escaping @Sendable () -> Void) {
+        rollbackHooks.withLock { $0.append(hook) }
+    }
+
     /// Commits queued background items now (a no-op when none wait).
     func flushBackground() async throws {
         guard pendingBackgroundItems > 0 else { return }
@@ -203,17 +213,24 @@ final class GroupCommitter: Sendable {
                 var results: [Result<any Sendable, any Error>] = []
                 results.reserveCapacity(works.count)
                 let budgetEnds = started + self.queueBudget
-                try db.inTransaction {
-                    try Self.run(works, background, results: &results, db) { done in
-                        guard
-                            durability == .redeliverable && ContinuousClock.now >= budgetEnds
-                                && self.state.withLock({ !$0.onDisk.isEmpty })
-                        else { return false }
-                        gaveWay.at = done
-                        return true
+                self.rollbackHooks.withLock { $0 = [] }
+                do {
+                    try db.inTransaction {
+                        try Self.run(works, background, results: &results, db) { done in
+                            guard
+                                durability == .redeliverable && ContinuousClock.now >= budgetEnds
+                                    && self.state.withLock({ !$0.onDisk.isEmpty })
+                            else { return false }
+                            gaveWay.at = done
+                            return true
+                        }
+                        return .commit
                     }
-                    return .commit
+                } catch {
+                    for hook in self.rollbackHooks.withLock({ $0 }) { hook() }
+                    throw error
                 }
+                self.rollbackHooks.withLock { $0 = [] }
                 return results
             }
         } catch {

@@ -8,15 +8,17 @@ extension LogoutDatabase {
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
         let lease = DeliveryLeases.Lease(leasedAt: now, until: now + request.lease)
+        // Nothing claimed reaches the caller of a claim that fails: the leases taken for it end
+        // with the failure, in the writer (before a later claim could skip their rows).
         let undo = DeliveryLeases.Undo()
-        do {
-            return try await committer.write(.redeliverable) { db in
-                try self.claim(request, lease: lease, now: now, undo: undo, db)
+        return try await committer.write(.redeliverable) { db in
+            self.committer.onRollback { self.leases.undo(undo) }
+            do {
+                return try self.claim(request, lease: lease, now: now, undo: undo, db)
+            } catch {
+                self.leases.undo(undo)
+                throw error
             }
-        } catch {
-            // Nothing claimed reaches the caller: the leases taken for it end with the failure.
-            leases.undo(undo)
-            throw error
         }
     }
 

@@ -61,24 +61,20 @@ extension LogoutDatabase {
     /// window; a waiting one is simply brought forward.
     public func retryDelivery(id: Int64, now: Timestamp) async throws -> RetryOutcome {
         let undo = DeliveryLeases.Undo()
-        do {
-            return try await committer.write { db -> RetryOutcome in
-                guard
-                    let status = try String.fetchOne(
-                        db,
-                        sql: "SELECT status FROM deliveries WHERE id = ?",
-                        arguments: [id]
-                    )
-                else { return .notFound }
-                if status == DeliveryStatus.delivered.rawValue { return .alreadyDelivered }
-                try Self.requeue(db, condition: "id = ?", arguments: [id], now: now)
-                // Brought forward, it is claimable at once, as when its lease was in the row.
-                self.leases.end([id], undo: undo)
-                return .queued
-            }
-        } catch {
-            leases.undo(undo)
-            throw error
+        return try await committer.write { db -> RetryOutcome in
+            self.committer.onRollback { self.leases.undo(undo) }
+            guard
+                let status = try String.fetchOne(
+                    db,
+                    sql: "SELECT status FROM deliveries WHERE id = ?",
+                    arguments: [id]
+                )
+            else { return .notFound }
+            if status == DeliveryStatus.delivered.rawValue { return .alreadyDelivered }
+            try Self.requeue(db, condition: "id = ?", arguments: [id], now: now)
+            // Brought forward, it is claimable at once, as when its lease was in the row.
+            self.leases.end([id], undo: undo)
+            return .queued
         }
     }
 

@@ -12,17 +12,8 @@ extension LogoutDatabase {
     public func recordAttempts(_ reports: [AttemptReport]) async throws -> [Int64] {
         guard !reports.isEmpty else { return [] }
         let undo = DeliveryLeases.Undo()
-        do {
-            try await write(reports, undo: undo)
-        } catch {
-            leases.undo(undo)
-            throw error
-        }
-        return []
-    }
-
-    private func write(_ reports: [AttemptReport], undo: DeliveryLeases.Undo) async throws {
         try await committer.write(.redeliverable) { db in
+            self.committer.onRollback { self.leases.undo(undo) }
             var stored: [(report: AttemptReport, clientID: String)] = []
             for report in reports {
                 try Self.storeOutcome(report, db)
@@ -37,6 +28,7 @@ extension LogoutDatabase {
             }
             self.leases.end(reports.lazy.map(\.deliveryID), undo: undo)
         }
+        return []
     }
 
     /// The report's RP; read from the row only for a report that does not name it.
@@ -83,25 +75,29 @@ extension LogoutDatabase {
     /// is one an older release left, which the start released already; still handled.
     public func releaseLeases(ids: [Int64], now: Timestamp) async throws {
         guard !ids.isEmpty else { return }
-        let undo = DeliveryLeases.Undo()
-        do {
-            try await pool.write { db in
-                // Read in the writer's order: an outcome committed first has ended its lease.
-                let held = self.leases.held(ids)
-                let statement = try db.cachedStatement(
-                    sql: """
-                        UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
-                        WHERE id = ? AND status IN ('pending', 'retrying') AND (lease_until IS NOT NULL OR ?)
-                        """
-                )
-                for id in ids {
-                    try statement.execute(arguments: [now.column, id, held.contains(id)])
+        try await pool.writeWithoutTransaction { db in
+            // A failed transaction gives the leases back before any other write runs.
+            let undo = DeliveryLeases.Undo()
+            do {
+                try db.inTransaction {
+                    // Read in the writer's order: an outcome committed first has ended its lease.
+                    let held = self.leases.held(ids)
+                    let statement = try db.cachedStatement(
+                        sql: """
+                            UPDATE deliveries SET lease_until = NULL, leased_at = NULL, next_attempt_at = ?
+                            WHERE id = ? AND status IN ('pending', 'retrying') AND (lease_until IS NOT NULL OR ?)
+                            """
+                    )
+                    for id in ids {
+                        try statement.execute(arguments: [now.column, id, held.contains(id)])
+                    }
+                    self.leases.end(held, undo: undo)
+                    return .commit
                 }
-                self.leases.end(held, undo: undo)
+            } catch {
+                self.leases.undo(undo)
+                throw error
             }
-        } catch {
-            leases.undo(undo)
-            throw error
         }
     }
 

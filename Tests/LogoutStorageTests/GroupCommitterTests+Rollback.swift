@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 import Testing
 
 @testable import LogoutStorage
@@ -60,5 +61,28 @@ extension GroupCommitterTests {
             #expect(try await f.committer.write(.onDisk, Fixture.insert("c")) == "c")
             return true
         }
+    }
+
+    /// What an item changed beside the database is taken back when its transaction rolls back,
+    /// in the writer before the next write; a transaction that commits runs no hook.
+    @Test func anItemsRollbackHookRunsOnlyWhenItsTransactionRollsBack() async throws {
+        let f = try Fixture()
+        let committer = f.committer
+        let ran = Names()
+        await #expect(throws: (any Error).self) {
+            try await committer.write(.redeliverable) { db in
+                committer.onRollback { ran.list.withLock { $0.append("undone") } }
+                // Checked at COMMIT: the transaction rolls back after the item succeeded.
+                try db.execute(sql: "INSERT INTO orphans (parent) VALUES (42)")
+            }
+        }
+        try await committer.write(.redeliverable) { db in
+            ran.list.withLock { $0.append("next") }
+            committer.onRollback { ran.list.withLock { $0.append("undone again") } }
+            try db.execute(sql: "INSERT INTO items (name) VALUES ('kept')")
+        }
+        try await committer.write { db in try db.execute(sql: "INSERT INTO items (name) VALUES ('later')") }
+        #expect(ran.list.withLock { $0 } == ["undone", "next"])
+        #expect(try f.names() == ["kept", "later"])
     }
 }

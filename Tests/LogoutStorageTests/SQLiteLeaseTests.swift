@@ -98,6 +98,28 @@ import Testing
     }
 }
 
+/// Leases taken back after a failed write: once, and never over a lease taken since.
+@Suite struct DeliveryLeasesUndoTests {
+    let now = StoreFixture.now
+
+    @Test func aFailedWritesChangesAreTakenBackOnceAndNotOverNewerOnes() {
+        let leases = DeliveryLeases()
+        let first = DeliveryLeases.Lease(leasedAt: now, until: now + .seconds(40))
+        leases.add([1, 2], clientID: "a", first)
+        let undo = DeliveryLeases.Undo()
+        leases.end([1], undo: undo)
+        leases.add([3, 4], clientID: "a", first, undo: undo)
+        // Before the undo, 4's lease expired and a later claim took it again.
+        let later = DeliveryLeases.Lease(leasedAt: now + .seconds(41), until: now + .seconds(81))
+        leases.add([4], clientID: "a", later)
+        leases.undo(undo)
+        #expect(leases.all() == [1: first, 2: first, 4: later], "1 back, 3 ended, 4 kept as retaken")
+        leases.end([1])
+        leases.undo(undo)
+        #expect(leases.all() == [2: first, 4: later], "a second undo changes nothing")
+    }
+}
+
 /// The ids a claim reads past are bound padded to a power of two, with an id no row has.
 @Suite struct IDListTests {
     @Test(arguments: [(0, 0), (1, 1), (3, 4), (4, 4), (5, 8), (17, 32)])
