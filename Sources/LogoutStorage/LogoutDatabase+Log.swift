@@ -163,16 +163,16 @@ extension LogoutDatabase {
     public func skipWaitingDeliveries(clientID: String, reason: String, now: Timestamp) async throws -> Int {
         try await committer.write { db in
             // Read in the writer's order: no claim or outcome comes between.
-            let held = IDList(self.leases.byRelyingParty()[clientID]?.keys ?? [:].keys)
-            var arguments: StatementArguments = [reason, now.column, clientID]
-            _ = arguments.append(contentsOf: held.arguments)
+            let held = (self.leases.byRelyingParty()[clientID]?.keys).map { Array($0) } ?? []
+            // One JSON array, not a placeholder per id: an RP may hold up to `per_rp_concurrency`
+            // (10,000) leases, and the statement is made once per call anyway.
             try db.execute(
                 sql: """
                     UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?, finished_at = ?
                     WHERE client_id = ? AND status IN ('pending', 'retrying') AND lease_until IS NULL
-                        \(IDList.notIn("id", count: held.count))
+                        AND id NOT IN (SELECT value FROM json_each(?))
                     """,
-                arguments: arguments
+                arguments: [reason, now.column, clientID, "[" + held.map(String.init).joined(separator: ",") + "]"]
             )
             return db.changesCount
         }

@@ -119,19 +119,3 @@ import Testing
         #expect(leases.all() == [2: first, 4: later], "a second undo changes nothing")
     }
 }
-
-/// The ids a claim reads past are bound padded to a power of two, with an id no row has.
-@Suite struct IDListTests {
-    @Test(arguments: [(0, 0), (1, 1), (3, 4), (4, 4), (5, 8), (17, 32)])
-    func paddedToAPowerOfTwo(ids: Int, padded: Int) {
-        let list = IDList((0..<Int64(ids)).map { $0 + 100 })
-        #expect(list.count == padded)
-        #expect(
-            list.arguments
-                == StatementArguments(
-                    Array((0..<Int64(ids)).map { $0 + 100 }) + Array(repeating: Int64(-1), count: padded - ids)
-                )
-        )
-        #expect(IDList.notIn("id", count: list.count).filter { $0 == "?" }.count == padded)
-    }
-}
