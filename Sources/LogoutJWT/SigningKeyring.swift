@@ -12,8 +12,21 @@ public final class SigningKeyring: Sendable {
     }
 
     private struct State {
-        var files: SigningKeyStore
-        var scheduled: [String: KeySchedule.Key]
+        var files: SigningKeyStore {
+            didSet { signing = [:] }
+        }
+        var scheduled: [String: KeySchedule.Key] {
+            didSet { signing = [:] }
+        }
+        /// The signing key by algorithm while its schedule's answer holds: every delivery mints,
+        /// and deciding again each time (the keys listed, filtered, sorted, their file found)
+        /// was 1 % of a fan-out's instructions. Any change of files or schedule drops it.
+        var signing: [SigningAlgorithm: (window: KeySchedule.Signing, key: SigningKey?)] = [:]
+
+        init(files: SigningKeyStore, scheduled: [String: KeySchedule.Key]) {
+            self.files = files
+            self.scheduled = scheduled
+        }
 
         /// Keys with a file and a schedule (a schedule whose file is gone is history only).
         var keys: [KeySchedule.Key] { files.keys.compactMap { scheduled[$0.key.keyID] } }
@@ -69,9 +82,11 @@ public final class SigningKeyring: Sendable {
 
     public func signingKey(_ algorithm: SigningAlgorithm, now: Timestamp) -> SigningKey? {
         state.withLock { state in
-            schedule.active(algorithm, among: state.keys, now: now).flatMap { active in
-                state.files.keys.first { $0.key.keyID == active.keyID }?.key
-            }
+            if let cached = state.signing[algorithm], cached.window.holds(at: now) { return cached.key }
+            guard let window = schedule.signing(algorithm, among: state.keys, now: now) else { return nil }
+            let key = state.files.keys.first { $0.key.keyID == window.key.keyID }?.key
+            state.signing[algorithm] = (window, key)
+            return key
         }
     }
 

@@ -63,4 +63,37 @@ import Testing
         #expect(statuses.map(\.state) == [.retiring, .active])
         #expect(statuses[0].retiresAt == Self.at(34))
     }
+
+    /// The signer kept by a caller while `holds(at:)` is what deciding again would give, at every
+    /// switch of a rotation: a future key, two keys switching at the same instant (the later id
+    /// signs), a key added after the last, and a clock stepped back before the first.
+    @Test(
+        arguments: [
+            (-2.0, "F", nil, 1.0), (0.5, "F", nil, 1.0), (1.0, "T2", 1.0, 20.0), (19.9, "T2", 1.0, 20.0),
+            (20.0, "L", 20.0, nil), (500.0, "L", 20.0, nil),
+        ] as [(Double, String, Double?, Double?)]
+    )
+    func aSignerHoldsUntilTheNextKeysSwitch(hour: Double, signer: String, from: Double?, until: Double?) throws {
+        let keys = [
+            KeySchedule.Key(keyID: "T2", algorithm: .es256, publishedAt: Self.at(0), signsFrom: Self.at(1)),
+            KeySchedule.Key(keyID: "F", algorithm: .es256, publishedAt: Self.at(0), signsFrom: Self.at(1)),
+            KeySchedule.Key(keyID: "L", algorithm: .es256, publishedAt: Self.at(0), signsFrom: Self.at(20)),
+            KeySchedule.Key(keyID: "R", algorithm: .rs256, publishedAt: Self.at(0), signsFrom: Self.at(3)),
+        ]
+        let now = Self.at(hour)
+        let window = try #require(Self.schedule.signing(.es256, among: keys, now: now))
+        #expect(window.key.keyID == Self.schedule.active(.es256, among: keys, now: now)?.keyID)
+        // Before any key is due the earliest signs ("F" and "T2" tie on `signsFrom`: "F" sorts
+        // first); from their instant on, the last of the tie ("T2").
+        #expect(window.key.keyID == signer)
+        #expect(window.from == from.map(Self.at) && window.until == until.map(Self.at))
+        // Wherever it holds, deciding again gives the same key; just outside, it does not hold.
+        for probe in [window.from, window.until.map { $0 + .milliseconds(-1) }].compactMap({ $0 }) {
+            #expect(window.holds(at: probe))
+            #expect(Self.schedule.active(.es256, among: keys, now: probe)?.keyID == window.key.keyID)
+        }
+        if let until = window.until { #expect(!window.holds(at: until)) }
+        if let from = window.from { #expect(!window.holds(at: from + .milliseconds(-1))) }
+        #expect(Self.schedule.signing(.edDSA, among: keys, now: now) == nil)
+    }
 }

@@ -91,4 +91,38 @@ public struct KeySchedule: Sendable, Equatable {
     public func active(_ algorithm: SigningAlgorithm, among keys: [Key], now: Timestamp) -> Key? {
         statuses(keys.filter { $0.algorithm == algorithm }, now: now).first { $0.state == .active }?.key
     }
+
+    /// The key that signs `algorithm` now, with the instants between which it stays the one:
+    /// the answer changes only when the clock crosses a key's `signsFrom`, so a caller that
+    /// mints for every delivery can keep it while `now` stays inside (`holds(at:)`) and decide
+    /// again outside, a clock stepped back included.
+    public struct Signing: Sendable, Equatable {
+        public var key: Key
+        /// Nil: from the beginning of time (no key was due yet, the earliest signs early).
+        public var from: Timestamp?
+        /// Nil: until another key is scheduled.
+        public var until: Timestamp?
+
+        public func holds(at now: Timestamp) -> Bool {
+            (from.map { $0 <= now } ?? true) && (until.map { now < $0 } ?? true)
+        }
+    }
+
+    /// `active(_:among:now:)`'s answer and how long it holds.
+    public func signing(_ algorithm: SigningAlgorithm, among keys: [Key], now: Timestamp) -> Signing? {
+        let ordered = keys.filter { $0.algorithm == algorithm }.sorted {
+            ($0.signsFrom, $0.keyID) < ($1.signsFrom, $1.keyID)
+        }
+        guard let first = ordered.first else { return nil }
+        guard let active = ordered.lastIndex(where: { $0.signsFrom <= now }) else {
+            return Signing(key: first, from: nil, until: first.signsFrom)
+        }
+        // The next key's `signsFrom` is after `now`, so after the active one's (ties sort before).
+        let next = ordered.index(after: active)
+        return Signing(
+            key: ordered[active],
+            from: ordered[active].signsFrom,
+            until: next < ordered.endIndex ? ordered[next].signsFrom : nil
+        )
+    }
 }
