@@ -146,4 +146,20 @@ import Testing
             #expect(values["logoutd_oldest_pending_age_seconds"] == 90)
         }
     }
+
+    /// A handle is made once per label and dimensions, and never shared by two series.
+    @Test func counterHandlesAreOnePerSeries() {
+        let cache = CounterCache()
+        let factory = PrometheusMetricsFactory(registry: PrometheusCollectorRegistry())
+        let made = cache.counter("c_total", ["client_id": "a", "result": "success"], factory)
+        #expect(made === cache.counter("c_total", ["client_id": "a", "result": "success"], factory))
+        for other: KeyValuePairs<String, String> in [
+            ["client_id": "a", "result": "other"], ["client_id": "b", "result": "success"],
+            ["issuer": "a", "result": "success"], ["client_id": "a"],
+            ["client_id": "a", "result": "success", "x": "y"],
+        ] {
+            #expect(made !== cache.counter("c_total", other, factory))
+        }
+        #expect(made !== cache.counter("d_total", ["client_id": "a", "result": "success"], factory))
+    }
 }

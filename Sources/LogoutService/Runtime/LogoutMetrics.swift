@@ -114,9 +114,39 @@ struct LogoutMetrics: Sendable {
 /// The handles `LogoutMetrics` made, by label and dimensions. Bounded like the labels are:
 /// issuers, RPs and closed sets of outcomes (ADM-3).
 final class CounterCache: Sendable {
+    /// Up to two dimensions inline (every counter here has at most two): a key made of arrays
+    /// cost three allocations per event, for every delivery attempt (callgrind).
     private struct Key: Hashable {
         var label: String
-        var dimensions: [String]
+        var first: (name: String, value: String)?
+        var second: (name: String, value: String)?
+        var more: [String] = []
+
+        init(_ label: String, _ dimensions: KeyValuePairs<String, String>) {
+            self.label = label
+            for (index, pair) in dimensions.enumerated() {
+                switch index {
+                case 0: first = (pair.key, pair.value)
+                case 1: second = (pair.key, pair.value)
+                default: more += [pair.key, pair.value]
+                }
+            }
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.label == rhs.label && lhs.first?.name == rhs.first?.name && lhs.first?.value == rhs.first?.value
+                && lhs.second?.name == rhs.second?.name && lhs.second?.value == rhs.second?.value
+                && lhs.more == rhs.more
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(label)
+            hasher.combine(first?.name)
+            hasher.combine(first?.value)
+            hasher.combine(second?.name)
+            hasher.combine(second?.value)
+            hasher.combine(more)
+        }
     }
 
     private let counters = Mutex<[Key: Counter]>([:])
@@ -129,7 +159,7 @@ final class CounterCache: Sendable {
     )
         -> Counter
     {
-        let key = Key(label: label, dimensions: dimensions.flatMap { [$0.key, $0.value] })
+        let key = Key(label, dimensions)
         return counters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = Counter(label: label, dimensions: dimensions.map { ($0.key, $0.value) }, factory: factory)
