@@ -164,8 +164,9 @@ extension LogoutDatabase {
         try await committer.write { db in
             // Read in the writer's order: no claim or outcome comes between.
             let held = (self.leases.byRelyingParty()[clientID]?.keys).map { Array($0) } ?? []
-            // One JSON array, not a placeholder per id: an RP may hold up to `per_rp_concurrency`
-            // (10,000) leases, and the statement is made once per call anyway.
+            // One JSON array, not a placeholder per id: an RP may hold twice `per_rp_concurrency`
+            // leases (those waiting for a slot too), up to 20,000 ids, and one statement text
+            // serves every count.
             try db.execute(
                 sql: """
                     UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?, finished_at = ?

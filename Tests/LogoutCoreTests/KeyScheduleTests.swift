@@ -64,9 +64,9 @@ import Testing
         #expect(statuses[0].retiresAt == Self.at(34))
     }
 
-    /// The signer kept by a caller while `holds(at:)` is what deciding again would give, at every
-    /// switch of a rotation: a future key, two keys switching at the same instant (the later id
-    /// signs), a key added after the last, and a clock stepped back before the first.
+    /// The signer kept by a caller while `holds(at:)` is what deciding again would give, around
+    /// every switch: before any key is due, two keys switching at the same instant (the later id
+    /// signs), a later key, and an instant long before all of them (a clock stepped back).
     @Test(
         arguments: [
             (-2.0, "F", nil, 1.0), (0.5, "F", nil, 1.0), (1.0, "T2", 1.0, 20.0), (19.9, "T2", 1.0, 20.0),

@@ -122,6 +122,23 @@ import Testing
         #expect(machine.heldCount == 0 && machine.inFlightTotal == 0 && machine.startDeadline(for: 1) == nil)
     }
 
+    /// A waiting job whose lease ran out is passed over, and the next one waiting for the same
+    /// RP, claimed later under a lease that still covers it, takes the freed slot in the same step.
+    @Test func anExpiredWaitingJobGivesItsTurnToTheNextOne() {
+        var machine = Machine(settings: Self.settings)
+        _ = machine.wake(Self.now(monotonic: 0, wall: 0))
+        let claimed = Self.deliveries(1...3)
+        _ = machine.claimed(Array(claimed[0...1]), limit: 128, now: Self.now(monotonic: 0.5, wall: 0.5))
+        _ = machine.wake(Self.now(monotonic: 30, wall: 30))
+        _ = machine.claimed([claimed[2]], limit: 128, now: Self.now(monotonic: 30.5, wall: 30.5))
+        #expect(machine.waitingTotal == 2)
+        let finished = Self.finishFirst(&machine, claimed, at: Self.now(monotonic: 40, wall: 40))
+        #expect(finished.contains(.leaseExpired([2])))
+        #expect(finished.contains(.start([claimed[2]])))
+        // Held: the first until its outcome is stored, and the third; the second is forgotten.
+        #expect(machine.waitingTotal == 0 && machine.inFlightTotal == 1 && machine.heldCount == 2)
+    }
+
     /// A job claimed again while it still waits here (its lease ran out and no replica took
     /// it) waits once, under the new lease: under the old one its outcome would be dropped.
     @Test func aJobClaimedAgainWhileItWaitsWaitsOnceUnderTheNewLease() {

@@ -56,4 +56,37 @@ import Testing
         #expect(refusal?.description.contains("(mode 644)") == true)
         #expect(refusal?.description.hasSuffix("run: chmod 600 \(target)") == true)
     }
+
+    /// The signing key is kept between mints while the schedule's answer holds: every change of
+    /// keys or schedule, and a clock outside the kept window, must decide again.
+    @Test func theSigningKeyFollowsEveryChangeOfTheSchedule() throws {
+        let now = Self.now
+        let files = try SigningKeyStore.open(directory: TemporaryDirectory().path, now: now)
+        let first = try #require(files.keys.first { $0.key.algorithm == .es256 }).key.keyID
+        let schedule = KeySchedule(overlap: .seconds(60))
+        let keyring = SigningKeyring(
+            files: files,
+            scheduled: SigningKeyring.scheduleNewKeys(in: files, known: [], schedule: schedule, now: now),
+            schedule: schedule
+        )
+        #expect(keyring.signingKey(.es256, now: now + .seconds(10))?.keyID == first)
+        // A key added for later leaves the answer until its instant, then takes over.
+        let second = try keyring.add(try SigningKey.generate(.es256), signsFrom: now + .seconds(60), now: now).1.keyID
+        #expect(keyring.signingKey(.es256, now: now + .seconds(10))?.keyID == first)
+        #expect(keyring.signingKey(.es256, now: now + .seconds(60))?.keyID == second)
+        // `keys rotate --now` moves the new key's instant earlier: the kept answer goes with it.
+        #expect(keyring.signingKey(.es256, now: now + .seconds(10))?.keyID == first)
+        keyring.setSignsFrom(keyID: second, to: now + .seconds(5))
+        #expect(keyring.signingKey(.es256, now: now + .seconds(10))?.keyID == second)
+        // A clock stepped back before both keys' instants: the earliest signs.
+        #expect(keyring.signingKey(.es256, now: now - .seconds(1_000))?.keyID == first)
+        #expect(keyring.signingKey(.es256, now: now + .seconds(10))?.keyID == second)
+        // Another replica's schedule taken over: its instants decide.
+        let entries = keyring.entries(now: now)
+        keyring.replace(
+            files: files,
+            scheduled: entries.filter { $0.stored.key.keyID == first }.map(\.status.key)
+        )
+        #expect(keyring.signingKey(.es256, now: now + .seconds(10))?.keyID == first)
+    }
 }

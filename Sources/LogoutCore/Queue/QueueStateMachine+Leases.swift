@@ -17,11 +17,11 @@ extension QueueStateMachine {
         // by id for every job, they were 1 % of a fan-out's instructions (callgrind).
         for clientID in waiting.keys.sorted() where total < settings.concurrency {
             let running = inFlight[clientID, default: 0]
-            let slots = slots(clientID)
-            guard running < slots, let index = waiting.index(forKey: clientID) else { continue }
+            let limit = slots(clientID)
+            guard running < limit, let index = waiting.index(forKey: clientID) else { continue }
             var started = 0
             var taken = 0
-            while total < settings.concurrency, running + started < slots, taken < waiting.values[index].count {
+            while total < settings.concurrency, running + started < limit, taken < waiting.values[index].count {
                 let next = waiting.values[index][taken]
                 taken += 1
                 if let claimed = claimedAt.removeValue(forKey: next.id) {
