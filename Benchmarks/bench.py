@@ -295,6 +295,8 @@ def main():
     parser.add_argument("--allow-tmpfs", action="store_true")
     parser.add_argument("--compare", default=None, help="another logoutd binary (before a change), run alternately")
     parser.add_argument("--json", default=None, help="where to write the JSON report")
+    parser.add_argument("--delivery", action="append", default=[], metavar="LINE",
+                        help="a line for every daemon's delivery: section, e.g. 'concurrency: 2' (repeatable)")
     args = parser.parse_args()
     args.work = os.path.abspath(args.work)
     args.binary = os.path.abspath(args.binary)
@@ -306,6 +308,7 @@ def main():
     fs = filesystem(args.work)
     if fs == "tmpfs" and not args.allow_tmpfs:
         sys.exit(f"bench: {args.work} is on tmpfs, where fsync is free: the figures would lie (--allow-tmpfs to insist)")
+    Daemon.delivery_for_all = tuple(args.delivery)
     bench = Bench(args)
     chosen = args.scenarios.split(",")
     if "floor" in chosen and not (args.floor_binary and os.access(args.floor_binary, os.X_OK)):

@@ -125,6 +125,9 @@ def percentiles(values, points=(50, 99, 99.9)):
 class Daemon:
     """The release binary on loopback with a fresh database in `folder`."""
 
+    # `delivery:` lines every daemon of the run gets (bench.py --delivery), before its own.
+    delivery_for_all = ()
+
     def __init__(self, binary, folder, extra_delivery=(), wrapper=(), ready_within=60, extra=""):
         self.binary, self.folder = binary, folder
         # A wrapper (valgrind) runs the daemon inside it and needs longer to become ready.
@@ -133,7 +136,7 @@ class Daemon:
         self.public, self.admin_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.public}"
         self.db = os.path.join(folder, "data", "logoutd.sqlite3")
-        delivery = "\n".join("  " + line for line in extra_delivery)
+        delivery = "\n".join("  " + line for line in tuple(Daemon.delivery_for_all) + tuple(extra_delivery))
         with open(os.path.join(folder, "logoutd.yaml"), "w") as f:
             f.write(f"""issuer: "{self.url}"
 public:
