@@ -108,21 +108,18 @@ public struct KeySchedule: Sendable, Equatable {
         }
     }
 
-    /// `active(_:among:now:)`'s answer and how long it holds.
+    /// `active(_:among:now:)`'s answer and how long it holds: until the next key's `signsFrom`
+    /// (the first one after the active key in `statuses`' order).
     public func signing(_ algorithm: SigningAlgorithm, among keys: [Key], now: Timestamp) -> Signing? {
-        let ordered = keys.filter { $0.algorithm == algorithm }.sorted {
-            ($0.signsFrom, $0.keyID) < ($1.signsFrom, $1.keyID)
-        }
-        guard let first = ordered.first else { return nil }
-        guard let active = ordered.lastIndex(where: { $0.signsFrom <= now }) else {
-            return Signing(key: first, from: nil, until: first.signsFrom)
-        }
-        // The next key's `signsFrom` is after `now`, so after the active one's (ties sort before).
+        let ordered = statuses(keys.filter { $0.algorithm == algorithm }, now: now)
+        guard let active = ordered.firstIndex(where: { $0.state == .active }) else { return nil }
+        let key = ordered[active].key
         let next = ordered.index(after: active)
         return Signing(
-            key: ordered[active],
-            from: ordered[active].signsFrom,
-            until: next < ordered.endIndex ? ordered[next].signsFrom : nil
+            key: key,
+            // Not due yet: the earliest key signs early, from the beginning of time.
+            from: key.signsFrom <= now ? key.signsFrom : nil,
+            until: next < ordered.endIndex ? ordered[next].key.signsFrom : nil
         )
     }
 }

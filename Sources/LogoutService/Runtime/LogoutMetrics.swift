@@ -117,35 +117,26 @@ final class CounterCache: Sendable {
     /// Up to two dimensions inline (every counter here has at most two): a key made of arrays
     /// cost three allocations per event, for every delivery attempt (callgrind).
     private struct Key: Hashable {
+        struct Dimension: Hashable {
+            var name: String
+            var value: String
+        }
+
         var label: String
-        var first: (name: String, value: String)?
-        var second: (name: String, value: String)?
-        var more: [String] = []
+        var first: Dimension?
+        var second: Dimension?
+        var more: [Dimension] = []
 
         init(_ label: String, _ dimensions: KeyValuePairs<String, String>) {
             self.label = label
             for (index, pair) in dimensions.enumerated() {
+                let dimension = Dimension(name: pair.key, value: pair.value)
                 switch index {
-                case 0: first = (pair.key, pair.value)
-                case 1: second = (pair.key, pair.value)
-                default: more += [pair.key, pair.value]
+                case 0: first = dimension
+                case 1: second = dimension
+                default: more.append(dimension)
                 }
             }
-        }
-
-        static func == (lhs: Key, rhs: Key) -> Bool {
-            lhs.label == rhs.label && lhs.first?.name == rhs.first?.name && lhs.first?.value == rhs.first?.value
-                && lhs.second?.name == rhs.second?.name && lhs.second?.value == rhs.second?.value
-                && lhs.more == rhs.more
-        }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(label)
-            hasher.combine(first?.name)
-            hasher.combine(first?.value)
-            hasher.combine(second?.name)
-            hasher.combine(second?.value)
-            hasher.combine(more)
         }
     }
 
