@@ -43,6 +43,8 @@ public protocol SharedSignalsStore: Sendable {
     /// One fan-out pass, in one transaction: the accepted logouts not fanned out yet (up to
     /// `limit`, oldest first), every stream with its removed subjects, `plan`'s SETs stored and
     /// those logouts marked done, so a SET is made once per logout and stream, even after a crash.
+    /// A store may commit a pass without waiting for the disk: a power cut before its next synced
+    /// commit can make a pass again, with new `jti`s (a redelivery, never a lost SET).
     /// Returns how many logouts were read.
     func fanOutSecurityEvents(
         limit: Int,
