@@ -7,6 +7,7 @@ extension LogoutDatabase {
     /// (`DeliveryLeases`): the claim writes nothing but a breaker that lets a probe through.
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
+        try await expandFanOutPlans()
         let lease = DeliveryLeases.Lease(leasedAt: now, until: now + request.lease)
         // Nothing claimed reaches the caller of a claim that fails: the leases taken for it end
         // with the failure, in the writer (before a later claim could skip their rows).
@@ -152,6 +153,7 @@ extension LogoutDatabase {
     /// first row not leased, or at a lease's end, whichever comes first. Else the engine would
     /// claim nothing every few milliseconds while an RP's attempts hang.
     public func nextDueAt() async throws -> Timestamp? {
+        try await expandFanOutPlans()
         let held = leases.byRelyingParty()
         return try await pool.read { db -> Timestamp? in
             guard !held.isEmpty else {

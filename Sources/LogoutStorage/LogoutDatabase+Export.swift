@@ -26,6 +26,8 @@ extension LogoutDatabase {
         guard Self.tables.contains(table) else {
             throw Failure(description: "no table \(table) to export")
         }
+        // The other store has no plans: it takes their deliveries as rows.
+        try await expandFanOutPlans()
         return try await pool.read { db in
             let columns = try db.columns(in: table).map(\.name)
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map { row in

@@ -7,11 +7,13 @@ extension LogoutDatabase {
     /// deliveries in one committed transaction. Returns only once the commit is durable.
     /// What is written is `IntakePlanner`'s decision over what this transaction read.
     public func recordLogout(_ logout: AcceptedLogout, now: Timestamp) async throws -> RecordedLogout {
-        try await committer.write { db in
+        let recorded = try await committer.write { db in
             let snapshot = try self.intakeSnapshot(IntakePlanner.query(for: logout), db)
             let plan = IntakePlanner.plan(logout, snapshot, now: now)
-            return plan.recorded(eventID: try Self.write(plan, now: now, db))
+            return plan.recorded(eventID: try self.write(plan, now: now, db))
         }
+        if case .accepted(_, let deliveries, _, _) = recorded, deliveries > 0 { expandFanOutPlansSoon() }
+        return recorded
     }
 
     public func replayRecorded(_ replay: ReplayKey, now: Timestamp) async throws -> Bool {
@@ -106,37 +108,23 @@ extension LogoutDatabase {
         }
     }
 
-    /// Writes `plan`; the accepted event's id, or 0 when nothing was accepted.
-    static func write(_ plan: IntakePlan, now: Timestamp, _ db: Database) throws -> Int64 {
+    /// Writes `plan`; the accepted event's id, or 0 when nothing was accepted. The deliveries
+    /// go as one plan row (`LogoutDatabase+FanOutPlans`).
+    func write(_ plan: IntakePlan, now: Timestamp, _ db: Database) throws -> Int64 {
         switch plan {
         case .repeated(_, let log):
-            if let log { _ = try insert(log, db) }
+            if let log { _ = try Self.insert(log, db) }
             return 0
         case .conflict(let log):
-            _ = try insert(log, db)
+            _ = try Self.insert(log, db)
             return 0
         case .nothingToEnd:
             return 0
         case .accept(let accepted):
-            let eventID = try insert(accepted.event, db)
+            let eventID = try Self.insert(accepted.event, db)
             let nowMs = now.column
-            let insertDelivery = try db.cachedStatement(
-                sql: """
-                    INSERT INTO deliveries (event_id, client_id, sub, sid, status, created_at, next_attempt_at, reason,
-                        finished_at, trace_context)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            )
-            let traceContext = accepted.event.traceContext?.stored
-            for delivery in accepted.deliveries {
-                let skipped = delivery.skipReason != nil
-                try insertDelivery.execute(arguments: [
-                    eventID, delivery.clientID, delivery.sub, delivery.sid,
-                    skipped ? DeliveryStatus.skipped.rawValue : DeliveryStatus.pending.rawValue,
-                    nowMs, skipped ? nil : nowMs, delivery.skipReason, skipped ? nowMs : nil, traceContext,
-                ])
-            }
-            try insertRevocations(accepted.revocations, eventID: eventID, nowMs: nowMs, db: db)
+            try writeFanOutPlan(accepted.deliveries, eventID: eventID, nowMs: nowMs, db)
+            try Self.insertRevocations(accepted.revocations, eventID: eventID, nowMs: nowMs, db: db)
             // An ended session keeps no upstream token: those to revoke moved to their revocation.
             let endSession = try db.cachedStatement(
                 sql: """

@@ -26,6 +26,7 @@ extension LogoutDatabase {
     }
 
     public func deliveries(_ query: DeliveryQuery) async throws -> [DeliveryRecord] {
+        try await expandFanOutPlans()
         let held = leases.all()
         return try await pool.read { db in
             var conditions = Conditions()
@@ -43,6 +44,7 @@ extension LogoutDatabase {
     }
 
     public func delivery(id: Int64) async throws -> (DeliveryRecord, [AttemptRecord])? {
+        try await expandFanOutPlans()
         let held = leases.all()
         return try await pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id]) else {
@@ -82,17 +84,21 @@ extension LogoutDatabase {
     /// outage, or once a disabled RP is enabled again).
     public func recoverDeliveries(clientID: String, since: Timestamp, now: Timestamp) async throws -> Int {
         try await committer.write { db in
-            try Self.requeue(
-                db,
-                condition: "client_id = ? AND status IN ('failed', 'skipped') AND created_at >= ?",
-                arguments: [clientID, since.column],
-                now: now
-            )
-            return db.changesCount
+            // A skipped delivery may still be in its logout's plan.
+            try self.withAllFanOutPlansExpanded(db) {
+                try Self.requeue(
+                    db,
+                    condition: "client_id = ? AND status IN ('failed', 'skipped') AND created_at >= ?",
+                    arguments: [clientID, since.column],
+                    now: now
+                )
+                return db.changesCount
+            }
         }
     }
 
     public func queueStatistics() async throws -> QueueStatistics {
+        try await expandFanOutPlans()
         let held = Array(leases.all().keys)
         var statistics = try await pool.read { db in
             var statistics = QueueStatistics()
@@ -137,6 +143,7 @@ extension LogoutDatabase {
     }
 
     public func deliveryActivity(start: Timestamp, minutes: Int) async throws -> [DeliveryActivity.Count] {
+        try await expandFanOutPlans()
         let end = start + .seconds(60 * minutes)
         return try await pool.read { db in
             let rows = try Row.fetchAll(
@@ -162,20 +169,22 @@ extension LogoutDatabase {
     /// Leased ones are left to their attempt, whose outcome decides.
     public func skipWaitingDeliveries(clientID: String, reason: String, now: Timestamp) async throws -> Int {
         try await committer.write { db in
-            // Read in the writer's order: no claim or outcome comes between.
-            let held = (self.leases.byRelyingParty()[clientID]?.keys).map { Array($0) } ?? []
-            // One JSON array, not a placeholder per id: an RP may hold twice `per_rp_concurrency`
-            // leases (those waiting for a slot too), up to 20,000 ids, and one statement text
-            // serves every count.
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?, finished_at = ?
-                    WHERE client_id = ? AND status IN ('pending', 'retrying') AND lease_until IS NULL
-                        AND id NOT IN (SELECT value FROM json_each(?))
-                    """,
-                arguments: [reason, now.column, clientID, "[" + held.map(String.init).joined(separator: ",") + "]"]
-            )
-            return db.changesCount
+            try self.withAllFanOutPlansExpanded(db) {
+                // Read in the writer's order: no claim or outcome comes between.
+                let held = (self.leases.byRelyingParty()[clientID]?.keys).map { Array($0) } ?? []
+                // One JSON array, not a placeholder per id: an RP may hold twice
+                // `per_rp_concurrency` leases (those waiting for a slot too), up to 20,000 ids,
+                // and one statement text serves every count.
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?, finished_at = ?
+                        WHERE client_id = ? AND status IN ('pending', 'retrying') AND lease_until IS NULL
+                            AND id NOT IN (SELECT value FROM json_each(?))
+                        """,
+                    arguments: [reason, now.column, clientID, "[" + held.map(String.init).joined(separator: ",") + "]"]
+                )
+                return db.changesCount
+            }
         }
     }
 

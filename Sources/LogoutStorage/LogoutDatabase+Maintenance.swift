@@ -26,6 +26,7 @@ extension LogoutDatabase {
                     DELETE FROM events WHERE received_at < ? AND NOT EXISTS (
                         SELECT 1 FROM deliveries WHERE deliveries.event_id = events.id
                         AND deliveries.status IN ('pending', 'retrying'))
+                        AND NOT EXISTS (SELECT 1 FROM pending_fanouts p WHERE p.event_id = events.id)
                     """,
                 arguments: [cutoff]
             )

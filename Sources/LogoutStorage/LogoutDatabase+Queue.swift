@@ -157,6 +157,8 @@ extension LogoutDatabase {
     func boundDueTimes(of table: String, now: Timestamp, latest: Duration) async throws -> Int {
         let bound = (now + latest).column
         return try await committer.write { db in
+            // A plan's deliveries are due when it was recorded, at a time as far ahead.
+            if table == "deliveries" { try self.withAllFanOutPlansExpanded(db) {} }
             try db.execute(
                 sql: """
                     UPDATE \(table) SET next_attempt_at = ?

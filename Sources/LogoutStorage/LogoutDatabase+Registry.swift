@@ -105,14 +105,17 @@ extension LogoutDatabase {
             guard try RelyingPartyRow.deleteOne(db, key: clientID) else {
                 throw RegistryError.notFound("no RP with client_id \(clientID)")
             }
-            try db.execute(
-                sql: """
-                    UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, lease_until = NULL,
-                        reason = 'the RP was removed', finished_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-                    WHERE client_id = ? AND status IN ('pending', 'retrying')
-                    """,
-                arguments: [clientID]
-            )
+            try self.withAllFanOutPlansExpanded(db) {
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, lease_until = NULL,
+                            reason = 'the RP was removed',
+                            finished_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+                        WHERE client_id = ? AND status IN ('pending', 'retrying')
+                        """,
+                    arguments: [clientID]
+                )
+            }
         }
     }
 

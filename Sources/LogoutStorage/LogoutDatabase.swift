@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LogoutCore
+import Synchronization
 
 /// The one owner of the SQLite file: registry, log and durable queue — the embedded
 /// `LogoutStore`.
@@ -22,6 +23,13 @@ public final class LogoutDatabase: LogoutStore {
     /// The deliveries this process claimed and has not recorded (`DeliveryLeases` says why not
     /// in their rows).
     let leases = DeliveryLeases()
+    /// Above zero while fan-out plans may wait to be made into rows; zero only once none is
+    /// left (`LogoutDatabase+FanOutPlans`). Counted from the file at start: a process that
+    /// stopped or crashed may have left some.
+    let pendingFanOutPlans: Atomic<Int>
+    /// True while a task makes plans into rows (`expandFanOutPlansSoon`).
+    let fanOutExpander = Atomic<Bool>(false)
+    let expandsPlansInBackground: Bool
     public let path: String
     /// The last migration applied ("v5"), for the start-up log line.
     public let schemaVersion: String
@@ -31,7 +39,10 @@ public final class LogoutDatabase: LogoutStore {
 
     /// - Parameter busyTimeout: how long a write waits for a lock held elsewhere before the
     ///   caller gets an error (and the notifier a 503).
-    public init(path: String, busyTimeout: Duration = .seconds(2)) throws {
+    /// - Parameter expandsPlansInBackground: false leaves a logout's plan to the next reader of
+    ///   the deliveries (tests that look at the file between the two).
+    public init(path: String, busyTimeout: Duration = .seconds(2), expandsPlansInBackground: Bool = true) throws {
+        self.expandsPlansInBackground = expandsPlansInBackground
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout.seconds)
         configuration.foreignKeysEnabled = true
@@ -66,6 +77,9 @@ public final class LogoutDatabase: LogoutStore {
             try migrator.migrate(pool)
             let version = try pool.read { try migrator.appliedMigrations($0) }.last ?? "?"
             schemaVersion = version
+            pendingFanOutPlans = Atomic(
+                try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM pending_fanouts") } ?? 0
+            )
             upgradedFrom = found.last.flatMap { $0 == version ? nil : $0 }
         } catch let superseded as Superseded {
             throw Failure(

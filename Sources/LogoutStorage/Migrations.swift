@@ -49,6 +49,9 @@ enum Migrations {
         migrator.registerMigration("v15") { db in
             try db.execute(sql: v15)
         }
+        migrator.registerMigration("v16") { db in
+            try db.execute(sql: v16)
+        }
     }
 
     /// The address that answered an attempt: behind one name, several servers, and the one

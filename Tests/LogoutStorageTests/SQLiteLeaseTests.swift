@@ -20,6 +20,10 @@ import Testing
         for index in 0..<5 {
             _ = try await db.recordLogout(f.logout(sub: "u\(index)", jti: "j\(index)", hash: "h\(index)"), now: f.now)
         }
+        // The logouts' plans are made into rows (writes) right after them: done, so that what
+        // follows sees the claims alone.
+        try await db.expandFanOutPlans()
+        await db.fanOutExpansionSettled()
         return (f, db)
     }
 

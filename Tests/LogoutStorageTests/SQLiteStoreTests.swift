@@ -77,7 +77,8 @@ import Testing
             before = after
         }
         _ = try await db.recordLogout(RevocationStoreTests.logout(issuer: "rev", jti: "1"), now: now)
-        expectBatches(onDisk: 1, redeliverable: 0, "a logout")
+        await db.fanOutExpansionSettled()
+        expectBatches(onDisk: 1, redeliverable: 1, "a logout, and the delivery rows made from its plan after it")
         #expect(try await db.fanOutSecurityEvents(limit: 10, now: now) { _, _ in [] } == 1)
         expectBatches(onDisk: 0, redeliverable: 1, "the SSF fan-out's pass over that logout")
         let request = ClaimRequest(limit: 10, available: [:], defaultAvailable: 10, rotation: 0, lease: .seconds(30))

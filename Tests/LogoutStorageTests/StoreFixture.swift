@@ -13,11 +13,16 @@ struct StoreFixture: Sendable {
     let store: any LogoutStore
     var now: Timestamp { Self.now }
 
-    static func make(_ kind: StoreKind) async throws -> StoreFixture {
+    static func make(_ kind: StoreKind, expandsPlansInBackground: Bool = true) async throws -> StoreFixture {
         let folder = TemporaryDirectory()
         let store: any LogoutStore
         switch kind {
-        case .sqlite: store = try LogoutDatabase(path: folder.file("db.sqlite3"), busyTimeout: .milliseconds(200))
+        case .sqlite:
+            store = try LogoutDatabase(
+                path: folder.file("db.sqlite3"),
+                busyTimeout: .milliseconds(200),
+                expandsPlansInBackground: expandsPlansInBackground
+            )
         case .postgres: store = try await openPostgres(url: try await TestPostgres.freshDatabase())
         }
         try await store.insertIssuer(issuer("idp", iss: "https://idp"))
