@@ -87,6 +87,9 @@ final class GroupCommitter: Sendable {
         durability == .onDisk ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"
     }
 
+    /// An item of queue work that can stop part-way asks whether to give way.
+    var acknowledgementWaits: Bool { state.withLock { !$0.onDisk.isEmpty } }
+
     /// Writes queued behind the one committing, of each kind.
     var waitingWrites: (onDisk: Int, redeliverable: Int) {
         state.withLock { ($0.onDisk.count, $0.redeliverable.count) }

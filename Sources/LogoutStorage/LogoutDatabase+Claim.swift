@@ -7,7 +7,8 @@ extension LogoutDatabase {
     /// (`DeliveryLeases`): the claim writes nothing but a breaker that lets a probe through.
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
-        try await expandFanOutPlans()
+        // One turn, not the whole backlog: the retries due meanwhile are claimed after it.
+        try await expandFanOutPlans(all: false)
         let lease = DeliveryLeases.Lease(leasedAt: now, until: now + request.lease)
         // Nothing claimed reaches the caller of a claim that fails: the leases taken for it end
         // with the failure, in the writer (before a later claim could skip their rows).
@@ -153,7 +154,16 @@ extension LogoutDatabase {
     /// first row not leased, or at a lease's end, whichever comes first. Else the engine would
     /// claim nothing every few milliseconds while an RP's attempts hang.
     public func nextDueAt() async throws -> Timestamp? {
-        try await expandFanOutPlans()
+        try await expandFanOutPlans(all: false)
+        let rows = try await nextRowDueAt()
+        guard fanOutPlansMayWait,
+            let planned = try await pool.read({ try self.earliestPlanDue($0) }).timestamp
+        else { return rows }
+        return rows.map { min($0, planned) } ?? planned
+    }
+
+    /// The earliest due time among the rows (a waiting plan's are due when it was recorded).
+    private func nextRowDueAt() async throws -> Timestamp? {
         let held = leases.byRelyingParty()
         return try await pool.read { db -> Timestamp? in
             guard !held.isEmpty else {

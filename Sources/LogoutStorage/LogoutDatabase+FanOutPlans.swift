@@ -5,15 +5,21 @@ import Synchronization
 /// An accepted logout's deliveries travel in its acknowledgement as one plan row, and become
 /// delivery rows after it, in the queue's turns of the writer (`Migrations.v16` says why).
 ///
-/// Nobody sees the difference: every read or write of the deliveries expands the plans
-/// acknowledged before it first, the queue's own reads (its next due time, its claims) too, so
-/// the engine expands them as soon as the intake wakes it. A plan is on disk with its event; the
-/// rows made from it are not synced (a power cut before the next synced commit leaves the plan,
-/// which is made into rows again: the same deliveries, attempted again at worst).
+/// Nobody sees the difference: a task makes the rows right after each acknowledgement, every
+/// reader of the deliveries (the admin's views, statistics, an export) and every write that
+/// changes them by RP first makes the rows of the plans acknowledged before it, and the queue's
+/// next due time counts a waiting plan as due. A plan is on disk with its event; the rows made
+/// from it are not synced (a power cut before the next synced commit leaves the plan, which is
+/// made into rows again: the same deliveries, attempted again at worst).
 extension LogoutDatabase {
-    /// Plans made into rows per transaction: 2 logouts to 25 RPs are about a millisecond of the
-    /// writer, the turn after which queue work gives way to a waiting acknowledgement.
-    static let plansPerTurn = 2
+    /// How long one turn of making rows runs before it gives way to a waiting acknowledgement
+    /// (the group commit's own budget for queue work); it goes on while none waits.
+    static let expansionTurn: Duration = .milliseconds(1)
+    /// How many events the plan made last may lag behind the newest plan before a turn stops
+    /// giving way: about a quarter of a second at 1,000 logouts a second. Past it, when the
+    /// writer cannot keep up with both, acknowledgements wait for rows again (as before v16)
+    /// rather than deliveries falling ever further behind them.
+    static let maximumLag: Int64 = 256
 
     /// Returns once no task makes plans into rows (tests that count the writer's transactions).
     func fanOutExpansionSettled() async {
@@ -25,8 +31,8 @@ extension LogoutDatabase {
     /// Makes plans into rows in the background, unless a task already does: called after each
     /// acknowledgement that wrote one. The queue engine's own looks are not enough: an engine
     /// whose RPs all hang has no capacity, looks at nothing, and would leave plans for the
-    /// admin's next view (or the metrics) to expand all at once. A failure leaves the plans to
-    /// the readers, which report it.
+    /// admin's next view (or the metrics) to make all at once. A failure leaves the plans to the
+    /// readers, which report it.
     func expandFanOutPlansSoon() {
         guard expandsPlansInBackground,
             fanOutExpander.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
@@ -50,73 +56,116 @@ extension LogoutDatabase {
     }
 
     /// Makes the plans acknowledged so far into rows, in turns that give way to
-    /// acknowledgements. Plans acknowledged meanwhile are left to the next caller: a stream of
-    /// logouts cannot keep a reader here.
-    func expandFanOutPlans() async throws {
+    /// acknowledgements (`all: false`: one turn). Plans acknowledged meanwhile are left to the
+    /// next caller: a stream of logouts cannot keep a reader here.
+    func expandFanOutPlans(all: Bool = true) async throws {
         guard pendingFanOutPlans.load(ordering: .acquiring) > 0 else { return }
         var through: Int64?
-        while true {
+        repeat {
             let bound = through
-            let expanded = try await committer.write(.redeliverable) { db in
-                try self.withPlanCountRestoredOnFailure {
-                    try self.expandFanOutPlans(through: bound, limit: Self.plansPerTurn, db)
-                }
-            }
-            guard let next = expanded else { return }
+            let turnEnds = ContinuousClock.now + Self.expansionTurn
+            guard
+                let next = try await committer.write(
+                    .redeliverable,
+                    { db in
+                        try self.withPlanCountRestoredOnFailure {
+                            try self.expandFanOutPlans(through: bound, mayClearCount: true, db) { made in
+                                ContinuousClock.now < turnEnds || !self.committer.acknowledgementWaits
+                                    || self.newestPlan.load(ordering: .acquiring) - made > Self.maximumLag
+                            }
+                        }
+                    }
+                )
+            else { return }
             through = next
-        }
+        } while all
     }
 
     /// Runs `work` in the caller's transaction once every plan is made into rows: a write that
-    /// must see all deliveries (removing an RP, skipping its waiting deliveries).
+    /// must see all deliveries (removing an RP, skipping its waiting deliveries). Callers make
+    /// the rows in turns first; this catches the plans acknowledged since. It leaves the count
+    /// as it is: the work may fail after it, and its savepoint put the plans back.
     func withAllFanOutPlansExpanded<T>(_ db: Database, _ work: () throws -> T) throws -> T {
         try withPlanCountRestoredOnFailure {
             if pendingFanOutPlans.load(ordering: .acquiring) > 0 {
-                _ = try expandFanOutPlans(through: nil, limit: nil, db)
+                _ = try expandFanOutPlans(through: nil, mayClearCount: false, db) { _ in true }
             }
             return try work()
         }
     }
 
     /// Writes the plan of an accepted logout's deliveries, in its acknowledgement's transaction.
+    /// A plan of the same event id can only be one whose event was deleted by hand with foreign
+    /// keys off (the cascade removes it otherwise), left behind for an id SQLite gives again.
     func writeFanOutPlan(_ deliveries: [PlannedDelivery], eventID: Int64, nowMs: Int64, _ db: Database) throws {
         guard !deliveries.isEmpty else { return }
-        try db.cachedStatement(sql: "INSERT INTO pending_fanouts (event_id, created_at, plan) VALUES (?, ?, ?)")
-            .execute(arguments: [eventID, nowMs, FanOutPlanText.encode(deliveries)])
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO pending_fanouts (event_id, created_at, plan) VALUES (?, ?, ?)"
+        ).execute(arguments: [eventID, nowMs, FanOutPlanText.encode(deliveries)])
         // Counted before the commit: a count above the rows only costs a look at an empty table.
         pendingFanOutPlans.add(1, ordering: .releasing)
+        newestPlan.store(eventID, ordering: .releasing)
     }
 
-    /// Expands plans up to event `through` (all when nil) and at most `limit` of them. Returns the
-    /// bound to go on with when some are left, nil when none up to it is.
-    private func expandFanOutPlans(through: Int64?, limit: Int?, _ db: Database) throws -> Int64? {
+    var fanOutPlansMayWait: Bool { pendingFanOutPlans.load(ordering: .acquiring) > 0 }
+
+    /// The earliest time a waiting plan's deliveries are due (when it was recorded).
+    func earliestPlanDue(_ db: Database) throws -> Int64? {
+        guard fanOutPlansMayWait else { return nil }
+        return try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT MIN(created_at) FROM pending_fanouts WHERE problem IS NULL")
+        )
+    }
+
+    /// Makes plans up to event `through` (all of them when nil) into rows, oldest first, while
+    /// `goOn` agrees (asked with the event whose plan was made last). Returns the bound to go on with when some are left, nil when none up to it
+    /// is. A plan that cannot be read is kept with its problem and passed over: one bad row must
+    /// not stop every delivery (nor the daemon, whose watchdog follows the queue).
+    private func expandFanOutPlans(
+        through: Int64?,
+        mayClearCount: Bool,
+        _ db: Database,
+        goOn: (Int64) -> Bool
+    ) throws -> Int64? {
         guard
             let bound = try through
-                ?? Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(event_id) FROM pending_fanouts"))
+                ?? Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT MAX(event_id) FROM pending_fanouts WHERE problem IS NULL")
+                )
         else {
-            clearPlanCount(db)
+            if mayClearCount { clearPlanCount(db) }
             return nil
         }
-        let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT p.event_id, p.created_at, p.plan, e.trace_context FROM pending_fanouts p
-                    JOIN events e ON e.id = p.event_id
-                    WHERE p.event_id <= ? ORDER BY p.event_id LIMIT ?
-                    """
-            ),
-            arguments: [bound, limit ?? -1]
+        let next = try db.cachedStatement(
+            sql: """
+                SELECT p.event_id, p.created_at, p.plan, e.id IS NOT NULL, e.trace_context FROM pending_fanouts p
+                LEFT JOIN events e ON e.id = p.event_id
+                WHERE p.event_id <= ? AND p.problem IS NULL ORDER BY p.event_id LIMIT 1
+                """
         )
-        for row in rows {
+        while let row = try Row.fetchOne(next, arguments: [bound]) {
             let eventID: Int64 = row[0]
-            guard let deliveries = FanOutPlanText.decode(row[2]) else {
-                throw Failure(description: "the fan-out plan of event \(eventID) is not readable")
+            if !(row[3] as Bool) {
+                // Its event was deleted by hand with foreign keys off: gone, as the cascade does.
+                try db.cachedStatement(sql: "DELETE FROM pending_fanouts WHERE event_id = ?").execute(arguments: [
+                    eventID
+                ])
+            } else if let deliveries = FanOutPlanText.decode(row[2]) {
+                try Self.insertDeliveries(deliveries, eventID: eventID, nowMs: row[1], traceContext: row[4], db)
+                try db.cachedStatement(sql: "DELETE FROM pending_fanouts WHERE event_id = ?").execute(arguments: [
+                    eventID
+                ])
+            } else {
+                try db.cachedStatement(sql: "UPDATE pending_fanouts SET problem = ? WHERE event_id = ?")
+                    .execute(arguments: ["the plan is not a JSON array of [client_id, sub, sid, reason]", eventID])
             }
-            try Self.insertDeliveries(deliveries, eventID: eventID, nowMs: row[1], traceContext: row[3], db)
-            try db.cachedStatement(sql: "DELETE FROM pending_fanouts WHERE event_id = ?").execute(arguments: [eventID])
+            if !goOn(eventID) { return bound }
         }
-        if let limit, rows.count == limit { return bound }
-        if try !Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM pending_fanouts)"))! {
+        if mayClearCount,
+            try !Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM pending_fanouts WHERE problem IS NULL)")
+            )!
+        {
             clearPlanCount(db)
         }
         return nil
@@ -148,7 +197,9 @@ extension LogoutDatabase {
 
     /// No plan is left in this transaction: the count is zero once it commits, not before (a
     /// reader that found zero would read the file without the rows this transaction makes), and
-    /// not if a plan was counted or a failure put plans back meanwhile (the count moved).
+    /// not if a plan was counted or a failure put plans back meanwhile (the count moved). Only a
+    /// transaction that makes rows and nothing else clears it: a savepoint rolled back after it
+    /// would put plans back unseen.
     private func clearPlanCount(_ db: Database) {
         let counted = pendingFanOutPlans.load(ordering: .acquiring)
         db.afterNextTransaction(onCommit: { _ in
@@ -164,42 +215,5 @@ extension LogoutDatabase {
             pendingFanOutPlans.add(1, ordering: .releasing)
             throw error
         }
-    }
-}
-
-/// A plan as text: a JSON array of `[client_id, sub, sid, skip reason]`, nulls where absent.
-enum FanOutPlanText {
-    static func encode(_ deliveries: [PlannedDelivery]) -> String {
-        JSONSerializer.string(
-            .array(
-                deliveries.map { delivery in
-                    .array([
-                        .string(delivery.clientID), delivery.sub.map(JSONValue.string) ?? .null,
-                        delivery.sid.map(JSONValue.string) ?? .null, delivery.skipReason.map(JSONValue.string) ?? .null,
-                    ])
-                }
-            )
-        )
-    }
-
-    /// Nil for text that is not such an array.
-    static func decode(_ text: String) -> [PlannedDelivery]? {
-        guard let entries = try? StrictJSONParser.parse(Array(text.utf8)).arrayValue else { return nil }
-        var deliveries: [PlannedDelivery] = []
-        deliveries.reserveCapacity(entries.count)
-        for entry in entries {
-            guard let fields = entry.arrayValue, fields.count == 4, let clientID = fields[0].stringValue else {
-                return nil
-            }
-            func optional(_ value: JSONValue) -> String?? {
-                if case .null = value { return .some(nil) }
-                return value.stringValue.map { .some($0) }
-            }
-            guard let sub = optional(fields[1]), let sid = optional(fields[2]), let reason = optional(fields[3]) else {
-                return nil
-            }
-            deliveries.append(PlannedDelivery(clientID: clientID, sub: sub, sid: sid, skipReason: reason))
-        }
-        return deliveries
     }
 }

@@ -83,7 +83,8 @@ extension LogoutDatabase {
     /// Queues again every failed or skipped delivery of an RP created since `since` (after an
     /// outage, or once a disabled RP is enabled again).
     public func recoverDeliveries(clientID: String, since: Timestamp, now: Timestamp) async throws -> Int {
-        try await committer.write { db in
+        try await expandFanOutPlans()
+        return try await committer.write { db in
             // A skipped delivery may still be in its logout's plan.
             try self.withAllFanOutPlansExpanded(db) {
                 try Self.requeue(
@@ -168,7 +169,8 @@ extension LogoutDatabase {
 
     /// Leased ones are left to their attempt, whose outcome decides.
     public func skipWaitingDeliveries(clientID: String, reason: String, now: Timestamp) async throws -> Int {
-        try await committer.write { db in
+        try await expandFanOutPlans()
+        return try await committer.write { db in
             try self.withAllFanOutPlansExpanded(db) {
                 // Read in the writer's order: no claim or outcome comes between.
                 let held = (self.leases.byRelyingParty()[clientID]?.keys).map { Array($0) } ?? []

@@ -156,17 +156,20 @@ extension LogoutDatabase {
     /// are left to their lease.
     func boundDueTimes(of table: String, now: Timestamp, latest: Duration) async throws -> Int {
         let bound = (now + latest).column
+        // A plan's deliveries are due when it was recorded, at a time as far ahead.
+        if table == "deliveries" { try await expandFanOutPlans() }
         return try await committer.write { db in
-            // A plan's deliveries are due when it was recorded, at a time as far ahead.
-            if table == "deliveries" { try self.withAllFanOutPlansExpanded(db) {} }
-            try db.execute(
-                sql: """
-                    UPDATE \(table) SET next_attempt_at = ?
-                    WHERE status IN ('pending', 'retrying') AND lease_until IS NULL AND next_attempt_at > ?
-                    """,
-                arguments: [bound, bound]
-            )
-            return db.changesCount
+            let bring = {
+                try db.execute(
+                    sql: """
+                        UPDATE \(table) SET next_attempt_at = ?
+                        WHERE status IN ('pending', 'retrying') AND lease_until IS NULL AND next_attempt_at > ?
+                        """,
+                    arguments: [bound, bound]
+                )
+                return db.changesCount
+            }
+            return table == "deliveries" ? try self.withAllFanOutPlansExpanded(db, bring) : try bring()
         }
     }
 }

@@ -101,6 +101,7 @@ extension LogoutDatabase {
     /// Removes an RP and its sessions; its unfinished deliveries end `failed`, so none is left
     /// waiting for an RP that no longer exists.
     public func deleteRelyingParty(clientID: String) async throws {
+        try await expandFanOutPlans()
         try await pool.write { db in
             guard try RelyingPartyRow.deleteOne(db, key: clientID) else {
                 throw RegistryError.notFound("no RP with client_id \(clientID)")

@@ -29,6 +29,8 @@ public final class LogoutDatabase: LogoutStore {
     let pendingFanOutPlans: Atomic<Int>
     /// True while a task makes plans into rows (`expandFanOutPlansSoon`).
     let fanOutExpander = Atomic<Bool>(false)
+    /// The event of the newest plan written (`LogoutDatabase+FanOutPlans.maximumLag`).
+    let newestPlan = Atomic<Int64>(0)
     let expandsPlansInBackground: Bool
     public let path: String
     /// The last migration applied ("v5"), for the start-up log line.
