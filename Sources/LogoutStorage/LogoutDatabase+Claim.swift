@@ -7,8 +7,10 @@ extension LogoutDatabase {
     /// (`DeliveryLeases`): the claim writes nothing but a breaker that lets a probe through.
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
-        // One turn, not the whole backlog: the retries due meanwhile are claimed after it.
-        try await expandFanOutPlans(all: false)
+        // One turn, not the whole backlog: the retries due meanwhile are claimed after it. A
+        // failed turn (the readers and the next turn report it) keeps no row already made from
+        // its claim.
+        try? await expandFanOutPlans(all: false)
         let lease = DeliveryLeases.Lease(leasedAt: now, until: now + request.lease)
         // Nothing claimed reaches the caller of a claim that fails: the leases taken for it end
         // with the failure, in the writer (before a later claim could skip their rows).
@@ -154,11 +156,12 @@ extension LogoutDatabase {
     /// first row not leased, or at a lease's end, whichever comes first. Else the engine would
     /// claim nothing every few milliseconds while an RP's attempts hang.
     public func nextDueAt() async throws -> Timestamp? {
-        try await expandFanOutPlans(all: false)
+        try? await expandFanOutPlans(all: false)
+        // The plans before the rows: a plan made into rows between the two reads is then seen
+        // in one of them (its rows are committed before the count says no plan waits).
+        let planned = fanOutPlansMayWait ? try await pool.read({ try self.earliestPlanDue($0) }).timestamp : nil
         let rows = try await nextRowDueAt()
-        guard fanOutPlansMayWait,
-            let planned = try await pool.read({ try self.earliestPlanDue($0) }).timestamp
-        else { return rows }
+        guard let planned else { return rows }
         return rows.map { min($0, planned) } ?? planned
     }
 

@@ -15,11 +15,16 @@ extension LogoutDatabase {
     /// How long one turn of making rows runs before it gives way to a waiting acknowledgement
     /// (the group commit's own budget for queue work); it goes on while none waits.
     static let expansionTurn: Duration = .milliseconds(1)
-    /// How many events the plan made last may lag behind the newest plan before a turn stops
-    /// giving way: about a quarter of a second at 1,000 logouts a second. Past it, when the
-    /// writer cannot keep up with both, acknowledgements wait for rows again (as before v16)
-    /// rather than deliveries falling ever further behind them.
-    static let maximumLag: Int64 = 256
+    /// How many plans may wait before a turn stops giving way: about a quarter of a second of
+    /// logouts at 1,000 a second. Past it, when the writer cannot keep up with both,
+    /// acknowledgements wait for rows again (as before v16) rather than deliveries falling ever
+    /// further behind them. Counted in plans, not event ids: rejected requests, which anyone can
+    /// send, make events without plans.
+    static let maximumLag = 256
+
+    /// Plans written less plans made into rows (or set aside) since the start, those the file
+    /// held at open included; a rolled-back transaction can leave it off by its few plans.
+    var plansLagging: Int { plansWritten.load(ordering: .acquiring) - plansMade.load(ordering: .acquiring) }
 
     /// Returns once no task makes plans into rows (tests that count the writer's transactions).
     func fanOutExpansionSettled() async {
@@ -63,15 +68,17 @@ extension LogoutDatabase {
         var through: Int64?
         repeat {
             let bound = through
-            let turnEnds = ContinuousClock.now + Self.expansionTurn
             guard
                 let next = try await committer.write(
                     .redeliverable,
                     { db in
-                        try self.withPlanCountRestoredOnFailure {
-                            try self.expandFanOutPlans(through: bound, mayClearCount: true, db) { made in
+                        // From the turn's first statement, as the group commit times its own:
+                        // the wait for the writer is not the turn's.
+                        let turnEnds = ContinuousClock.now + Self.expansionTurn
+                        return try self.withPlanCountRestoredOnFailure {
+                            try self.expandFanOutPlans(through: bound, mayClearCount: true, db) {
                                 ContinuousClock.now < turnEnds || !self.committer.acknowledgementWaits
-                                    || self.newestPlan.load(ordering: .acquiring) - made > Self.maximumLag
+                                    || self.plansLagging > Self.maximumLag
                             }
                         }
                     }
@@ -88,7 +95,7 @@ extension LogoutDatabase {
     func withAllFanOutPlansExpanded<T>(_ db: Database, _ work: () throws -> T) throws -> T {
         try withPlanCountRestoredOnFailure {
             if pendingFanOutPlans.load(ordering: .acquiring) > 0 {
-                _ = try expandFanOutPlans(through: nil, mayClearCount: false, db) { _ in true }
+                _ = try expandFanOutPlans(through: nil, mayClearCount: false, db) { true }
             }
             return try work()
         }
@@ -104,7 +111,7 @@ extension LogoutDatabase {
         ).execute(arguments: [eventID, nowMs, FanOutPlanText.encode(deliveries)])
         // Counted before the commit: a count above the rows only costs a look at an empty table.
         pendingFanOutPlans.add(1, ordering: .releasing)
-        newestPlan.store(eventID, ordering: .releasing)
+        plansWritten.add(1, ordering: .releasing)
     }
 
     var fanOutPlansMayWait: Bool { pendingFanOutPlans.load(ordering: .acquiring) > 0 }
@@ -118,14 +125,14 @@ extension LogoutDatabase {
     }
 
     /// Makes plans up to event `through` (all of them when nil) into rows, oldest first, while
-    /// `goOn` agrees (asked with the event whose plan was made last). Returns the bound to go on with when some are left, nil when none up to it
+    /// `goOn` agrees. Returns the bound to go on with when some are left, nil when none up to it
     /// is. A plan that cannot be read is kept with its problem and passed over: one bad row must
     /// not stop every delivery (nor the daemon, whose watchdog follows the queue).
     private func expandFanOutPlans(
         through: Int64?,
         mayClearCount: Bool,
         _ db: Database,
-        goOn: (Int64) -> Bool
+        goOn: () -> Bool
     ) throws -> Int64? {
         guard
             let bound = try through
@@ -138,28 +145,39 @@ extension LogoutDatabase {
         }
         let next = try db.cachedStatement(
             sql: """
-                SELECT p.event_id, p.created_at, p.plan, e.id IS NOT NULL, e.trace_context FROM pending_fanouts p
-                LEFT JOIN events e ON e.id = p.event_id
+                SELECT p.event_id, CASE WHEN typeof(p.created_at) = 'integer' THEN p.created_at END,
+                    CASE WHEN typeof(p.plan) = 'text' THEN p.plan END, e.outcome = 'accepted' AND e.deliveries > 0,
+                    e.trace_context
+                FROM pending_fanouts p LEFT JOIN events e ON e.id = p.event_id
                 WHERE p.event_id <= ? AND p.problem IS NULL ORDER BY p.event_id LIMIT 1
                 """
         )
         while let row = try Row.fetchOne(next, arguments: [bound]) {
             let eventID: Int64 = row[0]
-            if !(row[3] as Bool) {
-                // Its event was deleted by hand with foreign keys off: gone, as the cascade does.
+            plansMade.add(1, ordering: .releasing)
+            // Typed in the query: a row edited by hand can hold anything, and a value GRDB cannot
+            // convert stops the process (an optional too), at every look.
+            let createdAt = row[1] as Int64?
+            let text = row[2] as String?
+            if (row[3] as Bool?) != true {
+                // Its event was deleted by hand with foreign keys off (the id may since be another
+                // event's, one without deliveries): gone, as the cascade does.
                 try db.cachedStatement(sql: "DELETE FROM pending_fanouts WHERE event_id = ?").execute(arguments: [
                     eventID
                 ])
-            } else if let deliveries = FanOutPlanText.decode(row[2]) {
-                try Self.insertDeliveries(deliveries, eventID: eventID, nowMs: row[1], traceContext: row[4], db)
+            } else if let createdAt, let deliveries = text.flatMap(FanOutPlanText.decode) {
+                try Self.insertDeliveries(deliveries, eventID: eventID, nowMs: createdAt, traceContext: row[4], db)
                 try db.cachedStatement(sql: "DELETE FROM pending_fanouts WHERE event_id = ?").execute(arguments: [
                     eventID
                 ])
             } else {
                 try db.cachedStatement(sql: "UPDATE pending_fanouts SET problem = ? WHERE event_id = ?")
-                    .execute(arguments: ["the plan is not a JSON array of [client_id, sub, sid, reason]", eventID])
+                    .execute(arguments: [
+                        "the plan is not a JSON array of [client_id, sub, sid, reason] in UTF-8 text with an integer "
+                            + "created_at", eventID,
+                    ])
             }
-            if !goOn(eventID) { return bound }
+            if !goOn() { return bound }
         }
         if mayClearCount,
             try !Bool.fetchOne(

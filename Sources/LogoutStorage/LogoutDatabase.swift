@@ -29,8 +29,9 @@ public final class LogoutDatabase: LogoutStore {
     let pendingFanOutPlans: Atomic<Int>
     /// True while a task makes plans into rows (`expandFanOutPlansSoon`).
     let fanOutExpander = Atomic<Bool>(false)
-    /// The event of the newest plan written (`LogoutDatabase+FanOutPlans.maximumLag`).
-    let newestPlan = Atomic<Int64>(0)
+    /// Plans written and plans made into rows since the start (`plansLagging`).
+    let plansWritten: Atomic<Int>
+    let plansMade = Atomic<Int>(0)
     let expandsPlansInBackground: Bool
     public let path: String
     /// The last migration applied ("v5"), for the start-up log line.
@@ -79,9 +80,12 @@ public final class LogoutDatabase: LogoutStore {
             try migrator.migrate(pool)
             let version = try pool.read { try migrator.appliedMigrations($0) }.last ?? "?"
             schemaVersion = version
-            pendingFanOutPlans = Atomic(
-                try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM pending_fanouts") } ?? 0
-            )
+            let waiting =
+                try pool.read {
+                    try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM pending_fanouts WHERE problem IS NULL")
+                } ?? 0
+            pendingFanOutPlans = Atomic(waiting)
+            plansWritten = Atomic(waiting)
             upgradedFrom = found.last.flatMap { $0 == version ? nil : $0 }
         } catch let superseded as Superseded {
             throw Failure(

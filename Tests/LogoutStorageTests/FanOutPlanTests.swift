@@ -196,6 +196,24 @@ import Testing
         #expect(due == nil, "not due: nothing will make it")
     }
 
+    /// Values edited by hand that GRDB could not convert (a plan stored as bytes that are not
+    /// UTF-8, a time that is text) set the plan aside like unreadable JSON, instead of stopping
+    /// the process at every look; an export refuses while a plan is set aside, rather than
+    /// leave its deliveries behind.
+    @Test(arguments: [
+        "UPDATE pending_fanouts SET plan = X'FFFE00'", "UPDATE pending_fanouts SET created_at = 'soon'",
+    ])
+    func aPlanEditedIntoAnotherTypeIsSetAside(_ edit: String) async throws {
+        let (f, db) = try await fixture()
+        _ = try await db.recordLogout(f.logout(), now: f.now)
+        try await db.pool.write { try $0.execute(sql: edit) }
+        try await db.expandFanOutPlans()
+        let kept = try await db.pool.read { try String.fetchAll($0, sql: "SELECT problem FROM pending_fanouts") }
+        #expect(kept.count == 1 && kept.allSatisfy { $0.contains("not a JSON array") })
+        #expect(try rows(db).deliveries.isEmpty)
+        await #expect(throws: LogoutDatabase.Failure.self) { try await db.export(table: "deliveries") }
+    }
+
     /// A plan whose event was deleted by hand with foreign keys off goes, as the cascade would
     /// have taken it; a later event given the same id records its own plan.
     @Test func aPlanWithoutItsEventGoes() async throws {
@@ -223,6 +241,20 @@ import Testing
         }
         try await db.expandFanOutPlans()
         #expect(try rows(db).plans == 0 && rows(db).deliveries.map { $0[1] as String? } == ["rp-again"])
+
+        // The id taken again by an event that has no deliveries (a rejection): the plan left
+        // behind is not delivered under it.
+        _ = try await db.insertSession(f.session("a", sub: "third"), now: f.now)
+        _ = try await db.recordLogout(f.logout(sub: "third", jti: "third", hash: "third"), now: f.now)
+        try await db.pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "DELETE FROM events WHERE id = (SELECT MAX(id) FROM events)")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        #expect(db.enqueueRejection(f.rejection(), now: f.now))
+        try await db.flushRejections()
+        try await db.expandFanOutPlans()
+        #expect(try rows(db).plans == 0 && rows(db).deliveries.count == 1, "nothing made of the orphan")
     }
 
     /// A write that made the plans into rows and then failed rolls them back to plans: still
