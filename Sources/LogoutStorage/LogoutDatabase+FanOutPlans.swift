@@ -159,23 +159,23 @@ extension LogoutDatabase {
             // convert stops the process (an optional too), at every look.
             let createdAt = row[1] as Int64?
             let text = row[2] as String?
-            if (row[3] as Bool?) != true {
-                // Its event was deleted by hand with foreign keys off (the id may since be another
-                // event's, one without deliveries): gone, as the cascade does.
-                try db.cachedStatement(sql: "DELETE FROM pending_fanouts WHERE event_id = ?").execute(arguments: [
-                    eventID
-                ])
-            } else if let createdAt, let deliveries = text.flatMap(FanOutPlanText.decode) {
-                try Self.insertDeliveries(deliveries, eventID: eventID, nowMs: createdAt, traceContext: row[4], db)
-                try db.cachedStatement(sql: "DELETE FROM pending_fanouts WHERE event_id = ?").execute(arguments: [
-                    eventID
-                ])
-            } else {
+            // An event deleted by hand with foreign keys off (the id may since be another
+            // event's, one without deliveries) takes its plan with it, as the cascade does.
+            let owned = (row[3] as Bool?) == true
+            let deliveries = owned ? createdAt.flatMap { _ in text.flatMap(FanOutPlanText.decode) } : nil
+            if owned && deliveries == nil {
                 try db.cachedStatement(sql: "UPDATE pending_fanouts SET problem = ? WHERE event_id = ?")
                     .execute(arguments: [
                         "the plan is not a JSON array of [client_id, sub, sid, reason] in UTF-8 text with an integer "
                             + "created_at", eventID,
                     ])
+            } else {
+                if let deliveries, let createdAt {
+                    try Self.insertDeliveries(deliveries, eventID: eventID, nowMs: createdAt, traceContext: row[4], db)
+                }
+                try db.cachedStatement(sql: "DELETE FROM pending_fanouts WHERE event_id = ?").execute(arguments: [
+                    eventID
+                ])
             }
             if !goOn() { return bound }
         }
