@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -63,7 +64,7 @@ def accepted(replicas, url):
 
 
 def ingest(args, keys, url, count):
-    name = f"ingest-{'pg' if url else 'sqlite'}-{count}"
+    name = f"ingest-{'pg' if url else 'sqlite'}-{count}{args.tag}"
     replicas = start_replicas(args.binary, args.work, name, url, count)
     try:
         replicas[0].register_issuers(keys)
@@ -97,7 +98,7 @@ def ingest(args, keys, url, count):
 
 
 def fanout(args, keys, url, count):
-    name = f"fanout-{'pg' if url else 'sqlite'}-{count}"
+    name = f"fanout-{'pg' if url else 'sqlite'}-{count}{args.tag}"
     nginx = Nginx(os.path.join(args.work, name + "-rps"), 20)
     replicas = start_replicas(args.binary, args.work, name, url, count)
     try:
@@ -138,6 +139,25 @@ def fanout(args, keys, url, count):
         nginx.stop()
 
 
+class FloorRun:
+    """What benchfloor.floor needs of Benchmarks/bench.py's Bench, for the floor in every run."""
+
+    def __init__(self, args, binary):
+        self.args, self.binary, self.lost, self.serial = args, binary, [], 0
+
+    def folder(self, name):
+        self.serial += 1
+        path = os.path.join(self.args.work, f"floor-{self.serial:03d}-{name}")
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+        return path
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", required=True)
@@ -145,24 +165,74 @@ def main():
     parser.add_argument("--url", default=os.environ.get("LOGOUTD_TEST_POSTGRES_URL"))
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--logouts", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--compare", default=None, help="another logoutd binary (before a change), run alternately")
+    parser.add_argument("--floor-binary", default=None,
+                        help="logoutd-floor: the floor measured in every run, each figure's ratio to it")
+    parser.add_argument("--stores", default="sqlite:1,postgres:1,postgres:3",
+                        help="which configurations, e.g. postgres:1")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    args.smoke = False
+    args.tag = ""  # each measurement's folders (and nginx logs) of their own
+    args.binary = os.path.abspath(args.binary)
+    args.compare = args.compare and os.path.abspath(args.compare)
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(os.path.join(args.work, "idp-keys"), exist_ok=True)
     keys = Keys(os.path.join(args.work, "idp-keys"))
-    report = {}
-    for store, replicas in (("sqlite", 1), ("postgres", 1), ("postgres", 3)):
-        label = f"{store} x{replicas}"
-        for scenario, run in (("ingest ES256", ingest), ("fan-out 20 RPs", fanout)):
-            url = None if store == "sqlite" else fresh_database(args.url, f"bench_{scenario.split()[0].replace('-', '')}_{replicas}")
-            result = run(args, keys, url, replicas)
-            report[f"{scenario} | {label}"] = result
-            print(f"{scenario:16} {label:12} {json.dumps(result)}", flush=True)
+    binaries = [("", args.binary)] + ([("before: ", args.compare)] if args.compare else [])
+    configurations = [(store, int(count)) for store, count in (c.split(":") for c in args.stores.split(","))]
+    runs = {}
+    floors = []
+    for run in range(args.runs):
+        # With --compare the two binaries alternate inside each run, the older one first in odd runs.
+        order = binaries if run % 2 == 0 else list(reversed(binaries))
+        for store, replicas in configurations:
+            label = f"{store} x{replicas}"
+            for scenario, measure in (("ingest ES256", ingest), ("fan-out 20 RPs", fanout)):
+                for prefix, binary in order:
+                    args.binary = binary
+                    args.tag = f"-run{run + 1}{'-before' if prefix else ''}"
+                    url = None if store == "sqlite" else fresh_database(
+                        args.url, f"bench_{scenario.split()[0].replace('-', '')}_{replicas}")
+                    result = measure(args, keys, url, replicas)
+                    runs.setdefault(f"{prefix}{scenario} | {label}", []).append(result)
+                    print(f"run {run + 1} {prefix}{scenario:16} {label:12} {json.dumps(result)}", flush=True)
+        args.binary = binaries[0][1]
+        if args.floor_binary:
+            from benchfloor import floor
+            bench = FloorRun(args, args.binary)
+            floors.append(floor(bench))
+            if bench.lost:
+                runs.setdefault("floor", []).append({"lost": True, "why": bench.lost})
+            print(f"run {run + 1} floor: per delivery {floors[-1].get('cpu_us_per_delivery', 0):.1f} µs, "
+                  f"per logout {floors[-1].get('cpu_us_per_logout', 0):.1f} µs", flush=True)
+    report = {"runs": runs, "medians": {}}
+    floor_delivery = median([f.get("cpu_us_per_delivery") for f in floors])
+    floor_logout = median([f.get("cpu_us_per_logout") for f in floors])
+    if floors:
+        report["floor"] = {"cpu_us_per_delivery": floor_delivery, "cpu_us_per_logout": floor_logout, "runs": floors}
+    print(f"\n{'figure':<44} {'median':>10}  {'runs':<30} {'× floor':>8}")
+    for name, results in runs.items():
+        if name == "floor":
+            continue
+        for key in results[0]:
+            if key in ("lost", "deliveries", "non_200"):
+                continue
+            values = [r[key] for r in results]
+            middle = median(values)
+            report["medians"].setdefault(name, {})[key] = middle
+            base = {"daemon_cpu_us_per_logout": floor_logout, "daemon_cpu_us_per_delivery": floor_delivery}.get(key)
+            ratio = f"{middle / base:.2f}" if base and middle else ""
+            if ratio:
+                report["medians"][name][key + "_to_floor"] = middle / base
+            print(f"{name + '.' + key:<44} {middle:>10}  {str(values):<30} {ratio:>8}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
-    if any(v.get("lost") or v.get("non_200") for v in report.values()):
-        print("LOST: an acknowledged logout was not delivered, or a request was refused", file=sys.stderr)
+    if any(v.get("lost") or v.get("non_200") for results in runs.values() for v in results):
+        print("LOST: an acknowledged logout was not delivered, a request was refused or the floor failed",
+              file=sys.stderr)
         sys.exit(1)
 
 

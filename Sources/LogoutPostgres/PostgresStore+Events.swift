@@ -2,18 +2,34 @@ import LogoutCore
 import PostgresNIO
 import Synchronization
 
-/// An `events` row to insert.
 extension PostgresStore {
+    static let eventColumns = """
+        received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries, client_address, trace_context
+        """
+
+    /// Binds `event`'s values in `eventColumns`' order; returns their placeholders as one row.
+    static func eventRow(_ event: NewEvent, _ binds: inout PostgresBindings) -> String {
+        let first = binds.count + 1
+        binds.append(event.receivedAt.millisecondsSince1970)
+        binds.append(event.source)
+        binds.append(event.iss)
+        binds.append(event.sub)
+        binds.append(event.sid)
+        binds.append(event.jti)
+        binds.append(event.tokenHash)
+        binds.append(event.outcome.rawValue)
+        binds.append(event.reason)
+        binds.append(Int64(event.deliveries))
+        binds.append(event.clientAddress)
+        binds.append(event.traceContext?.stored)
+        return "(" + (first..<binds.count + 1).map { "$\($0)" }.joined(separator: ", ") + ")"
+    }
+
     static func insertEvent(_ db: PostgresSession, _ event: NewEvent) async throws -> Int64 {
+        var binds = PostgresBindings()
+        let row = eventRow(event, &binds)
         let id = try await db.value(
-            """
-            INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
-                client_address, trace_context)
-            VALUES (\(event.receivedAt.millisecondsSince1970), \(event.source), \(event.iss), \(event.sub),
-                \(event.sid), \(event.jti), \(event.tokenHash), \(event.outcome.rawValue), \(event.reason),
-                \(Int64(event.deliveries)), \(event.clientAddress), \(event.traceContext?.stored))
-            RETURNING id
-            """,
+            PostgresQuery(unsafeSQL: "INSERT INTO events (\(eventColumns)) VALUES \(row) RETURNING id", binds: binds),
             as: Int64.self
         )
         guard let id else { throw Failure(description: "an inserted event returned no id") }
@@ -22,30 +38,10 @@ extension PostgresStore {
 
     static func insertEvents(_ db: PostgresSession, _ events: ArraySlice<NewEvent>) async throws {
         var binds = PostgresBindings()
-        var rows: [String] = []
-        for event in events {
-            let first = binds.count + 1
-            binds.append(event.receivedAt.millisecondsSince1970)
-            binds.append(event.source)
-            binds.append(event.iss)
-            binds.append(event.sub)
-            binds.append(event.sid)
-            binds.append(event.jti)
-            binds.append(event.tokenHash)
-            binds.append(event.outcome.rawValue)
-            binds.append(event.reason)
-            binds.append(Int64(event.deliveries))
-            binds.append(event.clientAddress)
-            binds.append(event.traceContext?.stored)
-            rows.append("(" + (first..<first + 12).map { "$\($0)" }.joined(separator: ", ") + ")")
-        }
+        let rows = events.map { eventRow($0, &binds) }
         try await db.execute(
             PostgresQuery(
-                unsafeSQL: """
-                    INSERT INTO events (received_at, source, iss, sub, sid, jti, token_hash, outcome, reason, deliveries,
-                        client_address, trace_context)
-                    VALUES \(rows.joined(separator: ", "))
-                    """,
+                unsafeSQL: "INSERT INTO events (\(eventColumns)) VALUES \(rows.joined(separator: ", "))",
                 binds: binds
             )
         )

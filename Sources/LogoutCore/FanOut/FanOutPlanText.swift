@@ -1,8 +1,8 @@
-import LogoutCore
-
-/// A plan as text: a JSON array of `[client_id, sub, sid, skip reason]`, nulls where absent.
-enum FanOutPlanText {
-    static func encode(_ deliveries: [PlannedDelivery]) -> String {
+/// A logout's deliveries as text: a JSON array of `[client_id, sub, sid, skip reason]`, nulls
+/// where absent. SQLite keeps it as the plan written with the event (its rows are made after the
+/// acknowledgement); PostgreSQL sends it as one parameter from which one statement makes the rows.
+public enum FanOutPlanText {
+    public static func encode(_ deliveries: [PlannedDelivery]) -> String {
         JSONSerializer.string(
             .array(
                 deliveries.map { delivery in
@@ -16,7 +16,7 @@ enum FanOutPlanText {
     }
 
     /// Nil for text that is not such an array.
-    static func decode(_ text: String) -> [PlannedDelivery]? {
+    public static func decode(_ text: String) -> [PlannedDelivery]? {
         guard let entries = try? StrictJSONParser.parse(Array(text.utf8)).arrayValue else { return nil }
         var deliveries: [PlannedDelivery] = []
         deliveries.reserveCapacity(entries.count)
