@@ -136,15 +136,7 @@ extension PostgresStore {
                     """
                 )
             }
-            var stored: [(report: AttemptReport, clientID: String)] = []
-            var dropped: [Int64] = []
-            for report in reports {
-                if let clientID = try await Self.storeOutcome(report, owner: owner, db) {
-                    stored.append((report, clientID))
-                } else {
-                    dropped.append(report.deliveryID)
-                }
-            }
+            let (stored, dropped) = try await Self.storeOutcomes(reports, owner: owner, db)
             var current: [String: CircuitBreaker] = [:]
             let clientIDs = BreakerUpdate.relyingParties(of: stored)
             if !clientIDs.isEmpty {
@@ -162,53 +154,6 @@ extension PostgresStore {
             }
             return dropped
         }
-    }
-
-    /// Returns the delivery's RP, or `nil` when the outcome was not stored.
-    private static func storeOutcome(
-        _ report: AttemptReport,
-        owner: String,
-        _ db: PostgresSession
-    ) async throws -> String? {
-        let t = report.transition
-        guard
-            let clientID = try await db.value(
-                """
-                UPDATE deliveries SET status = \(t.status.rawValue), attempts = \(Int64(t.attempts)),
-                    next_attempt_at = \(t.nextAttemptAt?.millisecondsSince1970), lease_until = NULL, leased_at = NULL,
-                    lease_owner = NULL, delivered_at = \(t.deliveredAt?.millisecondsSince1970),
-                    last_status_code = \(t.lastStatusCode.map(Int64.init)),
-                    last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
-                    reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
-                    finished_at = \(t.finishedAt?.millisecondsSince1970)
-                WHERE id = \(report.deliveryID) AND CASE WHEN \(report.leaseStamp)::BIGINT IS NULL
-                    THEN lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying'))
-                    ELSE lease_owner = \(owner) AND leased_at = \(report.leaseStamp) END
-                RETURNING client_id
-                """,
-                as: String.self
-            )
-        else { return nil }
-        if let attempt = report.attempt {
-            try await db.execute(
-                """
-                INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, jti,
-                    rp_error, next_attempt_at, replica, remote_address, trace_id)
-                VALUES (\(attempt.deliveryID), \(Int64(attempt.attempt)), \(attempt.startedAt.millisecondsSince1970),
-                    \(attempt.duration.wholeMilliseconds), \(attempt.statusCode.map(Int64.init)),
-                    \(attempt.errorClass?.rawValue), \(attempt.jti),
-                    \(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
-                    \(attempt.nextAttemptAt?.millisecondsSince1970), \(owner), \(attempt.remoteAddress),
-                    \(attempt.traceID))
-                ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = excluded.started_at,
-                    duration_ms = excluded.duration_ms, status_code = excluded.status_code,
-                    error_class = excluded.error_class, jti = excluded.jti, rp_error = excluded.rp_error,
-                    next_attempt_at = excluded.next_attempt_at, replica = excluded.replica,
-                    remote_address = excluded.remote_address, trace_id = excluded.trace_id
-                """
-            )
-        }
-        return clientID
     }
 
     /// Gives this replica's leased deliveries back to the queue, due at `now` (graceful stop).

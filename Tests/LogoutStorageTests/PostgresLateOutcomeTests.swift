@@ -73,6 +73,36 @@ struct PostgresLateOutcomeTests {
         #expect(try await stores[1].delivery(id: stalled.id)?.0.status == .delivered)
     }
 
+    /// A batch of outcomes goes to PostgreSQL as one statement and is still judged report by
+    /// report: a stalled outcome is dropped without taking the others with it, only stored ones
+    /// leave attempt rows, and a delivery named twice is judged in order (the second report
+    /// finds the lease the first one ended).
+    @Test func aBatchJudgesEachOutcomeByItsOwnLease() async throws {
+        let stores = try await PostgresReplicaTests().replicas(2)
+        let values = try await PostgresReplicaTests().registry(stores[0], rps: ["a"], subjects: 2)
+        _ = try await stores[0].recordLogout(values.logout(sub: "u0", jti: "j0", hash: "h0"), now: now)
+        _ = try await stores[0].recordLogout(values.logout(sub: "u1", jti: "j1", hash: "h1"), now: now)
+        let two = ClaimRequest(limit: 2, available: [:], defaultAvailable: 2, rotation: 0, lease: .seconds(60))
+        let claimed = try await stores[0].claimDue(two, now: now).sorted { $0.id < $1.id }
+        try #require(claimed.count == 2)
+        // Replica 0 stalls past its leases; replica 1 takes the first delivery over.
+        let takenOver = try #require(try await stores[1].claimDue(request, now: now + .seconds(61)).first)
+        #expect(takenOver.id == claimed[0].id)
+        let delivered = answer(200, attemptsBefore: 0, at: now + .seconds(62))
+        let batch = [report(claimed[0], delivered, jti: "stalled"), report(claimed[1], delivered, jti: "kept")]
+        #expect(try await stores[0].recordAttempts(batch) == [claimed[0].id])
+        let (first, firstAttempts) = try #require(try await stores[1].delivery(id: claimed[0].id))
+        #expect(first.status == .pending && firstAttempts.isEmpty, "the stalled outcome changed nothing")
+        let (second, secondAttempts) = try #require(try await stores[1].delivery(id: claimed[1].id))
+        #expect(second.status == .delivered && secondAttempts.map(\.jti) == ["kept"])
+
+        let retrying = answer(503, attemptsBefore: 0, at: now + .seconds(63))
+        let twice = [report(takenOver, retrying, jti: "first"), report(takenOver, delivered, jti: "second")]
+        #expect(try await stores[1].recordAttempts(twice) == [takenOver.id], "the second found no lease")
+        let (record, attempts) = try #require(try await stores[0].delivery(id: takenOver.id))
+        #expect(record.status == .retrying && attempts.map(\.jti) == ["first"])
+    }
+
     @Test func aLateRevocationOutcomeIsDroppedAndSaidSo() async throws {
         let stores = try await PostgresReplicaTests().replicas(2)
         var issuer = StoreFixture.issuer("rev", iss: "https://rev")

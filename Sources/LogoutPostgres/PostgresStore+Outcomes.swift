@@ -1,0 +1,161 @@
+import LogoutCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// Stores a batch of outcomes, each only while its delivery is still under the lease it was
+    /// attempted under (`recordAttempts`); returns those stored, in the batch's order, with their
+    /// RPs, and the ids of those dropped.
+    ///
+    /// One statement for the whole batch: the outcomes and their attempt rows travel as two JSON
+    /// parameters, so a batch costs one round trip however many deliveries it ends (each round
+    /// trip costs the replica about as much CPU as the work it carries). A batch naming one
+    /// delivery twice is stored one report at a time, in order, as each report's lease check
+    /// must see the one before it.
+    static func storeOutcomes(
+        _ reports: [AttemptReport],
+        owner: String,
+        _ db: PostgresSession
+    ) async throws -> (stored: [(report: AttemptReport, clientID: String)], dropped: [Int64]) {
+        var stored: [(report: AttemptReport, clientID: String)] = []
+        var dropped: [Int64] = []
+        guard Set(reports.map(\.deliveryID)).count == reports.count else {
+            for report in reports {
+                if let clientID = try await storeOutcome(report, owner: owner, db) {
+                    stored.append((report, clientID))
+                } else {
+                    dropped.append(report.deliveryID)
+                }
+            }
+            return (stored, dropped)
+        }
+        var clientIDs: [Int64: String] = [:]
+        for row in try await db.rows(outcomesStatement(reports, owner: owner)) {
+            clientIDs[try row.get("id", as: Int64.self)] = try row.get("client_id", as: String.self)
+        }
+        for report in reports {
+            if let clientID = clientIDs[report.deliveryID] {
+                stored.append((report, clientID))
+            } else {
+                dropped.append(report.deliveryID)
+            }
+        }
+        return (stored, dropped)
+    }
+
+    static func outcomesStatement(_ reports: [AttemptReport], owner: String) -> PostgresQuery {
+        let outcomes = JSONSerializer.string(
+            .array(
+                reports.map { report in
+                    let t = report.transition
+                    return .array([
+                        .number(Double(report.deliveryID)), .string(t.status.rawValue), .number(Double(t.attempts)),
+                        .milliseconds(t.nextAttemptAt), .milliseconds(t.deliveredAt), .optional(t.lastStatusCode),
+                        .optional(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
+                        .optional(t.reason.map { SafeText.truncated($0, limit: 1024) }), .milliseconds(t.finishedAt),
+                        .optional(report.leaseStamp.map(Int.init)),
+                    ])
+                }
+            )
+        )
+        let attempts = JSONSerializer.string(
+            .array(
+                reports.compactMap(\.attempt).map { attempt in
+                    .array([
+                        .number(Double(attempt.deliveryID)), .number(Double(attempt.attempt)),
+                        .milliseconds(attempt.startedAt), .number(Double(attempt.duration.wholeMilliseconds)),
+                        .optional(attempt.statusCode), .optional(attempt.errorClass?.rawValue), .string(attempt.jti),
+                        .optional(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
+                        .milliseconds(attempt.nextAttemptAt), .optional(attempt.remoteAddress),
+                        .optional(attempt.traceID),
+                    ])
+                }
+            )
+        )
+        return """
+            WITH outcome AS (
+                SELECT (o->>0)::BIGINT AS id, o->>1 AS status, (o->>2)::BIGINT AS attempts,
+                    (o->>3)::BIGINT AS next_attempt_at, (o->>4)::BIGINT AS delivered_at,
+                    (o->>5)::BIGINT AS last_status_code, o->>6 AS last_error, o->>7 AS reason,
+                    (o->>8)::BIGINT AS finished_at, (o->>9)::BIGINT AS lease_stamp
+                FROM json_array_elements(\(outcomes)::json) AS o
+            ), stored AS (
+                UPDATE deliveries d SET status = outcome.status, attempts = outcome.attempts,
+                    next_attempt_at = outcome.next_attempt_at, lease_until = NULL, leased_at = NULL, lease_owner = NULL,
+                    delivered_at = outcome.delivered_at, last_status_code = outcome.last_status_code,
+                    last_error = outcome.last_error, reason = outcome.reason, finished_at = outcome.finished_at
+                FROM outcome
+                WHERE d.id = outcome.id AND CASE WHEN outcome.lease_stamp IS NULL
+                    THEN d.lease_owner = \(owner) OR (d.lease_owner IS NULL AND d.status IN ('pending', 'retrying'))
+                    ELSE d.lease_owner = \(owner) AND d.leased_at = outcome.lease_stamp END
+                RETURNING d.id, d.client_id
+            ), attempted AS (
+                INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, jti,
+                    rp_error, next_attempt_at, replica, remote_address, trace_id)
+                SELECT (a->>0)::BIGINT, (a->>1)::BIGINT, (a->>2)::BIGINT, (a->>3)::BIGINT, (a->>4)::BIGINT, a->>5,
+                    a->>6, a->>7, (a->>8)::BIGINT, \(owner), a->>9, a->>10
+                FROM json_array_elements(\(attempts)::json) AS a
+                JOIN stored ON stored.id = (a->>0)::BIGINT
+                ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = excluded.started_at,
+                    duration_ms = excluded.duration_ms, status_code = excluded.status_code,
+                    error_class = excluded.error_class, jti = excluded.jti, rp_error = excluded.rp_error,
+                    next_attempt_at = excluded.next_attempt_at, replica = excluded.replica,
+                    remote_address = excluded.remote_address, trace_id = excluded.trace_id
+            )
+            SELECT id, client_id FROM stored
+            """
+    }
+
+    /// Returns the delivery's RP, or `nil` when the outcome was not stored.
+    static func storeOutcome(
+        _ report: AttemptReport,
+        owner: String,
+        _ db: PostgresSession
+    ) async throws -> String? {
+        let t = report.transition
+        guard
+            let clientID = try await db.value(
+                """
+                UPDATE deliveries SET status = \(t.status.rawValue), attempts = \(Int64(t.attempts)),
+                    next_attempt_at = \(t.nextAttemptAt?.millisecondsSince1970), lease_until = NULL, leased_at = NULL,
+                    lease_owner = NULL, delivered_at = \(t.deliveredAt?.millisecondsSince1970),
+                    last_status_code = \(t.lastStatusCode.map(Int64.init)),
+                    last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
+                    reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
+                    finished_at = \(t.finishedAt?.millisecondsSince1970)
+                WHERE id = \(report.deliveryID) AND CASE WHEN \(report.leaseStamp)::BIGINT IS NULL
+                    THEN lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying'))
+                    ELSE lease_owner = \(owner) AND leased_at = \(report.leaseStamp) END
+                RETURNING client_id
+                """,
+                as: String.self
+            )
+        else { return nil }
+        if let attempt = report.attempt {
+            try await db.execute(
+                """
+                INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, jti,
+                    rp_error, next_attempt_at, replica, remote_address, trace_id)
+                VALUES (\(attempt.deliveryID), \(Int64(attempt.attempt)), \(attempt.startedAt.millisecondsSince1970),
+                    \(attempt.duration.wholeMilliseconds), \(attempt.statusCode.map(Int64.init)),
+                    \(attempt.errorClass?.rawValue), \(attempt.jti),
+                    \(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
+                    \(attempt.nextAttemptAt?.millisecondsSince1970), \(owner), \(attempt.remoteAddress),
+                    \(attempt.traceID))
+                ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = excluded.started_at,
+                    duration_ms = excluded.duration_ms, status_code = excluded.status_code,
+                    error_class = excluded.error_class, jti = excluded.jti, rp_error = excluded.rp_error,
+                    next_attempt_at = excluded.next_attempt_at, replica = excluded.replica,
+                    remote_address = excluded.remote_address, trace_id = excluded.trace_id
+                """
+            )
+        }
+        return clientID
+    }
+
+}
+
+extension JSONValue {
+    fileprivate static func milliseconds(_ time: Timestamp?) -> JSONValue {
+        time.map { .number(Double($0.millisecondsSince1970)) } ?? .null
+    }
+}
