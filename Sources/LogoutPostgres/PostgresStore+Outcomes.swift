@@ -10,7 +10,10 @@ extension PostgresStore {
     /// parameters, so a batch costs one round trip however many deliveries it ends (each round
     /// trip costs the replica about as much CPU as the work it carries). A batch naming one
     /// delivery twice is stored one report at a time, in order, as each report's lease check
-    /// must see the one before it.
+    /// must see the one before it; so is one whose attempt names another delivery than its report.
+    ///
+    /// Integers travel as JSON strings, which PostgreSQL reads back exactly: our serializer writes
+    /// numbers from a `Double`, exact only below 2^53.
     static func storeOutcomes(
         _ reports: [AttemptReport],
         owner: String,
@@ -18,7 +21,10 @@ extension PostgresStore {
     ) async throws -> (stored: [(report: AttemptReport, clientID: String)], dropped: [Int64]) {
         var stored: [(report: AttemptReport, clientID: String)] = []
         var dropped: [Int64] = []
-        guard Set(reports.map(\.deliveryID)).count == reports.count else {
+        let oneEach =
+            Set(reports.map(\.deliveryID)).count == reports.count
+            && reports.allSatisfy { report in report.attempt.map { $0.deliveryID == report.deliveryID } ?? true }
+        guard oneEach else {
             for report in reports {
                 if let clientID = try await storeOutcome(report, owner: owner, db) {
                     stored.append((report, clientID))
@@ -48,11 +54,11 @@ extension PostgresStore {
                 reports.map { report in
                     let t = report.transition
                     return .array([
-                        .number(Double(report.deliveryID)), .string(t.status.rawValue), .number(Double(t.attempts)),
-                        .milliseconds(t.nextAttemptAt), .milliseconds(t.deliveredAt), .optional(t.lastStatusCode),
+                        .integer(report.deliveryID), .string(t.status.rawValue), .integer(t.attempts),
+                        .milliseconds(t.nextAttemptAt), .milliseconds(t.deliveredAt), .integer(t.lastStatusCode),
                         .optional(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
                         .optional(t.reason.map { SafeText.truncated($0, limit: 1024) }), .milliseconds(t.finishedAt),
-                        .optional(report.leaseStamp.map(Int.init)),
+                        .integer(report.leaseStamp),
                     ])
                 }
             )
@@ -61,9 +67,9 @@ extension PostgresStore {
             .array(
                 reports.compactMap(\.attempt).map { attempt in
                     .array([
-                        .number(Double(attempt.deliveryID)), .number(Double(attempt.attempt)),
-                        .milliseconds(attempt.startedAt), .number(Double(attempt.duration.wholeMilliseconds)),
-                        .optional(attempt.statusCode), .optional(attempt.errorClass?.rawValue), .string(attempt.jti),
+                        .integer(attempt.deliveryID), .integer(attempt.attempt),
+                        .milliseconds(attempt.startedAt), .integer(attempt.duration.wholeMilliseconds),
+                        .integer(attempt.statusCode), .optional(attempt.errorClass?.rawValue), .string(attempt.jti),
                         .optional(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
                         .milliseconds(attempt.nextAttemptAt), .optional(attempt.remoteAddress),
                         .optional(attempt.traceID),
@@ -155,7 +161,11 @@ extension PostgresStore {
 }
 
 extension JSONValue {
+    fileprivate static func integer(_ value: (some BinaryInteger)?) -> JSONValue {
+        value.map { .string(String($0)) } ?? .null
+    }
+
     fileprivate static func milliseconds(_ time: Timestamp?) -> JSONValue {
-        time.map { .number(Double($0.millisecondsSince1970)) } ?? .null
+        integer(time?.millisecondsSince1970)
     }
 }

@@ -103,6 +103,21 @@ struct PostgresLateOutcomeTests {
         #expect(record.status == .retrying && attempts.map(\.jti) == ["first"])
     }
 
+    /// A batch's integers travel as JSON strings: one past 2^53, where a `Double` is no longer
+    /// exact (our serializer's numbers), is stored as it was given, not refused by the cast.
+    @Test func integersPastADoublesPrecisionAreStoredExactly() async throws {
+        let stores = try await PostgresReplicaTests().replicas(1)
+        let values = try await PostgresReplicaTests().registry(stores[0], rps: ["a"], subjects: 1)
+        _ = try await stores[0].recordLogout(values.logout(sub: "u0", jti: "j0", hash: "h0"), now: now)
+        let claimed = try #require(try await stores[0].claimDue(request, now: now).first)
+        var retrying = answer(503, attemptsBefore: 0, at: now + .seconds(1))
+        let far = Timestamp(millisecondsSince1970: 9_007_199_254_740_993)
+        retrying.nextAttemptAt = far
+        #expect(try await stores[0].recordAttempts([report(claimed, retrying, jti: "far")]).isEmpty)
+        let (record, attempts) = try #require(try await stores[0].delivery(id: claimed.id))
+        #expect(record.nextAttemptAt == far && attempts.first?.nextAttemptAt == far)
+    }
+
     @Test func aLateRevocationOutcomeIsDroppedAndSaidSo() async throws {
         let stores = try await PostgresReplicaTests().replicas(2)
         var issuer = StoreFixture.issuer("rev", iss: "https://rev")
