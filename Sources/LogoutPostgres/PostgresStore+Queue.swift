@@ -5,47 +5,48 @@ extension PostgresStore {
     /// Leases due deliveries, at most `available[clientID]` per RP and `limit` in all, starting
     /// the round at `rotation`.
     ///
-    /// Across replicas: an RP's row is locked (`SKIP LOCKED`: an RP another replica is claiming
-    /// for right now is left to it this round), then its live leases are counted, all replicas
-    /// together, so the per-RP cap and the breaker's single probe hold cluster-wide; rows
-    /// are taken with `FOR UPDATE SKIP LOCKED`, so two claims never lease the same delivery.
+    /// Across replicas: the RPs' rows are locked (`SKIP LOCKED`: an RP another replica is
+    /// claiming for right now is left to it this round) and their live leases counted, all
+    /// replicas together, so the per-RP cap and the breaker's single probe hold cluster-wide;
+    /// rows are taken with `FOR UPDATE SKIP LOCKED`, so two claims never lease the same delivery.
+    ///
+    /// Two round trips, however many RPs have something due: one reads and locks them with their
+    /// breakers, live leases and due counts (at most `limit` counted); `ClaimPlanner` shares out
+    /// the slots; one statement leases each RP's share.
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
         let (owner, cap) = (self.owner, perRPLeaseCap)
         return try await write { db in
             let nowMs = now.millisecondsSince1970
-            let leaseEnd = (now + request.lease).millisecondsSince1970
-            // Only RPs with something due, found in one round trip (one probe of the due index
-            // per RP), so an idle pass costs one query however many RPs are registered.
-            let rps = try await db.rows(
+            let open = request.available.filter { $0.value > 0 }.keys.sorted()
+            let closed = request.available.filter { $0.value <= 0 }.keys.sorted()
+            let rows = try await db.rows(
                 """
-                SELECT r.client_id FROM relying_parties r
-                WHERE r.enabled AND EXISTS (
-                    SELECT 1 FROM deliveries d WHERE d.client_id = r.client_id
-                        AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= \(nowMs))
+                SELECT r.*, \(unescaped: PostgresRows.breakerColumns),
+                    (SELECT count(*) FROM deliveries d WHERE d.client_id = r.client_id
+                        AND d.lease_until > \(nowMs) AND d.status IN ('pending', 'retrying')) AS leased,
+                    (SELECT count(*) FROM (
+                        SELECT 1 FROM deliveries d WHERE d.client_id = r.client_id
+                            AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= \(nowMs)
+                        LIMIT \(Int64(request.limit))) due) AS due
+                FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id
+                WHERE r.enabled
+                    AND (r.client_id = ANY(\(open))
+                        OR (\(request.defaultAvailable > 0) AND NOT r.client_id = ANY(\(closed))))
+                    AND EXISTS (
+                        SELECT 1 FROM deliveries d WHERE d.client_id = r.client_id
+                            AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= \(nowMs))
                 ORDER BY r.client_id
+                FOR NO KEY UPDATE OF r SKIP LOCKED
                 """
-            ).map { try $0.get("client_id", as: String.self) }
-            var claimed: [ClaimedDelivery] = []
-            for clientID in ClaimPlanner.round(rps, rotation: request.rotation) {
-                let remaining = request.limit - claimed.count
+            )
+            var shares: [Share] = []
+            var remaining = request.limit
+            for row in ClaimPlanner.round(rows, rotation: request.rotation) {
                 guard remaining > 0 else { break }
-                guard (request.available[clientID] ?? request.defaultAvailable) > 0 else { continue }
-                guard
-                    let row = try await db.row(
-                        """
-                        SELECT r.*, \(unescaped: PostgresRows.breakerColumns),
-                            (SELECT count(*) FROM deliveries d WHERE d.client_id = r.client_id
-                                AND d.lease_until > \(nowMs) AND d.status IN ('pending', 'retrying')) AS leased
-                        FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id
-                        WHERE r.client_id = \(clientID) AND r.enabled
-                        FOR NO KEY UPDATE OF r SKIP LOCKED
-                        """
-                    )
-                else { continue }
                 let stored = try PostgresRows.relyingParty(row)
                 let slots = ClaimPlanner.slots(
-                    for: clientID,
+                    for: stored.relyingParty.clientID,
                     request,
                     remaining: remaining,
                     breaker: stored.breaker,
@@ -53,63 +54,27 @@ extension PostgresStore {
                     leasedElsewhere: Int(try row.get("leased", as: Int64.self)),
                     cap: cap
                 )
-                guard slots.count > 0 else { continue }
-                let rp = stored.relyingParty
-                let leased = try await db.rows(
-                    """
-                    WITH due AS (
-                        SELECT id, next_attempt_at AS due_at FROM deliveries
-                        WHERE client_id = \(clientID) AND status IN ('pending', 'retrying') AND next_attempt_at <= \(nowMs)
-                        ORDER BY next_attempt_at, id LIMIT \(Int64(slots.count))
-                        FOR UPDATE SKIP LOCKED)
-                    UPDATE deliveries d SET next_attempt_at = \(leaseEnd), lease_until = \(leaseEnd), leased_at = \(nowMs),
-                        lease_owner = \(owner)
-                    FROM due WHERE d.id = due.id
-                    RETURNING d.id, d.event_id, d.sub, d.sid, d.attempts, d.created_at, due.due_at, d.leased_at,
-                        d.trace_context,
-                        (d.sid IS NULL AND d.sub IS NOT NULL AND EXISTS (
-                            SELECT 1 FROM sessions s
-                            WHERE s.client_id = d.client_id AND s.rp_sub = d.sub AND s.created_at > d.created_at
-                                AND s.ended_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > \(nowMs))
-                        )) AS newer_session
-                    """
-                )
-                let ordered = try leased.sorted {
-                    (try $0.get("due_at", as: Int64.self), try $0.get("id", as: Int64.self))
-                        < (try $1.get("due_at", as: Int64.self), try $1.get("id", as: Int64.self))
-                }
-                for row in ordered {
-                    claimed.append(
-                        ClaimedDelivery(
-                            id: try row.get("id"),
-                            eventID: try row.get("event_id"),
-                            clientID: clientID,
-                            sub: try row.get("sub"),
-                            sid: try row.get("sid"),
-                            attempts: Int(try row.get("attempts", as: Int64.self)),
-                            createdAt: try row.time("created_at"),
-                            uri: rp.backchannelLogoutURI,
-                            signingAlgorithm: rp.signingAlgorithm,
-                            sealedClientSecret: stored.sealedClientSecret,
-                            tokenIssuer: rp.tokenIssuer,
-                            newerSessionExists: try row.get("newer_session"),
-                            leaseStamp: try row.get("leased_at", as: Int64.self),
-                            traceContext: try row.get("trace_context", as: String?.self)
-                                .flatMap(TraceContext.init(stored:))
-                        )
-                    )
-                }
+                let count = min(slots.count, Int(try row.get("due", as: Int64.self)))
+                guard count > 0 else { continue }
+                remaining -= count
+                shares.append(Share(stored: stored, slots: slots, count: count))
+            }
+            guard !shares.isEmpty else { return [] }
+            let claimed = try await Self.lease(shares, request: request, now: now, owner: owner, db)
+            for (index, share) in shares.enumerated() {
                 if let breaker = ClaimPlanner.afterClaim(
-                    stored.breaker,
-                    slots: slots,
-                    leased: leased.count,
+                    share.stored.breaker,
+                    slots: share.slots,
+                    leased: claimed[index].count,
                     now: now,
                     lease: request.lease
                 ) {
-                    try await db.execute(PostgresRows.saveBreaker(breaker, clientID: clientID))
+                    try await db.execute(
+                        PostgresRows.saveBreaker(breaker, clientID: share.stored.relyingParty.clientID)
+                    )
                 }
             }
-            return claimed
+            return claimed.flatMap { $0 }
         }
     }
 

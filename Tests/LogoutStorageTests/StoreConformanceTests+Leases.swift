@@ -6,6 +6,25 @@ import Testing
 /// What a lease means to the rest of the queue, on both stores: SQLite keeps its leases in the
 /// process and PostgreSQL in the rows, and neither may show it (Q-1, Q-5, ADM-3).
 @Suite struct StoreConformanceLeaseTests {
+    /// A claim's limit is shared out by what each RP has due: an RP with one delivery due takes
+    /// one of the limit's slots, not all it may have, and the RPs after it in the round get
+    /// theirs (DEL-7); an RP with nothing available is passed over; the round starts at the
+    /// rotation.
+    @Test(arguments: StoreKind.allCases)
+    func aClaimsLimitGoesToWhatEachRPHasDue(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        for rp in ["a", "b", "c", "d"] {
+            try await f.store.insertRelyingParty(f.rp(rp))
+            _ = try await f.store.insertSession(f.session(rp), now: f.now)
+        }
+        _ = try await f.store.recordLogout(f.logout(), now: f.now)
+        let request = ClaimRequest(limit: 3, available: ["b": 0], defaultAvailable: 8, rotation: 1, lease: .seconds(40))
+        let claimed = try await f.store.claimDue(request, now: f.now)
+        #expect(claimed.map(\.clientID).sorted() == ["a", "c", "d"], "\(claimed.map(\.clientID))")
+        let rest = try await f.store.claimDue(f.claim(), now: f.now)
+        #expect(rest.map(\.clientID) == ["b"])
+    }
+
     /// An RP whose due deliveries are all leased is due at the end of their leases, not at their
     /// stored due times (else the engine claims nothing in a loop while attempts hang); a row
     /// not leased brings it forward. A leased delivery shows in flight, with no due time, and
