@@ -9,6 +9,66 @@ extension PostgresStore {
         var count: Int
     }
 
+    /// The enabled RPs with something due (or those of `only`), each with its breaker, its live
+    /// leases across replicas and how many of its deliveries are due (counted up to the
+    /// claim's limit), in name order.
+    static func dueRelyingParties(
+        _ request: ClaimRequest,
+        now: Timestamp,
+        only: [String]? = nil,
+        _ db: PostgresSession
+    ) async throws -> [PostgresRandomAccessRow] {
+        let nowMs = now.millisecondsSince1970
+        return try await db.rows(
+            """
+            SELECT r.*, \(unescaped: PostgresRows.breakerColumns),
+                (SELECT count(*) FROM deliveries d WHERE d.client_id = r.client_id
+                    AND d.lease_until > \(nowMs) AND d.status IN ('pending', 'retrying')) AS leased,
+                (SELECT count(*) FROM (
+                    SELECT 1 FROM deliveries d WHERE d.client_id = r.client_id
+                        AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= \(nowMs)
+                    LIMIT \(Int64(request.limit))) due) AS due
+            FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id
+            WHERE r.enabled AND (\(only == nil) OR r.client_id = ANY(\(only ?? [])))
+                AND EXISTS (
+                    SELECT 1 FROM deliveries d WHERE d.client_id = r.client_id
+                        AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= \(nowMs))
+            ORDER BY r.client_id
+            """
+        )
+    }
+
+    /// Each RP's share of the claim, in the round's order (`rows` taken as already in it when
+    /// `rotated`), as `ClaimPlanner` decides it, bounded by what the RP has due.
+    static func claimShares(
+        of rows: [PostgresRandomAccessRow],
+        _ request: ClaimRequest,
+        now: Timestamp,
+        cap: Int,
+        rotated: Bool = false
+    ) throws -> [Share] {
+        var shares: [Share] = []
+        var remaining = request.limit
+        for row in rotated ? rows : ClaimPlanner.round(rows, rotation: request.rotation) {
+            guard remaining > 0 else { break }
+            let stored = try PostgresRows.relyingParty(row)
+            let slots = ClaimPlanner.slots(
+                for: stored.relyingParty.clientID,
+                request,
+                remaining: remaining,
+                breaker: stored.breaker,
+                now: now,
+                leasedElsewhere: Int(try row.get("leased", as: Int64.self)),
+                cap: cap
+            )
+            let count = min(slots.count, Int(try row.get("due", as: Int64.self)))
+            guard count > 0 else { continue }
+            remaining -= count
+            shares.append(Share(stored: stored, slots: slots, count: count))
+        }
+        return shares
+    }
+
     /// Leases every RP's share in one statement (each RP's oldest due rows, `SKIP LOCKED`);
     /// returns what each share leased, in the shares' order, each in due order.
     static func lease(

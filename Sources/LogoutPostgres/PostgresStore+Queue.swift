@@ -5,60 +5,48 @@ extension PostgresStore {
     /// Leases due deliveries, at most `available[clientID]` per RP and `limit` in all, starting
     /// the round at `rotation`.
     ///
-    /// Across replicas: the RPs' rows are locked (`SKIP LOCKED`: an RP another replica is
-    /// claiming for right now is left to it this round) and their live leases counted, all
-    /// replicas together, so the per-RP cap and the breaker's single probe hold cluster-wide;
-    /// rows are taken with `FOR UPDATE SKIP LOCKED`, so two claims never lease the same delivery.
+    /// Across replicas: an RP's row is locked before its share is decided (`SKIP LOCKED`: an RP
+    /// another replica is claiming for right now is left to it this round), and its breaker and
+    /// live leases, all replicas together, are read after the lock is held, so the per-RP cap
+    /// and the breaker's single probe hold cluster-wide; rows are taken with `FOR UPDATE SKIP
+    /// LOCKED`, so two claims never lease the same delivery.
     ///
-    /// Two round trips, however many RPs have something due: one reads and locks them with their
-    /// breakers, live leases and due counts (at most `limit` counted); `ClaimPlanner` shares out
-    /// the slots; one statement leases each RP's share.
+    /// Four round trips, however many RPs have something due: the due RPs, read without a lock
+    /// to choose the ones this claim can serve; those locked; the locked ones read again, for the
+    /// shares `ClaimPlanner` decides; one statement leasing every share. Only the RPs a claim
+    /// serves are locked: a lock on every due RP would keep the other replicas' claims and
+    /// every outcome batch waiting on RPs this claim takes nothing from.
     public func claimDue(_ request: ClaimRequest, now: Timestamp) async throws -> [ClaimedDelivery] {
         guard request.limit > 0 else { return [] }
         let (owner, cap) = (self.owner, perRPLeaseCap)
         return try await write { db in
-            let nowMs = now.millisecondsSince1970
-            let open = request.available.filter { $0.value > 0 }.keys.sorted()
-            let closed = request.available.filter { $0.value <= 0 }.keys.sorted()
-            let rows = try await db.rows(
-                """
-                SELECT r.*, \(unescaped: PostgresRows.breakerColumns),
-                    (SELECT count(*) FROM deliveries d WHERE d.client_id = r.client_id
-                        AND d.lease_until > \(nowMs) AND d.status IN ('pending', 'retrying')) AS leased,
-                    (SELECT count(*) FROM (
-                        SELECT 1 FROM deliveries d WHERE d.client_id = r.client_id
-                            AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= \(nowMs)
-                        LIMIT \(Int64(request.limit))) due) AS due
-                FROM relying_parties r LEFT JOIN breakers b ON b.client_id = r.client_id
-                WHERE r.enabled
-                    AND (r.client_id = ANY(\(open))
-                        OR (\(request.defaultAvailable > 0) AND NOT r.client_id = ANY(\(closed))))
-                    AND EXISTS (
-                        SELECT 1 FROM deliveries d WHERE d.client_id = r.client_id
-                            AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= \(nowMs))
-                ORDER BY r.client_id
-                FOR NO KEY UPDATE OF r SKIP LOCKED
-                """
+            let candidates = try Self.claimShares(
+                of: try await Self.dueRelyingParties(request, now: now, db),
+                request,
+                now: now,
+                cap: cap
             )
-            var shares: [Share] = []
-            var remaining = request.limit
-            for row in ClaimPlanner.round(rows, rotation: request.rotation) {
-                guard remaining > 0 else { break }
-                let stored = try PostgresRows.relyingParty(row)
-                let slots = ClaimPlanner.slots(
-                    for: stored.relyingParty.clientID,
-                    request,
-                    remaining: remaining,
-                    breaker: stored.breaker,
-                    now: now,
-                    leasedElsewhere: Int(try row.get("leased", as: Int64.self)),
-                    cap: cap
-                )
-                let count = min(slots.count, Int(try row.get("due", as: Int64.self)))
-                guard count > 0 else { continue }
-                remaining -= count
-                shares.append(Share(stored: stored, slots: slots, count: count))
-            }
+            guard !candidates.isEmpty else { return [] }
+            let locked = try await db.rows(
+                """
+                SELECT client_id FROM relying_parties
+                WHERE client_id = ANY(\(candidates.map(\.stored.relyingParty.clientID))) AND enabled
+                ORDER BY client_id
+                FOR NO KEY UPDATE SKIP LOCKED
+                """
+            ).map { try $0.get("client_id", as: String.self) }
+            guard !locked.isEmpty else { return [] }
+            let fresh = try await Self.dueRelyingParties(request, now: now, only: locked, db)
+            var byID: [String: PostgresRandomAccessRow] = [:]
+            for row in fresh { byID[try row.get("client_id", as: String.self)] = row }
+            // The round's order, as chosen; the shares from what holds now that the rows are locked.
+            let shares = try Self.claimShares(
+                of: candidates.compactMap { byID[$0.stored.relyingParty.clientID] },
+                request,
+                now: now,
+                cap: cap,
+                rotated: true
+            )
             guard !shares.isEmpty else { return [] }
             let claimed = try await Self.lease(shares, request: request, now: now, owner: owner, db)
             for (index, share) in shares.enumerated() {
