@@ -9,9 +9,9 @@ extension FaultsEndToEndTests {
     /// Issue 25, a lossy, slow link: the daemon runs in a network namespace of the test's and
     /// reaches its RP only through a link that drops 20 % of the packets each way (iptables'
     /// `statistic` match inside the namespace) and adds 150 ms each way (a relay on the host's
-    /// end: 300 ms to the round trip). A burst of 500 logouts must all be delivered, attempts
-    /// time out and are retried as configured, connections and memory stay bounded, and the
-    /// breaker never opens on a link that delivers.
+    /// end: 300 ms to the round trip). A burst of 500 logouts must all be delivered, the link
+    /// must have dropped packets, every attempt that timed out is retried, connections and
+    /// memory stay bounded, and the breaker never opens on a link that delivers.
     @Test func aBurstOverALossySlowLinkIsDeliveredInFull() async throws {
         try #require(NetworkNamespace.isAvailable, "needs root, iproute2 and iptables (.ci/run installs them)")
         let link = try await NetworkNamespace.create()
@@ -99,10 +99,17 @@ extension FaultsEndToEndTests {
         let diagnosis = delivered ? "" : await daemon.diagnosis()
         #expect(delivered, "not all delivered over the lossy link\n\(diagnosis)")
 
-        let (timedOut, retried, attempts, states) = try await database.read { db in
+        let (timedOut, retried, unretried, attempts, states) = try await database.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM attempts WHERE error_class = 'timeout'") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM deliveries WHERE attempts > 1") ?? 0,
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM deliveries d WHERE d.attempts < 2 AND EXISTS (
+                            SELECT 1 FROM attempts a WHERE a.delivery_id = d.id AND a.error_class = 'timeout')
+                        """
+                ) ?? 0,
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM attempts") ?? 0,
                 try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM deliveries GROUP BY status").map {
                     "\($0["status"] as String)=\($0["n"] as Int)"
@@ -112,7 +119,13 @@ extension FaultsEndToEndTests {
         watching.cancel()
         let breakerOpened = await watching.value
         #expect(states == ["delivered=\(burst)"], "\(states)")
-        #expect(timedOut > 0 && retried > 0, "no attempt timed out and was retried: the link was not lossy")
+        // The link dropped packets, by iptables' own counters. Whether a loss makes an attempt
+        // time out is chance (about 1 % of the attempts here, and in one CI run none of 500), so
+        // the loss itself is asserted, and that every delivery whose attempt timed out was
+        // attempted again (and, above, delivered).
+        let dropped = try await link.droppedPackets()
+        #expect(dropped > 0, "the link dropped no packet: it was not lossy")
+        #expect(unretried == 0, "\(unretried) deliveries whose attempt timed out were not attempted again")
         #expect(!breakerOpened, "the breaker opened on a link that delivers")
         // Bounded: connections at most the RP's slots twice over (one closing after a timeout
         // while its replacement opens), memory far below what 500 held connections would take.
@@ -122,7 +135,7 @@ extension FaultsEndToEndTests {
         var received: [String: Int] = [:]
         for claim in ScaleOutEndToEndTests.claims(rp) { received[claim.sid, default: 0] += 1 }
         print(
-            "lossy-link ledger: acknowledged \(burst), delivered \(received.count) in \(took), "
+            "lossy-link ledger: acknowledged \(burst), delivered \(received.count) in \(took), packets dropped \(dropped), "
                 + "attempts \(attempts) (timed out \(timedOut), deliveries retried \(retried)), "
                 + "received twice \(received.values.filter { $0 > 1 }.count) (a timed-out attempt the RP had received), "
                 + "connections at most \(slow.mostOpen) open (\(slow.accepted) opened), peak RSS \(peak) MB, "

@@ -83,6 +83,22 @@ public final class NetworkNamespace: Sendable {
         try await run([Self.iptables, "-w"] + rule)
     }
 
+    /// How many packets the namespace's `DROP` rules have dropped so far (`INPUT` and `OUTPUT`,
+    /// iptables' own counters): what shows that a degraded link was degraded, whatever the
+    /// traffic made of it.
+    public func droppedPackets() async throws -> Int {
+        var total = 0
+        for chain in ["OUTPUT", "INPUT"] {
+            let listing = try await run([Self.iptables, "-w", "-L", chain, "-v", "-n", "-x"]).output
+            for line in listing.split(separator: "\n") {
+                // pkts bytes target prot opt in out source destination
+                let fields = line.split(separator: " ")
+                if fields.count > 2, fields[2] == "DROP", let packets = Int(fields[0]) { total += packets }
+            }
+        }
+        return total
+    }
+
     /// The packets between the namespace and `port` on the host's end are dropped from now on,
     /// both ways: neither side hears anything, no reset, no end, as when a switch between them
     /// fails. Connections hang until a timeout of their own ends them.
