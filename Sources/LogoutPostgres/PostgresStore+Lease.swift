@@ -81,7 +81,7 @@ extension PostgresStore {
         let nowMs = now.millisecondsSince1970
         let leaseEnd = (now + request.lease).millisecondsSince1970
         let wanted = JSONSerializer.string(
-            .array(shares.map { .array([.string($0.stored.relyingParty.clientID), .string(String($0.count))]) })
+            .array(shares.map { .array([.string($0.stored.relyingParty.clientID), .integer($0.count)]) })
         )
         let rows = try await db.rows(
             """

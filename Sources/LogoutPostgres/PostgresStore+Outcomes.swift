@@ -10,7 +10,8 @@ extension PostgresStore {
     /// parameters, so a batch costs one round trip however many deliveries it ends (each round
     /// trip costs the replica about as much CPU as the work it carries). A batch naming one
     /// delivery twice is stored one report at a time, in order, as each report's lease check
-    /// must see the one before it; so is one whose attempt names another delivery than its report.
+    /// must see the one before it; so is one whose attempts name one delivery twice. An attempt
+    /// row is written when its report's outcome is.
     ///
     /// Integers travel as JSON strings, which PostgreSQL reads back exactly: our serializer writes
     /// numbers from a `Double`, exact only below 2^53.
@@ -21,16 +22,14 @@ extension PostgresStore {
     ) async throws -> (stored: [(report: AttemptReport, clientID: String)], dropped: [Int64]) {
         var stored: [(report: AttemptReport, clientID: String)] = []
         var dropped: [Int64] = []
+        let attempted = reports.compactMap(\.attempt?.deliveryID)
         let oneEach =
-            Set(reports.map(\.deliveryID)).count == reports.count
-            && reports.allSatisfy { report in report.attempt.map { $0.deliveryID == report.deliveryID } ?? true }
+            Set(reports.map(\.deliveryID)).count == reports.count && Set(attempted).count == attempted.count
         guard oneEach else {
             for report in reports {
-                if let clientID = try await storeOutcome(report, owner: owner, db) {
-                    stored.append((report, clientID))
-                } else {
-                    dropped.append(report.deliveryID)
-                }
+                let one = try await storeOutcomes([report], owner: owner, db)
+                stored += one.stored
+                dropped += one.dropped
             }
             return (stored, dropped)
         }
@@ -65,9 +64,9 @@ extension PostgresStore {
         )
         let attempts = JSONSerializer.string(
             .array(
-                reports.compactMap(\.attempt).map { attempt in
+                reports.compactMap { report in report.attempt.map { (report.deliveryID, $0) } }.map { report, attempt in
                     .array([
-                        .integer(attempt.deliveryID), .integer(attempt.attempt),
+                        .integer(report), .integer(attempt.deliveryID), .integer(attempt.attempt),
                         .milliseconds(attempt.startedAt), .integer(attempt.duration.wholeMilliseconds),
                         .integer(attempt.statusCode), .optional(attempt.errorClass?.rawValue), .string(attempt.jti),
                         .optional(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
@@ -97,8 +96,8 @@ extension PostgresStore {
             ), attempted AS (
                 INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, jti,
                     rp_error, next_attempt_at, replica, remote_address, trace_id)
-                SELECT (a->>0)::BIGINT, (a->>1)::BIGINT, (a->>2)::BIGINT, (a->>3)::BIGINT, (a->>4)::BIGINT, a->>5,
-                    a->>6, a->>7, (a->>8)::BIGINT, \(owner), a->>9, a->>10
+                SELECT (a->>1)::BIGINT, (a->>2)::BIGINT, (a->>3)::BIGINT, (a->>4)::BIGINT, (a->>5)::BIGINT, a->>6,
+                    a->>7, a->>8, (a->>9)::BIGINT, \(owner), a->>10, a->>11
                 FROM json_array_elements(\(attempts)::json) AS a
                 JOIN stored ON stored.id = (a->>0)::BIGINT
                 ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = excluded.started_at,
@@ -110,58 +109,11 @@ extension PostgresStore {
             SELECT id, client_id FROM stored
             """
     }
-
-    /// Returns the delivery's RP, or `nil` when the outcome was not stored.
-    static func storeOutcome(
-        _ report: AttemptReport,
-        owner: String,
-        _ db: PostgresSession
-    ) async throws -> String? {
-        let t = report.transition
-        guard
-            let clientID = try await db.value(
-                """
-                UPDATE deliveries SET status = \(t.status.rawValue), attempts = \(Int64(t.attempts)),
-                    next_attempt_at = \(t.nextAttemptAt?.millisecondsSince1970), lease_until = NULL, leased_at = NULL,
-                    lease_owner = NULL, delivered_at = \(t.deliveredAt?.millisecondsSince1970),
-                    last_status_code = \(t.lastStatusCode.map(Int64.init)),
-                    last_error = \(t.lastError.map { SafeText.truncated($0, limit: 1024) }),
-                    reason = \(t.reason.map { SafeText.truncated($0, limit: 1024) }),
-                    finished_at = \(t.finishedAt?.millisecondsSince1970)
-                WHERE id = \(report.deliveryID) AND CASE WHEN \(report.leaseStamp)::BIGINT IS NULL
-                    THEN lease_owner = \(owner) OR (lease_owner IS NULL AND status IN ('pending', 'retrying'))
-                    ELSE lease_owner = \(owner) AND leased_at = \(report.leaseStamp) END
-                RETURNING client_id
-                """,
-                as: String.self
-            )
-        else { return nil }
-        if let attempt = report.attempt {
-            try await db.execute(
-                """
-                INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, jti,
-                    rp_error, next_attempt_at, replica, remote_address, trace_id)
-                VALUES (\(attempt.deliveryID), \(Int64(attempt.attempt)), \(attempt.startedAt.millisecondsSince1970),
-                    \(attempt.duration.wholeMilliseconds), \(attempt.statusCode.map(Int64.init)),
-                    \(attempt.errorClass?.rawValue), \(attempt.jti),
-                    \(attempt.rpError.map { SafeText.truncated($0, limit: 1024) }),
-                    \(attempt.nextAttemptAt?.millisecondsSince1970), \(owner), \(attempt.remoteAddress),
-                    \(attempt.traceID))
-                ON CONFLICT (delivery_id, attempt) DO UPDATE SET started_at = excluded.started_at,
-                    duration_ms = excluded.duration_ms, status_code = excluded.status_code,
-                    error_class = excluded.error_class, jti = excluded.jti, rp_error = excluded.rp_error,
-                    next_attempt_at = excluded.next_attempt_at, replica = excluded.replica,
-                    remote_address = excluded.remote_address, trace_id = excluded.trace_id
-                """
-            )
-        }
-        return clientID
-    }
-
 }
 
 extension JSONValue {
-    fileprivate static func integer(_ value: (some BinaryInteger)?) -> JSONValue {
+    /// An integer as a JSON string, which PostgreSQL reads back exactly.
+    static func integer(_ value: (some BinaryInteger)?) -> JSONValue {
         value.map { .string(String($0)) } ?? .null
     }
 
