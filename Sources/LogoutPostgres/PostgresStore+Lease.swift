@@ -38,18 +38,17 @@ extension PostgresStore {
         )
     }
 
-    /// Each RP's share of the claim, in the round's order (`rows` taken as already in it when
-    /// `rotated`), as `ClaimPlanner` decides it, bounded by what the RP has due.
+    /// Each RP's share of the claim, `rows` taken in the round's order, as `ClaimPlanner` decides
+    /// it, bounded by what the RP has due.
     static func claimShares(
         of rows: [PostgresRandomAccessRow],
         _ request: ClaimRequest,
         now: Timestamp,
-        cap: Int,
-        rotated: Bool = false
+        cap: Int
     ) throws -> [Share] {
         var shares: [Share] = []
         var remaining = request.limit
-        for row in rotated ? rows : ClaimPlanner.round(rows, rotation: request.rotation) {
+        for row in rows {
             guard remaining > 0 else { break }
             let stored = try PostgresRows.relyingParty(row)
             let slots = ClaimPlanner.slots(

@@ -21,7 +21,10 @@ extension PostgresStore {
         let (owner, cap) = (self.owner, perRPLeaseCap)
         return try await write { db in
             let candidates = try Self.claimShares(
-                of: try await Self.dueRelyingParties(request, now: now, db),
+                of: ClaimPlanner.round(
+                    try await Self.dueRelyingParties(request, now: now, db),
+                    rotation: request.rotation
+                ),
                 request,
                 now: now,
                 cap: cap
@@ -44,8 +47,7 @@ extension PostgresStore {
                 of: candidates.compactMap { byID[$0.stored.relyingParty.clientID] },
                 request,
                 now: now,
-                cap: cap,
-                rotated: true
+                cap: cap
             )
             guard !shares.isEmpty else { return [] }
             let claimed = try await Self.lease(shares, request: request, now: now, owner: owner, db)
