@@ -15,8 +15,9 @@ extension LogoutDatabase {
         try await committer.write(.redeliverable) { db in
             self.committer.onRollback { self.leases.undo(undo) }
             var stored: [(report: AttemptReport, clientID: String)] = []
+            let statements = try OutcomeStatements(db)
             for report in reports {
-                try Self.storeOutcome(report, db)
+                try statements.store(report)
                 if let clientID = try Self.clientID(of: report, db) { stored.append((report, clientID)) }
             }
             var current: [String: CircuitBreaker] = [:]
@@ -38,36 +39,6 @@ extension LogoutDatabase {
             db.cachedStatement(sql: "SELECT client_id FROM deliveries WHERE id = ?"),
             arguments: [report.deliveryID]
         )
-    }
-
-    private static func storeOutcome(_ report: AttemptReport, _ db: Database) throws {
-        let t = report.transition
-        try db.cachedStatement(
-            sql: """
-                UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = NULL,
-                    leased_at = NULL, delivered_at = ?, last_status_code = ?, last_error = ?, reason = ?,
-                    finished_at = ?
-                WHERE id = ?
-                """
-        ).execute(arguments: [
-            t.status.rawValue, t.attempts, t.nextAttemptAt?.column, t.deliveredAt?.column, t.lastStatusCode,
-            t.lastError.map { SafeText.truncated($0, limit: 1024) },
-            t.reason.map { SafeText.truncated($0, limit: 1024) },
-            t.finishedAt?.column, report.deliveryID,
-        ])
-        guard let attempt = report.attempt else { return }
-        try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
-                    error_class, jti, rp_error, next_attempt_at, remote_address, trace_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            attempt.deliveryID, attempt.attempt, attempt.startedAt.column, attempt.duration.wholeMilliseconds,
-            attempt.statusCode, attempt.errorClass?.rawValue, attempt.jti,
-            attempt.rpError.map { SafeText.truncated($0, limit: 1024) }, attempt.nextAttemptAt?.column,
-            attempt.remoteAddress, attempt.traceID,
-        ])
     }
 
     /// Gives leased deliveries back to the queue, due at `now` (graceful stop). Only

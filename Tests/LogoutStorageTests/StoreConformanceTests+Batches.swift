@@ -75,4 +75,47 @@ import Testing
             #expect(attempts.first?.rpError == (delivery.id % 2 == 0 ? nil : "said \(delivery.id)"))
         }
     }
+
+    /// An outcome is stored field for field, on the delivery and in its attempt, free text cut
+    /// to 1,024 characters: every column of both statements, each with a value of its own, so
+    /// that two arguments given in each other's place fail here.
+    @Test(arguments: StoreKind.allCases)
+    func anOutcomeIsStoredFieldForField(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        let delivery = try await f.claimedDelivery()
+        var transition = f.unavailable(attemptsBefore: 6, finishedAt: f.now + .seconds(2))
+        let long = String(repeating: "é", count: 1_500)
+        transition.lastError = long
+        transition.reason = "r-" + long
+        transition.deliveredAt = f.now + .seconds(3)
+        let attempt = AttemptRecord(
+            deliveryID: delivery.id,
+            attempt: 7,
+            startedAt: f.now + .seconds(1),
+            duration: .milliseconds(1_234),
+            statusCode: 503,
+            errorClass: .http5xx,
+            jti: "the-jti",
+            rpError: "rp-" + long,
+            nextAttemptAt: f.now + .seconds(90),
+            remoteAddress: "192.0.2.9",
+            traceID: "4bf92f3577b34da6a3ce929d0e0e4736"
+        )
+        try await f.store.recordAttempts([
+            AttemptReport(deliveryID: delivery.id, clientID: "a", attempt: attempt, transition: transition)
+        ])
+        let (record, attempts) = try #require(try await f.store.delivery(id: delivery.id))
+        #expect(record.status == .retrying && record.attempts == 7 && record.lastStatusCode == 503)
+        #expect(record.nextAttemptAt == transition.nextAttemptAt && record.nextAttemptAt != nil)
+        #expect(record.deliveredAt == f.now + .seconds(3))
+        #expect(record.lastError == String(long.prefix(1_024)))
+        #expect(record.reason == String(("r-" + long).prefix(1_024)))
+        let stored = try #require(attempts.first)
+        #expect(attempts.count == 1 && stored.deliveryID == delivery.id && stored.attempt == 7)
+        #expect(stored.startedAt == f.now + .seconds(1) && stored.duration == .milliseconds(1_234))
+        #expect(stored.statusCode == 503 && stored.errorClass == .http5xx && stored.jti == "the-jti")
+        #expect(stored.rpError == String(("rp-" + long).prefix(1_024)))
+        #expect(stored.nextAttemptAt == f.now + .seconds(90) && stored.remoteAddress == "192.0.2.9")
+        #expect(stored.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
+    }
 }

@@ -165,19 +165,8 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func recordingAnAttemptStoresTheTransitionAndTheLog(kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind)
-        try await f.store.insertRelyingParty(f.rp("a"))
-        _ = try await f.store.insertSession(f.session("a"), now: f.now)
-        _ = try await f.store.recordLogout(f.logout(), now: f.now)
-        let delivery = try #require(try await f.store.claimDue(f.claim(), now: f.now).first)
-        var generator = SystemRandomNumberGenerator()
-        let transition = DeliveryTransition.afterAttempt(
-            .response(HTTPAnswer(status: 503)),
-            attemptsBefore: 0,
-            createdAt: f.now,
-            finishedAt: f.now + .seconds(1),
-            policy: RetryPolicy(jitter: 0),
-            using: &generator
-        )
+        let delivery = try await f.claimedDelivery()
+        let transition = f.unavailable(finishedAt: f.now + .seconds(1))
         let attempt = AttemptRecord(
             deliveryID: delivery.id,
             attempt: 1,

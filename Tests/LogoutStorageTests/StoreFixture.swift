@@ -4,6 +4,7 @@ import LogoutCore
 import LogoutPostgres
 import LogoutStorage
 import TestSupport
+import Testing
 
 /// A fresh store of a `StoreKind`, each test on a database of its own, with the issuer `idp` (iss `https://idp`) and values to fill it with.
 struct StoreFixture: Sendable {
@@ -114,6 +115,27 @@ struct StoreFixture: Sendable {
         lease: Duration = .seconds(40)
     ) -> ClaimRequest {
         ClaimRequest(limit: limit, available: available, defaultAvailable: defaultAvailable, rotation: 0, lease: lease)
+    }
+
+    /// One logout's delivery to RP `a`, claimed: where a test of what an outcome stores starts.
+    func claimedDelivery() async throws -> ClaimedDelivery {
+        try await store.insertRelyingParty(rp("a"))
+        _ = try await store.insertSession(session("a"), now: now)
+        _ = try await store.recordLogout(logout(), now: now)
+        return try #require(try await store.claimDue(claim(), now: now).first)
+    }
+
+    /// What an attempt answered with 503 at `finishedAt` changes, without jitter.
+    func unavailable(attemptsBefore: Int = 0, finishedAt: Timestamp) -> DeliveryTransition {
+        var generator = SystemRandomNumberGenerator()
+        return DeliveryTransition.afterAttempt(
+            .response(HTTPAnswer(status: 503)),
+            attemptsBefore: attemptsBefore,
+            createdAt: now,
+            finishedAt: finishedAt,
+            policy: RetryPolicy(jitter: 0),
+            using: &generator
+        )
     }
 
     func rejection(_ index: Int = 0) -> RejectedLogout {
