@@ -61,20 +61,28 @@ public final class DeliveryConnections: Sendable {
         body: ByteBuffer,
         timeout: Duration
     ) async throws -> HTTP1ExchangeHandler.Answer {
-        guard let host = url.host, !host.isEmpty else { throw GuardedHTTPClients.GuardError.invalidURL("no host") }
-        let secure = url.scheme == "https"
+        try await post(to: Endpoint(url: url), address: address, headers: headers, body: body, timeout: timeout)
+    }
+
+    /// The same to an endpoint parsed once for all its attempts.
+    func post(
+        to endpoint: Endpoint,
+        address: String?,
+        headers: HTTPHeaders,
+        body: ByteBuffer,
+        timeout: Duration
+    ) async throws -> HTTP1ExchangeHandler.Answer {
+        guard let host = endpoint.host, !host.isEmpty, !endpoint.normalizedHost.isEmpty else {
+            throw GuardedHTTPClients.GuardError.invalidURL("no host")
+        }
         let key = Key(
-            tls: secure,
-            host: GuardedHTTPClients.normalizedHost(host),
-            port: url.port ?? (secure ? 443 : 80),
+            tls: endpoint.secure,
+            host: endpoint.normalizedHost,
+            port: endpoint.port,
             address: address
         )
-        var target = url.path.isEmpty ? "/" : url.path
-        if let query = url.query { target += "?" + query }
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target, headers: headers)
-        let defaultPort = url.port == nil || url.port == (secure ? 443 : 80)
-        let hostHeader = key.host.contains(":") ? "[\(key.host)]" : key.host
-        head.headers.replaceOrAdd(name: "Host", value: defaultPort ? hostHeader : "\(hostHeader):\(key.port)")
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.target, headers: headers)
+        head.headers.replaceOrAdd(name: "Host", value: endpoint.hostHeader)
         head.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
 
         let deadline = ContinuousClock.now + timeout

@@ -71,19 +71,19 @@ public struct DeliverySender: Sendable {
         timeout: Duration,
         trace: TraceContext? = nil
     ) async -> AttemptResult {
-        guard let url = URL(string: uri), url.scheme == "http" || url.scheme == "https" else {
+        guard let endpoint = clients.endpoints.endpoint(uri) else {
             return .transportFailure(.blocked, detail: "the \(field) is not an http(s) URL")
         }
         let started = ContinuousClock.now
         do {
-            let address = try await clients.checkedAddress(for: url, timeout: timeout)
+            let address = try await clients.checkedAddress(for: endpoint, timeout: timeout)
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "User-Agent", value: "logoutd")
             if let authorization { headers.add(name: "Authorization", value: authorization) }
             for header in trace?.headers ?? [] { headers.add(name: header.name, value: header.value) }
             let answer = try await clients.connections.post(
-                url: url,
+                to: endpoint,
                 address: address,
                 headers: headers,
                 body: ByteBuffer(string: body),

@@ -79,6 +79,8 @@ public final class GuardedHTTPClients: Sendable {
     private let shared: HTTPClient
     /// Kept-alive connections for deliveries and revocations, to the addresses checked here.
     public let connections: DeliveryConnections
+    /// The RPs' URLs, parsed once each.
+    let endpoints = Endpoints()
     private let state = Mutex(State())
     private let resolve: Resolve
 
@@ -133,9 +135,14 @@ public final class GuardedHTTPClients: Sendable {
     /// any host with `allowPrivateNetworks`). A resolution (every `resolutionTTL` per host) is
     /// bounded by `timeout`; a cached one costs a dictionary lookup.
     public func checkedAddress(for url: URL, timeout: Duration = .seconds(10)) async throws -> String? {
-        guard let rawHost = url.host, !rawHost.isEmpty else { throw GuardError.invalidURL("the URL has no host") }
+        try await checkedAddress(for: Endpoint(url: url), timeout: timeout)
+    }
+
+    /// The same for an endpoint parsed once for all its attempts.
+    func checkedAddress(for endpoint: Endpoint, timeout: Duration) async throws -> String? {
+        guard let rawHost = endpoint.host, !rawHost.isEmpty else { throw GuardError.invalidURL("the URL has no host") }
         if configuration.allowPrivateNetworks { return nil }
-        let host = Self.normalizedHost(rawHost)
+        let host = endpoint.normalizedHost
         let now = ContinuousClock.now
         retireExpired(now: now)
         let ttl = configuration.resolutionTTL
