@@ -25,7 +25,7 @@ struct Endpoint: Sendable {
 
     init(url: URL) {
         self.url = url
-        secure = url.scheme == "https"
+        secure = url.scheme?.lowercased() == "https"
         host = url.host
         port = url.port ?? (secure ? 443 : 80)
         let path = url.path(percentEncoded: true)
@@ -37,17 +37,21 @@ struct Endpoint: Sendable {
         hostHeader = url.port == nil || url.port == (secure ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
     }
 
-    /// `nil` unless `uri` is an http(s) URL.
+    /// `nil` unless `uri` is an http(s) URL (the scheme in any case, as registration takes it).
     init?(_ uri: String) {
-        guard let url = URL(string: uri), url.scheme == "http" || url.scheme == "https" else { return nil }
+        guard let url = URL(string: uri), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https"
+        else { return nil }
         self.init(url: url)
     }
 }
 
 /// The endpoints of the URLs attempted lately, by their text. Bounded: past `capacity` URLs
 /// (registrations come and go) it starts again empty rather than grow.
+///
+/// Keyed by the text's bytes: `String` equality takes "é" and "e" + U+0301 for one text, and
+/// would send one RP's logouts to the path of another whose URL differs only so.
 final class Endpoints: Sendable {
-    private let parsed = Mutex<[String: Endpoint]>([:])
+    private let parsed = Mutex<[[UInt8]: Endpoint]>([:])
     private let capacity: Int
 
     init(capacity: Int = 4096) {
@@ -58,11 +62,12 @@ final class Endpoints: Sendable {
     var count: Int { parsed.withLock { $0.count } }
 
     func endpoint(_ uri: String) -> Endpoint? {
-        if let known = parsed.withLock({ $0[uri] }) { return known }
+        let key = Array(uri.utf8)
+        if let known = parsed.withLock({ $0[key] }) { return known }
         guard let endpoint = Endpoint(uri) else { return nil }
         parsed.withLock { parsed in
             if parsed.count >= capacity { parsed.removeAll(keepingCapacity: true) }
-            parsed[uri] = endpoint
+            parsed[key] = endpoint
         }
         return endpoint
     }

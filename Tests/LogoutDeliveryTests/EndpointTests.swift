@@ -12,6 +12,9 @@ import Testing
         ("http://rp.example:80/", "/", "rp.example", 80, false),
         ("https://rp.example?q=1", "/?q=1", "rp.example", 443, true),
         ("http://[::1]:8080", "/", "[::1]:8080", 8080, false),
+        ("http://[::1]/bcl", "/bcl", "[::1]", 80, false),
+        // Registration takes the scheme in any case.
+        ("HTTPS://rp.example/bcl", "/bcl", "rp.example", 443, true),
         // Host names compare without case or a final dot (as pinned addresses are keyed).
         ("https://RP.Example.:8443/bcl", "/bcl", "rp.example:8443", 8443, true),
         // The target as registered: decoded, `%2F` would name another resource and `%20` a
@@ -36,6 +39,18 @@ import Testing
     func onlyHTTPAndHTTPSAreEndpoints(uri: String) {
         #expect(Endpoint(uri) == nil)
         #expect(Endpoints().endpoint(uri) == nil)
+    }
+
+    /// Two URLs that differ only in how a character is composed are two RPs' URLs: each keeps
+    /// its own path, whichever was parsed first.
+    @Test func urlsThatSwiftCallsEqualKeepTheirOwnEndpoints() throws {
+        let composed = "http://rp.example/caf\u{e9}"
+        let decomposed = "http://rp.example/cafe\u{301}"
+        #expect(composed == decomposed)
+        let endpoints = Endpoints()
+        #expect(try #require(endpoints.endpoint(composed)).target == "/caf%C3%A9")
+        #expect(try #require(endpoints.endpoint(decomposed)).target == "/cafe%CC%81")
+        #expect(endpoints.count == 2)
     }
 
     /// Bounded: registrations come and go, and the URLs of the RPs removed must not pile up.

@@ -41,6 +41,25 @@ import Testing
         await clients.shutdown()
     }
 
+    /// The URL is parsed once for all its attempts, its address is not: every attempt asks the
+    /// guard again, and a name the guard refused is refused again (DEL-8).
+    @Test func everyAttemptToAParsedURLIsCheckedAgain() async throws {
+        let dns = FakeDNS(.v4([10, 0, 0, 7]))
+        let clients = GuardedHTTPClients(configuration: .init(allowPrivateNetworks: false), resolve: dns.resolve)
+        let sender = DeliverySender(clients: clients)
+        for _ in 0..<3 {
+            let result = await sender.send(token: "a.b.c", to: "http://rp.example.com/bcl", timeout: .seconds(30))
+            guard case .transportFailure(.blocked, let detail) = result else {
+                Issue.record("not refused: \(result)")
+                break
+            }
+            #expect(detail.contains("10.0.0.7"))
+        }
+        #expect(dns.questions.withLock { $0 } == Array(repeating: "rp.example.com", count: 3))
+        #expect(clients.endpoints.count == 1)
+        await clients.shutdown()
+    }
+
     /// One normalised host everywhere: case and a trailing dot do not make another path.
     @Test func oneHostOneCheckedClient() async throws {
         let dns = FakeDNS(.v4([93, 184, 216, 34]))

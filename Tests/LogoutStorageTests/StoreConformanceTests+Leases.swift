@@ -25,6 +25,35 @@ import Testing
         #expect(rest.map(\.clientID) == ["b"])
     }
 
+    /// A claim for an RP with running leases takes the earliest rows due that are not leased,
+    /// as many as its limit: the limit counts after the leased rows are passed over, not before.
+    @Test(arguments: StoreKind.allCases)
+    func aClaimPastRunningLeasesTakesTheNextRowsDueUpToItsLimit(kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind)
+        try await f.store.insertRelyingParty(f.rp("a"))
+        var events: [Int64] = []
+        for index in 0..<6 {
+            _ = try await f.store.insertSession(f.session("a", sub: "u\(index)"), now: f.now)
+            // Each logout due a millisecond after the one before: the due order is the events'.
+            let recorded = try await f.store.recordLogout(
+                f.logout(sub: "u\(index)", jti: "j\(index)", hash: "h\(index)"),
+                now: f.now + .milliseconds(Int64(index))
+            )
+            guard case .accepted(let eventID, 1, _, _) = recorded else {
+                Issue.record("not accepted with one delivery: \(recorded)")
+                return
+            }
+            events.append(eventID)
+        }
+        let at = f.now + .seconds(1)
+        let first = try await f.store.claimDue(f.claim(available: ["a": 2]), now: at)
+        #expect(first.map(\.eventID) == Array(events[0..<2]))
+        let second = try await f.store.claimDue(f.claim(available: ["a": 2]), now: at)
+        #expect(second.map(\.eventID) == Array(events[2..<4]))
+        let third = try await f.store.claimDue(f.claim(available: ["a": 5]), now: at)
+        #expect(third.map(\.eventID) == Array(events[4..<6]))
+    }
+
     /// An RP whose due deliveries are all leased is due at the end of their leases, not at their
     /// stored due times (else the engine claims nothing in a loop while attempts hang); a row
     /// not leased brings it forward. A leased delivery shows in flight, with no due time, and
