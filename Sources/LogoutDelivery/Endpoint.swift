@@ -34,7 +34,7 @@ struct Endpoint: Sendable {
         self.target = target
         normalizedHost = GuardedHTTPClients.normalizedHost(host ?? "")
         let bracketed = normalizedHost.contains(":") ? "[\(normalizedHost)]" : normalizedHost
-        hostHeader = url.port == nil || url.port == (secure ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
+        hostHeader = port == (secure ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
     }
 
     /// `nil` unless `uri` is an http(s) URL (the scheme in any case, as registration takes it).
