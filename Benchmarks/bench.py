@@ -40,7 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (ROOT, Daemon, Hanging, Keys, Nginx, OTLPSink, make_tokens, path_for,  # noqa: E402
-                      percentiles, post_at_rate, wrk, write_wrk_tokens)
+                      machine_cpu_ticks, percentiles, post_at_rate, wrk, write_wrk_tokens)
 
 
 class Bench:
@@ -138,7 +138,16 @@ class Bench:
             daemon.register_issuers(self.keys)
             if with_rps:
                 self.setup_rps(daemon, nginx, hanging)
+            # What was busy while the requests were answered: the daemon's CPU (in cores) and the
+            # whole machine's (a share of every core); a machine near 1 queues acknowledgements
+            # for CPU, a daemon well under its cores with slow answers waits for something else.
+            cpu_before, machine_before, started = daemon.cpu_split(), machine_cpu_ticks(), time.monotonic()
             results = post_at_rate(daemon.url, path_for("ES256"), tokens, rate)
+            elapsed = time.monotonic() - started
+            machine_after, cpu_after = machine_cpu_ticks(), daemon.cpu_split()
+            daemon_cpu = [after - before for before, after in zip(cpu_before, cpu_after)]
+            daemon_cores = sum(daemon_cpu) / elapsed
+            machine_busy = (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1])
             latencies = [r[1] * 1000 for r in results if r and r[0] == 200]
             failed = sum(1 for r in results if not r or r[0] != 200)
             accepted = daemon.query("SELECT COUNT(*) FROM events WHERE outcome = 'accepted'")[0][0]
@@ -146,6 +155,11 @@ class Bench:
                 self.lost.append(f"ingest at {rate}/s: {failed} not answered 200, {accepted} of {len(tokens)} recorded")
             out = {f"{k}_ms": v for k, v in percentiles(latencies).items()}
             out["offered_per_s"] = rate
+            out["daemon_cpu_cores"] = round(daemon_cores, 2)
+            # Per logout at this rate, beside `ingest`'s at full speed: batches are small here.
+            out["daemon_cpu_us_per_logout"] = sum(daemon_cpu) * 1e6 / max(1, len(tokens))
+            out["daemon_system_cpu_us_per_logout"] = daemon_cpu[1] * 1e6 / max(1, len(tokens))
+            out["machine_cpu_busy"] = round(machine_busy, 2)
             if all_hanging:
                 # Rows, and those still in their logouts' plans (schema v16: the queue makes
                 # the rows after the acknowledgement; none may be missing from either).

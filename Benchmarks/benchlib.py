@@ -100,6 +100,15 @@ def make_tokens(keys, alg, count, prefix, subjects=1_000_000):
 _next_port = [20_000 + (os.getpid() * 7919) % 12_000]
 
 
+def machine_cpu_ticks():
+    """(busy, total) clock ticks of every core since boot, from /proc/stat: the share of the
+    machine's CPU in use over an interval, the daemon, the load generator and nginx together."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def free_port():
     """A loopback port below the kernel's ephemeral range (32768 and up), never handed out twice:
     a port picked by binding to 0 is ephemeral, and the source port of any outgoing connection
