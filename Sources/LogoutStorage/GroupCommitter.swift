@@ -8,8 +8,9 @@ import Synchronization
 /// the leader, commits everything queued (each item in its own savepoint, so one failing item
 /// rolls back alone), wakes the others with their results, and hands leadership to the next
 /// waiter if more work arrived meanwhile. No caller is answered before the commit that holds its
-/// work has returned, and no task runs beyond the callers' own but the one each batch commits
-/// in (so that a caller's cancellation cannot reach the others' writes).
+/// work has returned, and no task runs beyond the callers' own: a batch's transaction runs on
+/// the writer's queue outside any task, so that a caller's cancellation cannot reach the others'
+/// writes.
 ///
 /// Background items (the log of rejected requests) wait for no one: they are queued, bounded,
 /// and ride along in the next transaction a leader commits anyway, after its own items, so they
@@ -157,10 +158,7 @@ final class GroupCommitter: Sendable {
                 state.background.removeFirst(backgroundCount)
                 return (batch, background, durability)
             }
-            // In a task of its own: the leader's cancellation (a request whose client left)
-            // must not fail the others' writes in its batch, nor stop the statement that puts
-            // the connection back to FULL (GRDB refuses every statement of a cancelled task).
-            await Task { await self.commit(batch, background, durability) }.value
+            await commit(batch, background, durability)
         }
         let next = state.withLock { state -> CheckedContinuation<Signal, Never>? in
             guard let first = state.nextLeader else {
@@ -182,6 +180,20 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// Runs `work` on the writer's queue through GRDB's callback API, outside any task: the
+    /// leader's cancellation (a request whose client left) must not fail the others' writes in
+    /// its batch, nor stop the statement that puts the connection back to FULL, and GRDB's
+    /// async API refuses every statement of a cancelled task. It used to take a task of its own
+    /// for that, two more hand-overs between threads per commit; below saturation a logout has
+    /// a commit to itself and pays for each (docs/benchmarks.md, issue 24's eleventh slice).
+    private func onWriter<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+            writer.asyncWriteWithoutTransaction { db in
+                continuation.resume(returning: Result { try work(db) })
+            }
+        }.get()
+    }
+
     /// One transaction for `batch`, whose members (but the leader) are woken with their results.
     private func commit(
         _ batch: [Pending],
@@ -194,7 +206,7 @@ final class GroupCommitter: Sendable {
         // background items, did not run, whatever becomes of the transaction.
         let gaveWay = GaveWay()
         do {
-            results = try await writer.writeWithoutTransaction { db in
+            results = try await onWriter { db in
                 let started = ContinuousClock.now
                 defer { self.addBusyTime(started.duration(to: .now), durability) }
                 // Each item runs in a savepoint, whose journal (the page images its rollback

@@ -283,4 +283,22 @@ import Testing
         let level = try await f.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(level == 2)
     }
+
+    /// A task already cancelled when it writes (its client left while the token was checked)
+    /// still leads its batch to the disk: the commit does not run in the caller's task, whose
+    /// cancellation GRDB's async API would turn into a refused statement for the whole batch.
+    @Test func aLeaderCancelledBeforeItWritesStillCommitsItsBatch() async throws {
+        let f = try Fixture()
+        let committer = f.committer
+        let writer = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            #expect(Task.isCancelled)
+            return try await committer.write(.onDisk) { db in
+                try db.execute(sql: "INSERT INTO items (name) VALUES ('cancelled first')")
+                return db.changesCount
+            }
+        }
+        #expect(try await writer.value == 1)
+        #expect(try f.names() == ["cancelled first"])
+    }
 }
