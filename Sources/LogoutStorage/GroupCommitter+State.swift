@@ -28,9 +28,9 @@ extension GroupCommitter {
     }
 
     final class Pending: @unchecked Sendable {
-        // `result` is written by the batch's commit before `continuation` is resumed (or, for
-        // the leader's own write, before the commit's task ends and the leader reads it), read
-        // after: the resumption, or awaiting the task, orders the accesses.
+        // `result` is written by the batch's commit before `continuation` is resumed, read after:
+        // the resumption orders the accesses. The leader's own is written and read in its own
+        // task (the commit's post-processing runs there, once the writer's queue has answered).
         let work: @Sendable (Database) throws -> any Sendable
         var result: Result<any Sendable, any Error>?
         var continuation: CheckedContinuation<Signal, Never>?

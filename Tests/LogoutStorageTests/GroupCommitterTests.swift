@@ -285,20 +285,44 @@ import Testing
     }
 
     /// A task already cancelled when it writes (its client left while the token was checked)
-    /// still leads its batch to the disk: the commit does not run in the caller's task, whose
-    /// cancellation GRDB's async API would turn into a refused statement for the whole batch.
+    /// leads the next batch, which holds another caller's write too: both reach the disk. The
+    /// commit does not run in the leader's task, whose cancellation GRDB's async API would turn
+    /// into a refused statement for everyone in the batch.
     @Test func aLeaderCancelledBeforeItWritesStillCommitsItsBatch() async throws {
         let f = try Fixture()
         let committer = f.committer
-        let writer = Task {
-            withUnsafeCurrentTask { $0?.cancel() }
-            #expect(Task.isCancelled)
-            return try await committer.write(.onDisk) { db in
-                try db.execute(sql: "INSERT INTO items (name) VALUES ('cancelled first')")
-                return db.changesCount
+        let batchesBefore = committer.committedBatches.onDisk
+        let hold = DispatchSemaphore(value: 0)
+        let holding = Counter()
+        // The first writer leads and holds the writer, so the next two queue into one batch.
+        let first = Task {
+            try await committer.write(.onDisk) { db in
+                holding.add()
+                hold.wait()
+                try db.execute(sql: "INSERT INTO items (name) VALUES ('first')")
             }
         }
-        #expect(try await writer.value == 1)
-        #expect(try f.names() == ["cancelled first"])
+        #expect(await eventually { holding.count == 1 })
+        let cancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await committer.write(.onDisk) { db in
+                try db.execute(sql: "INSERT INTO items (name) VALUES ('cancelled')")
+                return Task.isCancelled
+            }
+        }
+        #expect(await eventually { committer.waitingWrites.onDisk == 1 })
+        let other = Task {
+            try await committer.write(.onDisk) { db in
+                try db.execute(sql: "INSERT INTO items (name) VALUES ('other')")
+            }
+        }
+        #expect(await eventually { committer.waitingWrites.onDisk == 2 })
+        hold.signal()
+        try await first.value
+        // The item itself ran outside the cancelled task.
+        #expect(try await cancelled.value == false)
+        try await other.value
+        #expect(try f.names().sorted() == ["cancelled", "first", "other"])
+        #expect(committer.committedBatches.onDisk - batchesBefore == 2)
     }
 }
