@@ -20,15 +20,7 @@ extension GroupCommitterTests {
         let f = try Fixture()
         let committer = GroupCommitter(writer: f.pool, queueBudget: .milliseconds(5))
         let ran = Names()
-        let hold = DispatchSemaphore(value: 0)
-        let holding = Counter()
-        let leader = Task {
-            try await committer.write(.onDisk) { _ in
-                holding.add()
-                hold.wait()
-            }
-        }
-        #expect(await eventually { holding.count == 1 })
+        let leader = await HeldWrite(committer)
         let started = Counter()
         var queued: [Task<Void, any Error>] = []
         for index in 1...4 {
@@ -56,8 +48,8 @@ extension GroupCommitterTests {
                 ran.list.withLock { $0.append("background") }
             }
         )
-        hold.signal()
-        try await leader.value
+        leader.release()
+        try await leader.task.value
         let commitsBefore = f.transactions.counts.withLock { $0.commits }
         #expect(await eventually { started.count >= 1 })
         let logout = Task {

@@ -80,15 +80,7 @@ import Testing
             _ works: [@Sendable (Database) throws -> String],
             background: [@Sendable (Database) throws -> Void] = []
         ) async throws -> (results: [Result<String, any Error>], commits: Int, rollbacks: Int) {
-            let hold = DispatchSemaphore(value: 0)
-            let holding = Counter()
-            let leader = Task {
-                try await committer.write { _ in
-                    holding.add()
-                    hold.wait()
-                }
-            }
-            #expect(await eventually { holding.count == 1 })
+            let leader = await HeldWrite(committer)
             for item in background { #expect(committer.enqueueBackground(item)) }
             let before = transactions.counts.withLock { $0 }
             let calling = Counter()
@@ -105,8 +97,8 @@ import Testing
             }
             #expect(await eventually { calling.count == works.count })
             for _ in 0..<10 { await Task.yield() }
-            hold.signal()
-            try await leader.value
+            leader.release()
+            try await leader.task.value
             var results: [Result<String, any Error>] = []
             for task in tasks { results.append(await task.value) }
             let after = transactions.counts.withLock { $0 }
@@ -120,6 +112,33 @@ import Testing
     static func untilBatched(_ scenario: () async throws -> Bool) async throws {
         for _ in 0..<20 where try await scenario() { return }
         Issue.record("the items were never committed in one transaction")
+    }
+
+    /// A write that leads and holds the writer until `release()`, then runs `work`: what is
+    /// written meanwhile queues behind it, for its successor to commit as one batch.
+    struct HeldWrite {
+        let task: Task<Void, any Error>
+        private let hold: DispatchSemaphore
+
+        init(
+            _ committer: GroupCommitter,
+            _ durability: GroupCommitter.Durability = .onDisk,
+            then work: @escaping @Sendable (Database) throws -> Void = { _ in }
+        ) async {
+            let hold = DispatchSemaphore(value: 0)
+            let holding = Counter()
+            task = Task {
+                try await committer.write(durability) { db in
+                    holding.add()
+                    hold.wait()
+                    try work(db)
+                }
+            }
+            self.hold = hold
+            #expect(await eventually { holding.count == 1 })
+        }
+
+        func release() { hold.signal() }
     }
 
     /// A batch's savepoint journals stay in memory (no system call per page); every other write
@@ -216,15 +235,7 @@ import Testing
         let f = try Fixture()
         let committer = f.committer
         let ran = Names()
-        let hold = DispatchSemaphore(value: 0)
-        let holding = Counter()
-        let leader = Task {
-            try await committer.write(first) { _ in
-                holding.add()
-                hold.wait()
-            }
-        }
-        #expect(await eventually { holding.count == 1 })
+        let leader = await HeldWrite(committer, first)
         var tasks: [Task<Void, any Error>] = []
         for (index, (name, durability)) in queued.enumerated() {
             tasks.append(
@@ -239,8 +250,8 @@ import Testing
                 await eventually { committer.waitingWrites.onDisk + committer.waitingWrites.redeliverable == index + 1 }
             )
         }
-        hold.signal()
-        try await leader.value
+        leader.release()
+        try await leader.task.value
         for task in tasks { try await task.value }
         return ran.list.withLock { $0 }
     }
@@ -266,19 +277,12 @@ import Testing
     @Test func aCancelledLeaderLeavesTheConnectionAtFull() async throws {
         let f = try Fixture()
         let committer = f.committer
-        let hold = DispatchSemaphore(value: 0)
-        let holding = Counter()
-        let leader = Task {
-            try await committer.write(.redeliverable) { db in
-                holding.add()
-                hold.wait()
-                try db.execute(sql: "INSERT INTO items (name) VALUES ('queued')")
-            }
+        let leader = await HeldWrite(committer, .redeliverable) { db in
+            try db.execute(sql: "INSERT INTO items (name) VALUES ('queued')")
         }
-        #expect(await eventually { holding.count == 1 })
-        leader.cancel()
-        hold.signal()
-        _ = await leader.result
+        leader.task.cancel()
+        leader.release()
+        _ = await leader.task.result
         #expect(try f.names() == ["queued"])
         let level = try await f.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(level == 2)
@@ -292,17 +296,10 @@ import Testing
         let f = try Fixture()
         let committer = f.committer
         let batchesBefore = committer.committedBatches.onDisk
-        let hold = DispatchSemaphore(value: 0)
-        let holding = Counter()
         // The first writer leads and holds the writer, so the next two queue into one batch.
-        let first = Task {
-            try await committer.write(.onDisk) { db in
-                holding.add()
-                hold.wait()
-                try db.execute(sql: "INSERT INTO items (name) VALUES ('first')")
-            }
+        let first = await HeldWrite(committer) { db in
+            try db.execute(sql: "INSERT INTO items (name) VALUES ('first')")
         }
-        #expect(await eventually { holding.count == 1 })
         let cancelled = Task {
             withUnsafeCurrentTask { $0?.cancel() }
             return try await committer.write(.onDisk) { db in
@@ -317,8 +314,8 @@ import Testing
             }
         }
         #expect(await eventually { committer.waitingWrites.onDisk == 2 })
-        hold.signal()
-        try await first.value
+        first.release()
+        try await first.task.value
         // The item itself ran outside the cancelled task.
         #expect(try await cancelled.value == false)
         try await other.value
