@@ -4,7 +4,8 @@ in statically, for the callgrind scenario: valgrind 3.19 (Debian 12) cannot read
 the toolchain's shared Swift libraries and stops with an internal error, while it runs a binary
 whose Swift runtime is static. Only the link differs: the same objects, the same optimisation.
 
-  Benchmarks/staticlink.py OUTPUT      (after `swift build -c release --product logoutd`)
+  Benchmarks/staticlink.py OUTPUT [PRODUCT]   (after `swift build -c release --product PRODUCT`;
+                                              PRODUCT is logoutd unless named, e.g. logoutd-floor)
 
 It repeats SwiftPM's own link command for the product (read from .build/release.yaml) with
 `-static-stdlib` and the static Foundation's own libraries (a static module's autolink entries
@@ -40,9 +41,10 @@ def link_command(manifest, product="logoutd"):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
-    args = link_command(os.path.join(ROOT, ".build", "release.yaml"))
+    product = sys.argv[2] if len(sys.argv) == 3 else "logoutd"
+    args = link_command(os.path.join(ROOT, ".build", "release.yaml"), product)
     dynamic = args[args.index("-o") + 1]
     args[args.index("-o") + 1] = os.path.abspath(sys.argv[1])
     foundation = ["-lFoundationEssentials", "-lFoundationInternationalization", "-lCoreFoundation",
