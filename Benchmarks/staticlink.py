@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Links the release build's own objects once more into a `logoutd` with the Swift runtime linked
-in statically, for the callgrind scenario: valgrind 3.19 (Debian 12) cannot read the DWARF 5 of
-the toolchain's shared Swift libraries and stops with an internal error, while it runs a binary
-whose Swift runtime is static. Only the link differs: the same objects, the same optimisation.
+"""Links the release build's own objects once more into a product (`logoutd` unless named) with
+the Swift runtime linked in statically, for the callgrind scenario: valgrind 3.19 (Debian 12)
+cannot read the DWARF 5 of the toolchain's shared Swift libraries and stops with an internal
+error, while it runs a binary whose Swift runtime is static. Only the link differs: the same
+objects, the same optimisation.
 
   Benchmarks/staticlink.py OUTPUT [PRODUCT]   (after `swift build -c release --product PRODUCT`;
                                               PRODUCT is logoutd unless named, e.g. logoutd-floor)

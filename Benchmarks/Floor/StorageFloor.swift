@@ -4,9 +4,9 @@ import GRDB
 /// The cheapest SQLite statements that keep logoutd's promise, on logoutd's own schema and
 /// through the same GRDB and system SQLite: what no store on this design can go below.
 ///
-/// - A logout is on disk before its 200: its event and replay rows (and a delivery row per RP,
-///   all in one statement) are committed with `synchronous=FULL`, as many logouts per commit as
-///   the load can give a group commit: 32 at wrk's 32 connections (ingest), 16 at the fan-out's 16 posters.
+/// - A logout is on disk before its 200: its event and replay rows (and a delivery row per RP)
+///   are committed with `synchronous=FULL`, as many logouts per commit as the load can give a
+///   group commit: 32 at wrk's 32 connections (ingest), 16 at the fan-out's 16 posters.
 /// - An outcome may be lost in a power cut only if that causes a redelivery: one process owns
 ///   the queue, so a claim writes nothing (no lease rows); outcomes (the row's new state and
 ///   its attempt) are committed 160 at a time with `synchronous=NORMAL` (WAL: not fsynced at
@@ -80,16 +80,15 @@ enum StorageFloor {
                 sql:
                     "INSERT INTO replay (issuer_name, jti, token_hash, event_id, expires_at) VALUES ('es256', ?, ?, ?, ?)"
             )
-            // A logout's rows in one statement, as logoutd writes a plan's (one `VALUES` list),
-            // the values all rows share bound once (numbered parameters).
-            let delivery =
-                rps == 0
-                ? nil
-                : try db.cachedStatement(
-                    sql:
-                        "INSERT INTO deliveries (event_id, client_id, sub, status, created_at, next_attempt_at) VALUES "
-                        + (0..<rps).map { "(?1, ?\($0 + 4), ?2, 'pending', ?3, ?3)" }.joined(separator: ", ")
-                )
+            // One row a statement: a multi-row `VALUES` makes SQLite journal the statement to a
+            // temporary file (a foreign key on a multi-row write), dearer in CPU than the
+            // executions it saves (docs/benchmarks.md, issue 24's twelfth slice).
+            let delivery = try db.cachedStatement(
+                sql: """
+                    INSERT INTO deliveries (event_id, client_id, sub, status, created_at, next_attempt_at)
+                    VALUES (?, ?, ?, 'pending', ?, ?)
+                    """
+            )
             let hash = String(repeating: "h", count: 43)
             for chunk in stride(from: events.lowerBound, through: events.upperBound, by: group) {
                 try db.inTransaction(.immediate) {
@@ -97,10 +96,8 @@ enum StorageFloor {
                         let jti = "jti-\(id)"
                         try event.execute(arguments: [id, now, "user-\(id)", jti, hash, rps])
                         try replay.execute(arguments: [jti, hash, id, now + 600_000])
-                        if let delivery {
-                            var arguments: StatementArguments = [id, "user-\(id)", now]
-                            for rp in 0..<rps { arguments += ["rp\(rp)"] }
-                            try delivery.execute(arguments: arguments)
+                        for rp in 0..<rps {
+                            try delivery.execute(arguments: [id, "rp\(rp)", "user-\(id)", now, now])
                         }
                     }
                     return .commit
