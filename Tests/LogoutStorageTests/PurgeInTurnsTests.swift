@@ -56,4 +56,26 @@ import Testing
         #expect(after.redeliverable > before.redeliverable)
         #expect(after.onDisk == before.onDisk, "a lost purge is done again by the next: no fsync of its own")
     }
+
+    /// A backlog far larger than one turn is deleted in several, each ending on time even with no
+    /// acknowledgement waiting: one item would hold a copy of every page it deletes from in the
+    /// writer's memory, and the delivery queue's claims behind it.
+    @Test func aLargeBacklogTakesSeveralTurnsWithNobodyWaiting() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        let store = f.store as! LogoutDatabase
+        let expired = (f.now - .seconds(1)).column
+        try await store.pool.write { db in
+            let insert = try db.makeStatement(sql: "INSERT INTO replay VALUES ('iss', ?, 'h', 1, ?)")
+            for i in 0..<40_000 { try insert.execute(arguments: ["jti-\(i)", expired]) }
+        }
+        let before = store.committer.committedBatches.redeliverable
+        let counts = try await store.purge(
+            now: f.now,
+            retention: .seconds(30 * 86_400),
+            rejectedRetention: .seconds(7 * 86_400)
+        )
+        #expect(counts.replayRecords == 40_000)
+        // 160 statements of 250 rows take far more than one turn of a millisecond.
+        #expect(store.committer.committedBatches.redeliverable - before >= 3)
+    }
 }

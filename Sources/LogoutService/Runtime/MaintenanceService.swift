@@ -29,6 +29,8 @@ struct MaintenanceService: Service {
                         "events": "\(counts.events)", "rejected_events": "\(counts.rejectedEvents)",
                     ]
                 )
+            } catch is CancellationError {
+                return  // The purge pauses between turns: stopping is not a failure.
             } catch {
                 logger.warning("purge failed", metadata: ["error": "\(error)"])
             }
