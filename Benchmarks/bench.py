@@ -27,6 +27,8 @@ the ceiling measured in the same run: wrk posting a token-sized form to nginx `r
               and with all 25 hanging (the engine idle: only the intake's 25 rows per logout)
   callgrind   (only when named) instructions per ES256 logout and per delivery, counted by
               valgrind's callgrind in the daemon: exact where CPU time is noisy (benchcallgrind.py)
+  purge       (only when named) ES256 at 1,000/s while the daemon purges 3,000,000 expired
+              replay records at its start: acknowledgement p50/p99/max (benchpurge.py)
 """
 import argparse
 import json
@@ -369,6 +371,9 @@ def main():
             if "callgrind" in chosen and run == 0:
                 from benchcallgrind import callgrind
                 record(f"{label}callgrind", callgrind(bench, logouts=20 if args.smoke else 200))
+            if "purge" in chosen:
+                from benchpurge import purge
+                record(f"{label}purge_3M_expired_replay_records", purge(bench))
             if "isolation" in chosen:
                 record(f"{label}isolation_20_healthy", bench.steady(False))
                 record(f"{label}isolation_20_healthy_5_hanging", bench.steady(True))
