@@ -212,8 +212,9 @@ final class GroupCommitter: Sendable {
                 // Each item runs in a savepoint, whose journal (the page images its rollback
                 // needs) SQLite spills to a temporary file past 64 KiB: strace of a fan-out
                 // counted 9 of 14 pwrite calls per delivery there. Kept in memory for this
-                // transaction only, whose size the batch bounds; other writes (the retention
-                // purge, cascading deletes) can touch far more pages and keep the spill. The
+                // transaction only, whose size the batch bounds (the purge's items too: each is
+                // a millisecond of deletes); other writes (the purge of sessions and old events,
+                // cascading deletes) can touch far more pages and keep the spill. The
                 // journal is never read after a crash (the WAL is): nothing durable changes.
                 try? db.cachedStatement(sql: "PRAGMA temp_store = MEMORY").execute()
                 defer { try? db.cachedStatement(sql: "PRAGMA temp_store = DEFAULT").execute() }

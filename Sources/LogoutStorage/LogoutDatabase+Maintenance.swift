@@ -52,12 +52,15 @@ extension LogoutDatabase {
         return counts
     }
 
+    /// How long a turn of the purge runs: it ends at the first statement past it, whether an
+    /// acknowledgement waits or not (unlike the expansion's turns).
+    static let purgeTurn: Duration = .milliseconds(1)
     /// How long the purge leaves the writer to acknowledgements between two of its turns.
     static let purgePause: Duration = .milliseconds(5)
 
     /// Deletes with `sql` (whose last argument is the batch's size: a fraction of a turn) until a
     /// statement deletes fewer than `batch`, in turns of the group commit's queue work, each
-    /// ending after `expansionTurn` and none flushed to disk (a purge lost in a power cut is done
+    /// ending after `purgeTurn` and none flushed to disk (a purge lost in a power cut is done
     /// again by the next). In one statement, as it was, the replay records that expire in ten
     /// minutes at 1,000 logouts a second (600,000 rows) held the single writer, and every
     /// acknowledgement behind it, for about half a second on a 2-core machine. Every row a
@@ -67,7 +70,7 @@ extension LogoutDatabase {
         var total = 0
         while true {
             let (deleted, finished) = try await committer.write(.redeliverable) { db -> (Int, Bool) in
-                let turnEnds = ContinuousClock.now + Self.expansionTurn
+                let turnEnds = ContinuousClock.now + Self.purgeTurn
                 var deleted = 0
                 while true {
                     try db.cachedStatement(sql: sql).execute(arguments: [argument, batch])

@@ -17,11 +17,11 @@ struct MaintenanceService: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let counts = try await store.purge(
-                    now: now(),
-                    retention: retention,
-                    rejectedRetention: rejectedRetention
-                )
+                // Stopped at shutdown: the purge commits turn by turn, and the next start goes on
+                // where it stopped, rather than keeping systemd waiting (`TimeoutStopSec`).
+                let counts = try await cancelWhenGracefulShutdown {
+                    try await store.purge(now: now(), retention: retention, rejectedRetention: rejectedRetention)
+                }
                 logger.debug(
                     "purged",
                     metadata: [
@@ -29,8 +29,8 @@ struct MaintenanceService: Service {
                         "events": "\(counts.events)", "rejected_events": "\(counts.rejectedEvents)",
                     ]
                 )
-            } catch is CancellationError {
-                return  // The purge pauses between turns: stopping is not a failure.
+            } catch is CancellationError where Task.isCancelled || Task.isShuttingDownGracefully {
+                return  // Stopping is not a failure.
             } catch {
                 logger.warning("purge failed", metadata: ["error": "\(error)"])
             }
@@ -47,6 +47,8 @@ struct MaintenanceService: Service {
                     )
                 }
                 logger.debug("purged SETs", metadata: ["sets": "\(deleted)"])
+            } catch is CancellationError where Task.isCancelled || Task.isShuttingDownGracefully {
+                return
             } catch {
                 logger.warning("SET purge failed", metadata: ["error": "\(error)"])
             }
