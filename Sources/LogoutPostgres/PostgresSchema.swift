@@ -13,7 +13,7 @@ enum PostgresSchema {
     /// in a log line or `check-config` means one thing whichever store runs.
     static let migrations: [(name: String, sql: String)] = [
         ("v8", v8), ("v9", v9), ("v10", v10), ("v11", v11), ("v12", v12), ("v13", v13),
-        ("v14", v14), ("v15", v15), ("v16", v16),
+        ("v14", v14), ("v15", v15), ("v16", v16), ("v17", v17),
     ]
 
     /// As the embedded store's v9: the address that answered an attempt.

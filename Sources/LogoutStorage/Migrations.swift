@@ -52,6 +52,9 @@ enum Migrations {
         migrator.registerMigration("v16") { db in
             try db.execute(sql: v16)
         }
+        migrator.registerMigration("v17") { db in
+            try db.execute(sql: v17)
+        }
     }
 
     /// The address that answered an attempt: behind one name, several servers, and the one

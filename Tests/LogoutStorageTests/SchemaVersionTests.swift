@@ -17,7 +17,7 @@ import Testing
         let url = try await TestPostgres.freshDatabase()
         let postgres = try await StoreFixture.openPostgres(url: url)
         #expect(sqlite.schemaVersion == postgres.schemaVersion)
-        #expect(sqlite.schemaVersion == "v16")
+        #expect(sqlite.schemaVersion == "v17")
         postgres.close()
         try sqlite.close()
 
@@ -52,7 +52,7 @@ import Testing
         let names = try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url)
         #expect(
             Set(names.compactMap { $0.first ?? nil }) == [
-                "v1", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",
+                "v1", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17",
             ]
         )
         let column = try await TestPostgres.query(
@@ -63,7 +63,7 @@ import Testing
         // Opening it again applies nothing and changes no name.
         let again = try await StoreFixture.openPostgres(url: url)
         again.close()
-        #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 10)
+        #expect(try await TestPostgres.query("SELECT name FROM logoutd_migrations", on: url).count == 11)
     }
 
     /// The embedded store's upgrade from the previous schema, as the package's upgrade check

@@ -32,4 +32,4 @@ UPDATE sqlite_master SET sql = replace(sql, '(signing_alg = ''ES256'' OR signing
 UPDATE sqlite_master SET sql = replace(sql, '(status = ''pending'' OR status = ''retrying'' OR status = ''revoked'' OR status = ''failed'')', 'status IN (''pending'', ''retrying'', ''revoked'', ''failed'')') WHERE type = 'table' AND name = 'revocations';
 PRAGMA writable_schema = OFF;
 CREATE INDEX deliveries_next ON deliveries(next_attempt_at) WHERE status IN ('pending', 'retrying');
-DELETE FROM grdb_migrations WHERE identifier IN ('v10', 'v11', 'v12', 'v13', 'v14', 'v15', 'v16');
+DELETE FROM grdb_migrations WHERE identifier IN ('v10', 'v11', 'v12', 'v13', 'v14', 'v15', 'v16', 'v17');

@@ -1,0 +1,8 @@
+extension PostgresSchema {
+    /// As the embedded store's v17: deleting an event sets `ssf_events.event_id` to NULL in the
+    /// rows that name it, and PostgreSQL, like SQLite, finds them by reading the whole table
+    /// unless an index leads with the column (it creates none for a foreign key itself).
+    static let v17 = """
+        CREATE INDEX ssf_events_by_event ON ssf_events(event_id);
+        """
+}
