@@ -29,6 +29,8 @@ the ceiling measured in the same run: wrk posting a token-sized form to nginx `r
               valgrind's callgrind in the daemon: exact where CPU time is noisy (benchcallgrind.py)
   purge       (only when named) ES256 at 1,000/s while the daemon purges 3,000,000 expired
               replay records at its start: acknowledgement p50/p99/max (benchpurge.py)
+  purge-events (only when named) the same while it purges 20,000 events past the retention,
+              each with 25 deliveries and 25 attempts (benchpurge.py)
 """
 import argparse
 import json
@@ -374,6 +376,9 @@ def main():
             if "purge" in chosen:
                 from benchpurge import purge
                 record(f"{label}purge_3M_expired_replay_records", purge(bench))
+            if "purge-events" in chosen:
+                from benchpurge import purge_events
+                record(f"{label}purge_20k_old_events", purge_events(bench))
             if "isolation" in chosen:
                 record(f"{label}isolation_20_healthy", bench.steady(False))
                 record(f"{label}isolation_20_healthy_5_hanging", bench.steady(True))

@@ -79,4 +79,97 @@ import Testing
         // turns for the replay records, and one (empty) for the rejected events.
         #expect(store.committer.committedBatches.redeliverable - before >= 3)
     }
+
+    /// Events past the retention, with their deliveries and attempts, and sessions expired or
+    /// ended long ago, go in turns too, each going on from the last row it deleted: the events
+    /// whose deliveries still wait, and whose plan is not yet rows, stay however many turns pass
+    /// them, and a security event loses its link to a deleted event, not itself.
+    @Test func eventsAndSessionsPastTheRetentionGoInTurnsAndNothingElse() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        let store = f.store as! LogoutDatabase
+        try await store.insertRelyingParty(f.rp("rp"))
+        let now = f.now.column
+        let old = (f.now - .seconds(31 * 86_400)).column
+        let recent = (f.now - .seconds(86_400)).column
+        try await store.pool.writeWithoutTransaction { db in
+            // The security events' stream is not the point here.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            try db.inTransaction {
+                let session = try db.makeStatement(
+                    sql: """
+                        INSERT INTO sessions (issuer_name, sub, client_id, rp_sub, created_at, expires_at, ended_at)
+                        VALUES ('idp', ?, 'rp', 'x', ?, ?, ?)
+                        """
+                )
+                for i in 0..<600 {
+                    let (expires, ended): (Int64?, Int64?) =
+                        [(now - 1, nil), (nil, old), (nil, nil), (nil, recent)][i % 4]
+                    try session.execute(arguments: ["u\(i)", old, expires, ended])
+                }
+                let event = try db.makeStatement(
+                    sql:
+                        "INSERT INTO events (id, received_at, source, outcome) VALUES (?, ?, 'backchannel', 'accepted')"
+                )
+                let delivery = try db.makeStatement(
+                    sql: """
+                        INSERT INTO deliveries (event_id, client_id, status, created_at, next_attempt_at)
+                        VALUES (?, 'rp', ?, ?, ?)
+                        """
+                )
+                let attempt = try db.makeStatement(
+                    sql:
+                        "INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, jti) VALUES (?, 1, ?, 1, 'j')"
+                )
+                for id in Int64(1)...2_050 {
+                    try event.execute(arguments: [id, id > 2_000 ? recent : old])
+                    guard id <= 2_000 else { continue }
+                    for _ in 0..<3 {
+                        try delivery.execute(arguments: [id, "delivered", old, nil])
+                        try attempt.execute(arguments: [db.lastInsertedRowID, old])
+                    }
+                    switch id % 10 {
+                    case 0: try delivery.execute(arguments: [id, "retrying", old, now])
+                    case 5:
+                        try db.execute(
+                            sql: "INSERT INTO pending_fanouts (event_id, created_at, plan) VALUES (?, ?, '[]')",
+                            arguments: [id, old]
+                        )
+                    case 1:
+                        try db.execute(
+                            sql: """
+                                INSERT INTO ssf_events (stream_id, event_id, jti, claims, status, created_at)
+                                VALUES ('s', ?, ?, '{}', 'delivered', ?)
+                                """,
+                            arguments: [id, "set-\(id)", old]
+                        )
+                    default: break
+                    }
+                }
+                return .commit
+            }
+        }
+        let before = store.committer.committedBatches
+        let counts = try await store.purge(
+            now: f.now,
+            retention: .seconds(30 * 86_400),
+            rejectedRetention: .seconds(7 * 86_400)
+        )
+        #expect(counts.sessions == 300, "expired, or ended past the retention")
+        #expect(counts.events == 1_600, "all old ones but 200 with a waiting delivery and 200 with a plan")
+        let left = try await store.pool.read { db in
+            try [
+                "SELECT COUNT(*) FROM sessions", "SELECT COUNT(*) FROM events",
+                "SELECT COUNT(*) FROM events WHERE received_at = \(recent)", "SELECT COUNT(*) FROM deliveries",
+                "SELECT COUNT(*) FROM attempts", "SELECT COUNT(*) FROM ssf_events WHERE event_id IS NULL",
+                "SELECT COUNT(*) FROM deliveries d LEFT JOIN events e ON e.id = d.event_id WHERE e.id IS NULL",
+            ].map { try Int.fetchOne(db, sql: $0) ?? -1 }
+        }
+        #expect(left == [300, 450, 50, 1_400, 1_200, 200, 0])
+        let after = store.committer.committedBatches
+        #expect(after.onDisk == before.onDisk)
+        // One turn each for the replay records and the rejected events, which have none; the
+        // 1,600 events and their 9,600 rows take many more, each a millisecond at most.
+        #expect(after.redeliverable - before.redeliverable >= 10)
+    }
 }
