@@ -213,9 +213,9 @@ final class GroupCommitter: Sendable {
                 // needs) SQLite spills to a temporary file past 64 KiB: strace of a fan-out
                 // counted 9 of 14 pwrite calls per delivery there. Kept in memory for this
                 // transaction only, whose size the batch bounds (the purge's items too: each is
-                // a millisecond of deletes); other writes (the purge of sessions and old events,
-                // cascading deletes) can touch far more pages and keep the spill. The
-                // journal is never read after a crash (the WAL is): nothing durable changes.
+                // a millisecond of deletes); other writes (an issuer deleted with its sessions,
+                // a migration) can touch far more pages and keep the spill. The journal is
+                // never read after a crash (the WAL is): nothing durable changes.
                 try? db.cachedStatement(sql: "PRAGMA temp_store = MEMORY").execute()
                 defer { try? db.cachedStatement(sql: "PRAGMA temp_store = DEFAULT").execute() }
                 // Every other write on this connection finds FULL again, which the connection

@@ -17,7 +17,7 @@ extension LogoutDatabase {
             """,
             now.column,
             batch: 250
-        )
+        ).deleted
         counts.sessions = try await deleteOneByOne(
             select: """
                 SELECT id FROM sessions WHERE id > ?
@@ -53,7 +53,7 @@ extension LogoutDatabase {
             """,
             rejectedCutoff,
             batch: 100
-        )
+        ).deleted
         return counts
     }
 
@@ -70,25 +70,36 @@ extension LogoutDatabase {
     /// minutes at 1,000 logouts a second (600,000 rows) held the single writer, and every
     /// acknowledgement behind it, for about half a second on a 2-core machine. Every row a
     /// statement's selection finds is deleted, so no batch reads again past rows an earlier one
-    /// left.
-    private func deleteInTurns(_ sql: String, _ argument: Int64, batch: Int) async throws -> Int {
-        var total = 0
+    /// left. `tally`, with the same arguments, counts before each statement what of its rows the
+    /// caller reports (in the same transaction, so exactly what goes).
+    func deleteInTurns(
+        _ sql: String,
+        _ argument: Int64,
+        batch: Int,
+        tally: String? = nil
+    ) async throws -> (deleted: Int, tallied: Int) {
+        var (total, tallied) = (0, 0)
         while true {
-            let (deleted, finished) = try await committer.write(.redeliverable) { db -> (Int, Bool) in
+            let (deleted, counted, finished) = try await committer.write(.redeliverable) {
+                db -> (Int, Int, Bool) in
                 let turnEnds = ContinuousClock.now + Self.purgeTurn
-                var deleted = 0
+                let deletion = try db.cachedStatement(sql: sql)
+                let counting = try tally.map { try db.cachedStatement(sql: $0) }
+                var (deleted, counted) = (0, 0)
                 while true {
-                    try db.cachedStatement(sql: sql).execute(arguments: [argument, batch])
+                    if let counting { counted += try Int.fetchOne(counting, arguments: [argument, batch]) ?? 0 }
+                    try deletion.execute(arguments: [argument, batch])
                     deleted += db.changesCount
-                    if db.changesCount < batch { return (deleted, true) }
+                    if db.changesCount < batch { return (deleted, counted, true) }
                     // Past its time even when no acknowledgement waits: the writer keeps an item's
                     // journal in memory, and a whole backlog in one item would hold a copy of
                     // every page it deletes from (and the queue's claims behind it).
-                    if ContinuousClock.now >= turnEnds { return (deleted, false) }
+                    if ContinuousClock.now >= turnEnds { return (deleted, counted, false) }
                 }
             }
             total += deleted
-            if finished { return total }
+            tallied += counted
+            if finished { return (total, tallied) }
             // A pause lets acknowledgements find the writer idle: back to back, the turns kept it
             // busy and acknowledgements at 1,000/s waited a median 8 to 13 ms for their commit
             // instead of about 2 (`Benchmarks/run --scenarios purge`).

@@ -116,17 +116,19 @@ extension LogoutDatabase {
         }
     }
 
+    /// In the purge's turns (`deleteInTurns`): a stream keeps a SET for each logout it carries,
+    /// so after `ssf.retention` as many go at each purge as logouts arrived in 10 minutes, and
+    /// in one transaction every acknowledgement waited for all of them.
     public func purgeSecurityEvents(before cutoff: Timestamp) async throws -> (deleted: Int, undelivered: Int) {
-        try await pool.write { db in
-            let undelivered =
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT COUNT(*) FROM ssf_events WHERE created_at < ? AND status IN ('held', 'pending')",
-                    arguments: [cutoff.column]
-                ) ?? 0
-            try db.execute(sql: "DELETE FROM ssf_events WHERE created_at < ?", arguments: [cutoff.column])
-            return (db.changesCount, undelivered)
-        }
+        // Both statements select the same rows: the oldest first, ties in id order.
+        let oldest = "SELECT id, status FROM ssf_events WHERE created_at < ? ORDER BY created_at, id LIMIT ?"
+        let purged = try await deleteInTurns(
+            "DELETE FROM ssf_events WHERE id IN (SELECT id FROM (\(oldest)))",
+            cutoff.column,
+            batch: 100,
+            tally: "SELECT COUNT(*) FROM (\(oldest)) WHERE status IN ('held', 'pending')"
+        )
+        return (purged.deleted, purged.tallied)
     }
 
     public func securityEvents(streamID: String, limit: Int) async throws -> [StoredSecurityEvent] {

@@ -172,4 +172,39 @@ import Testing
         // 1,600 events and their 9,600 rows take many more, each a millisecond at most.
         #expect(after.redeliverable - before.redeliverable >= 10)
     }
+
+    /// SETs past `ssf.retention` go in the same turns, and those never delivered are counted
+    /// exactly, however many statements the purge takes.
+    @Test func setsPastTheirRetentionGoInTurnsAndTheUndeliveredAreCountedExactly() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        let store = f.store as! LogoutDatabase
+        try await store.insertReceiver(StoredReceiver(name: "siem", tokenHash: "aa11", createdAt: f.now))
+        try await store.insertStream(f.stream("s1", receiver: "siem"))
+        let old = (f.now - .seconds(8 * 86_400)).column
+        try await store.pool.write { db in
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT INTO ssf_events (stream_id, jti, claims, status, created_at, next_attempt_at)
+                    VALUES ('s1', ?, '{}', ?, ?, ?)
+                    """
+            )
+            for i in 0..<1_510 {
+                // Every third one never delivered; the last 10 within the retention. Equal
+                // times, so the batches' order rests on the ids.
+                let status = ["delivered", "pending", "held", "delivered", "failed", "delivered"][i % 6]
+                try insert.execute(arguments: [
+                    "set-\(i)", status, i < 1_500 ? old - Int64(i % 7) : f.now.column,
+                    status == "pending" ? old : nil,
+                ])
+            }
+        }
+        let before = store.committer.committedBatches
+        let purged = try await store.purgeSecurityEvents(before: f.now - .seconds(7 * 86_400))
+        #expect(purged.deleted == 1_500 && purged.undelivered == 500)
+        let left = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ssf_events") }
+        #expect(left == 10)
+        let after = store.committer.committedBatches
+        #expect(after.onDisk == before.onDisk)
+        #expect(after.redeliverable > before.redeliverable, "the group commit's queue work, not a write of its own")
+    }
 }
