@@ -31,6 +31,8 @@ the ceiling measured in the same run: wrk posting a token-sized form to nginx `r
               replay records at its start: acknowledgement p50/p99/max (benchpurge.py)
   purge-events (only when named) the same while it purges 20,000 events past the retention,
               each with 25 deliveries and 25 attempts (benchpurge.py)
+  recover     (only when named) the same while an admin's recovery queues 100,000 failed
+              deliveries of one RP again (benchpurge.py)
 """
 import argparse
 import json
@@ -379,6 +381,9 @@ def main():
             if "purge-events" in chosen:
                 from benchpurge import purge_events
                 record(f"{label}purge_20k_old_events", purge_events(bench))
+            if "recover" in chosen:
+                from benchpurge import recover
+                record(f"{label}recover_100k_failed_deliveries", recover(bench))
             if "isolation" in chosen:
                 record(f"{label}isolation_20_healthy", bench.steady(False))
                 record(f"{label}isolation_20_healthy_5_hanging", bench.steady(True))

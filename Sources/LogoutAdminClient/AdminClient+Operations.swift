@@ -1,5 +1,6 @@
 import LogoutAdminAPI
 import LogoutCore
+import NIOCore
 import NIOHTTP1
 
 /// Contract C4's routes, one per operation.
@@ -93,8 +94,17 @@ extension AdminClient {
         try await get("/admin/v1/deliveries/activity", as: DeliveryActivity.self)
     }
 
+    /// Waits as long as the recovery takes: the daemon queues the deliveries in turns that let
+    /// acknowledgements through, about 25,000 a second, and millions may wait after an RP was
+    /// disabled for days.
     public func recoverDeliveries(_ request: RecoveryRequest) async throws -> QueuedCount {
-        try await send(.POST, "/admin/v1/deliveries/recover", body: request, as: QueuedCount.self)
+        try await send(
+            .POST,
+            "/admin/v1/deliveries/recover",
+            body: request,
+            as: QueuedCount.self,
+            timeout: .hours(1)
+        )
     }
 
     public func updateIssuer(named name: String, _ change: IssuerChange) async throws -> IssuerResource {

@@ -90,9 +90,10 @@ public final class AdminClient: AdminOperations, Sendable {
         _ method: HTTPMethod,
         _ path: String,
         body: Body?,
-        as answer: Answer.Type
+        as answer: Answer.Type,
+        timeout: TimeAmount = .seconds(30)
     ) async throws -> Answer {
-        let bytes = try await exchange(method, path, body: body)
+        let bytes = try await exchange(method, path, body: body, timeout: timeout)
         do {
             return try AdminJSON.decoder.decode(Answer.self, from: Data(bytes))
         } catch {
@@ -100,7 +101,12 @@ public final class AdminClient: AdminOperations, Sendable {
         }
     }
 
-    func exchange<Body: Encodable>(_ method: HTTPMethod, _ path: String, body: Body?) async throws -> [UInt8] {
+    func exchange<Body: Encodable>(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: Body?,
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: endpoint.url(path))
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer " + token)
@@ -110,7 +116,7 @@ public final class AdminClient: AdminOperations, Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, timeout: .seconds(30))
+            response = try await http.execute(request, timeout: timeout)
         } catch {
             throw Failure.unreachable(endpoint, String(describing: error))
         }

@@ -80,24 +80,6 @@ extension LogoutDatabase {
         }
     }
 
-    /// Queues again every failed or skipped delivery of an RP created since `since` (after an
-    /// outage, or once a disabled RP is enabled again).
-    public func recoverDeliveries(clientID: String, since: Timestamp, now: Timestamp) async throws -> Int {
-        try await expandFanOutPlans()
-        return try await committer.write { db in
-            // A skipped delivery may still be in its logout's plan.
-            try self.withAllFanOutPlansExpanded(db) {
-                try Self.requeue(
-                    db,
-                    condition: "client_id = ? AND status IN ('failed', 'skipped') AND created_at >= ?",
-                    arguments: [clientID, since.column],
-                    now: now
-                )
-                return db.changesCount
-            }
-        }
-    }
-
     public func queueStatistics() async throws -> QueueStatistics {
         try await expandFanOutPlans()
         let held = Array(leases.all().keys)

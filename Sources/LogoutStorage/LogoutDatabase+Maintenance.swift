@@ -57,15 +57,15 @@ extension LogoutDatabase {
         return counts
     }
 
-    /// How long a turn of the purge runs: it ends at the first statement past it, whether an
-    /// acknowledgement waits or not (unlike the expansion's turns).
-    static let purgeTurn: Duration = .milliseconds(1)
-    /// How long the purge leaves the writer to acknowledgements between two of its turns.
-    static let purgePause: Duration = .milliseconds(5)
+    /// How long a turn of a bulk write runs (the purge, an admin's recovery): it ends at the
+    /// first row past it, whether an acknowledgement waits or not (unlike the expansion's turns).
+    static let bulkTurn: Duration = .milliseconds(1)
+    /// How long a bulk write leaves the writer to acknowledgements between two of its turns.
+    static let bulkPause: Duration = .milliseconds(5)
 
     /// Deletes with `sql` (whose last argument is the batch's size: a fraction of a turn) until a
     /// statement deletes fewer than `batch`, in turns of the group commit's queue work, each
-    /// ending after `purgeTurn` and none flushed to disk (a purge lost in a power cut is done
+    /// ending after `bulkTurn` and none flushed to disk (a purge lost in a power cut is done
     /// again by the next). In one statement, as it was, the replay records that expire in ten
     /// minutes at 1,000 logouts a second (600,000 rows) held the single writer, and every
     /// acknowledgement behind it, for about half a second on a 2-core machine. Every row a
@@ -82,7 +82,7 @@ extension LogoutDatabase {
         while true {
             let (deleted, counted, finished) = try await committer.write(.redeliverable) {
                 db -> (Int, Int, Bool) in
-                let turnEnds = ContinuousClock.now + Self.purgeTurn
+                let turnEnds = ContinuousClock.now + Self.bulkTurn
                 let deletion = try db.cachedStatement(sql: sql)
                 let counting = try tally.map { try db.cachedStatement(sql: $0) }
                 var (deleted, counted) = (0, 0)
@@ -103,7 +103,7 @@ extension LogoutDatabase {
             // A pause lets acknowledgements find the writer idle: back to back, the turns kept it
             // busy and acknowledgements at 1,000/s waited a median 8 to 13 ms for their commit
             // instead of about 2 (`Benchmarks/run --scenarios purge`).
-            try await Task.sleep(for: Self.purgePause)
+            try await Task.sleep(for: Self.bulkPause)
         }
     }
 
@@ -123,7 +123,7 @@ extension LogoutDatabase {
             let start = position
             let (deleted, reached, finished) = try await committer.write(.redeliverable) {
                 db -> (Int, Int64, Bool) in
-                let turnEnds = ContinuousClock.now + Self.purgeTurn
+                let turnEnds = ContinuousClock.now + Self.bulkTurn
                 let selection = try db.cachedStatement(sql: select)
                 let deletion = try db.cachedStatement(sql: delete)
                 var deleted = 0
@@ -145,7 +145,7 @@ extension LogoutDatabase {
             total += deleted
             position = reached
             if finished { return total }
-            try await Task.sleep(for: Self.purgePause)
+            try await Task.sleep(for: Self.bulkPause)
         }
     }
 
