@@ -149,29 +149,6 @@ extension LogoutDatabase {
         }
     }
 
-    /// Leased ones are left to their attempt, whose outcome decides.
-    public func skipWaitingDeliveries(clientID: String, reason: String, now: Timestamp) async throws -> Int {
-        try await expandFanOutPlans()
-        return try await committer.write { db in
-            try self.withAllFanOutPlansExpanded(db) {
-                // Read in the writer's order: no claim or outcome comes between.
-                let held = (self.leases.byRelyingParty()[clientID]?.keys).map { Array($0) } ?? []
-                // One JSON array, not a placeholder per id: an RP may hold twice
-                // `per_rp_concurrency` leases (those waiting for a slot too), up to 20,000 ids,
-                // and one statement text serves every count.
-                try db.execute(
-                    sql: """
-                        UPDATE deliveries SET status = 'skipped', next_attempt_at = NULL, reason = ?, finished_at = ?
-                        WHERE client_id = ? AND status IN ('pending', 'retrying') AND lease_until IS NULL
-                            AND id NOT IN (SELECT value FROM json_each(?))
-                        """,
-                    arguments: [reason, now.column, clientID, "[" + held.map(String.init).joined(separator: ",") + "]"]
-                )
-                return db.changesCount
-            }
-        }
-    }
-
     private static func requeue(
         _ db: Database,
         condition: String,

@@ -104,9 +104,9 @@ import Testing
         _ = try await db.recoverDeliveries(clientID: delivery.clientID, since: now, now: now)
         _ = try await db.retryRevocation(id: revocation.id, now: now)
         _ = try await db.boundDueTimes(now: now, latest: .seconds(3600))
-        // A recovery takes a turn (an fsync'd commit) for the failed deliveries and one for the
-        // skipped ones, however few there are.
-        expectBatches(onDisk: 5, redeliverable: 0, "an admin's skip, recovery, revocation retry; the clock's bound")
+        // A skip and a recovery take a turn (an fsync'd commit) for each status they change,
+        // however few rows there are: pending and retrying, failed and skipped.
+        expectBatches(onDisk: 6, redeliverable: 0, "an admin's skip, recovery, revocation retry; the clock's bound")
     }
 
     /// Schema v2 moves sessions from a free iss string to a registered issuer (SEC-5).

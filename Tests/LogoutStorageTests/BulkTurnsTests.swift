@@ -1,0 +1,122 @@
+import GRDB
+import LogoutCore
+import TestSupport
+import Testing
+
+@testable import LogoutStorage
+
+/// An admin's writes to all of an RP's deliveries (a recovery, a skip when it is disabled) run in
+/// turns of the writer, each fsync'd: after a long outage they may change millions of rows, and
+/// in one transaction every acknowledgement waited for all of them.
+@Suite struct BulkTurnsTests {
+    @Test func aLargeRecoveryTakesManyDurableTurnsAndQueuesExactlyWhatItShould() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        let store = f.store as! LogoutDatabase
+        let since = f.now - .seconds(3_600)
+        let (inside, before) = ((since + .seconds(60)).column, (since - .seconds(60)).column)
+        try await store.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO events (id, received_at, source, outcome) VALUES (1, ?, 'x', 'accepted')",
+                arguments: [inside]
+            )
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT INTO deliveries (event_id, client_id, status, created_at, finished_at, reason)
+                    VALUES (1, ?, ?, ?, ?, 'down')
+                    """
+            )
+            // Interleaved, so that every turn passes rows it must leave alone.
+            for i in 0..<13_000 {
+                let (client, status, created): (String, String, Int64) =
+                    switch i % 13 {
+                    case 0...7: ("down", "failed", inside)
+                    case 8, 9: ("down", "skipped", inside)
+                    case 10: ("down", "failed", before)
+                    case 11: ("other", "failed", inside)
+                    default: ("down", "delivered", inside)
+                    }
+                try insert.execute(arguments: [client, status, created, inside])
+            }
+        }
+        let batches = store.committer.committedBatches
+        let queued = try await store.recoverDeliveries(clientID: "down", since: since, now: f.now)
+        #expect(queued == 10_000)
+        let rows = try await store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT client_id, status, created_at = ? AS restarted, next_attempt_at = ? AS due,
+                        reason IS NULL AND finished_at IS NULL AS cleared, count(*) AS n
+                    FROM deliveries GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2
+                    """,
+                arguments: [f.now.column, f.now.column]
+            ).map {
+                "\($0["client_id"] as String) \($0["status"] as String) \($0["restarted"] as Bool) \($0["due"] as Bool?) \($0["cleared"] as Bool) \($0["n"] as Int)"
+            }
+        }
+        #expect(
+            rows == [
+                "down delivered false nil false 1000", "down failed false nil false 1000",
+                "down pending true Optional(true) true 10000", "other failed false nil false 1000",
+            ]
+        )
+        // Several turns, each its own fsync'd commit (one transaction in all before): 10,000
+        // rows take far more than the 10 ms a turn may run.
+        #expect(store.committer.committedBatches.onDisk - batches.onDisk >= 4)
+    }
+
+    /// Disabling an RP skips its waiting deliveries in turns, passing over those under a lease
+    /// (their attempt decides), whichever turn reaches them.
+    @Test func aLargeSkipTakesManyDurableTurnsAndLeavesLeasedDeliveriesToTheirAttempts() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        let store = f.store as! LogoutDatabase
+        let (due, later) = ((f.now - .seconds(1)).column, (f.now + .seconds(600)).column)
+        for rp in ["down", "other"] { try await store.insertRelyingParty(f.rp(rp)) }
+        try await store.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO events (id, received_at, source, outcome) VALUES (1, ?, 'x', 'accepted')",
+                arguments: [due]
+            )
+            let insert = try db.makeStatement(
+                sql:
+                    "INSERT INTO deliveries (event_id, client_id, status, created_at, next_attempt_at) VALUES (1, ?, ?, ?, ?)"
+            )
+            for i in 0..<12_000 {
+                let (client, status, next): (String, String, Int64?) =
+                    switch i % 12 {
+                    case 0...5: ("down", "retrying", i < 600 ? due : later)
+                    case 6...9: ("down", "pending", later)
+                    case 10: ("other", "pending", later)
+                    default: ("down", "delivered", nil)
+                    }
+                try insert.execute(arguments: [client, status, due, next])
+            }
+        }
+        // Five of the RP's due deliveries under a lease, spread over the first ids.
+        let claim = ClaimRequest(limit: 5, available: [:], defaultAvailable: 5, rotation: 0, lease: .seconds(30))
+        let leased = try await store.claimDue(claim, now: f.now).map(\.id)
+        #expect(leased.count == 5)
+        let batches = store.committer.committedBatches
+        let skipped = try await store.skipWaitingDeliveries(clientID: "down", reason: "the RP is disabled", now: f.now)
+        #expect(skipped == 10_000 - 5)
+        let left = try await store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT client_id, status, count(*) AS n FROM deliveries
+                    WHERE status != 'skipped' OR (reason = 'the RP is disabled' AND next_attempt_at IS NULL)
+                    GROUP BY 1, 2 ORDER BY 1, 2
+                    """
+            ).map { "\($0["client_id"] as String) \($0["status"] as String) \($0["n"] as Int)" }
+        }
+        #expect(left == ["down delivered 1000", "down retrying 5", "down skipped 9995", "other pending 1000"])
+        let stillWaiting = try await store.pool.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: "SELECT id FROM deliveries WHERE client_id = 'down' AND status = 'retrying' ORDER BY id"
+            )
+        }
+        #expect(stillWaiting == leased.sorted())
+        #expect(store.committer.committedBatches.onDisk - batches.onDisk >= 4)
+    }
+}
