@@ -50,7 +50,7 @@ extension LogoutDatabase {
     /// so each turn's statement starts where the last one stopped. `leavingHeld` passes over
     /// the rows under a lease, read in each turn (in the writer's order: no claim or outcome
     /// comes between that and the turn's rows).
-    private func updateInTurns(
+    func updateInTurns(
         clientID: String,
         _ statuses: [DeliveryStatus],
         condition: String,
@@ -61,8 +61,8 @@ extension LogoutDatabase {
     ) async throws -> Int {
         try await expandFanOutPlans()
         let selection = """
-            SELECT id FROM deliveries WHERE status = ? AND client_id = ? AND id > ? AND \(condition)
-            ORDER BY id LIMIT ?
+            SELECT id FROM deliveries WHERE status = ? AND client_id = ? AND id > ? AND id <= ? AND \(condition)
+            ORDER BY id
             """
         let update = "UPDATE deliveries SET \(set) WHERE id = ?"
         var total = 0
@@ -95,6 +95,9 @@ extension LogoutDatabase {
         return total
     }
 
+    /// One turn: the rows `selection` finds in windows of ids (rows `condition` leaves out are
+    /// read, and only once), up to the newest delivery as the turn starts (after the plans it
+    /// expanded).
     private static func updateTurn(
         _ db: Database,
         selection: String,
@@ -106,26 +109,38 @@ extension LogoutDatabase {
         sparing held: Set<Int64>,
         giveWay: () -> Bool
     ) throws -> (changed: Int, reached: Int64, finished: Bool) {
-        let batch = 100
         let started = ContinuousClock.now
         let (mayGiveWay, turnEnds) = (started + bulkTurn, started + bulkTurnAlone)
+        func timeIsUp() -> Bool {
+            let time = ContinuousClock.now
+            return time >= turnEnds || (time >= mayGiveWay && giveWay())
+        }
+        let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM deliveries") ?? 0
+        // The RP's next row of the status: a window starts there, not among other RPs' rows.
+        let next = try db.cachedStatement(
+            sql: "SELECT min(id) FROM deliveries WHERE status = ? AND client_id = ? AND id > ?"
+        )
         let select = try db.cachedStatement(sql: selection)
         let change = try db.cachedStatement(sql: update)
         var (changed, reached) = (0, after)
-        while true {
+        while reached < newest {
+            guard let first = try Int64.fetchOne(next, arguments: StatementArguments(leading + [reached])),
+                first <= newest
+            else { return (changed, newest, true) }
+            reached = first - 1
+            let end = min(reached + bulkWindow, newest)
             let ids = try Int64.fetchAll(
                 select,
-                arguments: StatementArguments(leading + [reached] + conditionArguments + [batch])
+                arguments: StatementArguments(leading + [reached, end] + conditionArguments)
             )
-            for id in ids {
-                reached = id
-                if held.contains(id) { continue }
+            for id in ids where !held.contains(id) {
                 try change.execute(arguments: StatementArguments(setArguments + [id]))
                 changed += 1
-                let time = ContinuousClock.now
-                if time >= turnEnds || (time >= mayGiveWay && giveWay()) { return (changed, reached, false) }
+                if timeIsUp() { return (changed, id, false) }
             }
-            if ids.count < batch { return (changed, reached, true) }
+            reached = end
+            if timeIsUp() { return (changed, reached, reached >= newest) }
         }
+        return (changed, reached, true)
     }
 }

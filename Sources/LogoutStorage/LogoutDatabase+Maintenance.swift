@@ -18,33 +18,42 @@ extension LogoutDatabase {
             now.column,
             batch: 250
         ).deleted
-        counts.sessions = try await deleteOneByOne(
-            select: """
-                SELECT id FROM sessions WHERE id > ?
-                AND ((ended_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ?) OR ended_at <= ?)
-                ORDER BY id LIMIT ?
-                """,
-            [now.column, cutoff],
-            delete: "DELETE FROM sessions WHERE id = ?"
-        )
-        // The newest event past the retention bounds the walk: past it, every event is kept, and
-        // reading them all at each statement's end would cost more than the deletes.
-        let newestOld = try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT max(id) FROM events WHERE received_at < ?", arguments: [cutoff])
-        }
-        if let newestOld {
-            counts.events = try await deleteOneByOne(
-                select: """
-                    SELECT id FROM events WHERE id > ? AND id <= ? AND received_at < ? AND NOT EXISTS (
-                        SELECT 1 FROM deliveries WHERE deliveries.event_id = events.id
-                        AND deliveries.status IN ('pending', 'retrying'))
-                        AND NOT EXISTS (SELECT 1 FROM pending_fanouts p WHERE p.event_id = events.id)
-                    ORDER BY id LIMIT ?
-                    """,
-                [newestOld, cutoff],
-                delete: "DELETE FROM events WHERE id = ?"
+        // Each walk ends at the newest row it may delete, read first: past it every row is kept,
+        // and reading them all at each walk's end would cost more than the deletes.
+        let (newestSession, newestOld) = try await pool.read { db in
+            (
+                try Int64.fetchOne(db, sql: "SELECT max(id) FROM sessions"),
+                // Through the time index: without it, SQLite walks the table back from the
+                // newest event, through every event inside the retention.
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT max(id) FROM events INDEXED BY events_by_time WHERE received_at < ?",
+                    arguments: [cutoff]
+                )
             )
         }
+        counts.sessions = try await deleteOneByOne(
+            select: """
+                SELECT id FROM sessions WHERE id > ? AND id <= ?
+                AND ((ended_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ?) OR ended_at <= ?)
+                ORDER BY id
+                """,
+            [now.column, cutoff],
+            delete: "DELETE FROM sessions WHERE id = ?",
+            through: newestSession
+        )
+        counts.events = try await deleteOneByOne(
+            select: """
+                SELECT id FROM events WHERE id > ? AND id <= ? AND received_at < ? AND NOT EXISTS (
+                    SELECT 1 FROM deliveries WHERE deliveries.event_id = events.id
+                    AND deliveries.status IN ('pending', 'retrying'))
+                    AND NOT EXISTS (SELECT 1 FROM pending_fanouts p WHERE p.event_id = events.id)
+                ORDER BY id
+                """,
+            [cutoff],
+            delete: "DELETE FROM events WHERE id = ?",
+            through: newestOld
+        )
         counts.rejectedEvents = try await deleteInTurns(
             """
             DELETE FROM events WHERE id IN (
@@ -62,6 +71,8 @@ extension LogoutDatabase {
     static let bulkTurn: Duration = .milliseconds(1)
     /// How long a bulk write leaves the writer to acknowledgements between two of its turns.
     static let bulkPause: Duration = .milliseconds(5)
+    /// How many ids one statement of a walk reads at most (a fraction of a turn).
+    static let bulkWindow: Int64 = 500
 
     /// Deletes with `sql` (whose last argument is the batch's size: a fraction of a turn) until a
     /// statement deletes fewer than `batch`, in turns of the group commit's queue work, each
@@ -74,7 +85,7 @@ extension LogoutDatabase {
     /// caller reports (in the same transaction, so exactly what goes).
     func deleteInTurns(
         _ sql: String,
-        _ argument: Int64,
+        _ argument: some DatabaseValueConvertible & Sendable,
         batch: Int,
         tally: String? = nil
     ) async throws -> (deleted: Int, tallied: Int) {
@@ -107,46 +118,47 @@ extension LogoutDatabase {
         }
     }
 
-    /// Deletes, one row at a time, the rows `select` finds past a position (its first argument,
-    /// then `arguments`, then a batch's size), in the same turns as `deleteInTurns`. For rows a
-    /// selection may find and keep (an event whose deliveries still wait), or that no index
-    /// finds (a session ended long ago): each turn goes on from the last row it deleted, so no
-    /// statement reads again what an earlier turn passed. Deleting an event deletes its
-    /// deliveries and attempts with it, 50 rows with 25 RPs, so a turn holds a few events:
-    /// in one transaction, as it was, 20,000 such events held the writer, and every
-    /// acknowledgement behind it, for about 6 s on a 2-core machine.
-    private func deleteOneByOne(select: String, _ arguments: [Int64], delete: String) async throws -> Int {
-        let batch: Int64 = 20
+    /// Deletes, one row at a time, the rows `select` finds in windows of ids (its first two
+    /// arguments, then `arguments`) up to `newest`, in the same turns as `deleteInTurns`. For rows
+    /// a selection may keep (an event whose deliveries still wait) or that no index finds (a
+    /// session ended long ago): each statement reads one window, so a turn ends on time however
+    /// sparse the rows to delete are, and goes on from where the last one stopped, so no row is
+    /// read twice. Deleting an event deletes its deliveries and attempts with it, 50 rows with 25
+    /// RPs, so a turn holds a few events: in one transaction, as it was, 20,000 such events held
+    /// the writer, and every acknowledgement behind it, for about 6 s on a 2-core machine.
+    private func deleteOneByOne(
+        select: String,
+        _ arguments: [Int64],
+        delete: String,
+        through newest: Int64?
+    ) async throws -> Int {
+        guard let newest else { return 0 }
         var position: Int64 = 0
         var total = 0
-        while true {
+        while position < newest {
             let start = position
-            let (deleted, reached, finished) = try await committer.write(.redeliverable) {
-                db -> (Int, Int64, Bool) in
+            let (deleted, reached) = try await committer.write(.redeliverable) { db -> (Int, Int64) in
                 let turnEnds = ContinuousClock.now + Self.bulkTurn
                 let selection = try db.cachedStatement(sql: select)
                 let deletion = try db.cachedStatement(sql: delete)
-                var deleted = 0
-                var reached = start
-                while true {
-                    let ids = try Int64.fetchAll(
-                        selection,
-                        arguments: StatementArguments([reached] + arguments + [batch])
-                    )
-                    for id in ids {
+                var (deleted, reached) = (0, start)
+                while reached < newest {
+                    let end = min(reached + Self.bulkWindow, newest)
+                    for id in try Int64.fetchAll(selection, arguments: StatementArguments([reached, end] + arguments)) {
                         try deletion.execute(arguments: [id])
                         deleted += db.changesCount
-                        reached = id
-                        if ContinuousClock.now >= turnEnds { return (deleted, reached, false) }
+                        if ContinuousClock.now >= turnEnds { return (deleted, id) }
                     }
-                    if ids.count < batch { return (deleted, reached, true) }
+                    reached = end
+                    if ContinuousClock.now >= turnEnds { break }
                 }
+                return (deleted, reached)
             }
             total += deleted
             position = reached
-            if finished { return total }
-            try await Task.sleep(for: Self.bulkPause)
+            if position < newest { try await Task.sleep(for: Self.bulkPause) }
         }
+        return total
     }
 
     /// `VACUUM INTO` on a reader: its own read transaction makes the copy consistent, and WAL

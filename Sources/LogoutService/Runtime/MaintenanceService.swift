@@ -35,9 +35,9 @@ struct MaintenanceService: Service {
                 logger.warning("purge failed", metadata: ["error": "\(error)"])
             }
             do {
-                let (deleted, undelivered) = try await store.purgeSecurityEvents(
-                    before: now() - securityEventRetention
-                )
+                let (deleted, undelivered) = try await cancelWhenGracefulShutdown {
+                    try await store.purgeSecurityEvents(before: now() - securityEventRetention)
+                }
                 if undelivered > 0 {
                     logger.warning(
                         "undelivered SETs expired",
