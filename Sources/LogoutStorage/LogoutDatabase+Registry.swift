@@ -53,7 +53,10 @@ extension LogoutDatabase {
         try await pool.read { db in try IssuerRow.fetchOne(db, key: name)?.value }
     }
 
+    /// Its sessions go first, in turns (`deleteSessionsInTurns`); what cascades with the row is
+    /// what is left.
     public func deleteIssuer(named name: String) async throws {
+        try await deleteSessionsInTurns(of: "issuer_name", name)
         try await pool.write { db in
             guard try IssuerRow.deleteOne(db, key: name) else {
                 throw RegistryError.notFound("no issuer named \(name)")
@@ -99,9 +102,22 @@ extension LogoutDatabase {
     }
 
     /// Removes an RP and its sessions; its unfinished deliveries end `failed`, so none is left
-    /// waiting for an RP that no longer exists.
+    /// waiting for an RP that no longer exists. Both first in turns of the writer (an RP may hold
+    /// millions of sessions, and hundreds of thousands of deliveries after an outage), then the
+    /// row with what was added meanwhile, in one transaction.
     public func deleteRelyingParty(clientID: String) async throws {
-        try await expandFanOutPlans()
+        try await deleteSessionsInTurns(of: "client_id", clientID)
+        _ = try await updateInTurns(
+            clientID: clientID,
+            [.pending, .retrying],
+            condition: "1",
+            [],
+            set: """
+                status = 'failed', next_attempt_at = NULL, lease_until = NULL, reason = 'the RP was removed',
+                finished_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+                """,
+            []
+        )
         try await pool.write { db in
             guard try RelyingPartyRow.deleteOne(db, key: clientID) else {
                 throw RegistryError.notFound("no RP with client_id \(clientID)")
@@ -200,5 +216,17 @@ extension LogoutDatabase {
             try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
             guard db.changesCount > 0 else { throw RegistryError.notFound("no session with id \(id)") }
         }
+    }
+
+    /// Deletes the sessions whose `column` is `value`, in the purge's turns: deleting an issuer's
+    /// or an RP's row cascades to all its sessions in one statement, which held the single writer
+    /// (and every acknowledgement) about 6 µs a session (200,000: 1.2 s). Unflushed, like the purge: the row's
+    /// own commit, after them, is fsync'd, and makes the log written before it durable too.
+    private func deleteSessionsInTurns(of column: String, _ value: String) async throws {
+        _ = try await deleteInTurns(
+            "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE \(column) = ? LIMIT ?)",
+            value,
+            batch: 250
+        )
     }
 }

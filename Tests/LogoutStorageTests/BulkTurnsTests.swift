@@ -119,4 +119,51 @@ import Testing
         #expect(stillWaiting == leased.sorted())
         #expect(store.committer.committedBatches.onDisk - batches.onDisk >= 4)
     }
+
+    /// Removing an RP deletes its sessions and fails its waiting deliveries in turns first, then
+    /// the row: the same end state as one transaction, nobody else's rows touched.
+    @Test func removingAnRPWithManySessionsTakesTurnsAndLeavesNothingOfIt() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        let store = f.store as! LogoutDatabase
+        for rp in ["gone", "kept"] { try await store.insertRelyingParty(f.rp(rp)) }
+        let now = f.now.column
+        try await store.pool.write { db in
+            let session = try db.makeStatement(
+                sql:
+                    "INSERT INTO sessions (issuer_name, sub, client_id, rp_sub, created_at) VALUES ('idp', ?, ?, 'x', ?)"
+            )
+            for i in 0..<12_000 { try session.execute(arguments: ["u\(i)", i % 4 == 0 ? "kept" : "gone", now]) }
+            try db.execute(
+                sql: "INSERT INTO events (id, received_at, source, outcome) VALUES (1, ?, 'x', 'accepted')",
+                arguments: [now]
+            )
+            let delivery = try db.makeStatement(
+                sql:
+                    "INSERT INTO deliveries (event_id, client_id, status, created_at, next_attempt_at) VALUES (1, ?, ?, ?, ?)"
+            )
+            for i in 0..<3_000 {
+                let status = ["pending", "retrying", "delivered"][i % 3]
+                try delivery.execute(arguments: [
+                    i % 5 == 0 ? "kept" : "gone", status, now, status == "delivered" ? nil : now,
+                ])
+            }
+        }
+        let batches = store.committer.committedBatches
+        try await store.deleteRelyingParty(clientID: "gone")
+        let left = try await store.pool.read { db in
+            try [
+                "SELECT COUNT(*) FROM relying_parties WHERE client_id = 'gone'",
+                "SELECT COUNT(*) FROM sessions WHERE client_id = 'gone'",
+                "SELECT COUNT(*) FROM sessions WHERE client_id = 'kept'",
+                "SELECT COUNT(*) FROM deliveries WHERE client_id = 'gone' AND status IN ('pending', 'retrying')",
+                "SELECT COUNT(*) FROM deliveries WHERE client_id = 'gone' AND status = 'failed' AND reason = 'the RP was removed' AND finished_at IS NOT NULL",
+                "SELECT COUNT(*) FROM deliveries WHERE client_id = 'kept' AND status IN ('pending', 'retrying')",
+            ].map { try Int.fetchOne(db, sql: $0) ?? -1 }
+        }
+        #expect(left == [0, 0, 3_000, 0, 1_600, 400])
+        let after = store.committer.committedBatches
+        // 9,000 sessions in turns of at most a millisecond, then the deliveries' turns.
+        #expect(after.redeliverable - batches.redeliverable >= 2)
+        #expect(after.onDisk - batches.onDisk >= 2)
+    }
 }
