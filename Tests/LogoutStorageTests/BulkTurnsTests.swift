@@ -73,14 +73,7 @@ import Testing
         let (due, later) = ((f.now - .seconds(1)).column, (f.now + .seconds(600)).column)
         for rp in ["down", "other"] { try await store.insertRelyingParty(f.rp(rp)) }
         try await store.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO events (id, received_at, source, outcome) VALUES (1, ?, 'x', 'accepted')",
-                arguments: [due]
-            )
-            let insert = try db.makeStatement(
-                sql:
-                    "INSERT INTO deliveries (event_id, client_id, status, created_at, next_attempt_at) VALUES (1, ?, ?, ?, ?)"
-            )
+            let insert = try Self.deliveriesOfOneEvent(db, receivedAt: due)
             for i in 0..<12_000 {
                 let (client, status, next): (String, String, Int64?) =
                     switch i % 12 {
@@ -133,14 +126,7 @@ import Testing
                     "INSERT INTO sessions (issuer_name, sub, client_id, rp_sub, created_at) VALUES ('idp', ?, ?, 'x', ?)"
             )
             for i in 0..<12_000 { try session.execute(arguments: ["u\(i)", i % 4 == 0 ? "kept" : "gone", now]) }
-            try db.execute(
-                sql: "INSERT INTO events (id, received_at, source, outcome) VALUES (1, ?, 'x', 'accepted')",
-                arguments: [now]
-            )
-            let delivery = try db.makeStatement(
-                sql:
-                    "INSERT INTO deliveries (event_id, client_id, status, created_at, next_attempt_at) VALUES (1, ?, ?, ?, ?)"
-            )
+            let delivery = try Self.deliveriesOfOneEvent(db, receivedAt: now)
             for i in 0..<3_000 {
                 let status = ["pending", "retrying", "delivered"][i % 3]
                 try delivery.execute(arguments: [
@@ -165,5 +151,17 @@ import Testing
         // 9,000 sessions in turns of at most a millisecond, then the deliveries' turns.
         #expect(after.redeliverable - batches.redeliverable >= 2)
         #expect(after.onDisk - batches.onDisk >= 2)
+    }
+
+    /// Event 1, and a statement that adds a delivery of it: client, status, created, next attempt.
+    static func deliveriesOfOneEvent(_ db: Database, receivedAt: Int64) throws -> Statement {
+        try db.execute(
+            sql: "INSERT INTO events (id, received_at, source, outcome) VALUES (1, ?, 'x', 'accepted')",
+            arguments: [receivedAt]
+        )
+        return try db.makeStatement(
+            sql:
+                "INSERT INTO deliveries (event_id, client_id, status, created_at, next_attempt_at) VALUES (1, ?, ?, ?, ?)"
+        )
     }
 }
