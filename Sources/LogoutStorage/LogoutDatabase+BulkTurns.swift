@@ -62,7 +62,7 @@ extension LogoutDatabase {
         try await expandFanOutPlans()
         let selection = """
             SELECT id FROM deliveries WHERE status = ? AND client_id = ? AND id > ? AND id <= ? AND \(condition)
-            ORDER BY id
+            ORDER BY id LIMIT 100
             """
         let update = "UPDATE deliveries SET \(set) WHERE id = ?"
         var total = 0
@@ -138,7 +138,8 @@ extension LogoutDatabase {
                 changed += 1
                 if timeIsUp() { return (changed, id, false) }
             }
-            reached = end
+            // Short of the statement's limit, the window holds no more.
+            reached = ids.count < 100 ? end : ids[ids.count - 1]
             if timeIsUp() { return (changed, reached, reached >= newest) }
         }
         return (changed, reached, true)

@@ -36,7 +36,7 @@ extension LogoutDatabase {
             select: """
                 SELECT id FROM sessions WHERE id > ? AND id <= ?
                 AND ((ended_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ?) OR ended_at <= ?)
-                ORDER BY id
+                ORDER BY id LIMIT ?
                 """,
             [now.column, cutoff],
             delete: "DELETE FROM sessions WHERE id = ?",
@@ -48,7 +48,7 @@ extension LogoutDatabase {
                     SELECT 1 FROM deliveries WHERE deliveries.event_id = events.id
                     AND deliveries.status IN ('pending', 'retrying'))
                     AND NOT EXISTS (SELECT 1 FROM pending_fanouts p WHERE p.event_id = events.id)
-                ORDER BY id
+                ORDER BY id LIMIT ?
                 """,
             [cutoff],
             delete: "DELETE FROM events WHERE id = ?",
@@ -71,8 +71,11 @@ extension LogoutDatabase {
     static let bulkTurn: Duration = .milliseconds(1)
     /// How long a bulk write leaves the writer to acknowledgements between two of its turns.
     static let bulkPause: Duration = .milliseconds(5)
-    /// How many ids one statement of a walk reads at most (a fraction of a turn).
+    /// How many ids one statement of a walk reads at most, and how many rows it selects at most
+    /// (a fraction of a turn each: an event's check reads its deliveries, and selecting a whole
+    /// window of them cost more than a turn, read again by the next).
     static let bulkWindow: Int64 = 500
+    static let bulkBatch: Int64 = 20
 
     /// Deletes with `sql` (whose last argument is the batch's size: a fraction of a turn) until a
     /// statement deletes fewer than `batch`, in turns of the group commit's queue work, each
@@ -119,7 +122,7 @@ extension LogoutDatabase {
     }
 
     /// Deletes, one row at a time, the rows `select` finds in windows of ids (its first two
-    /// arguments, then `arguments`) up to `newest`, in the same turns as `deleteInTurns`. For rows
+    /// arguments, then `arguments`, then a batch's size) up to `newest`, in the same turns as `deleteInTurns`. For rows
     /// a selection may keep (an event whose deliveries still wait) or that no index finds (a
     /// session ended long ago): each statement reads one window, so a turn ends on time however
     /// sparse the rows to delete are, and goes on from where the last one stopped, so no row is
@@ -144,12 +147,17 @@ extension LogoutDatabase {
                 var (deleted, reached) = (0, start)
                 while reached < newest {
                     let end = min(reached + Self.bulkWindow, newest)
-                    for id in try Int64.fetchAll(selection, arguments: StatementArguments([reached, end] + arguments)) {
+                    let ids = try Int64.fetchAll(
+                        selection,
+                        arguments: StatementArguments([reached, end] + arguments + [Self.bulkBatch])
+                    )
+                    for id in ids {
                         try deletion.execute(arguments: [id])
                         deleted += db.changesCount
                         if ContinuousClock.now >= turnEnds { return (deleted, id) }
                     }
-                    reached = end
+                    // Short of a batch, the window holds no more.
+                    reached = ids.count < Self.bulkBatch ? end : ids[ids.count - 1]
                     if ContinuousClock.now >= turnEnds { break }
                 }
                 return (deleted, reached)
