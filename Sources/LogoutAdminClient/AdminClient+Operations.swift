@@ -15,8 +15,14 @@ extension AdminClient {
         try await get("/admin/v1/issuers/" + Self.segment(name), as: IssuerResource.self)
     }
 
+    /// Waits as long as the removal takes: its sessions go in turns first (about 30,000 a second).
     public func deleteIssuer(named name: String) async throws {
-        _ = try await exchange(.DELETE, "/admin/v1/issuers/" + Self.segment(name), body: Empty?.none)
+        _ = try await exchange(
+            .DELETE,
+            "/admin/v1/issuers/" + Self.segment(name),
+            body: Empty?.none,
+            timeout: .hours(1)
+        )
     }
 
     public func createRelyingParty(_ registration: RelyingPartyRegistration) async throws -> RelyingPartyResource {
@@ -40,8 +46,14 @@ extension AdminClient {
         try await send(.PATCH, "/admin/v1/rps/" + Self.segment(clientID), body: change, as: RelyingPartyResource.self)
     }
 
+    /// Waits as long as the removal takes: its sessions and waiting deliveries go in turns first.
     public func deleteRelyingParty(clientID: String) async throws {
-        _ = try await exchange(.DELETE, "/admin/v1/rps/" + Self.segment(clientID), body: Empty?.none)
+        _ = try await exchange(
+            .DELETE,
+            "/admin/v1/rps/" + Self.segment(clientID),
+            body: Empty?.none,
+            timeout: .hours(1)
+        )
     }
 
     public func createSession(_ registration: SessionRegistration) async throws -> SessionResource {

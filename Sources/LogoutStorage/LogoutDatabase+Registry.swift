@@ -56,6 +56,9 @@ extension LogoutDatabase {
     /// Its sessions go first, in turns (`deleteSessionsInTurns`); what cascades with the row is
     /// what is left.
     public func deleteIssuer(named name: String) async throws {
+        guard try await pool.read({ db in try IssuerRow.exists(db, key: name) }) else {
+            throw RegistryError.notFound("no issuer named \(name)")
+        }
         try await deleteSessionsInTurns(of: "issuer_name", name)
         try await pool.write { db in
             guard try IssuerRow.deleteOne(db, key: name) else {
@@ -106,6 +109,10 @@ extension LogoutDatabase {
     /// millions of sessions, and hundreds of thousands of deliveries after an outage), then the
     /// row with what was added meanwhile, in one transaction.
     public func deleteRelyingParty(clientID: String) async throws {
+        // An unknown RP is refused before any turn: a 404 changes nothing.
+        guard try await pool.read({ db in try RelyingPartyRow.exists(db, key: clientID) }) else {
+            throw RegistryError.notFound("no RP with client_id \(clientID)")
+        }
         try await deleteSessionsInTurns(of: "client_id", clientID)
         _ = try await updateInTurns(
             clientID: clientID,

@@ -207,4 +207,31 @@ import Testing
         #expect(after.onDisk == before.onDisk)
         #expect(after.redeliverable > before.redeliverable, "the group commit's queue work, not a write of its own")
     }
+
+    /// The walk jumps over ids that no longer exist: every purge starts from the first id, and
+    /// the long-purged history before the oldest row kept would otherwise cost a statement per
+    /// window, more every day.
+    @Test func aWalkJumpsOverIdsLongPurged() async throws {
+        let f = try await StoreFixture.make(.sqlite)
+        let store = f.store as! LogoutDatabase
+        let old = (f.now - .seconds(31 * 86_400)).column
+        try await store.pool.write { db in
+            for id in Int64(50_000_000)..<50_000_100 {
+                try db.execute(
+                    sql: "INSERT INTO events (id, received_at, source, outcome) VALUES (?, ?, 'x', 'accepted')",
+                    arguments: [id, old]
+                )
+            }
+        }
+        let before = store.committer.committedBatches.redeliverable
+        let counts = try await store.purge(
+            now: f.now,
+            retention: .seconds(30 * 86_400),
+            rejectedRetention: .seconds(7 * 86_400)
+        )
+        #expect(counts.events == 100)
+        // A few turns for 100 events and the rest; 100,000 windows of ids long gone, a statement
+        // each, would take hundreds.
+        #expect(store.committer.committedBatches.redeliverable - before <= 30)
+    }
 }
