@@ -67,7 +67,11 @@ import Testing
         let failedClaims = count("cannot claim deliveries")
         let releasedAt = Mutex<ContinuousClock.Instant?>(nil)
         let letGo = DispatchSemaphore(value: 0)
-        let database = try DatabaseQueue(path: folder.file("data/logoutd.sqlite3"))
+        // The daemon may be writing at that instant: wait for the lock, as a second writer would,
+        // rather than fail to take it (the suite under load once did, and no stall followed).
+        var waiting = Configuration()
+        waiting.busyMode = .timeout(10)
+        let database = try DatabaseQueue(path: folder.file("data/logoutd.sqlite3"), configuration: waiting)
         Thread {
             // GRDB wants a transaction closed within one access: hold it on a thread of its own.
             try? database.inDatabase { db in
