@@ -38,11 +38,7 @@ import Testing
             }
         }
         let before = store.committer.committedBatches
-        let counts = try await store.purge(
-            now: now,
-            retention: .seconds(30 * 86_400),
-            rejectedRetention: .seconds(7 * 86_400)
-        )
+        let counts = try await Self.purgeAsShipped(store, at: now)
         #expect(counts.replayRecords == 1_234, "expired and expiring now, not the 5 valid ones")
         #expect(counts.rejectedEvents == 333)
         let left = try await store.pool.read { db in
@@ -69,11 +65,7 @@ import Testing
             for i in 0..<40_000 { try insert.execute(arguments: ["jti-\(i)", expired]) }
         }
         let before = store.committer.committedBatches.redeliverable
-        let counts = try await store.purge(
-            now: f.now,
-            retention: .seconds(30 * 86_400),
-            rejectedRetention: .seconds(7 * 86_400)
-        )
+        let counts = try await Self.purgeAsShipped(store, at: f.now)
         #expect(counts.replayRecords == 40_000)
         // 160 statements of 250 rows take far more than one turn of a millisecond: at least two
         // turns for the replay records, and one (empty) for the rejected events.
@@ -150,11 +142,7 @@ import Testing
             }
         }
         let before = store.committer.committedBatches
-        let counts = try await store.purge(
-            now: f.now,
-            retention: .seconds(30 * 86_400),
-            rejectedRetention: .seconds(7 * 86_400)
-        )
+        let counts = try await Self.purgeAsShipped(store, at: f.now)
         #expect(counts.sessions == 300, "expired, or ended past the retention")
         #expect(counts.events == 1_600, "all old ones but 200 with a waiting delivery and 200 with a plan")
         let left = try await store.pool.read { db in
@@ -224,14 +212,15 @@ import Testing
             }
         }
         let before = store.committer.committedBatches.redeliverable
-        let counts = try await store.purge(
-            now: f.now,
-            retention: .seconds(30 * 86_400),
-            rejectedRetention: .seconds(7 * 86_400)
-        )
+        let counts = try await Self.purgeAsShipped(store, at: f.now)
         #expect(counts.events == 100)
         // A few turns for 100 events and the rest; 100,000 windows of ids long gone, a statement
         // each, would take hundreds.
         #expect(store.committer.committedBatches.redeliverable - before <= 30)
+    }
+
+    /// The purge with the default retentions: 30 days, 7 for rejected requests.
+    static func purgeAsShipped(_ store: LogoutDatabase, at now: Timestamp) async throws -> PurgeCounts {
+        try await store.purge(now: now, retention: .seconds(30 * 86_400), rejectedRetention: .seconds(7 * 86_400))
     }
 }
