@@ -44,6 +44,9 @@ extension LogoutDatabase {
     /// How long a turn runs when no acknowledgement waits: its rows' journal stays in the
     /// writer's memory until the commit, so it is bounded even then.
     static let bulkTurnAlone: Duration = .milliseconds(10)
+    /// How many rows one statement of an admin's walk selects at most: an update is cheaper to
+    /// select for than a purge's event, whose check reads its deliveries (`bulkBatch`).
+    static let bulkUpdateBatch = 100
 
     /// Sets `set` on the RP's deliveries of each status in turn that meet `condition`, in id
     /// order (the status index gives them so, without a sort); a row changed leaves the status,
@@ -62,7 +65,7 @@ extension LogoutDatabase {
         try await expandFanOutPlans()
         let selection = """
             SELECT id FROM deliveries WHERE status = ? AND client_id = ? AND id > ? AND id <= ? AND \(condition)
-            ORDER BY id LIMIT 100
+            ORDER BY id LIMIT \(Self.bulkUpdateBatch)
             """
         let update = "UPDATE deliveries SET \(set) WHERE id = ?"
         var total = 0
@@ -139,7 +142,7 @@ extension LogoutDatabase {
                 if timeIsUp() { return (changed, id, false) }
             }
             // Short of the statement's limit, the window holds no more.
-            reached = ids.count < 100 ? end : ids[ids.count - 1]
+            reached = ids.count < Self.bulkUpdateBatch ? end : ids[ids.count - 1]
             if timeIsUp() { return (changed, reached, reached >= newest) }
         }
         return (changed, reached, true)

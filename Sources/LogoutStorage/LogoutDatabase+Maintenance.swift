@@ -124,11 +124,11 @@ extension LogoutDatabase {
     }
 
     /// Deletes, one row at a time, the rows `select` finds in windows of ids (its first two
-    /// arguments, then `arguments`, then a batch's size) up to `newest`, in the same turns as `deleteInTurns`. For rows
-    /// a selection may keep (an event whose deliveries still wait) or that no index finds (a
-    /// session ended long ago): each statement reads one window, so a turn ends on time however
-    /// sparse the rows to delete are, and goes on from where the last one stopped, so no row is
-    /// read twice. Deleting an event deletes its deliveries and attempts with it, 50 rows with 25
+    /// arguments, then `arguments`, then a batch's size) up to `newest`, in the same turns as
+    /// `deleteInTurns`. For rows a selection may keep (an event whose deliveries still wait) or
+    /// that no index finds (a session ended long ago): each statement reads one window, so a
+    /// turn ends on time however sparse the rows to delete are, and goes on from where the last
+    /// one stopped, so no row is read twice. Deleting an event deletes its deliveries and attempts with it, 50 rows with 25
     /// RPs, so a turn holds a few events: in one transaction, as it was, 20,000 such events held
     /// the writer, and every acknowledgement behind it, for about 6 s on a 2-core machine.
     private func deleteOneByOne(

@@ -227,8 +227,9 @@ extension LogoutDatabase {
 
     /// Deletes the sessions whose `column` is `value`, in the purge's turns: deleting an issuer's
     /// or an RP's row cascades to all its sessions in one statement, which held the single writer
-    /// (and every acknowledgement) about 6 µs a session (200,000: 1.2 s). Unflushed, like the purge: the row's
-    /// own commit, after them, is fsync'd, and makes the log written before it durable too.
+    /// (and every acknowledgement) about 6 µs a session (200,000: 1.2 s). Unflushed, like the
+    /// purge: the row's own commit, after them, is fsync'd, and makes the log written before it
+    /// durable too.
     private func deleteSessionsInTurns(of column: String, _ value: String) async throws {
         _ = try await deleteInTurns(
             "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE \(column) = ? LIMIT ?)",
